@@ -3,4 +3,39 @@
 //! The binary (`src/main.rs`) is thin; everything it wires together lives here so
 //! integration tests can build the same router against their own database.
 
+pub mod cli;
+pub mod commands;
+pub mod db;
+pub mod event_store;
+pub mod http;
+pub mod ladders;
 pub mod pg_cluster;
+
+use sqlx::PgPool;
+
+/// Settings that shape how commands are judged and recorded.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// How many days after today an effective date may lie.
+    pub future_margin_days: u32,
+    /// Who is recorded when a request does not say (`X-Recorded-By`).
+    pub default_recorded_by: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            future_margin_days: 366,
+            default_recorded_by: "anonymous".to_string(),
+        }
+    }
+}
+
+/// Everything the HTTP API needs, over a migrated database.
+pub fn app_state(pool: PgPool, settings: &Settings) -> http::AppState {
+    let store = event_store::EventStore::new(pool);
+    http::AppState {
+        runner: commands::CommandRunner::new(store, settings.future_margin_days),
+        default_recorded_by: settings.default_recorded_by.clone(),
+    }
+}

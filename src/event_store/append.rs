@@ -1,0 +1,276 @@
+//! Appending a commit: one transaction, one lock, versions checked, events and
+//! idempotency key inserted together.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::{EventStore, Metadata, StoreError, APPEND_LOCK_KEY};
+
+/// One event to append, already serialised.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub event_type: String,
+    pub event_version: String,
+    pub payload: Value,
+}
+
+/// Events for one aggregate, appended after `expected_version`.
+#[derive(Debug, Clone)]
+pub struct StreamWrite {
+    pub aggregate_type: &'static str,
+    pub aggregate_id: String,
+    /// The version the decision was made on; the commit fails if the stream
+    /// has moved on since.
+    pub expected_version: u64,
+    pub events: Vec<NewEvent>,
+}
+
+/// What one commit writes and on what it depends.
+#[derive(Debug, Clone)]
+pub struct Commit {
+    pub writes: Vec<StreamWrite>,
+    /// Streams read but not written by the decision (for example the
+    /// participant a cohort enrols): the commit fails if any has moved on.
+    pub guards: Vec<(&'static str, String, u64)>,
+    pub metadata: Metadata,
+    /// The key and a fingerprint of the request that carried it.
+    pub idempotency: Option<(String, String)>,
+}
+
+/// Where one stream stands after a commit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct StreamReceipt {
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    /// The stream's version (sequence of its last event) after the commit.
+    pub version: u64,
+}
+
+/// What a successful commit returns, and what an idempotent retry returns again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CommitReceipt {
+    /// The streams written, in the order given.
+    pub streams: Vec<StreamReceipt>,
+    /// The global position of the commit's last event: ask a report to wait
+    /// for it to read your own write.
+    pub global_position: i64,
+    /// The recorded clock of every event of this commit.
+    pub recorded_at: DateTime<Utc>,
+    /// How many events the commit appended.
+    pub events_appended: usize,
+}
+
+/// Why a commit was not appended. Nothing was written in every case.
+#[derive(Debug, thiserror::Error)]
+pub enum AppendError {
+    /// A stream moved on after the decision was made.
+    #[error("{aggregate_type} {aggregate_id} is at version {actual}, not {expected}")]
+    Conflict {
+        aggregate_type: String,
+        aggregate_id: String,
+        expected: u64,
+        actual: u64,
+    },
+    /// A value that must be unique in the store is taken.
+    #[error("{}", .0.message())]
+    Duplicate(Duplicate),
+    /// The idempotency key was first used with a different request.
+    #[error("idempotency key {0:?} was already used for a different request")]
+    KeyReused(String),
+    /// The idempotency key was already used for this request: here is its first answer.
+    #[error("idempotency key already used")]
+    Replayed(Box<CommitReceipt>),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Values the store keeps unique across aggregates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Duplicate {
+    /// A participant's external reference.
+    ExternalRef,
+}
+
+impl Duplicate {
+    /// The request field holding the duplicated value.
+    pub fn field(&self) -> &'static str {
+        match self {
+            Duplicate::ExternalRef => "external_ref",
+        }
+    }
+
+    /// A sentence for the client.
+    pub fn message(&self) -> String {
+        match self {
+            Duplicate::ExternalRef => "another participant already has this external reference".to_string(),
+        }
+    }
+}
+
+impl From<sqlx::Error> for AppendError {
+    fn from(e: sqlx::Error) -> Self {
+        // The primary key on (aggregate_type, aggregate_id, sequence) is the
+        // last line of defence; the version check under the lock comes first.
+        if let sqlx::Error::Database(db) = &e {
+            if db.is_unique_violation() {
+                if db.constraint() == Some("events_participant_external_ref_idx") {
+                    return AppendError::Duplicate(Duplicate::ExternalRef);
+                }
+                return AppendError::Conflict {
+                    aggregate_type: "stream".to_string(),
+                    aggregate_id: db.constraint().unwrap_or_default().to_string(),
+                    expected: 0,
+                    actual: 0,
+                };
+            }
+        }
+        AppendError::Store(StoreError::Database(e))
+    }
+}
+
+impl EventStore {
+    /// Looks up the first answer given under an idempotency key.
+    pub async fn idempotent_answer(
+        &self,
+        key: &str,
+        fingerprint: &str,
+    ) -> Result<Option<CommitReceipt>, AppendError> {
+        let row: Option<(String, Value)> = sqlx::query_as(
+            "SELECT request_fingerprint, response_body FROM idempotency_keys WHERE idempotency_key = $1",
+        )
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await?;
+        match row {
+            None => Ok(None),
+            Some((stored, _)) if stored != fingerprint => Err(AppendError::KeyReused(key.to_string())),
+            Some((_, body)) => serde_json::from_value(body)
+                .map(Some)
+                .map_err(|e| AppendError::Store(StoreError::Repository(e.to_string()))),
+        }
+    }
+
+    /// Appends a commit atomically: all of its events or none.
+    pub async fn append(&self, commit: Commit) -> Result<CommitReceipt, AppendError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(APPEND_LOCK_KEY)
+            .execute(&mut *tx)
+            .await?;
+
+        if let Some((key, fingerprint)) = &commit.idempotency {
+            let row: Option<(String, Value)> = sqlx::query_as(
+                "SELECT request_fingerprint, response_body FROM idempotency_keys WHERE idempotency_key = $1",
+            )
+            .bind(key)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some((stored, body)) = row {
+                if &stored != fingerprint {
+                    return Err(AppendError::KeyReused(key.clone()));
+                }
+                let receipt = serde_json::from_value(body)
+                    .map_err(|e| AppendError::Store(StoreError::Repository(e.to_string())))?;
+                return Err(AppendError::Replayed(Box::new(receipt)));
+            }
+        }
+
+        let checks = commit
+            .writes
+            .iter()
+            .map(|w| (w.aggregate_type, &w.aggregate_id, w.expected_version))
+            .chain(commit.guards.iter().map(|(t, id, v)| (*t, id, *v)));
+        for (aggregate_type, aggregate_id, expected) in checks {
+            let (actual,): (i64,) = sqlx::query_as(
+                "SELECT COALESCE(MAX(sequence), 0) FROM events WHERE aggregate_type = $1 AND aggregate_id = $2",
+            )
+            .bind(aggregate_type)
+            .bind(aggregate_id)
+            .fetch_one(&mut *tx)
+            .await?;
+            if actual as u64 != expected {
+                return Err(AppendError::Conflict {
+                    aggregate_type: aggregate_type.to_string(),
+                    aggregate_id: aggregate_id.clone(),
+                    expected,
+                    actual: actual as u64,
+                });
+            }
+        }
+
+        // Strictly later than anything already recorded, so the recorded clock
+        // orders commits exactly as global positions do.
+        let (recorded_at,): (DateTime<Utc>,) = sqlx::query_as(
+            "SELECT GREATEST(clock_timestamp(), \
+                (SELECT MAX(recorded_at) FROM events) + interval '1 microsecond')",
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+
+        let metadata = serde_json::to_value(&commit.metadata)
+            .map_err(|e| AppendError::Store(StoreError::Repository(e.to_string())))?;
+        let mut types = Vec::new();
+        let mut ids = Vec::new();
+        let mut sequences = Vec::new();
+        let mut event_types = Vec::new();
+        let mut versions = Vec::new();
+        let mut payloads = Vec::new();
+        let mut streams = Vec::new();
+        for write in &commit.writes {
+            for (i, event) in write.events.iter().enumerate() {
+                types.push(write.aggregate_type.to_string());
+                ids.push(write.aggregate_id.clone());
+                sequences.push((write.expected_version + 1 + i as u64) as i64);
+                event_types.push(event.event_type.clone());
+                versions.push(event.event_version.clone());
+                payloads.push(event.payload.clone());
+            }
+            streams.push(StreamReceipt {
+                aggregate_type: write.aggregate_type.to_string(),
+                aggregate_id: write.aggregate_id.clone(),
+                version: write.expected_version + write.events.len() as u64,
+            });
+        }
+        let positions: Vec<(i64,)> = sqlx::query_as(
+            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, \
+                                 payload, metadata, recorded_at) \
+             SELECT t, i, s, et, ev, p, $7, $8 \
+               FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::json[]) \
+                    WITH ORDINALITY AS e(t, i, s, et, ev, p, n) \
+              ORDER BY n \
+             RETURNING global_position",
+        )
+        .bind(&types)
+        .bind(&ids)
+        .bind(&sequences)
+        .bind(&event_types)
+        .bind(&versions)
+        .bind(&payloads)
+        .bind(&metadata)
+        .bind(recorded_at)
+        .fetch_all(&mut *tx)
+        .await?;
+        let global_position = positions.iter().map(|p| p.0).max().unwrap_or(0);
+
+        let receipt = CommitReceipt {
+            streams,
+            global_position,
+            recorded_at,
+            events_appended: positions.len(),
+        };
+        if let Some((key, fingerprint)) = &commit.idempotency {
+            sqlx::query(
+                "INSERT INTO idempotency_keys (idempotency_key, request_fingerprint, response_status, response_body) \
+                 VALUES ($1, $2, 201, $3)",
+            )
+            .bind(key)
+            .bind(fingerprint)
+            .bind(serde_json::to_value(&receipt).map_err(|e| AppendError::Store(StoreError::Repository(e.to_string())))?)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(receipt)
+    }
+}

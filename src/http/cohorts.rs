@@ -1,0 +1,195 @@
+//! `/cohorts`: open, enrol, record completion or withdrawal, retract; read.
+
+use aggregates::cohort::{Cohort, CohortCommand};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::NaiveDate;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::error::ApiError;
+use super::extract::{ApiJson, CommandHeaders};
+use super::participants::{parse_id, RetractionRequest};
+use super::{created, AppState, CommandResponse};
+use crate::commands;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/cohorts", post(open))
+        .route("/cohorts/{id}", get(current_state))
+        .route("/cohorts/{id}/enrolments", post(enrol))
+        .route("/cohorts/{id}/completions", post(record_completion))
+        .route("/cohorts/{id}/withdrawals", post(record_withdrawal))
+        .route("/cohorts/{id}/retractions", post(retract))
+}
+
+/// Body of `POST /cohorts`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OpenCohortRequest {
+    /// Optional: choose the id yourself.
+    pub cohort_id: Option<Uuid>,
+    /// The programme, e.g. `PLDP`.
+    pub programme: String,
+    /// The cohort's name, e.g. `cohort 1 (2017)`.
+    pub name: String,
+    pub starts_on: NaiveDate,
+    pub ends_on: Option<NaiveDate>,
+}
+
+/// Body of `POST /cohorts/{id}/enrolments`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnrolRequest {
+    pub participant_id: Uuid,
+    pub enrolled_on: NaiveDate,
+}
+
+/// Body of `POST /cohorts/{id}/completions`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CompletionRequest {
+    pub participant_id: Uuid,
+    pub completed_on: NaiveDate,
+}
+
+/// Body of `POST /cohorts/{id}/withdrawals`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WithdrawalRequest {
+    pub participant_id: Uuid,
+    pub withdrawn_on: NaiveDate,
+    pub reason: String,
+}
+
+/// Open a cohort of a programme.
+#[utoipa::path(post, path = "/api/v1/cohorts", request_body = OpenCohortRequest, tag = "cohorts",
+    responses((status = 201, body = CommandResponse), (status = 400, body = super::error::ErrorBody),
+              (status = 422, body = super::error::ErrorBody)))]
+pub async fn open(
+    State(s): State<AppState>,
+    headers: CommandHeaders,
+    body: ApiJson<OpenCohortRequest>,
+) -> Result<(StatusCode, Json<CommandResponse>), ApiError> {
+    let r = &body.value;
+    let cohort_id = r.cohort_id.unwrap_or_else(Uuid::new_v4);
+    let origin = s.origin(&headers, &body.fingerprint);
+    let receipt = s
+        .runner
+        .run(&origin, async |d| {
+            let command = CohortCommand::Open {
+                cohort_id,
+                programme: r.programme.clone(),
+                name: r.name.clone(),
+                starts_on: r.starts_on,
+                ends_on: r.ends_on,
+            };
+            commands::open_cohort(d, cohort_id, command).await
+        })
+        .await?;
+    Ok(created(receipt))
+}
+
+/// Enrol a participant employed on the enrolment date.
+#[utoipa::path(post, path = "/api/v1/cohorts/{id}/enrolments", request_body = EnrolRequest, tag = "cohorts",
+    params(("id" = Uuid, Path)),
+    responses((status = 201, body = CommandResponse), (status = 404, body = super::error::ErrorBody),
+              (status = 409, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
+pub async fn enrol(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    headers: CommandHeaders,
+    body: ApiJson<EnrolRequest>,
+) -> Result<(StatusCode, Json<CommandResponse>), ApiError> {
+    let id = parse_id(&id)?;
+    let r = &body.value;
+    let origin = s.origin(&headers, &body.fingerprint);
+    let receipt = s
+        .runner
+        .run(&origin, async |d| commands::enrol(d, id, r.participant_id, r.enrolled_on).await)
+        .await?;
+    Ok(created(receipt))
+}
+
+/// Record that a member completed the programme.
+#[utoipa::path(post, path = "/api/v1/cohorts/{id}/completions", request_body = CompletionRequest, tag = "cohorts",
+    params(("id" = Uuid, Path)),
+    responses((status = 201, body = CommandResponse), (status = 422, body = super::error::ErrorBody)))]
+pub async fn record_completion(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    headers: CommandHeaders,
+    body: ApiJson<CompletionRequest>,
+) -> Result<(StatusCode, Json<CommandResponse>), ApiError> {
+    let command = CohortCommand::RecordCompletion {
+        participant_id: body.value.participant_id,
+        completed_on: body.value.completed_on,
+    };
+    run_cohort_command(s, id, headers, &body.fingerprint, command).await
+}
+
+/// Record that a member withdrew from the programme.
+#[utoipa::path(post, path = "/api/v1/cohorts/{id}/withdrawals", request_body = WithdrawalRequest, tag = "cohorts",
+    params(("id" = Uuid, Path)),
+    responses((status = 201, body = CommandResponse), (status = 422, body = super::error::ErrorBody)))]
+pub async fn record_withdrawal(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    headers: CommandHeaders,
+    body: ApiJson<WithdrawalRequest>,
+) -> Result<(StatusCode, Json<CommandResponse>), ApiError> {
+    let r = &body.value;
+    let command = CohortCommand::RecordWithdrawal {
+        participant_id: r.participant_id,
+        withdrawn_on: r.withdrawn_on,
+        reason: r.reason.clone(),
+    };
+    run_cohort_command(s, id, headers, &body.fingerprint, command).await
+}
+
+/// Retract one of the cohort's events.
+#[utoipa::path(post, path = "/api/v1/cohorts/{id}/retractions", request_body = RetractionRequest, tag = "cohorts",
+    params(("id" = Uuid, Path)),
+    responses((status = 201, body = CommandResponse), (status = 422, body = super::error::ErrorBody)))]
+pub async fn retract(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    headers: CommandHeaders,
+    body: ApiJson<RetractionRequest>,
+) -> Result<(StatusCode, Json<CommandResponse>), ApiError> {
+    let command = CohortCommand::Retract {
+        sequence: body.value.sequence,
+        reason: body.value.reason.clone(),
+    };
+    run_cohort_command(s, id, headers, &body.fingerprint, command).await
+}
+
+async fn run_cohort_command(
+    s: AppState,
+    id: String,
+    headers: CommandHeaders,
+    fingerprint: &str,
+    command: CohortCommand,
+) -> Result<(StatusCode, Json<CommandResponse>), ApiError> {
+    let id = parse_id(&id)?;
+    let origin = s.origin(&headers, fingerprint);
+    let receipt = s
+        .runner
+        .run(&origin, async |d| commands::cohort_command(d, id, command.clone()).await)
+        .await?;
+    Ok(created(receipt))
+}
+
+/// A cohort's current state: programme, dates, members.
+#[utoipa::path(get, path = "/api/v1/cohorts/{id}", tag = "cohorts", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Object), (status = 404, body = super::error::ErrorBody)))]
+pub async fn current_state(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<aggregates::cohort::CohortView>, ApiError> {
+    let id = parse_id(&id)?;
+    let loaded = s.store().load::<Cohort>(&id.to_string()).await?;
+    loaded.aggregate.view().map(Json).ok_or_else(|| ApiError::not_found("cohort", id))
+}

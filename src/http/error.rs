@@ -1,0 +1,134 @@
+//! The one error type of the HTTP API.
+//!
+//! Every failure answers a JSON body `{ "error", "message", "field" }`:
+//! `error` is a stable snake_case code clients can match on, `message` a
+//! sentence for people, `field` the JSON path or header at fault (or null).
+//! Internal failures are logged with their cause and answered with a generic
+//! 500 that reveals nothing.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+
+/// The body of every error response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// Stable machine-readable code, e.g. `not_employed`, `invalid_json`.
+    pub error: String,
+    /// A sentence saying what was wrong.
+    pub message: String,
+    /// The JSON path, query parameter or header at fault, if one is.
+    pub field: Option<String>,
+}
+
+/// A failed request.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400: the request is malformed (bad JSON, wrong types, bad header).
+    #[error("{message}")]
+    BadRequest {
+        code: &'static str,
+        message: String,
+        field: Option<String>,
+    },
+    /// 404: the aggregate or resource does not exist.
+    #[error("{message}")]
+    NotFound { code: &'static str, message: String },
+    /// 409: the aggregate moved on (optimistic concurrency) or is taken.
+    #[error("{message}")]
+    Conflict {
+        code: &'static str,
+        message: String,
+        field: Option<String>,
+    },
+    /// 422: well-formed but refused by a domain rule; names the rule.
+    #[error("{message}")]
+    Unprocessable {
+        code: String,
+        message: String,
+        field: Option<String>,
+    },
+    /// 503: a dependency is not ready (database down, projector behind).
+    #[error("{message}")]
+    Unavailable { code: &'static str, message: String },
+    /// 500: a fault of ours; the cause is logged, never sent.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// A 400 naming the field at fault.
+    pub fn bad_request(code: &'static str, field: impl Into<String>, message: impl Into<String>) -> Self {
+        ApiError::BadRequest {
+            code,
+            message: message.into(),
+            field: Some(field.into()),
+        }
+    }
+
+    /// A 422 naming the field at fault.
+    pub fn rule(code: impl Into<String>, field: Option<&str>, message: impl Into<String>) -> Self {
+        ApiError::Unprocessable {
+            code: code.into(),
+            message: message.into(),
+            field: field.map(str::to_string),
+        }
+    }
+
+    /// A 404 for an unknown aggregate.
+    pub fn not_found(what: &str, id: impl std::fmt::Display) -> Self {
+        ApiError::NotFound {
+            code: "not_found",
+            message: format!("no {what} with id {id}"),
+        }
+    }
+
+    /// A 500 whose cause is logged.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        ApiError::Internal(cause.to_string())
+    }
+
+    fn parts(&self) -> (StatusCode, ErrorBody) {
+        let body = |error: &str, message: &str, field: &Option<String>| ErrorBody {
+            error: error.to_string(),
+            message: message.to_string(),
+            field: field.clone(),
+        };
+        match self {
+            ApiError::BadRequest { code, message, field } => (StatusCode::BAD_REQUEST, body(code, message, field)),
+            ApiError::NotFound { code, message } => (StatusCode::NOT_FOUND, body(code, message, &None)),
+            ApiError::Conflict { code, message, field } => (StatusCode::CONFLICT, body(code, message, field)),
+            ApiError::Unprocessable { code, message, field } => {
+                (StatusCode::UNPROCESSABLE_ENTITY, body(code, message, field))
+            }
+            ApiError::Unavailable { code, message } => (StatusCode::SERVICE_UNAVAILABLE, body(code, message, &None)),
+            ApiError::Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                body("internal_error", "the server failed to answer; the cause is in its log", &None),
+            ),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let ApiError::Internal(cause) = &self {
+            tracing::error!(%cause, "request failed");
+        }
+        let (status, body) = self.parts();
+        (status, Json(body)).into_response()
+    }
+}
+
+impl From<crate::event_store::StoreError> for ApiError {
+    fn from(e: crate::event_store::StoreError) -> Self {
+        ApiError::internal(e)
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(e: sqlx::Error) -> Self {
+        ApiError::internal(e)
+    }
+}

@@ -1,0 +1,131 @@
+//! Request extractors that fail with tenure's own error body.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method};
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+
+use super::error::ApiError;
+
+/// A JSON body decoded into `T`; malformed JSON and wrong types are a 400
+/// naming the JSON path at fault. Also keeps a canonical form of the body
+/// for idempotency fingerprints.
+pub struct ApiJson<T> {
+    pub value: T,
+    /// Method, path and the body re-serialised with sorted keys: two requests
+    /// with the same fingerprint ask for the same thing.
+    pub fingerprint: String,
+}
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let method: Method = req.method().clone();
+        let path = req.uri().path().to_string();
+        let is_json = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json") || v.contains("+json"));
+        if !is_json {
+            return Err(ApiError::bad_request(
+                "unsupported_content_type",
+                "Content-Type",
+                "send the body as JSON with Content-Type: application/json",
+            ));
+        }
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|e| ApiError::bad_request("unreadable_body", "body", e.body_text()))?;
+        let canonical: serde_json::Value = serde_json::from_slice(&bytes)
+            .map_err(|e| ApiError::bad_request("invalid_json", "body", format!("the body is not valid JSON: {e}")))?;
+        let value = decode(&canonical)?;
+        Ok(ApiJson {
+            value,
+            fingerprint: format!("{method} {path} {canonical}"),
+        })
+    }
+}
+
+/// Decodes a JSON value into `T`, naming the path of the first error.
+pub fn decode<T: DeserializeOwned>(value: &serde_json::Value) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner().to_string();
+        // serde reports a missing field at its parent's path; name the field itself.
+        let field = match inner.strip_prefix("missing field `").and_then(|r| r.split('`').next()) {
+            Some(missing) if path == "." => missing.to_string(),
+            Some(missing) => format!("{path}.{missing}"),
+            None => path,
+        };
+        let code = if inner.starts_with("missing field") { "missing_field" } else { "invalid_field" };
+        ApiError::BadRequest {
+            code,
+            message: format!("{field}: {inner}"),
+            field: Some(field),
+        }
+    })
+}
+
+/// What a command request says about itself in its headers.
+#[derive(Debug, Clone, Default)]
+pub struct CommandHeaders {
+    /// `Idempotency-Key`: repeating a request with it returns the first answer.
+    pub idempotency_key: Option<String>,
+    /// `If-Match`: the aggregate version the client expects (409 otherwise).
+    pub expected_version: Option<u64>,
+    /// `X-Recorded-By`: who is recording (until authentication exists).
+    pub recorded_by: Option<String>,
+    /// `X-Request-Id`: correlation id; a new one is made when absent.
+    pub request_id: String,
+    /// `X-Source`: where the fact comes from (defaults to `api`).
+    pub source: Option<String>,
+}
+
+fn header(headers: &HeaderMap, name: &'static str) -> Result<Option<String>, ApiError> {
+    match headers.get(name) {
+        None => Ok(None),
+        Some(v) => {
+            let text = v
+                .to_str()
+                .map_err(|_| ApiError::bad_request("invalid_header", name, format!("{name} must be visible ASCII")))?
+                .trim();
+            if text.is_empty() || text.len() > 200 {
+                return Err(ApiError::bad_request(
+                    "invalid_header",
+                    name,
+                    format!("{name} must be 1 to 200 characters"),
+                ));
+            }
+            Ok(Some(text.to_string()))
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for CommandHeaders {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let h = &parts.headers;
+        let expected_version = match header(h, "if-match")? {
+            None => None,
+            Some(v) => Some(v.trim_matches('"').parse::<u64>().map_err(|_| {
+                ApiError::bad_request(
+                    "invalid_header",
+                    "If-Match",
+                    "If-Match must be the aggregate version you expect, e.g. \"3\"",
+                )
+            })?),
+        };
+        Ok(CommandHeaders {
+            idempotency_key: header(h, "idempotency-key")?,
+            expected_version,
+            recorded_by: header(h, "x-recorded-by")?,
+            request_id: header(h, "x-request-id")?.unwrap_or_else(|| Uuid::new_v4().to_string()),
+            source: header(h, "x-source")?,
+        })
+    }
+}

@@ -1,0 +1,52 @@
+//! `/organisations/{organisation}/ladder`: read or replace a career ladder.
+
+use aggregates::ladder::Role;
+use axum::extract::{Path, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Deserialize;
+
+use super::error::ApiError;
+use super::extract::{ApiJson, CommandHeaders};
+use super::AppState;
+use crate::ladders::LadderView;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/organisations/{organisation}/ladder", get(read).put(replace))
+}
+
+/// Body of `PUT /organisations/{organisation}/ladder`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReplaceLadderRequest {
+    /// Every role of the organisation: `{code, name, level}`, level null for
+    /// roles off the ladder (moves to or from them must state their kind).
+    #[schema(value_type = Vec<Object>)]
+    pub roles: Vec<Role>,
+}
+
+/// The ladder in force for an organisation (the default if it has none).
+#[utoipa::path(get, path = "/api/v1/organisations/{organisation}/ladder", tag = "ladders",
+    params(("organisation" = String, Path)), responses((status = 200, body = LadderView)))]
+pub async fn read(State(s): State<AppState>, Path(organisation): Path<String>) -> Result<Json<LadderView>, ApiError> {
+    Ok(Json(s.runner.ladders().for_organisation(&organisation).await?))
+}
+
+/// Replace an organisation's ladder; applies to moves recorded from now on.
+#[utoipa::path(put, path = "/api/v1/organisations/{organisation}/ladder", tag = "ladders",
+    params(("organisation" = String, Path)), request_body = ReplaceLadderRequest,
+    responses((status = 200, body = LadderView), (status = 422, body = super::error::ErrorBody)))]
+pub async fn replace(
+    State(s): State<AppState>,
+    Path(organisation): Path<String>,
+    headers: CommandHeaders,
+    body: ApiJson<ReplaceLadderRequest>,
+) -> Result<Json<LadderView>, ApiError> {
+    let by = headers.recorded_by.unwrap_or_else(|| s.default_recorded_by.clone());
+    Ok(Json(
+        s.runner
+            .ladders()
+            .replace(&organisation, body.value.roles, &by)
+            .await?,
+    ))
+}

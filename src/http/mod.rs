@@ -1,0 +1,140 @@
+//! The HTTP API: JSON under `/api/v1`, health at `/healthz`.
+//!
+//! [`app`] builds the router from an [`AppState`]; `main` serves it and the
+//! integration tests drive the very same router.
+
+mod cohorts;
+pub mod error;
+pub mod extract;
+mod health;
+mod history;
+mod ladders;
+mod openapi;
+mod participants;
+mod posts;
+
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::commands::{CommandError, CommandOrigin, CommandRunner};
+use crate::event_store::{CommitReceipt, EventStore, StreamReceipt};
+use error::ApiError;
+use extract::CommandHeaders;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// Decides and appends commands.
+    pub runner: CommandRunner,
+    /// Who is recorded as the author when a request sends no `X-Recorded-By`.
+    pub default_recorded_by: String,
+}
+
+impl AppState {
+    /// The event store.
+    pub fn store(&self) -> &EventStore {
+        self.runner.store()
+    }
+
+    /// How a command request arrived, from its headers.
+    fn origin(&self, headers: &CommandHeaders, fingerprint: &str) -> CommandOrigin {
+        CommandOrigin {
+            recorded_by: headers
+                .recorded_by
+                .clone()
+                .unwrap_or_else(|| self.default_recorded_by.clone()),
+            source: headers.source.clone().unwrap_or_else(|| "api".to_string()),
+            correlation_id: headers.request_id.clone(),
+            idempotency: headers
+                .idempotency_key
+                .as_ref()
+                .map(|k| (k.clone(), fingerprint.to_string())),
+            expected_version: headers.expected_version,
+        }
+    }
+}
+
+/// The router of the whole API.
+pub fn app(state: AppState) -> Router {
+    let api = Router::new()
+        .merge(participants::routes())
+        .merge(cohorts::routes())
+        .merge(posts::routes())
+        .merge(ladders::routes())
+        .merge(history::routes())
+        .route("/openapi.json", get(openapi::document));
+    Router::new()
+        .nest("/api/v1", api)
+        .route("/healthz", get(health::healthz))
+        .fallback(|| async {
+            ApiError::NotFound {
+                code: "no_such_endpoint",
+                message: "no endpoint at this path; see /api/v1/openapi.json".to_string(),
+            }
+        })
+        .with_state(state)
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+}
+
+/// The answer to an accepted command.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CommandResponse {
+    /// The aggregate the request addressed (or created).
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    /// Its version after the command: send it as `If-Match` next time.
+    pub version: u64,
+    /// The global position of the commit's last event; pass it as a report's
+    /// `min_position` to read your own write.
+    pub global_position: i64,
+    /// The recorded time of the commit's events.
+    pub recorded_at: DateTime<Utc>,
+    /// Every stream the command wrote (a post filled with a role change, say).
+    pub streams: Vec<StreamReceipt>,
+}
+
+impl From<CommitReceipt> for CommandResponse {
+    fn from(r: CommitReceipt) -> Self {
+        let first = r.streams.first().cloned().unwrap_or(StreamReceipt {
+            aggregate_type: String::new(),
+            aggregate_id: String::new(),
+            version: 0,
+        });
+        CommandResponse {
+            aggregate_type: first.aggregate_type,
+            aggregate_id: first.aggregate_id,
+            version: first.version,
+            global_position: r.global_position,
+            recorded_at: r.recorded_at,
+            streams: r.streams,
+        }
+    }
+}
+
+/// 201 with the command's receipt.
+fn created(receipt: CommitReceipt) -> (StatusCode, Json<CommandResponse>) {
+    (StatusCode::CREATED, Json(receipt.into()))
+}
+
+impl From<CommandError> for ApiError {
+    fn from(e: CommandError) -> Self {
+        match e {
+            CommandError::Rule { code, message, field } => ApiError::Unprocessable { code, message, field },
+            CommandError::NotFound { what, id } => ApiError::not_found(what, id),
+            CommandError::Conflict(message) => ApiError::Conflict {
+                code: "conflict",
+                message,
+                field: None,
+            },
+            CommandError::KeyReused(key) => ApiError::Unprocessable {
+                code: "idempotency_key_reused".to_string(),
+                message: format!("idempotency key {key:?} was already used for a different request"),
+                field: Some("Idempotency-Key".to_string()),
+            },
+            CommandError::Store(e) => ApiError::internal(e),
+        }
+    }
+}

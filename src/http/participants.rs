@@ -1,0 +1,364 @@
+//! `/participants`: register, move, leave, rejoin, exclude, retract; read.
+
+use aggregates::ladder::{Basis, MoveKind};
+use aggregates::participant::{Participant, ParticipantCommand};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::error::ApiError;
+use super::extract::{ApiJson, CommandHeaders};
+use super::{created, AppState, CommandResponse};
+use crate::commands::{self, ChangeRole, Register, Rejoin};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/participants", post(register).get(find_by_external_ref))
+        .route("/participants/{id}", get(current_state))
+        .route("/participants/{id}/role-changes", post(change_role))
+        .route("/participants/{id}/leavings", post(record_leaving))
+        .route("/participants/{id}/rejoinings", post(record_rejoining))
+        .route("/participants/{id}/exclusions", post(exclude))
+        .route("/participants/{id}/exclusion-lifts", post(lift_exclusion))
+        .route("/participants/{id}/retractions", post(retract))
+}
+
+/// Body of `POST /participants`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterRequest {
+    /// Optional: choose the id yourself (a new UUID otherwise).
+    pub participant_id: Option<Uuid>,
+    /// Your reference for the person; unique in the store.
+    pub external_ref: String,
+    pub organisation: String,
+    pub team: Option<String>,
+    /// A role code on the organisation's ladder, e.g. `team_manager`.
+    pub role: String,
+    pub post_id: Option<Uuid>,
+    /// `permanent` (default), `interim`, `acting` or `agency`.
+    #[schema(value_type = Option<String>)]
+    pub basis: Option<Basis>,
+    /// Full-time equivalent, above 0 and at most 1 (default 1).
+    pub fte: Option<f64>,
+    pub joined_on: NaiveDate,
+}
+
+/// Body of `POST /participants/{id}/role-changes`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeRoleRequest {
+    pub effective_on: NaiveDate,
+    /// The new role's code.
+    pub role: String,
+    /// The organisation after the move (default: the current one).
+    pub organisation: Option<String>,
+    pub team: Option<String>,
+    pub post_id: Option<Uuid>,
+    #[schema(value_type = Option<String>)]
+    pub basis: Option<Basis>,
+    /// New FTE (default: unchanged).
+    pub fte: Option<f64>,
+    /// `promotion`, `demotion` or `sideways`: required for moves to or from a
+    /// role without a level; when given it wins over the ladder.
+    #[schema(value_type = Option<String>)]
+    pub kind: Option<MoveKind>,
+}
+
+/// Body of `POST /participants/{id}/leavings`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LeavingRequest {
+    pub effective_on: NaiveDate,
+    pub reason: String,
+    pub destination: Option<String>,
+}
+
+/// Body of `POST /participants/{id}/rejoinings`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RejoiningRequest {
+    pub effective_on: NaiveDate,
+    pub organisation: String,
+    pub team: Option<String>,
+    pub role: String,
+    pub post_id: Option<Uuid>,
+    #[schema(value_type = Option<String>)]
+    pub basis: Option<Basis>,
+    pub fte: Option<f64>,
+    #[schema(value_type = Option<String>)]
+    pub kind: Option<MoveKind>,
+}
+
+/// Body of exclusions and of lifting them.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExclusionRequest {
+    pub effective_on: NaiveDate,
+    pub reason: String,
+}
+
+/// Body of `POST .../retractions`: which event of this aggregate, and why.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RetractionRequest {
+    pub sequence: u64,
+    pub reason: String,
+}
+
+pub(super) fn parse_id(id: &str) -> Result<Uuid, ApiError> {
+    id.parse()
+        .map_err(|_| ApiError::bad_request("invalid_id", "id", format!("{id:?} is not a UUID")))
+}
+
+/// Register a participant.
+#[utoipa::path(post, path = "/api/v1/participants", request_body = RegisterRequest, tag = "participants",
+    responses((status = 201, body = CommandResponse), (status = 400, body = super::error::ErrorBody),
+              (status = 409, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
+pub async fn register(
+    State(s): State<AppState>,
+    headers: CommandHeaders,
+    body: ApiJson<RegisterRequest>,
+) -> Result<(StatusCode, Json<CommandResponse>), ApiError> {
+    let r = &body.value;
+    let input = Register {
+        participant_id: r.participant_id.unwrap_or_else(Uuid::new_v4),
+        external_ref: r.external_ref.clone(),
+        organisation: r.organisation.clone(),
+        team: r.team.clone(),
+        role: s.runner.ladders().resolve(&r.organisation, &r.role, "role").await?,
+        post_id: r.post_id,
+        basis: r.basis.unwrap_or(Basis::Permanent),
+        fte: r.fte.unwrap_or(1.0),
+        joined_on: r.joined_on,
+    };
+    let origin = s.origin(&headers, &body.fingerprint);
+    let receipt = s.runner.run(&origin, async |d| commands::register(d, &input).await).await?;
+    Ok(created(receipt))
+}
+
+/// Change a participant's role: promotion, demotion, sideways move or terms.
+#[utoipa::path(post, path = "/api/v1/participants/{id}/role-changes", request_body = ChangeRoleRequest,
+    tag = "participants", params(("id" = Uuid, Path)),
+    responses((status = 201, body = CommandResponse), (status = 404, body = super::error::ErrorBody),
+              (status = 409, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
+pub async fn change_role(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    headers: CommandHeaders,
+    body: ApiJson<ChangeRoleRequest>,
+) -> Result<(StatusCode, Json<CommandResponse>), ApiError> {
+    let id = parse_id(&id)?;
+    let r = &body.value;
+    let organisation = match &r.organisation {
+        Some(o) => o.clone(),
+        None => current_organisation(&s, id).await?,
+    };
+    let input = ChangeRole {
+        effective_on: r.effective_on,
+        role: s.runner.ladders().resolve(&organisation, &r.role, "role").await?,
+        organisation,
+        team: r.team.clone(),
+        post_id: r.post_id,
+        basis: r.basis.unwrap_or(Basis::Permanent),
+        fte: r.fte,
+        kind: r.kind,
+    };
+    let origin = s.origin(&headers, &body.fingerprint);
+    let receipt = s.runner.run(&origin, async |d| commands::change_role(d, id, &input).await).await?;
+    Ok(created(receipt))
+}
+
+/// The organisation a participant works for now (their last spell's).
+async fn current_organisation(s: &AppState, id: Uuid) -> Result<String, ApiError> {
+    let loaded = s.store().load::<Participant>(&id.to_string()).await?;
+    if loaded.version == 0 {
+        return Err(ApiError::not_found("participant", id));
+    }
+    loaded
+        .aggregate
+        .timeline()
+        .and_then(|t| t.spells().last())
+        .map(|spell| spell.organisation.clone())
+        .ok_or_else(|| ApiError::not_found("participant", id))
+}
+
+/// Record that a participant left their organisation.
+#[utoipa::path(post, path = "/api/v1/participants/{id}/leavings", request_body = LeavingRequest,
+    tag = "participants", params(("id" = Uuid, Path)),
+    responses((status = 201, body = CommandResponse), (status = 404, body = super::error::ErrorBody),
+              (status = 409, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
+pub async fn record_leaving(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    headers: CommandHeaders,
+    body: ApiJson<LeavingRequest>,
+) -> Result<(StatusCode, Json<CommandResponse>), ApiError> {
+    let id = parse_id(&id)?;
+    let r = &body.value;
+    let origin = s.origin(&headers, &body.fingerprint);
+    let receipt = s
+        .runner
+        .run(&origin, async |d| {
+            commands::record_leaving(d, id, r.effective_on, r.reason.clone(), r.destination.clone()).await
+        })
+        .await?;
+    Ok(created(receipt))
+}
+
+/// Record that a participant who left has rejoined (any organisation).
+#[utoipa::path(post, path = "/api/v1/participants/{id}/rejoinings", request_body = RejoiningRequest,
+    tag = "participants", params(("id" = Uuid, Path)),
+    responses((status = 201, body = CommandResponse), (status = 404, body = super::error::ErrorBody),
+              (status = 409, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
+pub async fn record_rejoining(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    headers: CommandHeaders,
+    body: ApiJson<RejoiningRequest>,
+) -> Result<(StatusCode, Json<CommandResponse>), ApiError> {
+    let id = parse_id(&id)?;
+    let r = &body.value;
+    let input = Rejoin {
+        effective_on: r.effective_on,
+        organisation: r.organisation.clone(),
+        team: r.team.clone(),
+        role: s.runner.ladders().resolve(&r.organisation, &r.role, "role").await?,
+        post_id: r.post_id,
+        basis: r.basis.unwrap_or(Basis::Permanent),
+        fte: r.fte.unwrap_or(1.0),
+        kind: r.kind,
+    };
+    let origin = s.origin(&headers, &body.fingerprint);
+    let receipt = s.runner.run(&origin, async |d| commands::record_rejoining(d, id, &input).await).await?;
+    Ok(created(receipt))
+}
+
+/// Exclude a participant from analysis (e.g. left to work abroad).
+#[utoipa::path(post, path = "/api/v1/participants/{id}/exclusions", request_body = ExclusionRequest,
+    tag = "participants", params(("id" = Uuid, Path)),
+    responses((status = 201, body = CommandResponse), (status = 422, body = super::error::ErrorBody)))]
+pub async fn exclude(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    headers: CommandHeaders,
+    body: ApiJson<ExclusionRequest>,
+) -> Result<(StatusCode, Json<CommandResponse>), ApiError> {
+    let id = parse_id(&id)?;
+    let r = &body.value;
+    let origin = s.origin(&headers, &body.fingerprint);
+    let receipt = s
+        .runner
+        .run(&origin, async |d| {
+            let command = ParticipantCommand::ExcludeFromAnalysis {
+                effective_on: r.effective_on,
+                reason: r.reason.clone(),
+            };
+            commands::simple(d, id, command).await
+        })
+        .await?;
+    Ok(created(receipt))
+}
+
+/// Lift an exclusion from analysis.
+#[utoipa::path(post, path = "/api/v1/participants/{id}/exclusion-lifts", request_body = ExclusionRequest,
+    tag = "participants", params(("id" = Uuid, Path)),
+    responses((status = 201, body = CommandResponse), (status = 422, body = super::error::ErrorBody)))]
+pub async fn lift_exclusion(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    headers: CommandHeaders,
+    body: ApiJson<ExclusionRequest>,
+) -> Result<(StatusCode, Json<CommandResponse>), ApiError> {
+    let id = parse_id(&id)?;
+    let r = &body.value;
+    let origin = s.origin(&headers, &body.fingerprint);
+    let receipt = s
+        .runner
+        .run(&origin, async |d| {
+            let command = ParticipantCommand::LiftExclusion {
+                effective_on: r.effective_on,
+                reason: r.reason.clone(),
+            };
+            commands::simple(d, id, command).await
+        })
+        .await?;
+    Ok(created(receipt))
+}
+
+/// Retract one of the participant's events; the original stays in history.
+#[utoipa::path(post, path = "/api/v1/participants/{id}/retractions", request_body = RetractionRequest,
+    tag = "participants", params(("id" = Uuid, Path)),
+    responses((status = 201, body = CommandResponse), (status = 422, body = super::error::ErrorBody)))]
+pub async fn retract(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    headers: CommandHeaders,
+    body: ApiJson<RetractionRequest>,
+) -> Result<(StatusCode, Json<CommandResponse>), ApiError> {
+    let id = parse_id(&id)?;
+    let r = &body.value;
+    let origin = s.origin(&headers, &body.fingerprint);
+    let receipt = s
+        .runner
+        .run(&origin, async |d| commands::retract(d, id, r.sequence, r.reason.clone()).await)
+        .await?;
+    Ok(created(receipt))
+}
+
+/// A participant's current state (from its event stream).
+#[utoipa::path(get, path = "/api/v1/participants/{id}", tag = "participants", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Object), (status = 404, body = super::error::ErrorBody)))]
+pub async fn current_state(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<aggregates::participant::ParticipantView>, ApiError> {
+    let id = parse_id(&id)?;
+    let loaded = s.store().load::<Participant>(&id.to_string()).await?;
+    loaded
+        .aggregate
+        .view()
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found("participant", id))
+}
+
+/// `?external_ref=` for `GET /participants`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct ExternalRefQuery {
+    pub external_ref: String,
+}
+
+/// Where a participant is found by its external reference.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ParticipantRef {
+    pub participant_id: Uuid,
+    pub external_ref: String,
+}
+
+/// Find a participant by external reference.
+#[utoipa::path(get, path = "/api/v1/participants", tag = "participants", params(ExternalRefQuery),
+    responses((status = 200, body = ParticipantRef), (status = 404, body = super::error::ErrorBody)))]
+pub async fn find_by_external_ref(
+    State(s): State<AppState>,
+    query: Result<Query<ExternalRefQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<ParticipantRef>, ApiError> {
+    let Query(q) = query.map_err(|_| {
+        ApiError::bad_request("missing_field", "external_ref", "give ?external_ref=<your reference>")
+    })?;
+    let id = s
+        .store()
+        .participant_by_external_ref(&q.external_ref)
+        .await?
+        .ok_or_else(|| ApiError::NotFound {
+            code: "not_found",
+            message: format!("no participant with external reference {:?}", q.external_ref),
+        })?;
+    Ok(Json(ParticipantRef {
+        participant_id: id,
+        external_ref: q.external_ref,
+    }))
+}

@@ -1,0 +1,197 @@
+//! `/posts`: establish, fill, vacate, disestablish, retract; read.
+
+use aggregates::ladder::Basis;
+use aggregates::post::{Post, PostCommand};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::NaiveDate;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::error::ApiError;
+use super::extract::{ApiJson, CommandHeaders};
+use super::participants::{parse_id, RetractionRequest};
+use super::{created, AppState, CommandResponse};
+use crate::commands;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/posts", post(establish))
+        .route("/posts/{id}", get(current_state))
+        .route("/posts/{id}/fillings", post(fill))
+        .route("/posts/{id}/vacations", post(vacate))
+        .route("/posts/{id}/disestablishment", post(disestablish))
+        .route("/posts/{id}/retractions", post(retract))
+}
+
+/// Body of `POST /posts`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EstablishPostRequest {
+    pub post_id: Option<Uuid>,
+    pub organisation: String,
+    pub title: String,
+    /// The role code of whoever fills the post.
+    pub role: String,
+    pub established_on: NaiveDate,
+}
+
+/// Body of `POST /posts/{id}/fillings`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FillRequest {
+    pub participant_id: Uuid,
+    #[schema(value_type = Option<String>)]
+    pub basis: Option<Basis>,
+    pub fte: Option<f64>,
+    pub effective_on: NaiveDate,
+}
+
+/// Body of `POST /posts/{id}/vacations`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VacateRequest {
+    pub participant_id: Uuid,
+    pub effective_on: NaiveDate,
+}
+
+/// Body of `POST /posts/{id}/disestablishment`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DisestablishRequest {
+    pub effective_on: NaiveDate,
+}
+
+/// Establish a post in an organisation.
+#[utoipa::path(post, path = "/api/v1/posts", request_body = EstablishPostRequest, tag = "posts",
+    responses((status = 201, body = CommandResponse), (status = 400, body = super::error::ErrorBody),
+              (status = 422, body = super::error::ErrorBody)))]
+pub async fn establish(
+    State(s): State<AppState>,
+    headers: CommandHeaders,
+    body: ApiJson<EstablishPostRequest>,
+) -> Result<(StatusCode, Json<CommandResponse>), ApiError> {
+    let r = &body.value;
+    let post_id = r.post_id.unwrap_or_else(Uuid::new_v4);
+    let role = s.runner.ladders().resolve(&r.organisation, &r.role, "role").await?;
+    let origin = s.origin(&headers, &body.fingerprint);
+    let receipt = s
+        .runner
+        .run(&origin, async |d| {
+            let command = PostCommand::Establish {
+                post_id,
+                organisation: r.organisation.clone(),
+                title: r.title.clone(),
+                role: role.clone(),
+                established_on: r.established_on,
+            };
+            commands::establish(d, post_id, command).await
+        })
+        .await?;
+    Ok(created(receipt))
+}
+
+/// A participant takes up the post (recorded as their role change too).
+#[utoipa::path(post, path = "/api/v1/posts/{id}/fillings", request_body = FillRequest, tag = "posts",
+    params(("id" = Uuid, Path)),
+    responses((status = 201, body = CommandResponse), (status = 404, body = super::error::ErrorBody),
+              (status = 409, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
+pub async fn fill(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    headers: CommandHeaders,
+    body: ApiJson<FillRequest>,
+) -> Result<(StatusCode, Json<CommandResponse>), ApiError> {
+    let id = parse_id(&id)?;
+    let r = &body.value;
+    let origin = s.origin(&headers, &body.fingerprint);
+    let basis = r.basis.unwrap_or(Basis::Permanent);
+    let receipt = s
+        .runner
+        .run(&origin, async |d| commands::fill(d, id, r.participant_id, basis, r.fte, r.effective_on).await)
+        .await?;
+    Ok(created(receipt))
+}
+
+/// The occupant leaves the post and keeps their role.
+#[utoipa::path(post, path = "/api/v1/posts/{id}/vacations", request_body = VacateRequest, tag = "posts",
+    params(("id" = Uuid, Path)),
+    responses((status = 201, body = CommandResponse), (status = 422, body = super::error::ErrorBody)))]
+pub async fn vacate(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    headers: CommandHeaders,
+    body: ApiJson<VacateRequest>,
+) -> Result<(StatusCode, Json<CommandResponse>), ApiError> {
+    let id = parse_id(&id)?;
+    let r = &body.value;
+    let origin = s.origin(&headers, &body.fingerprint);
+    let receipt = s
+        .runner
+        .run(&origin, async |d| commands::vacate(d, id, r.participant_id, r.effective_on).await)
+        .await?;
+    Ok(created(receipt))
+}
+
+/// Disestablish the post.
+#[utoipa::path(post, path = "/api/v1/posts/{id}/disestablishment", request_body = DisestablishRequest, tag = "posts",
+    params(("id" = Uuid, Path)),
+    responses((status = 201, body = CommandResponse), (status = 422, body = super::error::ErrorBody)))]
+pub async fn disestablish(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    headers: CommandHeaders,
+    body: ApiJson<DisestablishRequest>,
+) -> Result<(StatusCode, Json<CommandResponse>), ApiError> {
+    let command = PostCommand::Disestablish {
+        effective_on: body.value.effective_on,
+    };
+    run_post_command(s, id, headers, &body.fingerprint, command).await
+}
+
+/// Retract one of the post's events.
+#[utoipa::path(post, path = "/api/v1/posts/{id}/retractions", request_body = RetractionRequest, tag = "posts",
+    params(("id" = Uuid, Path)),
+    responses((status = 201, body = CommandResponse), (status = 422, body = super::error::ErrorBody)))]
+pub async fn retract(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    headers: CommandHeaders,
+    body: ApiJson<RetractionRequest>,
+) -> Result<(StatusCode, Json<CommandResponse>), ApiError> {
+    let command = PostCommand::Retract {
+        sequence: body.value.sequence,
+        reason: body.value.reason.clone(),
+    };
+    run_post_command(s, id, headers, &body.fingerprint, command).await
+}
+
+async fn run_post_command(
+    s: AppState,
+    id: String,
+    headers: CommandHeaders,
+    fingerprint: &str,
+    command: PostCommand,
+) -> Result<(StatusCode, Json<CommandResponse>), ApiError> {
+    let id = parse_id(&id)?;
+    let origin = s.origin(&headers, fingerprint);
+    let receipt = s
+        .runner
+        .run(&origin, async |d| commands::post_command(d, id, command.clone()).await)
+        .await?;
+    Ok(created(receipt))
+}
+
+/// A post's current state and occupancy history.
+#[utoipa::path(get, path = "/api/v1/posts/{id}", tag = "posts", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Object), (status = 404, body = super::error::ErrorBody)))]
+pub async fn current_state(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<aggregates::post::PostView>, ApiError> {
+    let id = parse_id(&id)?;
+    let loaded = s.store().load::<Post>(&id.to_string()).await?;
+    loaded.aggregate.view().map(Json).ok_or_else(|| ApiError::not_found("post", id))
+}
