@@ -1,0 +1,184 @@
+//! A career over HTTP: register, promote, leave, rejoin; history shows every
+//! event with both clocks and metadata.
+
+use serde_json::json;
+
+use crate::helpers::spawn_app;
+
+#[tokio::test]
+async fn a_career_is_recorded_and_its_history_shows_both_clocks_and_who_recorded_it() {
+    let app = spawn_app().await;
+    let id = app.register("P-001", "Northshire", "team_manager", "2016-01-04").await;
+
+    let promoted = app
+        .post_with(
+            &format!("/api/v1/participants/{id}/role-changes"),
+            &json!({"effective_on": "2018-05-01", "role": "service_manager"}),
+            &[("X-Recorded-By", "analyst@northshire"), ("X-Request-Id", "req-42")],
+        )
+        .await;
+    assert_eq!(promoted.status, 201, "{}", promoted.body);
+    assert_eq!(promoted.body["version"], 2);
+    assert_eq!(promoted.str("aggregate_id"), id);
+    assert!(promoted.body["global_position"].as_i64().unwrap() >= 2);
+
+    let left = app
+        .post(
+            &format!("/api/v1/participants/{id}/leavings"),
+            &json!({"effective_on": "2019-03-31", "reason": "resigned", "destination": "Southshire"}),
+        )
+        .await;
+    assert_eq!(left.status, 201, "{}", left.body);
+    let rejoined = app
+        .post(
+            &format!("/api/v1/participants/{id}/rejoinings"),
+            &json!({"effective_on": "2020-01-06", "organisation": "Northshire", "role": "head_of_service"}),
+        )
+        .await;
+    assert_eq!(rejoined.status, 201, "{}", rejoined.body);
+    assert_eq!(rejoined.body["version"], 4);
+
+    let state = app.get(&format!("/api/v1/participants/{id}")).await;
+    assert_eq!(state.status, 200);
+    assert_eq!(state.body["employed"], true);
+
+    let history = app.get(&format!("/api/v1/participants/{id}/events")).await;
+    assert_eq!(history.status, 200);
+    let events = history.body.as_array().unwrap();
+    let types: Vec<&str> = events.iter().map(|e| e["event_type"].as_str().unwrap()).collect();
+    assert_eq!(
+        types,
+        ["ParticipantRegistered", "RoleChanged", "LeavingRecorded", "RejoiningRecorded"]
+    );
+    assert_eq!(events[1]["payload"]["RoleChanged"]["effective_on"], "2018-05-01");
+    assert_eq!(events[1]["metadata"]["recorded_by"], "analyst@northshire");
+    assert_eq!(events[1]["metadata"]["correlation_id"], "req-42");
+    assert_eq!(events[1]["metadata"]["source"], "api");
+    assert_eq!(events[0]["metadata"]["recorded_by"], "anonymous");
+    // The recorded clock increases with every commit.
+    let recorded: Vec<&str> = events.iter().map(|e| e["recorded_at"].as_str().unwrap()).collect();
+    let mut sorted = recorded.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(recorded.len(), sorted.len());
+}
+
+#[tokio::test]
+async fn a_participant_is_found_by_external_reference_and_the_reference_is_unique() {
+    let app = spawn_app().await;
+    let id = app.register("EXT-9", "Westshire", "social_worker", "2015-09-01").await;
+    let found = app.get("/api/v1/participants?external_ref=EXT-9").await;
+    assert_eq!(found.status, 200);
+    assert_eq!(found.str("participant_id"), id);
+
+    let before = app.event_count().await;
+    let again = app
+        .post(
+            "/api/v1/participants",
+            &json!({"external_ref": "EXT-9", "organisation": "Westshire", "role": "social_worker", "joined_on": "2016-01-01"}),
+        )
+        .await;
+    assert_eq!(again.status, 422);
+    assert_eq!(again.str("error"), "external_ref_taken");
+    assert_eq!(again.str("field"), "external_ref");
+    assert_eq!(app.event_count().await, before);
+}
+
+#[tokio::test]
+async fn filling_a_post_records_the_role_change_and_the_post_in_one_commit() {
+    let app = spawn_app().await;
+    let person = app.register("P-7", "Eastshire", "practice_manager", "2017-01-09").await;
+    let post = app
+        .post(
+            "/api/v1/posts",
+            &json!({"organisation": "Eastshire", "title": "Team manager, north", "role": "team_manager", "established_on": "2016-04-01"}),
+        )
+        .await;
+    assert_eq!(post.status, 201, "{}", post.body);
+    let post_id = post.str("aggregate_id");
+
+    let filled = app
+        .post(
+            &format!("/api/v1/posts/{post_id}/fillings"),
+            &json!({"participant_id": person, "basis": "interim", "effective_on": "2018-02-01"}),
+        )
+        .await;
+    assert_eq!(filled.status, 201, "{}", filled.body);
+    let streams = filled.body["streams"].as_array().unwrap();
+    assert_eq!(streams.len(), 2, "participant and post are written together");
+
+    let state = app.get(&format!("/api/v1/participants/{person}")).await;
+    assert_eq!(state.body["employment"]["role"]["code"], "team_manager");
+
+    // A second permanent occupant on the same day is refused; nothing appended.
+    let other = app.register("P-8", "Eastshire", "team_manager", "2015-01-05").await;
+    let perm1 = app
+        .post(
+            &format!("/api/v1/posts/{post_id}/fillings"),
+            &json!({"participant_id": other, "basis": "permanent", "effective_on": "2018-03-01"}),
+        )
+        .await;
+    assert_eq!(perm1.status, 201, "{}", perm1.body);
+    let third = app.register("P-9", "Eastshire", "team_manager", "2015-01-05").await;
+    let before = app.event_count().await;
+    let perm2 = app
+        .post(
+            &format!("/api/v1/posts/{post_id}/fillings"),
+            &json!({"participant_id": third, "basis": "permanent", "effective_on": "2018-03-02"}),
+        )
+        .await;
+    assert_eq!(perm2.status, 422, "{}", perm2.body);
+    assert_eq!(app.event_count().await, before);
+
+    // Leaving vacates the post in the same commit.
+    let left = app
+        .post(
+            &format!("/api/v1/participants/{other}/leavings"),
+            &json!({"effective_on": "2019-01-31", "reason": "retired"}),
+        )
+        .await;
+    assert_eq!(left.status, 201, "{}", left.body);
+    assert_eq!(left.body["streams"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn a_cohort_enrols_only_participants_employed_on_the_enrolment_date() {
+    let app = spawn_app().await;
+    let person = app.register("P-20", "Northshire", "head_of_service", "2016-06-01").await;
+    let cohort = app
+        .post(
+            "/api/v1/cohorts",
+            &json!({"programme": "PLDP", "name": "cohort 1", "starts_on": "2017-01-09"}),
+        )
+        .await;
+    assert_eq!(cohort.status, 201, "{}", cohort.body);
+    let cohort_id = cohort.str("aggregate_id");
+
+    let early = app
+        .post(
+            &format!("/api/v1/cohorts/{cohort_id}/enrolments"),
+            &json!({"participant_id": person, "enrolled_on": "2016-01-01"}),
+        )
+        .await;
+    assert_eq!(early.status, 422);
+    assert_eq!(early.str("error"), "participant_not_employed");
+
+    let unknown = app
+        .post(
+            &format!("/api/v1/cohorts/{cohort_id}/enrolments"),
+            &json!({"participant_id": uuid::Uuid::new_v4(), "enrolled_on": "2017-01-09"}),
+        )
+        .await;
+    assert_eq!(unknown.status, 422);
+    assert_eq!(unknown.str("field"), "participant_id");
+
+    let ok = app
+        .post(
+            &format!("/api/v1/cohorts/{cohort_id}/enrolments"),
+            &json!({"participant_id": person, "enrolled_on": "2017-01-09"}),
+        )
+        .await;
+    assert_eq!(ok.status, 201, "{}", ok.body);
+    let history = app.get(&format!("/api/v1/cohorts/{cohort_id}/events")).await;
+    assert_eq!(history.body.as_array().unwrap().len(), 2);
+}

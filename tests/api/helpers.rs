@@ -1,0 +1,215 @@
+//! The test harness: a real PostgreSQL, a fresh database per test, the real
+//! router served on a free port.
+//!
+//! With `DATABASE_URL` unset, the first test of this process starts a
+//! throwaway cluster under `target/tenure-test-pg/` (stopped and removed when
+//! the process exits). With it set, test databases are created on that
+//! server (its role needs CREATEDB). Either way a template database is
+//! migrated once and every test clones it.
+
+use std::sync::OnceLock;
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use sqlx::PgPool;
+use tenure::pg_cluster::{ClusterOptions, ManagedCluster};
+use uuid::Uuid;
+
+/// Where test databases are created from.
+struct Server {
+    /// URL of a maintenance database on the server, to create databases.
+    maintenance_url: String,
+    /// The URL with `{db}` where a database name goes.
+    url_template: String,
+    template: String,
+    /// Kept alive for the whole process; its watchdog stops it at exit.
+    _cluster: Option<ManagedCluster>,
+}
+
+static SERVER: OnceLock<Server> = OnceLock::new();
+
+fn with_database(url: &str, db: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (url, String::new()),
+    };
+    let cut = base.rfind('/').expect("DATABASE_URL has a path");
+    format!("{}/{db}{query}", &base[..cut])
+}
+
+fn server() -> &'static Server {
+    SERVER.get_or_init(|| {
+        // The cluster and the template outlive any one test's runtime, so they
+        // are made on a runtime of their own.
+        std::thread::spawn(|| {
+            let rt = tokio::runtime::Runtime::new().expect("runtime");
+            rt.block_on(async {
+                let (base_url, cluster) = match std::env::var("DATABASE_URL") {
+                    Ok(url) => (url, None),
+                    Err(_) => {
+                        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                            .join("target/tenure-test-pg")
+                            .join(format!("{}-{}", std::process::id(), Uuid::new_v4().simple()));
+                        let cluster = ManagedCluster::start(ClusterOptions {
+                            data_dir: dir,
+                            port: None,
+                            superuser: "tenure".to_string(),
+                            remove_on_stop: true,
+                            durable: false,
+                        })
+                        .await
+                        .expect("start a PostgreSQL cluster for the tests");
+                        (cluster.database_url("postgres"), Some(cluster))
+                    }
+                };
+                let maintenance_url = with_database(&base_url, "postgres");
+                let template = format!("tenure_test_template_{}", Uuid::new_v4().simple());
+                let admin = tenure::db::connect(&maintenance_url, 1).await.expect("connect");
+                sqlx::query(&format!("CREATE DATABASE {template}"))
+                    .execute(&admin)
+                    .await
+                    .expect("create template");
+                let pool = tenure::db::connect(&with_database(&base_url, &template), 2)
+                    .await
+                    .expect("connect template");
+                tenure::db::MIGRATOR.run(&pool).await.expect("migrate template");
+                pool.close().await;
+                admin.close().await;
+                Server {
+                    maintenance_url,
+                    url_template: with_database(&base_url, "{db}"),
+                    template,
+                    _cluster: cluster,
+                }
+            })
+        })
+        .join()
+        .expect("test server set-up")
+    })
+}
+
+/// A fresh, migrated database of this test's own.
+pub async fn fresh_database() -> (PgPool, String) {
+    let server = server();
+    let name = format!("tenure_test_{}", Uuid::new_v4().simple());
+    let admin = tenure::db::connect(&server.maintenance_url, 1).await.expect("connect");
+    sqlx::query(&format!("CREATE DATABASE {name} TEMPLATE {}", server.template))
+        .execute(&admin)
+        .await
+        .expect("clone template");
+    admin.close().await;
+    let url = server.url_template.replace("{db}", &name);
+    let pool = tenure::db::connect(&url, 20).await.expect("connect test database");
+    (pool, url)
+}
+
+/// The app under test, served on a free local port.
+pub struct TestApp {
+    pub address: String,
+    pub pool: PgPool,
+    pub client: reqwest::Client,
+}
+
+/// A response's status and JSON body.
+pub struct Reply {
+    pub status: u16,
+    pub body: Value,
+}
+
+impl Reply {
+    /// The body decoded into `T`.
+    pub fn json<T: DeserializeOwned>(&self) -> T {
+        serde_json::from_value(self.body.clone()).expect("decodable body")
+    }
+
+    /// `body[field]` as a string.
+    pub fn str(&self, field: &str) -> String {
+        self.body[field].as_str().unwrap_or_default().to_string()
+    }
+}
+
+/// Starts the router over a fresh database.
+pub async fn spawn_app() -> TestApp {
+    let (pool, _) = fresh_database().await;
+    let state = tenure::app_state(pool.clone(), &tenure::Settings::default());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let address = format!("http://{}", listener.local_addr().expect("address"));
+    tokio::spawn(async move {
+        axum::serve(listener, tenure::http::app(state)).await.expect("serve");
+    });
+    TestApp {
+        address,
+        pool,
+        client: reqwest::Client::new(),
+    }
+}
+
+impl TestApp {
+    /// POSTs JSON with extra headers.
+    pub async fn post_with(&self, path: &str, body: &Value, headers: &[(&str, &str)]) -> Reply {
+        let mut request = self.client.post(format!("{}{path}", self.address)).json(body);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status().as_u16();
+        let body = response.json().await.unwrap_or(Value::Null);
+        Reply { status, body }
+    }
+
+    /// POSTs JSON.
+    pub async fn post(&self, path: &str, body: &Value) -> Reply {
+        self.post_with(path, body, &[]).await
+    }
+
+    /// POSTs raw text as JSON (for malformed bodies).
+    pub async fn post_raw(&self, path: &str, body: &str) -> Reply {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.address))
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .expect("request");
+        let status = response.status().as_u16();
+        let body = response.json().await.unwrap_or(Value::Null);
+        Reply { status, body }
+    }
+
+    /// GETs a path.
+    pub async fn get(&self, path: &str) -> Reply {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.address))
+            .send()
+            .await
+            .expect("request");
+        let status = response.status().as_u16();
+        let body = response.json().await.unwrap_or(Value::Null);
+        Reply { status, body }
+    }
+
+    /// How many events the store holds.
+    pub async fn event_count(&self) -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM events")
+            .fetch_one(&self.pool)
+            .await
+            .expect("count events")
+    }
+
+    /// Registers a participant and returns its id.
+    pub async fn register(&self, external_ref: &str, organisation: &str, role: &str, joined_on: &str) -> String {
+        let reply = self
+            .post(
+                "/api/v1/participants",
+                &serde_json::json!({
+                    "external_ref": external_ref, "organisation": organisation,
+                    "role": role, "joined_on": joined_on,
+                }),
+            )
+            .await;
+        assert_eq!(reply.status, 201, "register failed: {}", reply.body);
+        reply.str("aggregate_id")
+    }
+}
