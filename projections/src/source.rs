@@ -1,0 +1,125 @@
+//! Reading the event store: the all-events order without gaps, one
+//! aggregate's events up to a point, and everything recorded by a moment.
+//!
+//! The write side (`tenure::event_store`) appends; everything that reads
+//! events in bulk uses these functions, so there is one gap-safe reader.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sqlx::{FromRow, PgExecutor};
+
+/// A point in the all-events order. Events are read in
+/// `(transaction_id, global_position)` order; a reader remembers the pair of
+/// the last event it applied.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Position {
+    pub transaction_id: i64,
+    pub global_position: i64,
+}
+
+/// An event as stored, with both clocks and who recorded it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, FromRow, utoipa::ToSchema)]
+pub struct StoredEvent {
+    pub global_position: i64,
+    #[serde(skip)]
+    pub transaction_id: i64,
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    pub sequence: i64,
+    pub event_type: String,
+    pub event_version: String,
+    pub payload: Value,
+    /// `recorded_by`, `source`, `correlation_id` and, when given, `idempotency_key`.
+    pub metadata: Value,
+    /// The recorded clock: when tenure learned of the event.
+    pub recorded_at: DateTime<Utc>,
+}
+
+impl StoredEvent {
+    /// Where this event stands in the all-events order.
+    pub fn position(&self) -> Position {
+        Position {
+            transaction_id: self.transaction_id,
+            global_position: self.global_position,
+        }
+    }
+}
+
+const COLUMNS: &str = "global_position, transaction_id::text::bigint AS transaction_id, aggregate_type, \
+     aggregate_id, sequence, event_type, event_version, payload, metadata, recorded_at";
+
+/// Every event of one aggregate, in stream order.
+pub async fn history<'e>(
+    db: impl PgExecutor<'e>,
+    aggregate_type: &str,
+    aggregate_id: &str,
+) -> Result<Vec<StoredEvent>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM events WHERE aggregate_type = $1 AND aggregate_id = $2 ORDER BY sequence");
+    sqlx::query_as(&sql)
+        .bind(aggregate_type)
+        .bind(aggregate_id)
+        .fetch_all(db)
+        .await
+}
+
+/// One aggregate's events up to and including `until` in the all-events
+/// order: its state as a reader that has reached `until` knows it.
+pub async fn history_until<'e>(
+    db: impl PgExecutor<'e>,
+    aggregate_type: &str,
+    aggregate_id: &str,
+    until: Position,
+) -> Result<Vec<StoredEvent>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM events \
+          WHERE aggregate_type = $1 AND aggregate_id = $2 \
+            AND (transaction_id, global_position) <= ($3::text::xid8, $4) \
+          ORDER BY sequence"
+    );
+    sqlx::query_as(&sql)
+        .bind(aggregate_type)
+        .bind(aggregate_id)
+        .bind(until.transaction_id.to_string())
+        .bind(until.global_position)
+        .fetch_all(db)
+        .await
+}
+
+/// Up to `limit` events after `after`, in commit order, never skipping one.
+///
+/// Identity values are handed out before commit, so a plain
+/// `global_position > n` could pass over an event whose transaction commits
+/// later. Only events of transactions older than the oldest one still
+/// running (`pg_snapshot_xmin`) are returned: nothing can later appear
+/// before them in the order. One long transaction anywhere holds readers
+/// back; the projector's lag shows it.
+pub async fn read_after<'e>(db: impl PgExecutor<'e>, after: Position, limit: i64) -> Result<Vec<StoredEvent>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM events \
+          WHERE (transaction_id, global_position) > ($1::text::xid8, $2) \
+            AND transaction_id < pg_snapshot_xmin(pg_current_snapshot()) \
+          ORDER BY transaction_id, global_position \
+          LIMIT $3"
+    );
+    sqlx::query_as(&sql)
+        .bind(after.transaction_id.to_string())
+        .bind(after.global_position)
+        .bind(limit)
+        .fetch_all(db)
+        .await
+}
+
+/// Every event recorded at or before `known_at` (all when `None`), in
+/// commit order: the input of an "as known at" replay.
+pub async fn recorded_until<'e>(
+    db: impl PgExecutor<'e>,
+    known_at: Option<DateTime<Utc>>,
+) -> Result<Vec<StoredEvent>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM events \
+          WHERE $1::timestamptz IS NULL OR recorded_at <= $1 \
+          ORDER BY transaction_id, global_position"
+    );
+    sqlx::query_as(&sql).bind(known_at).fetch_all(db).await
+}
