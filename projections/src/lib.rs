@@ -1,1 +1,4 @@
-//! tenure read models.
+//! tenure's read side: the gap-safe event reader, the projector that keeps
+//! the read-model tables, and the report calculations over them.
+
+pub mod source;
