@@ -1,0 +1,275 @@
+//! Loading the plan: every step issued through its use case, in order, under
+//! the idempotency key `demo:<step name>`.
+
+use std::collections::HashMap;
+
+use aggregates::cohort::CohortCommand;
+use aggregates::ladder::{Basis, Ladder, MoveKind, RoleRef};
+use aggregates::participant::{Participant, ParticipantCommand};
+use chrono::Utc;
+use cqrs_es::Aggregate;
+use uuid::Uuid;
+
+use super::{
+    academy, intakes, plan, pldp, Action, DatasetSummary, DemoError, DemoSummary, Plan,
+    RetractedLeaving, Step,
+};
+use crate::commands::{self, ChangeRole, CommandError, CommandOrigin, CommandRunner, Register};
+use crate::event_store::CommitReceipt;
+
+/// Resolves a role code against the default children's-services ladder.
+fn role_ref(code: &str) -> Result<RoleRef, DemoError> {
+    Ladder::children_services_default()
+        .role(code)
+        .ok_or_else(|| DemoError::UnknownRole(code.to_string()))
+}
+
+/// Issues one step through its use case.
+async fn issue(
+    runner: &CommandRunner,
+    origin: &CommandOrigin,
+    action: &Action,
+    receipts: &HashMap<String, CommitReceipt>,
+) -> Result<CommitReceipt, CommandError> {
+    let role = |code: &str| {
+        role_ref(code).map_err(|e| CommandError::rule("unknown_role", Some("role"), e.to_string()))
+    };
+    match action {
+        Action::Register {
+            participant,
+            external_ref,
+            organisation,
+            team,
+            role: code,
+            joined_on,
+        } => {
+            let input = Register {
+                participant_id: *participant,
+                external_ref: external_ref.clone(),
+                organisation: organisation.clone(),
+                team: team.clone(),
+                role: role(code)?,
+                post_id: None,
+                basis: Basis::Permanent,
+                fte: 1.0,
+                joined_on: *joined_on,
+            };
+            runner
+                .run(origin, async |d| commands::register(d, &input).await)
+                .await
+        }
+        Action::ChangeRole {
+            participant,
+            effective_on,
+            role: code,
+            organisation,
+            team,
+            interim,
+            explicit_promotion,
+        } => {
+            let input = ChangeRole {
+                effective_on: *effective_on,
+                role: role(code)?,
+                organisation: organisation.clone(),
+                team: team.clone(),
+                post_id: None,
+                basis: if *interim {
+                    Basis::Interim
+                } else {
+                    Basis::Permanent
+                },
+                fte: None,
+                kind: explicit_promotion.then_some(MoveKind::Promotion),
+            };
+            runner
+                .run(origin, async |d| {
+                    commands::change_role(d, *participant, &input).await
+                })
+                .await
+        }
+        Action::Leave {
+            participant,
+            effective_on,
+            reason,
+            destination,
+        } => {
+            runner
+                .run(origin, async |d| {
+                    commands::record_leaving(
+                        d,
+                        *participant,
+                        *effective_on,
+                        reason.clone(),
+                        destination.clone(),
+                    )
+                    .await
+                })
+                .await
+        }
+        Action::Exclude {
+            participant,
+            effective_on,
+            reason,
+        } => {
+            runner
+                .run(origin, async |d| {
+                    let command = ParticipantCommand::ExcludeFromAnalysis {
+                        effective_on: *effective_on,
+                        reason: reason.clone(),
+                    };
+                    commands::simple(d, *participant, command).await
+                })
+                .await
+        }
+        Action::Retract {
+            participant,
+            step,
+            sequence,
+            reason,
+        } => {
+            // The receipt of the retracted step says where its event landed.
+            let sequence = receipts
+                .get(step)
+                .and_then(|r| stream_version(r, *participant))
+                .unwrap_or(*sequence);
+            runner
+                .run(origin, async |d| {
+                    commands::retract(d, *participant, sequence, reason.clone()).await
+                })
+                .await
+        }
+        Action::OpenCohort {
+            cohort,
+            programme,
+            name,
+            starts_on,
+            ends_on,
+        } => {
+            runner
+                .run(origin, async |d| {
+                    let command = CohortCommand::Open {
+                        cohort_id: *cohort,
+                        programme: programme.clone(),
+                        name: name.clone(),
+                        starts_on: *starts_on,
+                        ends_on: *ends_on,
+                    };
+                    commands::open_cohort(d, *cohort, command).await
+                })
+                .await
+        }
+        Action::Enrol {
+            cohort,
+            participant,
+            enrolled_on,
+        } => {
+            runner
+                .run(origin, async |d| {
+                    commands::enrol(d, *cohort, *participant, *enrolled_on).await
+                })
+                .await
+        }
+        Action::Complete {
+            cohort,
+            participant,
+            completed_on,
+        } => {
+            runner
+                .run(origin, async |d| {
+                    let command = CohortCommand::RecordCompletion {
+                        participant_id: *participant,
+                        completed_on: *completed_on,
+                    };
+                    commands::cohort_command(d, *cohort, command).await
+                })
+                .await
+        }
+    }
+}
+
+/// The version a commit left `participant`'s stream at: the sequence of
+/// its event when the commit appended one event to that stream.
+fn stream_version(receipt: &CommitReceipt, participant: Uuid) -> Option<u64> {
+    receipt
+        .streams
+        .iter()
+        .find(|s| {
+            s.aggregate_type == Participant::TYPE && s.aggregate_id == participant.to_string()
+        })
+        .map(|s| s.version)
+}
+
+/// Loads the demo dataset through the command use cases. Loading it again
+/// appends nothing: every command's idempotency key was used before, and the
+/// runner answers with the first receipt.
+pub async fn load(runner: &CommandRunner) -> Result<DemoSummary, DemoError> {
+    let Plan { steps, phase1_len } = plan();
+    let mut receipts: HashMap<String, CommitReceipt> = HashMap::new();
+    let mut already = 0;
+    let mut appended = 0;
+    let mut known_at = None;
+    for (i, step) in steps.iter().enumerate() {
+        let key = format!("demo:{}", step.name);
+        let origin = CommandOrigin {
+            recorded_by: "demo".into(),
+            source: "demo".into(),
+            correlation_id: "demo".into(),
+            idempotency: Some((key.clone(), key.clone())),
+            expected_version: None,
+        };
+        let replay = runner
+            .store()
+            .idempotent_answer(&key, &key)
+            .await
+            .map_err(|e| DemoError::Store {
+                step: step.name.clone(),
+                message: e.to_string(),
+            })?
+            .is_some();
+        let receipt = issue(runner, &origin, &step.action, &receipts)
+            .await
+            .map_err(|source| DemoError::Command {
+                step: step.name.clone(),
+                source,
+            })?;
+        if replay {
+            already += 1;
+        } else {
+            appended += receipt.events_appended;
+        }
+        if i + 1 == phase1_len {
+            known_at = Some(receipt.recorded_at);
+        }
+        receipts.insert(step.name.clone(), receipt);
+    }
+    let (retracted_participant, retracted_step, planned) = academy::retraction();
+    let sequence = receipts
+        .get(&retracted_step)
+        .and_then(|r| stream_version(r, retracted_participant))
+        .unwrap_or(planned);
+    Ok(DemoSummary {
+        commands_issued: steps.len(),
+        commands_already_recorded: already,
+        events_appended: appended,
+        known_at_before_corrections: known_at.unwrap_or_else(Utc::now),
+        retracted_leaving: RetractedLeaving {
+            participant_id: retracted_participant,
+            sequence,
+        },
+        datasets: summaries(&steps),
+    })
+}
+
+/// The datasets' summaries, with each cohort's member count from the plan.
+pub(super) fn summaries(steps: &[Step]) -> Vec<DatasetSummary> {
+    let mut datasets = vec![pldp::summary(), academy::summary(), intakes::summary()];
+    for dataset in &mut datasets {
+        for cohort in &mut dataset.cohorts {
+            cohort.members = steps
+                .iter()
+                .filter(|s| matches!(&s.action, Action::Enrol { cohort: c, .. } if *c == cohort.id))
+                .count();
+        }
+    }
+    datasets
+}
