@@ -1,0 +1,234 @@
+//! The `Cohort` aggregate: one intake of a development programme, who was
+//! enrolled in it, and who completed or withdrew.
+//!
+//! Whether a participant exists and is employed on the enrolment date is a
+//! cross-aggregate question the server answers before enrolling; this
+//! aggregate keeps the cohort's own rules. Every command is checked by
+//! building the [`Roster`] that would result, so retractions are accepted
+//! exactly when the remaining history is consistent.
+//!
+//! The future margin applies to enrolment, completion and withdrawal dates
+//! (facts that have happened), not to a cohort's start and end dates, which
+//! are planned ahead.
+
+mod commands;
+mod error;
+mod events;
+mod roster;
+
+#[cfg(test)]
+mod tests;
+
+pub use commands::CohortCommand;
+pub use error::CohortError;
+pub use events::CohortEvent;
+pub use roster::{Member, Roster};
+
+use chrono::NaiveDate;
+use cqrs_es::event_sink::EventSink;
+use cqrs_es::Aggregate;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::context::CommandContext;
+use crate::field::{require_text, Field};
+use crate::retraction::{check_target, retracted_set};
+
+/// One cohort's event stream and the roster it yields.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Cohort {
+    /// Every event applied, with its sequence (1-based, stream order).
+    events: Vec<(u64, CohortEvent)>,
+    /// The roster as it stands; `None` before opening.
+    roster: Option<Roster>,
+}
+
+/// A cohort's current state for `GET /cohorts/{id}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CohortView {
+    pub cohort_id: Uuid,
+    pub programme: String,
+    pub name: String,
+    pub starts_on: NaiveDate,
+    pub ends_on: Option<NaiveDate>,
+    pub members: Vec<Member>,
+    /// The stream's version (for `If-Match`).
+    pub version: u64,
+}
+
+impl Cohort {
+    /// Whether the cohort has been opened.
+    pub fn opened(&self) -> bool {
+        self.roster.is_some()
+    }
+
+    /// The number of events applied (the sequence of the latest).
+    pub fn version(&self) -> u64 {
+        self.events.len() as u64
+    }
+
+    /// The current roster; `None` before opening.
+    pub fn roster(&self) -> Option<&Roster> {
+        self.roster.as_ref()
+    }
+
+    /// The programme the cohort belongs to (empty before opening).
+    pub fn programme(&self) -> &str {
+        self.roster.as_ref().map_or("", |r| &r.programme)
+    }
+
+    /// The cohort's name (empty before opening).
+    pub fn name(&self) -> &str {
+        self.roster.as_ref().map_or("", |r| &r.name)
+    }
+
+    /// The enrolled participants (live enrolments), in enrolment order.
+    pub fn members(&self) -> &[Member] {
+        self.roster.as_ref().map_or(&[], |r| &r.members)
+    }
+
+    /// Every event applied, as `(sequence, event)` in stream order.
+    pub fn events(&self) -> &[(u64, CohortEvent)] {
+        &self.events
+    }
+
+    /// Whether the event with `sequence` has been retracted.
+    pub fn is_retracted(&self, sequence: u64) -> bool {
+        retracted_set(&self.events).contains(&sequence)
+    }
+
+    /// The state view; `None` before opening.
+    pub fn view(&self) -> Option<CohortView> {
+        let r = self.roster.as_ref()?;
+        Some(CohortView {
+            cohort_id: r.cohort_id,
+            programme: r.programme.clone(),
+            name: r.name.clone(),
+            starts_on: r.starts_on,
+            ends_on: r.ends_on,
+            members: r.members.clone(),
+            version: self.version(),
+        })
+    }
+
+    /// Decides `command`: the event to record, or the rule that refuses it.
+    pub fn decide(
+        &self,
+        command: CohortCommand,
+        ctx: &CommandContext,
+    ) -> Result<CohortEvent, CohortError> {
+        let opened = || self.roster.as_ref().ok_or(CohortError::NotOpened);
+        let event = match command {
+            CohortCommand::Open {
+                cohort_id,
+                programme,
+                name,
+                starts_on,
+                ends_on,
+            } => {
+                if !self.events.is_empty() {
+                    return Err(CohortError::AlreadyOpened);
+                }
+                require_text(Field::Programme, &programme)?;
+                require_text(Field::Name, &name)?;
+                if let Some(ends_on) = ends_on.filter(|e| *e < starts_on) {
+                    return Err(CohortError::EndsBeforeStarts { starts_on, ends_on });
+                }
+                CohortEvent::Opened {
+                    cohort_id,
+                    programme,
+                    name,
+                    starts_on,
+                    ends_on,
+                }
+            }
+            CohortCommand::Enrol {
+                participant_id,
+                enrolled_on,
+            } => {
+                opened()?;
+                ctx.check_not_too_far(Field::EnrolledOn, enrolled_on)?;
+                CohortEvent::ParticipantEnrolled {
+                    participant_id,
+                    enrolled_on,
+                }
+            }
+            CohortCommand::RecordCompletion {
+                participant_id,
+                completed_on,
+            } => {
+                opened()?;
+                ctx.check_not_too_far(Field::CompletedOn, completed_on)?;
+                CohortEvent::CompletionRecorded {
+                    participant_id,
+                    completed_on,
+                }
+            }
+            CohortCommand::RecordWithdrawal {
+                participant_id,
+                withdrawn_on,
+                reason,
+            } => {
+                opened()?;
+                require_text(Field::Reason, &reason)?;
+                ctx.check_not_too_far(Field::WithdrawnOn, withdrawn_on)?;
+                CohortEvent::WithdrawalRecorded {
+                    participant_id,
+                    withdrawn_on,
+                    reason,
+                }
+            }
+            CohortCommand::Retract { sequence, reason } => {
+                opened()?;
+                require_text(Field::Reason, &reason)?;
+                check_target(&self.events, &retracted_set(&self.events), sequence)?;
+                let event = CohortEvent::EventRetracted {
+                    retracted_sequence: sequence,
+                    reason,
+                };
+                return match self.candidate(&event) {
+                    Ok(_) => Ok(event),
+                    Err(e) => Err(CohortError::RetractionWouldBreakHistory {
+                        sequence,
+                        because: e.to_string(),
+                    }),
+                };
+            }
+        };
+        self.candidate(&event)?;
+        Ok(event)
+    }
+
+    /// The roster with `event` recorded next.
+    fn candidate(&self, event: &CohortEvent) -> Result<Roster, CohortError> {
+        let mut events = self.events.clone();
+        events.push((self.version() + 1, event.clone()));
+        Roster::build(&events)
+    }
+}
+
+impl Aggregate for Cohort {
+    const TYPE: &'static str = "cohort";
+    type Command = CohortCommand;
+    type Event = CohortEvent;
+    type Error = CohortError;
+    type Services = CommandContext;
+
+    async fn handle(
+        &mut self,
+        command: Self::Command,
+        services: &Self::Services,
+        sink: &EventSink<Self>,
+    ) -> Result<(), Self::Error> {
+        let event = self.decide(command, services)?;
+        sink.write(event, self).await;
+        Ok(())
+    }
+
+    fn apply(&mut self, event: Self::Event) {
+        let sequence = self.version() + 1;
+        self.events.push((sequence, event));
+        // Valid by construction for streams written through `handle`.
+        self.roster = Roster::build(&self.events).ok();
+    }
+}

@@ -1,0 +1,245 @@
+//! Career ladders: roles, their levels, and how a move between two roles is
+//! classified (metrics.md "Career ladder").
+//!
+//! A ladder is reference data that an organisation may edit, so events never
+//! point into it: they carry a [`RoleRef`], the role code *and* the level it
+//! had when the event was recorded. Editing a ladder therefore changes how
+//! new moves are judged and never rewrites history.
+
+use std::collections::HashSet;
+
+use serde::{Deserialize, Serialize};
+
+/// On what terms a role or post is held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Basis {
+    Permanent,
+    Interim,
+    Acting,
+    Agency,
+}
+
+/// What kind of career move a role change is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MoveKind {
+    Promotion,
+    Demotion,
+    Sideways,
+}
+
+/// A role as events carry it: its code and its ladder level when recorded
+/// (`None` = off the ladder, e.g. an inspectorate post).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct RoleRef {
+    pub code: String,
+    pub level: Option<u8>,
+}
+
+/// A role on a ladder.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Role {
+    /// Stable identifier, e.g. `team_manager`.
+    pub code: String,
+    /// Human-readable name.
+    pub name: String,
+    /// Seniority (higher is more senior); `None` for off-ladder roles.
+    pub level: Option<u8>,
+}
+
+/// Why a list of roles is not a valid ladder.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum LadderError {
+    /// A ladder needs at least one role.
+    #[error("a ladder needs at least one role")]
+    Empty,
+    /// Every role needs a non-blank code.
+    #[error("role number {position} has an empty code")]
+    EmptyCode { position: usize },
+    /// Role codes identify roles, so they must be unique.
+    #[error("role code {code:?} appears more than once")]
+    DuplicateCode { code: String },
+}
+
+/// A validated list of roles: non-empty, codes non-blank and unique.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "LadderData", into = "LadderData")]
+pub struct Ladder {
+    roles: Vec<Role>,
+}
+
+/// The serialized form of a [`Ladder`]; deserializing goes through
+/// [`Ladder::new`] so an invalid ladder cannot be read in.
+#[derive(Serialize, Deserialize)]
+struct LadderData {
+    roles: Vec<Role>,
+}
+
+impl TryFrom<LadderData> for Ladder {
+    type Error = LadderError;
+    fn try_from(data: LadderData) -> Result<Self, Self::Error> {
+        Ladder::new(data.roles)
+    }
+}
+
+impl From<Ladder> for LadderData {
+    fn from(ladder: Ladder) -> Self {
+        LadderData {
+            roles: ladder.roles,
+        }
+    }
+}
+
+impl Ladder {
+    /// Checks `roles` and makes a ladder of them (order is kept).
+    pub fn new(roles: Vec<Role>) -> Result<Ladder, LadderError> {
+        if roles.is_empty() {
+            return Err(LadderError::Empty);
+        }
+        let mut seen = HashSet::new();
+        for (i, role) in roles.iter().enumerate() {
+            if role.code.trim().is_empty() {
+                return Err(LadderError::EmptyCode { position: i + 1 });
+            }
+            if !seen.insert(role.code.as_str()) {
+                return Err(LadderError::DuplicateCode {
+                    code: role.code.clone(),
+                });
+            }
+        }
+        Ok(Ladder { roles })
+    }
+
+    /// The default children's-services ladder of metrics.md, plus the
+    /// off-ladder `inspector` role.
+    pub fn children_services_default() -> Ladder {
+        let role = |code: &str, level: Option<u8>, name: &str| Role {
+            code: code.to_string(),
+            name: name.to_string(),
+            level,
+        };
+        Ladder {
+            roles: vec![
+                role("asye", Some(1), "newly qualified social worker (ASYE)"),
+                role("social_worker", Some(2), "social worker"),
+                role(
+                    "senior_practitioner",
+                    Some(3),
+                    "senior or advanced practitioner",
+                ),
+                role(
+                    "practice_manager",
+                    Some(4),
+                    "practice supervisor / practice manager",
+                ),
+                role("team_manager", Some(5), "team manager"),
+                role("service_manager", Some(6), "service manager"),
+                role("head_of_service", Some(7), "head of service"),
+                role(
+                    "practice_leader",
+                    Some(8),
+                    "practice leader (assistant director or equivalent)",
+                ),
+                role("dcs", Some(9), "director of children's services (DCS)"),
+                role("inspector", None, "inspector (inspectorate post)"),
+            ],
+        }
+    }
+
+    /// The roles, in ladder order.
+    pub fn roles(&self) -> &[Role] {
+        &self.roles
+    }
+
+    /// The reference an event should carry for role `code`, if it is on this ladder.
+    pub fn role(&self, code: &str) -> Option<RoleRef> {
+        self.roles.iter().find(|r| r.code == code).map(|r| RoleRef {
+            code: r.code.clone(),
+            level: r.level,
+        })
+    }
+}
+
+/// The kind of a move from `from` to `to` judged by level alone: higher is a
+/// promotion, lower a demotion, equal sideways. `None` when either role is
+/// off the ladder (such moves must carry their kind explicitly).
+///
+/// Whether an equal-level change is a move at all (rather than a change of
+/// terms) depends on post and organisation too; see
+/// [`crate::participant::Timeline`].
+pub fn derive_move_kind(from: &RoleRef, to: &RoleRef) -> Option<MoveKind> {
+    let (from, to) = (from.level?, to.level?);
+    Some(match to.cmp(&from) {
+        std::cmp::Ordering::Greater => MoveKind::Promotion,
+        std::cmp::Ordering::Less => MoveKind::Demotion,
+        std::cmp::Ordering::Equal => MoveKind::Sideways,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(code: &str, level: Option<u8>) -> RoleRef {
+        RoleRef {
+            code: code.into(),
+            level,
+        }
+    }
+
+    #[test]
+    fn the_default_ladder_has_nine_levels_and_an_off_ladder_inspector() {
+        let ladder = Ladder::children_services_default();
+        assert_eq!(ladder.roles().len(), 10);
+        assert_eq!(ladder.role("asye"), Some(r("asye", Some(1))));
+        assert_eq!(
+            ladder.role("team_manager"),
+            Some(r("team_manager", Some(5)))
+        );
+        assert_eq!(ladder.role("dcs"), Some(r("dcs", Some(9))));
+        assert_eq!(ladder.role("inspector"), Some(r("inspector", None)));
+        assert_eq!(ladder.role("wizard"), None);
+    }
+
+    #[test]
+    fn a_ladder_with_no_roles_blank_codes_or_duplicates_is_refused() {
+        assert_eq!(Ladder::new(vec![]), Err(LadderError::Empty));
+        let role = |code: &str| Role {
+            code: code.into(),
+            name: "x".into(),
+            level: Some(1),
+        };
+        assert_eq!(
+            Ladder::new(vec![role("a"), role(" ")]),
+            Err(LadderError::EmptyCode { position: 2 })
+        );
+        assert_eq!(
+            Ladder::new(vec![role("a"), role("a")]),
+            Err(LadderError::DuplicateCode { code: "a".into() })
+        );
+        assert!(Ladder::new(vec![role("a"), role("b")]).is_ok());
+    }
+
+    #[test]
+    fn an_invalid_ladder_cannot_be_deserialized() {
+        let json = r#"{"roles":[]}"#;
+        assert!(serde_json::from_str::<Ladder>(json).is_err());
+        let ladder = Ladder::children_services_default();
+        let round = serde_json::to_string(&ladder).unwrap();
+        assert_eq!(serde_json::from_str::<Ladder>(&round).unwrap(), ladder);
+    }
+
+    #[test]
+    fn move_kind_follows_levels_and_is_unknown_off_the_ladder() {
+        let sw = r("social_worker", Some(2));
+        let tm = r("team_manager", Some(5));
+        let tm2 = r("team_manager", Some(5));
+        let insp = r("inspector", None);
+        assert_eq!(derive_move_kind(&sw, &tm), Some(MoveKind::Promotion));
+        assert_eq!(derive_move_kind(&tm, &sw), Some(MoveKind::Demotion));
+        assert_eq!(derive_move_kind(&tm, &tm2), Some(MoveKind::Sideways));
+        assert_eq!(derive_move_kind(&tm, &insp), None);
+        assert_eq!(derive_move_kind(&insp, &tm), None);
+    }
+}

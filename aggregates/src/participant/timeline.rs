@@ -1,0 +1,457 @@
+//! A participant's history as it stands: spells of employment, moves,
+//! leavings and exclusions, derived from the live events ordered by
+//! effective date. The aggregate validates commands by building the
+//! timeline that would result; the projections build it to derive read
+//! models. Both therefore agree on every derivation.
+//!
+//! # Rules applied (metrics.md "Days" and "Career ladder")
+//!
+//! * Live events (retracted ones and retractions dropped) apply in order of
+//!   `(effective date, sequence)`: two events on one date apply in recorded
+//!   order. The registration applies first.
+//! * "Employed on D" means at the end of D, so spells are half-open
+//!   `[from, until)`: a joining on D starts that day, a leaving on D ends it,
+//!   and a role change on D ends the old spell and starts the new one on D.
+//!   A spell can be empty (`from == until`, e.g. joined and left on one day).
+//! * A role change is a [`Move`] unless it keeps role code, organisation and
+//!   post and gives no kind: then it is a change of terms (basis, FTE, team)
+//!   and only starts a new [`Spell`]. A given kind always wins and always
+//!   makes a move; otherwise the kind is derived from ladder levels, and a
+//!   move to or from an off-ladder role without a given kind is refused.
+//! * A move is internal when the organisation after it is the one employed
+//!   by just before it. A rejoining is judged against the spell the latest
+//!   leaving ended (role and organisation before the leaving); rejoining in
+//!   the same role, organisation and post without a given kind is no move.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{ParticipantError, ParticipantEvent};
+use crate::ladder::{derive_move_kind, Basis, MoveKind, RoleRef};
+use crate::retraction::live_events;
+
+/// A period employed in one role, post, organisation and terms.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Spell {
+    pub organisation: String,
+    pub team: Option<String>,
+    pub role: RoleRef,
+    pub post_id: Option<Uuid>,
+    pub basis: Basis,
+    pub fte: f64,
+    /// First day of the spell (inclusive).
+    pub from: NaiveDate,
+    /// Effective date of the event that ended it (exclusive); `None` while open.
+    pub until: Option<NaiveDate>,
+    /// What ended it; `None` while open.
+    pub ended_by: Option<SpellEnd>,
+    /// Sequence of the event that started it (registration, role change or rejoining).
+    pub started_sequence: u64,
+}
+
+impl Spell {
+    /// Whether the spell covers the end of `day`.
+    pub fn covers(&self, day: NaiveDate) -> bool {
+        self.from <= day && self.until.is_none_or(|until| day < until)
+    }
+}
+
+/// What ended a spell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SpellEnd {
+    /// A leaving: employment ended.
+    Leaving,
+    /// A role change (a move or change of terms) started another spell.
+    RoleChange,
+}
+
+/// A career move: a role change or rejoining that changed role, post or
+/// organisation, or whose kind was given.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Move {
+    /// Sequence of the `RoleChanged` or `RejoiningRecorded` event.
+    pub sequence: u64,
+    pub effective_on: NaiveDate,
+    pub from_role: RoleRef,
+    pub from_organisation: String,
+    pub from_post_id: Option<Uuid>,
+    pub to_role: RoleRef,
+    pub to_organisation: String,
+    pub to_post_id: Option<Uuid>,
+    /// The kind given when recorded, else the one derived from levels.
+    pub kind: MoveKind,
+    /// Whether `kind` was given rather than derived.
+    pub kind_given: bool,
+    /// The organisation after the move is the one employed by just before it.
+    pub internal: bool,
+    /// The move is a rejoining (judged against the role held before leaving).
+    pub rejoining: bool,
+}
+
+/// A recorded leaving with what it ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Leaving {
+    /// Sequence of the `LeavingRecorded` event.
+    pub sequence: u64,
+    pub effective_on: NaiveDate,
+    /// Organisation, role and FTE of the spell the leaving ended.
+    pub organisation: String,
+    pub role: RoleRef,
+    pub fte: f64,
+    pub reason: String,
+    pub destination: Option<String>,
+}
+
+/// A period excluded from analysis.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Exclusion {
+    /// Sequence of the `ExcludedFromAnalysis` event.
+    pub sequence: u64,
+    /// First day excluded (inclusive).
+    pub from: NaiveDate,
+    /// The lift's effective date (exclusive); `None` while in force.
+    pub until: Option<NaiveDate>,
+    pub reason: String,
+    /// The reason given when the exclusion was lifted.
+    pub lift_reason: Option<String>,
+}
+
+impl Exclusion {
+    /// Whether the exclusion is in force at the end of `day`.
+    pub fn covers(&self, day: NaiveDate) -> bool {
+        self.from <= day && self.until.is_none_or(|until| day < until)
+    }
+}
+
+/// A participant's valid history, derived from its events.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Timeline {
+    participant_id: Uuid,
+    external_ref: String,
+    joined_on: NaiveDate,
+    spells: Vec<Spell>,
+    moves: Vec<Move>,
+    leavings: Vec<Leaving>,
+    exclusions: Vec<Exclusion>,
+}
+
+impl Timeline {
+    /// Derives the timeline from `events`, given as `(sequence, event)` in
+    /// stream order and including retractions (the retracted events are
+    /// dropped). Fails with the first rule the history breaks, in effective
+    /// order.
+    pub fn build(events: &[(u64, ParticipantEvent)]) -> Result<Timeline, ParticipantError> {
+        let Some((_, ParticipantEvent::Registered { .. })) = events.first() else {
+            return Err(ParticipantError::NotRegistered);
+        };
+        let live = live_events(events)?;
+        let mut facts = Vec::with_capacity(live.len());
+        let mut registration = None;
+        for (sequence, event) in live {
+            if let ParticipantEvent::Registered { .. } = event {
+                if registration.is_some() {
+                    return Err(ParticipantError::AlreadyRegistered);
+                }
+                registration = Some((sequence, event));
+            } else {
+                facts.push((sequence, event));
+            }
+        }
+        let Some((
+            reg_sequence,
+            ParticipantEvent::Registered {
+                participant_id,
+                external_ref,
+                organisation,
+                team,
+                role,
+                post_id,
+                basis,
+                fte,
+                joined_on,
+            },
+        )) = registration
+        else {
+            return Err(ParticipantError::NotRegistered);
+        };
+        // Stable by construction: sequences are unique.
+        facts.sort_by_key(|(sequence, event)| (event.effective_on(), *sequence));
+
+        let mut builder = Builder {
+            timeline: Timeline {
+                participant_id: *participant_id,
+                external_ref: external_ref.clone(),
+                joined_on: *joined_on,
+                spells: Vec::new(),
+                moves: Vec::new(),
+                leavings: Vec::new(),
+                exclusions: Vec::new(),
+            },
+            current: Some(Spell {
+                organisation: organisation.clone(),
+                team: team.clone(),
+                role: role.clone(),
+                post_id: *post_id,
+                basis: *basis,
+                fte: *fte,
+                from: *joined_on,
+                until: None,
+                ended_by: None,
+                started_sequence: reg_sequence,
+            }),
+            last_ended: None,
+        };
+        for (sequence, event) in facts {
+            builder.apply(sequence, event)?;
+        }
+        let mut timeline = builder.timeline;
+        timeline.spells.extend(builder.current);
+        Ok(timeline)
+    }
+
+    /// The participant's id.
+    pub fn participant_id(&self) -> Uuid {
+        self.participant_id
+    }
+
+    /// The participant's external reference.
+    pub fn external_ref(&self) -> &str {
+        &self.external_ref
+    }
+
+    /// The registration's joining date.
+    pub fn joined_on(&self) -> NaiveDate {
+        self.joined_on
+    }
+
+    /// Employment-in-one-role periods, in date order (the open one last).
+    pub fn spells(&self) -> &[Spell] {
+        &self.spells
+    }
+
+    /// Role changes and rejoinings that are moves, in effective order.
+    pub fn moves(&self) -> &[Move] {
+        &self.moves
+    }
+
+    /// Leavings with the spell they ended, in effective order.
+    pub fn leavings(&self) -> &[Leaving] {
+        &self.leavings
+    }
+
+    /// Exclusions from analysis, in effective order.
+    pub fn exclusions(&self) -> &[Exclusion] {
+        &self.exclusions
+    }
+
+    /// The spell held at the end of `day`, if employed then.
+    pub fn employment_on(&self, day: NaiveDate) -> Option<&Spell> {
+        self.spells.iter().rev().find(|s| s.covers(day))
+    }
+
+    /// The open spell at the end of the history (employed from then on).
+    pub fn current(&self) -> Option<&Spell> {
+        self.spells.last().filter(|s| s.until.is_none())
+    }
+
+    /// Whether an exclusion is in force at the end of `day`.
+    pub fn excluded_on(&self, day: NaiveDate) -> bool {
+        self.exclusions.iter().any(|e| e.covers(day))
+    }
+
+    /// Whether an exclusion is in force at the end of the history.
+    pub fn excluded(&self) -> bool {
+        self.exclusions.last().is_some_and(|e| e.until.is_none())
+    }
+}
+
+/// Walks the facts in effective order, keeping the open spell.
+struct Builder {
+    timeline: Timeline,
+    current: Option<Spell>,
+    /// The spell the latest leaving ended (what a rejoining is judged against).
+    last_ended: Option<Spell>,
+}
+
+impl Builder {
+    fn apply(&mut self, sequence: u64, event: &ParticipantEvent) -> Result<(), ParticipantError> {
+        if let Some(effective_on) = event.effective_on() {
+            if effective_on < self.timeline.joined_on {
+                return Err(ParticipantError::EffectiveBeforeJoining {
+                    effective_on,
+                    joined_on: self.timeline.joined_on,
+                });
+            }
+        }
+        match event {
+            ParticipantEvent::RoleChanged {
+                effective_on,
+                role,
+                organisation,
+                team,
+                post_id,
+                basis,
+                fte,
+                kind_given,
+            } => {
+                let Some(mut old) = self.current.take() else {
+                    return Err(ParticipantError::NotEmployed {
+                        effective_on: *effective_on,
+                    });
+                };
+                let new = Spell {
+                    organisation: organisation.clone(),
+                    team: team.clone(),
+                    role: role.clone(),
+                    post_id: *post_id,
+                    basis: *basis,
+                    fte: *fte,
+                    from: *effective_on,
+                    until: None,
+                    ended_by: None,
+                    started_sequence: sequence,
+                };
+                if let Some(m) = judge_move(sequence, &old, &new, *kind_given, false)? {
+                    self.timeline.moves.push(m);
+                }
+                old.until = Some(*effective_on);
+                old.ended_by = Some(SpellEnd::RoleChange);
+                self.timeline.spells.push(old);
+                self.current = Some(new);
+            }
+            ParticipantEvent::LeavingRecorded {
+                effective_on,
+                reason,
+                destination,
+            } => {
+                let Some(mut old) = self.current.take() else {
+                    return Err(ParticipantError::NotEmployed {
+                        effective_on: *effective_on,
+                    });
+                };
+                old.until = Some(*effective_on);
+                old.ended_by = Some(SpellEnd::Leaving);
+                self.timeline.leavings.push(Leaving {
+                    sequence,
+                    effective_on: *effective_on,
+                    organisation: old.organisation.clone(),
+                    role: old.role.clone(),
+                    fte: old.fte,
+                    reason: reason.clone(),
+                    destination: destination.clone(),
+                });
+                self.timeline.spells.push(old.clone());
+                self.last_ended = Some(old);
+            }
+            ParticipantEvent::RejoiningRecorded {
+                effective_on,
+                organisation,
+                team,
+                role,
+                post_id,
+                basis,
+                fte,
+                kind_given,
+            } => {
+                let (None, Some(before)) = (&self.current, &self.last_ended) else {
+                    return Err(ParticipantError::AlreadyEmployed {
+                        effective_on: *effective_on,
+                    });
+                };
+                let new = Spell {
+                    organisation: organisation.clone(),
+                    team: team.clone(),
+                    role: role.clone(),
+                    post_id: *post_id,
+                    basis: *basis,
+                    fte: *fte,
+                    from: *effective_on,
+                    until: None,
+                    ended_by: None,
+                    started_sequence: sequence,
+                };
+                if let Some(m) = judge_move(sequence, before, &new, *kind_given, true)? {
+                    self.timeline.moves.push(m);
+                }
+                self.current = Some(new);
+            }
+            ParticipantEvent::ExcludedFromAnalysis {
+                effective_on,
+                reason,
+            } => {
+                if self.timeline.excluded() {
+                    return Err(ParticipantError::AlreadyExcluded {
+                        effective_on: *effective_on,
+                    });
+                }
+                self.timeline.exclusions.push(Exclusion {
+                    sequence,
+                    from: *effective_on,
+                    until: None,
+                    reason: reason.clone(),
+                    lift_reason: None,
+                });
+            }
+            ParticipantEvent::ExclusionLifted {
+                effective_on,
+                reason,
+            } => match self.timeline.exclusions.last_mut() {
+                Some(open) if open.until.is_none() => {
+                    open.until = Some(*effective_on);
+                    open.lift_reason = Some(reason.clone());
+                }
+                _ => {
+                    return Err(ParticipantError::NotExcluded {
+                        effective_on: *effective_on,
+                    })
+                }
+            },
+            // Filtered out by `build`; a second registration would be refused there.
+            ParticipantEvent::Registered { .. } => return Err(ParticipantError::AlreadyRegistered),
+            ParticipantEvent::EventRetracted { .. } => {}
+        }
+        Ok(())
+    }
+}
+
+/// Whether going from spell `from` to spell `to` is a move, and which.
+fn judge_move(
+    sequence: u64,
+    from: &Spell,
+    to: &Spell,
+    kind_given: Option<MoveKind>,
+    rejoining: bool,
+) -> Result<Option<Move>, ParticipantError> {
+    let same_place = from.role.code == to.role.code
+        && from.organisation == to.organisation
+        && from.post_id == to.post_id;
+    if same_place && kind_given.is_none() {
+        // Only basis, FTE or team changed: a change of terms, not a move.
+        return Ok(None);
+    }
+    let kind = match kind_given.or_else(|| derive_move_kind(&from.role, &to.role)) {
+        Some(kind) => kind,
+        None => {
+            return Err(ParticipantError::MoveKindRequired {
+                from: from.role.code.clone(),
+                to: to.role.code.clone(),
+            })
+        }
+    };
+    Ok(Some(Move {
+        sequence,
+        effective_on: to.from,
+        from_role: from.role.clone(),
+        from_organisation: from.organisation.clone(),
+        from_post_id: from.post_id,
+        to_role: to.role.clone(),
+        to_organisation: to.organisation.clone(),
+        to_post_id: to.post_id,
+        kind,
+        kind_given: kind_given.is_some(),
+        internal: from.organisation == to.organisation,
+        rejoining,
+    }))
+}

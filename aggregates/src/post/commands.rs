@@ -1,0 +1,35 @@
+//! What can be asked of a post.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::ladder::{Basis, RoleRef};
+
+/// A request to record something about one established post.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum PostCommand {
+    /// Create the post.
+    Establish {
+        post_id: Uuid,
+        organisation: String,
+        title: String,
+        role: RoleRef,
+        established_on: NaiveDate,
+    },
+    /// A participant takes up the post on `effective_on`.
+    Fill {
+        participant_id: Uuid,
+        basis: Basis,
+        effective_on: NaiveDate,
+    },
+    /// A participant stops occupying the post on `effective_on`.
+    Vacate {
+        participant_id: Uuid,
+        effective_on: NaiveDate,
+    },
+    /// The post ceases to exist on `effective_on`.
+    Disestablish { effective_on: NaiveDate },
+    /// Withdraw the event with `sequence` (a correction).
+    Retract { sequence: u64, reason: String },
+}

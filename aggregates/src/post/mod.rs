@@ -1,0 +1,258 @@
+//! The `Post` aggregate: an established position in an organisation's
+//! structure and who occupied it when.
+//!
+//! As with participants, facts may be recorded late: every command is
+//! checked by building the [`PostHistory`] that would result (live events
+//! in effective order), and a retraction is accepted exactly when the
+//! history without the retracted event is valid. Whether the occupant's own
+//! record agrees (role, organisation) is the server's cross-aggregate check.
+
+mod commands;
+mod error;
+mod events;
+mod history;
+
+#[cfg(test)]
+mod tests;
+
+pub use commands::PostCommand;
+pub use error::PostError;
+pub use events::PostEvent;
+pub use history::{Occupancy, PostHistory};
+
+use chrono::NaiveDate;
+use cqrs_es::event_sink::EventSink;
+use cqrs_es::Aggregate;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::context::CommandContext;
+use crate::field::{require_text, Field};
+use crate::ladder::{Basis, RoleRef};
+use crate::retraction::{check_target, retracted_set};
+
+/// A role reference for posts not yet established (never shown to users:
+/// the server checks a post exists before reading its role).
+static NO_ROLE: RoleRef = RoleRef {
+    code: String::new(),
+    level: None,
+};
+
+/// One post's event stream and the history it yields.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Post {
+    /// Every event applied, with its sequence (1-based, stream order).
+    events: Vec<(u64, PostEvent)>,
+    /// The history as it stands; `None` before establishment.
+    history: Option<PostHistory>,
+}
+
+/// A post's current state for `GET /posts/{id}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PostView {
+    pub post_id: Uuid,
+    pub organisation: String,
+    pub title: String,
+    pub role: RoleRef,
+    pub established_on: NaiveDate,
+    pub disestablished_on: Option<NaiveDate>,
+    /// Occupancies still open at the end of the recorded history.
+    pub occupants: Vec<Occupancy>,
+    /// Every occupancy, in effective order.
+    pub occupancies: Vec<Occupancy>,
+    /// The stream's version (for `If-Match`).
+    pub version: u64,
+}
+
+impl Post {
+    /// Whether the post has been established.
+    pub fn established(&self) -> bool {
+        self.history.is_some()
+    }
+
+    /// The number of events applied (the sequence of the latest).
+    pub fn version(&self) -> u64 {
+        self.events.len() as u64
+    }
+
+    /// The current history; `None` before establishment.
+    pub fn history(&self) -> Option<&PostHistory> {
+        self.history.as_ref()
+    }
+
+    /// The organisation the post belongs to (empty before establishment).
+    pub fn organisation(&self) -> &str {
+        self.history.as_ref().map_or("", |h| &h.organisation)
+    }
+
+    /// The post's title (empty before establishment).
+    pub fn title(&self) -> &str {
+        self.history.as_ref().map_or("", |h| &h.title)
+    }
+
+    /// The role an occupant holds (an empty code before establishment).
+    pub fn role(&self) -> &RoleRef {
+        self.history.as_ref().map_or(&NO_ROLE, |h| &h.role)
+    }
+
+    /// When the post was established.
+    pub fn established_on(&self) -> Option<NaiveDate> {
+        self.history.as_ref().map(|h| h.established_on)
+    }
+
+    /// When the post was disestablished, if it was.
+    pub fn disestablished_on(&self) -> Option<NaiveDate> {
+        self.history.as_ref().and_then(|h| h.disestablished_on)
+    }
+
+    /// Every occupancy, in effective order.
+    pub fn occupancies(&self) -> &[Occupancy] {
+        self.history.as_ref().map_or(&[], |h| &h.occupancies)
+    }
+
+    /// Who holds the post at the end of `day`, and on what basis.
+    pub fn occupants_on(&self, day: NaiveDate) -> Vec<(Uuid, Basis)> {
+        self.history
+            .as_ref()
+            .map_or_else(Vec::new, |h| h.occupants_on(day))
+    }
+
+    /// Every event applied, as `(sequence, event)` in stream order.
+    pub fn events(&self) -> &[(u64, PostEvent)] {
+        &self.events
+    }
+
+    /// Whether the event with `sequence` has been retracted.
+    pub fn is_retracted(&self, sequence: u64) -> bool {
+        retracted_set(&self.events).contains(&sequence)
+    }
+
+    /// The state view; `None` before establishment.
+    pub fn view(&self) -> Option<PostView> {
+        let h = self.history.as_ref()?;
+        Some(PostView {
+            post_id: h.post_id,
+            organisation: h.organisation.clone(),
+            title: h.title.clone(),
+            role: h.role.clone(),
+            established_on: h.established_on,
+            disestablished_on: h.disestablished_on,
+            occupants: h.current_occupants().into_iter().cloned().collect(),
+            occupancies: h.occupancies.clone(),
+            version: self.version(),
+        })
+    }
+
+    /// Decides `command`: the event to record, or the rule that refuses it.
+    pub fn decide(
+        &self,
+        command: PostCommand,
+        ctx: &CommandContext,
+    ) -> Result<PostEvent, PostError> {
+        let established = || self.history.as_ref().ok_or(PostError::NotEstablished);
+        let event = match command {
+            PostCommand::Establish {
+                post_id,
+                organisation,
+                title,
+                role,
+                established_on,
+            } => {
+                if !self.events.is_empty() {
+                    return Err(PostError::AlreadyEstablished);
+                }
+                require_text(Field::Organisation, &organisation)?;
+                require_text(Field::Title, &title)?;
+                require_text(Field::Role, &role.code)?;
+                ctx.check_not_too_far(Field::EstablishedOn, established_on)?;
+                PostEvent::Established {
+                    post_id,
+                    organisation,
+                    title,
+                    role,
+                    established_on,
+                }
+            }
+            PostCommand::Fill {
+                participant_id,
+                basis,
+                effective_on,
+            } => {
+                established()?;
+                ctx.check_not_too_far(Field::EffectiveOn, effective_on)?;
+                PostEvent::Filled {
+                    participant_id,
+                    basis,
+                    effective_on,
+                }
+            }
+            PostCommand::Vacate {
+                participant_id,
+                effective_on,
+            } => {
+                established()?;
+                ctx.check_not_too_far(Field::EffectiveOn, effective_on)?;
+                PostEvent::Vacated {
+                    participant_id,
+                    effective_on,
+                }
+            }
+            PostCommand::Disestablish { effective_on } => {
+                established()?;
+                ctx.check_not_too_far(Field::EffectiveOn, effective_on)?;
+                PostEvent::Disestablished { effective_on }
+            }
+            PostCommand::Retract { sequence, reason } => {
+                established()?;
+                require_text(Field::Reason, &reason)?;
+                check_target(&self.events, &retracted_set(&self.events), sequence)?;
+                let event = PostEvent::EventRetracted {
+                    retracted_sequence: sequence,
+                    reason,
+                };
+                return match self.candidate(&event) {
+                    Ok(_) => Ok(event),
+                    Err(e) => Err(PostError::RetractionWouldBreakHistory {
+                        sequence,
+                        because: e.to_string(),
+                    }),
+                };
+            }
+        };
+        self.candidate(&event)?;
+        Ok(event)
+    }
+
+    /// The history with `event` recorded next.
+    fn candidate(&self, event: &PostEvent) -> Result<PostHistory, PostError> {
+        let mut events = self.events.clone();
+        events.push((self.version() + 1, event.clone()));
+        PostHistory::build(&events)
+    }
+}
+
+impl Aggregate for Post {
+    const TYPE: &'static str = "post";
+    type Command = PostCommand;
+    type Event = PostEvent;
+    type Error = PostError;
+    type Services = CommandContext;
+
+    async fn handle(
+        &mut self,
+        command: Self::Command,
+        services: &Self::Services,
+        sink: &EventSink<Self>,
+    ) -> Result<(), Self::Error> {
+        let event = self.decide(command, services)?;
+        sink.write(event, self).await;
+        Ok(())
+    }
+
+    fn apply(&mut self, event: Self::Event) {
+        let sequence = self.version() + 1;
+        self.events.push((sequence, event));
+        // Valid by construction for streams written through `handle`.
+        self.history = PostHistory::build(&self.events).ok();
+    }
+}
