@@ -5,8 +5,11 @@
 //! occupant who vacates on D does not hold the post at the end of D. Events
 //! of one date apply in recorded order, and the day-level rules ("never two
 //! permanent occupants on the same day", "not occupied when disestablished")
-//! are checked at the end of each date, so a same-day handover is fine in
-//! whichever order its two halves were recorded.
+//! are checked at the end of each date, so a predecessor vacating on D and
+//! a successor filling on D never count as two occupants that day. A fill
+//! dated inside another permanent occupancy is refused even when recorded
+//! after that occupancy ended (a late record is checked against the whole
+//! history).
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
