@@ -14,6 +14,8 @@ mod events;
 mod timeline;
 
 #[cfg(test)]
+mod correction_tests;
+#[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod timeline_tests;

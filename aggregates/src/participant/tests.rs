@@ -10,7 +10,7 @@ use super::*;
 use crate::field::Field;
 use crate::ladder::{Basis, MoveKind, RoleRef};
 
-type Given = TestFramework<Participant>;
+pub(super) type Given = TestFramework<Participant>;
 
 pub(super) fn day(s: &str) -> NaiveDate {
     s.parse().expect("test dates are ISO")
@@ -31,7 +31,7 @@ pub(super) fn tm() -> RoleRef {
     role("team_manager", Some(5))
 }
 
-fn ctx() -> CommandContext {
+pub(super) fn ctx() -> CommandContext {
     CommandContext {
         today: day("2024-06-01"),
         future_margin_days: 30,
@@ -102,7 +102,7 @@ pub(super) fn retracted(sequence: u64) -> ParticipantEvent {
     }
 }
 
-fn register(joined_on: &str) -> ParticipantCommand {
+pub(super) fn register(joined_on: &str) -> ParticipantCommand {
     ParticipantCommand::Register {
         participant_id: id(),
         external_ref: "P-1".into(),
@@ -116,7 +116,7 @@ fn register(joined_on: &str) -> ParticipantCommand {
     }
 }
 
-fn change(
+pub(super) fn change(
     on: &str,
     role: RoleRef,
     organisation: &str,
@@ -134,7 +134,7 @@ fn change(
     }
 }
 
-fn leave(on: &str) -> ParticipantCommand {
+pub(super) fn leave(on: &str) -> ParticipantCommand {
     ParticipantCommand::RecordLeaving {
         effective_on: day(on),
         reason: "resigned".into(),
@@ -142,7 +142,7 @@ fn leave(on: &str) -> ParticipantCommand {
     }
 }
 
-fn rejoin(on: &str) -> ParticipantCommand {
+pub(super) fn rejoin(on: &str) -> ParticipantCommand {
     ParticipantCommand::RecordRejoining {
         effective_on: day(on),
         organisation: "Northshire".into(),
@@ -155,7 +155,7 @@ fn rejoin(on: &str) -> ParticipantCommand {
     }
 }
 
-fn retract(sequence: u64) -> ParticipantCommand {
+pub(super) fn retract(sequence: u64) -> ParticipantCommand {
     ParticipantCommand::Retract {
         sequence,
         reason: "recorded in error".into(),
@@ -435,115 +435,6 @@ async fn a_lift_dated_before_the_exclusion_is_refused() {
         .await
         .then_expect_error(ParticipantError::NotExcluded {
             effective_on: day("2017-06-01"),
-        });
-}
-
-#[tokio::test]
-async fn retracting_an_unknown_sequence_is_refused() {
-    Given::with(ctx())
-        .given(vec![registered("2015-01-05")])
-        .when_async(retract(9))
-        .await
-        .then_expect_error(ParticipantError::UnknownSequence { sequence: 9 });
-}
-
-#[tokio::test]
-async fn retracting_an_event_twice_is_refused() {
-    Given::with(ctx())
-        .given(vec![
-            registered("2015-01-05"),
-            left("2018-03-31"),
-            retracted(2),
-        ])
-        .when_async(retract(2))
-        .await
-        .then_expect_error(ParticipantError::AlreadyRetracted { sequence: 2 });
-}
-
-#[tokio::test]
-async fn retracting_the_registration_is_refused() {
-    Given::with(ctx())
-        .given(vec![registered("2015-01-05")])
-        .when_async(retract(1))
-        .await
-        .then_expect_error(ParticipantError::RetractionNotRetractable { sequence: 1 });
-}
-
-#[tokio::test]
-async fn retracting_a_retraction_is_refused() {
-    Given::with(ctx())
-        .given(vec![
-            registered("2015-01-05"),
-            left("2018-03-31"),
-            retracted(2),
-        ])
-        .when_async(retract(3))
-        .await
-        .then_expect_error(ParticipantError::RetractionNotRetractable { sequence: 3 });
-}
-
-#[tokio::test]
-async fn retracting_a_leaving_that_a_rejoining_follows_is_refused() {
-    Given::with(ctx())
-        .given(vec![
-            registered("2015-01-05"),
-            left("2018-03-31"),
-            rejoined("2019-01-01", sw(), "Northshire"),
-        ])
-        .when_async(retract(2))
-        .await
-        .then_expect_error(ParticipantError::RetractionWouldBreakHistory {
-            sequence: 2,
-            because: ParticipantError::AlreadyEmployed {
-                effective_on: day("2019-01-01"),
-            }
-            .to_string(),
-        });
-}
-
-#[tokio::test]
-async fn retracting_a_role_change_is_recorded() {
-    Given::with(ctx())
-        .given(vec![
-            registered("2015-01-05"),
-            changed("2017-01-01", tm(), "Northshire", None),
-        ])
-        .when_async(retract(2))
-        .await
-        .then_expect_events(vec![retracted(2)]);
-}
-
-#[tokio::test]
-async fn a_late_recorded_promotion_before_a_leaving_is_recorded() {
-    Given::with(ctx())
-        .given(vec![registered("2015-01-05"), left("2020-03-31")])
-        .when_async(change("2018-05-01", tm(), "Northshire", None))
-        .await
-        .then_expect_events(vec![changed("2018-05-01", tm(), "Northshire", None)]);
-}
-
-#[tokio::test]
-async fn a_late_recorded_leaving_before_a_later_role_change_is_refused() {
-    Given::with(ctx())
-        .given(vec![
-            registered("2015-01-05"),
-            changed("2019-01-01", tm(), "Northshire", None),
-        ])
-        .when_async(leave("2018-03-31"))
-        .await
-        .then_expect_error(ParticipantError::NotEmployed {
-            effective_on: day("2019-01-01"),
-        });
-}
-
-#[tokio::test]
-async fn a_role_change_on_the_day_of_a_leaving_recorded_after_it_is_refused() {
-    Given::with(ctx())
-        .given(vec![registered("2015-01-05"), left("2018-03-31")])
-        .when_async(change("2018-03-31", tm(), "Northshire", None))
-        .await
-        .then_expect_error(ParticipantError::NotEmployed {
-            effective_on: day("2018-03-31"),
         });
 }
 
