@@ -1115,6 +1115,46 @@ mod tests {
         cluster.stop().await.expect("stop after the watchdog");
     }
 
+    #[tokio::test]
+    async fn an_orphaned_server_is_stopped_and_started_afresh() {
+        let dir = test_dir("orphan");
+        let mut orphan = ManagedCluster::start(options(dir.clone(), true))
+            .await
+            .expect("start");
+        // Make it an orphan: its owner is a process that has exited, and
+        // nothing else will stop it.
+        let mut dead = std::process::Command::new("true").spawn().expect("true");
+        let dead_pid = dead.id();
+        dead.wait().expect("exits");
+        std::fs::write(dir.join(OWNER_FILE), format!("{dead_pid}\n")).unwrap();
+        if let Some(mut watchdog) = orphan.watchdog.take() {
+            watchdog.kill().unwrap();
+            watchdog.wait().unwrap();
+        }
+        orphan.owned = false;
+        let old_pid = orphan.ctx.running_postmaster_pid().expect("running");
+
+        let fresh = ManagedCluster::start(ClusterOptions {
+            port: None,
+            ..options(dir.clone(), true)
+        })
+        .await
+        .expect("restart");
+        assert_ne!(fresh.ctx.running_postmaster_pid(), Some(old_pid));
+        assert!(!pid_alive(old_pid), "the orphan was stopped");
+        assert_eq!(select_one(&fresh.database_url("postgres")).await, 1);
+        fresh.stop().await.expect("stop");
+        orphan.stop().await.expect("nothing to do");
+        assert!(!dir.exists());
+    }
+
+    #[test]
+    fn a_cluster_can_live_in_a_static() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<ManagedCluster>();
+        send_sync::<ClusterError>();
+    }
+
     #[test]
     fn missing_binaries_say_how_to_install_them() {
         let nowhere = test_dir("nowhere");
