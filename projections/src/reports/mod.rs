@@ -1,0 +1,276 @@
+//! Pure report calculations over a [`model::Dataset`], exactly as
+//! `docs/metrics.md` defines each figure. No database here: the caller
+//! builds the dataset from the event store (respecting `known_at` and
+//! retractions) and renders the outputs (JSON via serde, CSV via
+//! [`csv::ToCsvRows`]).
+//!
+//! Conventions shared by every report:
+//! - dates are calendar dates; periods are inclusive at both ends;
+//! - "employed on D" means employed at the end of D (spells are half-open);
+//! - every rate carries its exact numerator and denominator beside the
+//!   rounded value (percentages to 1 decimal place);
+//! - every report lists the [`Definition`] of each figure it returns.
+
+pub mod csv;
+pub mod leavers;
+pub mod model;
+pub mod promotions;
+pub mod retention;
+pub mod turnover;
+pub mod vacancies;
+
+#[cfg(test)]
+mod tests;
+
+use chrono::{Days, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use model::{Person, Spell};
+
+/// Why a report could not be computed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReportError {
+    /// A period whose start is after its end.
+    #[error("period starts on {from} but ends on {to}")]
+    InvalidPeriod {
+        /// Start.
+        from: NaiveDate,
+        /// End.
+        to: NaiveDate,
+    },
+    /// A cohort id that is not in the dataset.
+    #[error("unknown cohort {0}")]
+    UnknownCohort(uuid::Uuid),
+    /// No cohort matched the programme/cohort selection.
+    #[error("no cohort matches the selection")]
+    NoCohorts,
+    /// The `as_at` date is before the cohort started.
+    #[error("as_at {as_at} is before the cohort start {starts_on}")]
+    AsAtBeforeStart {
+        /// Requested date.
+        as_at: NaiveDate,
+        /// Cohort start.
+        starts_on: NaiveDate,
+    },
+    /// The list of target roles is empty.
+    #[error("at least one target role is needed")]
+    NoTargets,
+}
+
+/// An inclusive period of calendar dates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Period {
+    /// First day.
+    pub from: NaiveDate,
+    /// Last day (inclusive).
+    pub to: NaiveDate,
+}
+
+impl Period {
+    /// Checks that `from <= to`.
+    pub fn new(from: NaiveDate, to: NaiveDate) -> Result<Self, ReportError> {
+        if from > to {
+            return Err(ReportError::InvalidPeriod { from, to });
+        }
+        Ok(Self { from, to })
+    }
+
+    /// Number of days, both ends included.
+    pub fn days(&self) -> u64 {
+        u64::try_from((self.to - self.from).num_days() + 1).unwrap_or(0)
+    }
+
+    /// Whether `d` falls inside the period (inclusive).
+    pub fn contains(&self, d: NaiveDate) -> bool {
+        self.from <= d && d <= self.to
+    }
+
+    fn validate(&self) -> Result<(), ReportError> {
+        Self::new(self.from, self.to).map(|_| ())
+    }
+}
+
+/// A count over a count, with the percentage rounded to 1 decimal place
+/// (`None` when the denominator is 0).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Rate {
+    /// Exact numerator.
+    pub numerator: u64,
+    /// Exact denominator.
+    pub denominator: u64,
+    /// 100 × numerator / denominator, rounded to 1 dp.
+    pub percent: Option<f64>,
+}
+
+impl Rate {
+    /// Builds the rate.
+    pub fn new(numerator: u64, denominator: u64) -> Self {
+        let percent =
+            (denominator > 0).then(|| round(100.0 * numerator as f64 / denominator as f64, 1));
+        Self {
+            numerator,
+            denominator,
+            percent,
+        }
+    }
+}
+
+/// An FTE over an FTE (FTE sums rounded to 4 dp to drop floating-point
+/// noise), with the percentage to 1 dp.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FteRate {
+    /// Numerator FTE.
+    pub numerator: f64,
+    /// Denominator FTE.
+    pub denominator: f64,
+    /// 100 × numerator / denominator, rounded to 1 dp.
+    pub percent: Option<f64>,
+}
+
+impl FteRate {
+    /// Builds the rate.
+    pub fn new(numerator: f64, denominator: f64) -> Self {
+        let (numerator, denominator) = (round(numerator, 4), round(denominator, 4));
+        let percent = (denominator > 0.0).then(|| round(100.0 * numerator / denominator, 1));
+        Self {
+            numerator,
+            denominator,
+            percent,
+        }
+    }
+}
+
+/// What a figure means: formula in words, numerator, denominator and the
+/// population it counts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Definition {
+    /// Name of the figure as it appears in the output.
+    pub figure: String,
+    /// The formula in words.
+    pub formula: String,
+    /// What the numerator counts.
+    pub numerator: String,
+    /// What the denominator counts.
+    pub denominator: String,
+    /// Who is counted.
+    pub population: String,
+}
+
+impl Definition {
+    fn new(
+        figure: &str,
+        formula: &str,
+        numerator: &str,
+        denominator: &str,
+        population: &str,
+    ) -> Self {
+        Self {
+            figure: figure.into(),
+            formula: formula.into(),
+            numerator: numerator.into(),
+            denominator: denominator.into(),
+            population: population.into(),
+        }
+    }
+}
+
+/// Rounds half away from zero to `dp` decimal places.
+pub fn round(x: f64, dp: i32) -> f64 {
+    let f = 10f64.powi(dp);
+    (x * f).round() / f
+}
+
+/// Whether the spell employs the person at the end of day `d`.
+pub(crate) fn spell_covers(spell: &Spell, d: NaiveDate) -> bool {
+    spell.from <= d && spell.until.is_none_or(|u| d < u)
+}
+
+/// The spell (at `organisation`, or anywhere when `None`) employing the
+/// person at the end of day `d`.
+pub(crate) fn spell_on<'a>(
+    person: &'a Person,
+    organisation: Option<&str>,
+    d: NaiveDate,
+) -> Option<&'a Spell> {
+    person
+        .spells
+        .iter()
+        .find(|s| spell_covers(s, d) && organisation.is_none_or(|o| s.organisation == o))
+}
+
+/// Days of the spell inside the period (employed at the end of each).
+pub(crate) fn person_days(spell: &Spell, period: &Period) -> u64 {
+    let start = spell.from.max(period.from);
+    let after_period = period.to + Days::new(1);
+    let end = spell.until.map_or(after_period, |u| u.min(after_period));
+    u64::try_from((end - start).num_days()).unwrap_or(0)
+}
+
+/// The end of one employment with an organisation.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Exit {
+    /// Effective date.
+    pub date: NaiveDate,
+    /// Organisation left.
+    pub organisation: String,
+    /// Role held immediately before.
+    pub role_code: String,
+    /// Team held immediately before, when known.
+    pub team: Option<String>,
+    /// FTE of the role held before; `None` when no spell records it.
+    pub fte: Option<f64>,
+}
+
+/// Every end of employment of `person`, per metrics.md "Leaving an
+/// organisation": for one organisation, leaving events there and
+/// (non-rejoining) moves from it to another organisation; over all
+/// organisations (`None`), leaving events only. Sorted by date.
+pub(crate) fn exits(person: &Person, organisation: Option<&str>) -> Vec<Exit> {
+    let spell_before = |org: &str, date: NaiveDate| {
+        let ending = person
+            .spells
+            .iter()
+            .find(|s| s.organisation == org && s.until == Some(date));
+        ending.or_else(|| date.pred_opt().and_then(|d| spell_on(person, Some(org), d)))
+    };
+    let mut out: Vec<Exit> = person
+        .leavings
+        .iter()
+        .filter(|l| organisation.is_none_or(|o| l.organisation == o))
+        .map(|l| Exit {
+            date: l.effective_on,
+            organisation: l.organisation.clone(),
+            role_code: l.role_code.clone(),
+            team: spell_before(&l.organisation, l.effective_on).and_then(|s| s.team.clone()),
+            fte: Some(l.fte),
+        })
+        .collect();
+    if let Some(org) = organisation {
+        out.extend(
+            person
+                .moves
+                .iter()
+                .filter(|m| !m.rejoining && m.from_organisation == org && m.to_organisation != org)
+                .map(|m| {
+                    let spell = spell_before(org, m.effective_on);
+                    Exit {
+                        date: m.effective_on,
+                        organisation: org.to_string(),
+                        role_code: m.from_role.clone(),
+                        team: spell.and_then(|s| s.team.clone()),
+                        fte: spell.map(|s| s.fte),
+                    }
+                }),
+        );
+    }
+    out.sort_by_key(|e| e.date);
+    out
+}
+
+/// The first exclusion in force at the end of `d` (from ≤ d < until).
+pub(crate) fn excluded_on(person: &Person, d: NaiveDate) -> bool {
+    person
+        .exclusions
+        .iter()
+        .any(|e| e.from <= d && e.until.is_none_or(|u| d < u))
+}

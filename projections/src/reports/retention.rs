@@ -1,0 +1,279 @@
+//! §3 Cohort retention: retained at `as_at` and a Kaplan–Meier curve of
+//! "still employed by the organisation" by whole month since cohort start.
+//!
+//! Decisions (see the README):
+//! - withdrawn members stay members: retention of an intake is about
+//!   employment, not about finishing the programme (counted in `withdrawn`);
+//! - an exclusion in force on `as_at` removes the member from both the
+//!   numerator and the denominator; on the curve the member is censored at
+//!   the exclusion's start;
+//! - curve time is whole months: a leaving on D is an event at the first
+//!   month m whose boundary (start + m calendar months) is on or after D
+//!   (not employed at the end of D); a censoring on C is at the last month
+//!   whose boundary is on or before C (known employed then);
+//! - only members employed by the organisation at the end of their
+//!   enrolment date enter the curve (the others are counted in
+//!   `not_employed_at_enrolment`; they stay in the rate's denominator).
+
+use chrono::{Datelike, Months, NaiveDate};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::model::{Dataset, Person};
+use super::{excluded_on, exits, spell_on, Definition, Rate, ReportError};
+use crate::stats::{kaplan_meier, km_median, Observation};
+
+/// Inputs of the retention report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RetentionParams {
+    /// The cohort (intake).
+    pub cohort_id: Uuid,
+    /// Organisation; `None` = each member's employer at enrolment.
+    pub organisation: Option<String>,
+    /// Status date.
+    pub as_at: NaiveDate,
+}
+
+/// One whole month of the curve.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CurvePoint {
+    /// Months since cohort start.
+    pub month: u32,
+    /// Cohort start + `month` calendar months.
+    pub date: NaiveDate,
+    /// Members still followed at this month.
+    pub at_risk: u64,
+    /// Leavings counted at this month.
+    pub events: u64,
+    /// Censorings at this month.
+    pub censored: u64,
+    /// Kaplan–Meier estimate of still employed.
+    pub survival: f64,
+    /// Lower 95% bound (Greenwood, log(−log)).
+    pub lower: f64,
+    /// Upper 95% bound.
+    pub upper: f64,
+}
+
+/// The retention report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RetentionReport {
+    /// Cohort.
+    pub cohort_id: Uuid,
+    /// Cohort name.
+    pub cohort_name: String,
+    /// Cohort start (month 0).
+    pub starts_on: NaiveDate,
+    /// Status date.
+    pub as_at: NaiveDate,
+    /// The organisation asked for (`None`: employer at enrolment).
+    pub organisation: Option<String>,
+    /// Enrolled members.
+    pub members: u64,
+    /// Of whom withdrew on or before `as_at` (still counted).
+    pub withdrawn: u64,
+    /// Of whom excluded on `as_at` (not counted).
+    pub excluded: u64,
+    /// Of whom not employed by the organisation at enrolment.
+    pub not_employed_at_enrolment: u64,
+    /// Retained / (members − excluded).
+    pub retention: Rate,
+    /// Curve for months 0..=months(as_at).
+    pub curve: Vec<CurvePoint>,
+    /// First month with S ≤ 0.5.
+    pub median_months: Option<u32>,
+    /// Definitions.
+    pub definitions: Vec<Definition>,
+}
+
+/// Computes §3.
+pub fn compute(
+    dataset: &Dataset,
+    params: &RetentionParams,
+) -> Result<RetentionReport, ReportError> {
+    let cohort = dataset
+        .cohorts
+        .iter()
+        .find(|c| c.cohort_id == params.cohort_id)
+        .ok_or(ReportError::UnknownCohort(params.cohort_id))?;
+    let (start, as_at) = (cohort.starts_on, params.as_at);
+    if as_at < start {
+        return Err(ReportError::AsAtBeforeStart {
+            as_at,
+            starts_on: start,
+        });
+    }
+    let no_history = Person {
+        participant_id: Uuid::nil(),
+        external_ref: String::new(),
+        spells: vec![],
+        moves: vec![],
+        leavings: vec![],
+        exclusions: vec![],
+    };
+    let (mut withdrawn, mut excluded, mut not_employed, mut retained) = (0, 0, 0, 0);
+    let mut observations = Vec::new();
+    for member in &cohort.members {
+        let person = dataset
+            .people
+            .iter()
+            .find(|p| p.participant_id == member.participant_id)
+            .unwrap_or(&no_history);
+        withdrawn += u64::from(member.withdrawn_on.is_some_and(|w| w <= as_at));
+        let org = params
+            .organisation
+            .clone()
+            .or_else(|| spell_on(person, None, member.enrolled_on).map(|s| s.organisation.clone()));
+        if excluded_on(person, as_at) {
+            excluded += 1;
+        } else if org
+            .as_deref()
+            .is_some_and(|o| spell_on(person, Some(o), as_at).is_some())
+        {
+            retained += 1;
+        }
+        match org
+            .as_deref()
+            .filter(|o| spell_on(person, Some(o), member.enrolled_on).is_some())
+        {
+            Some(o) => observations.push(observe(person, o, member.enrolled_on, start, as_at)),
+            None => not_employed += 1,
+        }
+    }
+    let members = cohort.members.len() as u64;
+    let steps = kaplan_meier(&observations);
+    let last_month = floor_months(start, as_at);
+    let curve = (0..=last_month)
+        .map(|m| {
+            let t = f64::from(m);
+            let at_step = steps.iter().find(|s| s.time == t);
+            let current = steps.iter().rev().find(|s| s.time <= t);
+            CurvePoint {
+                month: m,
+                date: add_months(start, m),
+                at_risk: observations.iter().filter(|o| o.time >= t).count() as u64,
+                events: at_step.map_or(0, |s| s.events),
+                censored: at_step.map_or(0, |s| s.censored),
+                survival: current.map_or(1.0, |s| s.survival),
+                lower: current.map_or(1.0, |s| s.lower),
+                upper: current.map_or(1.0, |s| s.upper),
+            }
+        })
+        .collect();
+    Ok(RetentionReport {
+        cohort_id: cohort.cohort_id,
+        cohort_name: cohort.name.clone(),
+        starts_on: start,
+        as_at,
+        organisation: params.organisation.clone(),
+        members,
+        withdrawn,
+        excluded,
+        not_employed_at_enrolment: not_employed,
+        retention: Rate::new(retained, members - excluded),
+        curve,
+        median_months: km_median(&steps).map(|t| t as u32),
+        definitions: definitions(params),
+    })
+}
+
+/// Follow-up of one member: first leaving of `org` after enrolment (event),
+/// else censored at the first exclusion or at `as_at`.
+fn observe(
+    person: &Person,
+    org: &str,
+    enrolled_on: NaiveDate,
+    start: NaiveDate,
+    as_at: NaiveDate,
+) -> Observation {
+    let left = exits(person, Some(org))
+        .into_iter()
+        .map(|e| e.date)
+        .find(|d| *d > enrolled_on && *d <= as_at);
+    let excluded = person
+        .exclusions
+        .iter()
+        .filter(|e| e.from <= as_at && e.until.is_none_or(|u| u > enrolled_on))
+        .map(|e| e.from.max(enrolled_on))
+        .min();
+    match (left, excluded) {
+        (Some(l), Some(x)) if x < l => censored(start, x),
+        (Some(l), _) => Observation {
+            time: f64::from(ceil_months(start, l)),
+            event: true,
+        },
+        (None, Some(x)) => censored(start, x),
+        (None, None) => censored(start, as_at),
+    }
+}
+
+fn censored(start: NaiveDate, on: NaiveDate) -> Observation {
+    Observation {
+        time: f64::from(floor_months(start, on)),
+        event: false,
+    }
+}
+
+/// `start` + `m` calendar months (clamped to the month's last day).
+pub(crate) fn add_months(start: NaiveDate, m: u32) -> NaiveDate {
+    start
+        .checked_add_months(Months::new(m))
+        .unwrap_or(NaiveDate::MAX)
+}
+
+/// Largest m ≥ 0 with start + m months ≤ d (0 when d is before start).
+pub(crate) fn floor_months(start: NaiveDate, d: NaiveDate) -> u32 {
+    if d <= start {
+        return 0;
+    }
+    let guess = (d.year() - start.year()) * 12 + d.month() as i32 - start.month() as i32;
+    let mut m = u32::try_from(guess.max(0)).unwrap_or(0);
+    while m > 0 && add_months(start, m) > d {
+        m -= 1;
+    }
+    m
+}
+
+/// Smallest m ≥ 0 with start + m months ≥ d.
+pub(crate) fn ceil_months(start: NaiveDate, d: NaiveDate) -> u32 {
+    let m = floor_months(start, d);
+    if add_months(start, m) < d {
+        m + 1
+    } else {
+        m
+    }
+}
+
+fn definitions(params: &RetentionParams) -> Vec<Definition> {
+    let org = params.organisation.clone().unwrap_or_else(|| {
+        "the organisation employing each member at the end of their enrolment date".into()
+    });
+    let population = "members enrolled in the cohort (withdrawn members included), less members under an exclusion \
+                      from analysis on as_at";
+    vec![
+        Definition::new(
+            "retention",
+            &format!("members employed by {org} at the end of {} / (members − excluded)", params.as_at),
+            "members employed by the organisation on as_at (not left, or rejoined by then)",
+            "members − excluded",
+            population,
+        ),
+        Definition::new(
+            "curve.survival, lower, upper, at_risk",
+            "Kaplan–Meier estimate of still employed for each whole month m since the cohort start; event = first \
+             end of employment with the organisation (leaving or move to another organisation; rejoining ignored), \
+             at the first month boundary on or after it; censored at an exclusion's start or at as_at, at the last \
+             month boundary on or before it; 95% bounds S^exp(±1.96·se), se = sqrt(Σ d/(n(n−d))) / |ln S|",
+            "not applicable",
+            "members at risk at each month",
+            "members employed by the organisation at the end of their enrolment date",
+        ),
+        Definition::new(
+            "median_months",
+            "first whole month at which the Kaplan–Meier estimate is at or below 0.5",
+            "not applicable",
+            "not applicable",
+            "as for the curve",
+        ),
+    ]
+}

@@ -1,0 +1,106 @@
+//! Small builders for hand-made datasets.
+
+use chrono::NaiveDate;
+use uuid::Uuid;
+
+use crate::reports::model::*;
+
+/// Parses "YYYY-MM-DD".
+pub fn d(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("test date")
+}
+
+/// A deterministic id from a small number.
+pub fn id(n: u128) -> Uuid {
+    Uuid::from_u128(n)
+}
+
+/// A person with no history.
+pub fn person(n: u128) -> Person {
+    Person {
+        participant_id: id(n),
+        external_ref: format!("P{n}"),
+        spells: vec![],
+        moves: vec![],
+        leavings: vec![],
+        exclusions: vec![],
+    }
+}
+
+/// A permanent full-time spell.
+pub fn spell(
+    org: &str,
+    role: &str,
+    from: &str,
+    until: Option<&str>,
+    ended_by: Option<SpellEnd>,
+) -> Spell {
+    Spell {
+        organisation: org.into(),
+        team: None,
+        role_code: role.into(),
+        role_level: None,
+        post_id: None,
+        basis: Basis::Permanent,
+        fte: 1.0,
+        from: d(from),
+        until: until.map(d),
+        ended_by,
+    }
+}
+
+/// A move of the given kind; internal when the organisations match.
+pub fn mv(on: &str, from: (&str, &str), to: (&str, &str), kind: MoveKind) -> Move {
+    Move {
+        effective_on: d(on),
+        from_role: from.1.into(),
+        from_level: None,
+        from_organisation: from.0.into(),
+        to_role: to.1.into(),
+        to_level: None,
+        to_organisation: to.0.into(),
+        kind,
+        internal: from.0 == to.0,
+        rejoining: false,
+    }
+}
+
+/// A leaving event at full time.
+pub fn leaving(on: &str, org: &str, role: &str) -> Leaving {
+    Leaving {
+        effective_on: d(on),
+        organisation: org.into(),
+        role_code: role.into(),
+        fte: 1.0,
+    }
+}
+
+/// An open exclusion.
+pub fn exclusion(from: &str) -> Exclusion {
+    Exclusion {
+        from: d(from),
+        until: None,
+        reason: "left to work abroad".into(),
+    }
+}
+
+/// A member enrolled on a date.
+pub fn member(n: u128, enrolled: &str) -> Member {
+    Member {
+        participant_id: id(n),
+        enrolled_on: d(enrolled),
+        completed_on: None,
+        withdrawn_on: None,
+    }
+}
+
+/// A cohort.
+pub fn cohort(n: u128, name: &str, starts: &str, members: Vec<Member>) -> Cohort {
+    Cohort {
+        cohort_id: id(1000 + n),
+        programme: "PLDP".into(),
+        name: name.into(),
+        starts_on: d(starts),
+        members,
+    }
+}

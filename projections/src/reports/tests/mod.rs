@@ -1,0 +1,8 @@
+//! Hand-worked tests of every report rule. Every expected number is worked
+//! out by hand in the comments beside it.
+
+mod fixtures;
+mod leavers;
+mod promotions;
+mod retention;
+mod turnover_vacancies;
