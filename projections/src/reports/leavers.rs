@@ -15,6 +15,9 @@ use super::model::{Dataset, Person};
 use super::{exits, person_days, round, Definition, Period, ReportError};
 use crate::stats::{compare_poisson_rates, RateRatioTest};
 
+/// role → (leavers, person-days) in one period.
+type Tally = BTreeMap<String, (u64, u64)>;
+
 /// Counts below this are flagged `small_numbers`.
 pub const SMALL_NUMBER: u64 = 10;
 
@@ -133,8 +136,8 @@ pub fn compute(dataset: &Dataset, params: &LeaversParams) -> Result<LeaversRepor
     }
     roles.sort();
     roles.dedup();
-    let build = |role: &str, get: &dyn Fn(&BTreeMap<String, (u64, u64)>) -> (u64, u64)| {
-        let figures = |p: &Period, t: &BTreeMap<String, (u64, u64)>| period_figures(p, get(t));
+    let build = |role: &str, get: &dyn Fn(&Tally) -> (u64, u64)| {
+        let figures = |p: &Period, t: &Tally| period_figures(p, get(t));
         let after_f = figures(&period, &after);
         let before_f = before.as_ref().map(|(p, t)| figures(p, t));
         let comparison = before_f
@@ -151,8 +154,7 @@ pub fn compute(dataset: &Dataset, params: &LeaversParams) -> Result<LeaversRepor
         .iter()
         .map(|r| build(r, &|t| t.get(*r).copied().unwrap_or((0, 0))))
         .collect();
-    let sum =
-        |t: &BTreeMap<String, (u64, u64)>| t.values().fold((0, 0), |(l, d), (a, b)| (l + a, d + b));
+    let sum = |t: &Tally| t.values().fold((0, 0), |(l, d), (a, b)| (l + a, d + b));
     let total = build("total", &sum);
     Ok(LeaversReport {
         organisation: params.organisation.clone(),
@@ -163,11 +165,7 @@ pub fn compute(dataset: &Dataset, params: &LeaversParams) -> Result<LeaversRepor
 }
 
 /// role → (leavers, person-days) in one period, after the filters.
-fn tally(
-    dataset: &Dataset,
-    params: &LeaversParams,
-    period: &Period,
-) -> BTreeMap<String, (u64, u64)> {
+fn tally(dataset: &Dataset, params: &LeaversParams, period: &Period) -> Tally {
     let org = params.organisation.as_deref();
     let role_ok = |r: &str| {
         params
@@ -176,7 +174,7 @@ fn tally(
             .is_none_or(|rs| rs.iter().any(|x| x == r))
     };
     let team_ok = |t: Option<&String>| params.team.as_ref().is_none_or(|want| t == Some(want));
-    let mut out: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    let mut out: Tally = BTreeMap::new();
     for person in dataset.people.iter().filter(|p| in_population(p, params)) {
         for exit in exits(person, org) {
             if period.contains(exit.date) && role_ok(&exit.role_code) && team_ok(exit.team.as_ref())

@@ -281,3 +281,17 @@ fn unknown_cohort_and_empty_targets_are_errors() {
     p.programme = Some("nope".into());
     assert_eq!(compute(&dataset(), &p).unwrap_err(), ReportError::NoCohorts);
 }
+
+#[test]
+fn csv_has_one_row_per_cohort_plus_total_and_json_serialises() {
+    let r = compute(&dataset(), &params()).unwrap();
+    let rows = crate::reports::csv::ToCsvRows::to_csv_rows(&r);
+    // Header + 2 cohorts + total; every row as wide as the header.
+    assert_eq!(rows.len(), 4);
+    assert!(rows.iter().all(|row| row.len() == rows[0].len()));
+    assert_eq!(rows[0][3], "promoted_to_dcs");
+    // Cohort 1: promoted-to-targets 3 / 11 = 27.3.
+    assert_eq!(&rows[1][9..12], &["3", "11", "27.3"]);
+    let json = serde_json::to_value(&r).unwrap();
+    assert_eq!(json["participants"][0]["outcome"], "promoted_to");
+}
