@@ -267,7 +267,7 @@ pub(crate) fn exits(person: &Person, organisation: Option<&str>) -> Vec<Exit> {
     out
 }
 
-/// The first exclusion in force at the end of `d` (from ≤ d < until).
+/// Whether an exclusion is in force at the end of `d` (from ≤ d < until).
 pub(crate) fn excluded_on(person: &Person, d: NaiveDate) -> bool {
     person
         .exclusions

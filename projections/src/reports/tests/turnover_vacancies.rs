@@ -275,3 +275,40 @@ fn vacancy_and_cover_count_established_posts_only() {
     assert_eq!(rows.len(), 4);
     assert_eq!(rows[3][8], "28.6");
 }
+
+#[test]
+fn same_day_leaving_and_rejoining_is_a_leaver_and_a_starter_but_stays_in_post() {
+    // Leaves la and rejoins la on 2018-03-01 (recorded in that order): the
+    // employment ended (leaver 1) and a new one began (starter 1); employed
+    // at the end of every day, so in post at start and end, yet not stable.
+    let p = with(1, |p| {
+        p.spells.push(spell(
+            "la",
+            SW,
+            "2015-01-01",
+            Some("2018-03-01"),
+            Some(Leaving),
+        ));
+        p.spells.push(spell("la", SW, "2018-03-01", None, None));
+        p.leavings.push(leaving("2018-03-01", "la", SW));
+        let mut r = mv("2018-03-01", ("la", SW), ("la", SW), Sideways);
+        r.rejoining = true;
+        p.moves.push(r);
+    });
+    let ds = Dataset {
+        people: vec![p],
+        cohorts: vec![],
+        posts: vec![],
+    };
+    let params = TurnoverParams {
+        organisation: "la".into(),
+        period: Period::new(d("2017-10-01"), d("2018-09-30")).unwrap(),
+    };
+    let r = turnover::compute(&ds, &params).unwrap();
+    assert_eq!((r.leavers.headcount, r.starters.headcount), (1, 1));
+    assert_eq!(
+        (r.in_post_at_start.headcount, r.in_post_at_end.headcount),
+        (1, 1)
+    );
+    assert_eq!(r.stability_index.numerator, 0);
+}
