@@ -33,8 +33,9 @@ use crate::commands::CommandError;
 
 pub use run::load;
 
-/// The high 64 bits of every demo id: "tenure-demo" in ASCII, so demo ids are
-/// recognisable and never collide with random (v4) ids' version nibble use.
+/// The high 64 bits of every demo id: "tenure-d" in ASCII, so demo ids are
+/// recognisable (`74656e75-7265-2d64-…`); their version nibble is 2, so they
+/// cannot collide with the random (v4) ids clients use.
 const NAMESPACE: u64 = 0x7465_6e75_7265_2d64;
 
 /// A deterministic id for a stable name (FNV-1a of the name under the demo

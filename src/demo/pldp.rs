@@ -7,9 +7,9 @@
 //! heads of service (`head_of_service`) in as many local authorities, named
 //! by region — `"London and South East LA 01"`..`27`, `"South West LA
 //! 01"`..`06`, `"Midlands and East LA 01"`..`12`, `"North LA 01"`..`23` —
-//! so the spread is 27/6/12/23 (40%/9%/18%/34%; the published 17% for
-//! Midlands and East does not round from any whole number of 68 together
-//! with the others, 12 is the nearest). Each joined their LA between 2005
+//! so the spread is 27/6/12/23 (40%/9%/18%/34%; no whole number of 68
+//! rounds to the published 17% for Midlands and East: 11 is 16%, 12 is
+//! 18%, and 12 makes the four add up to 68). Each joined their LA between 2005
 //! and 2013 (every fourth joined as a service manager and was promoted to
 //! head of service three years later, before the programme) and is enrolled
 //! on the cohort start date. Moves take effect on the first day of a month,

@@ -152,7 +152,7 @@ async fn issue(
                         programme: programme.clone(),
                         name: name.clone(),
                         starts_on: *starts_on,
-                        ends_on: *ends_on,
+                        ends_on: Some(*ends_on),
                     };
                     commands::open_cohort(d, *cohort, command).await
                 })
