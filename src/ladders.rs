@@ -63,7 +63,8 @@ impl Ladders {
         roles: Vec<Role>,
         updated_by: &str,
     ) -> Result<LadderView, CommandError> {
-        let ladder = Ladder::new(roles).map_err(|e| CommandError::rule("invalid_ladder", Some("roles"), e.to_string()))?;
+        let ladder =
+            Ladder::new(roles).map_err(|e| CommandError::rule("invalid_ladder", Some("roles"), e.to_string()))?;
         sqlx::query(
             "INSERT INTO ladders (organisation, roles, updated_by) VALUES ($1, $2, $3) \
              ON CONFLICT (organisation) DO UPDATE \

@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod commands;
 pub mod db;
+pub mod demo;
 pub mod event_store;
 pub mod http;
 pub mod ladders;

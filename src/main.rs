@@ -44,7 +44,9 @@ async fn serve(cli: &Cli, database: &db::Database) -> Result<(), Box<dyn std::er
     let state = tenure::app_state(database.pool.clone(), &cli.settings());
     let listener = tokio::net::TcpListener::bind(cli.listen).await?;
     let address = listener.local_addr()?;
-    println!("tenure is serving http://{address}/api/v1 (OpenAPI: http://{address}/api/v1/openapi.json); Ctrl-C stops it");
+    println!(
+        "tenure is serving http://{address}/api/v1 (OpenAPI: http://{address}/api/v1/openapi.json); Ctrl-C stops it"
+    );
     axum::serve(listener, tenure::http::app(state))
         .with_graceful_shutdown(shutdown_signal())
         .await?;

@@ -253,12 +253,10 @@ impl ManagedCluster {
         };
 
         let owner = ctx.data_dir.join(OWNER_FILE);
-        std::fs::write(&owner, format!("{}\n", std::process::id())).map_err(|source| {
-            ClusterError::Io {
-                action: "write",
-                path: owner.clone(),
-                source,
-            }
+        std::fs::write(&owner, format!("{}\n", std::process::id())).map_err(|source| ClusterError::Io {
+            action: "write",
+            path: owner.clone(),
+            source,
         })?;
         let watchdog = match spawn_watchdog(&ctx, std::process::id(), opts.remove_on_stop) {
             Ok(child) => Some(child),
@@ -290,10 +288,7 @@ impl ManagedCluster {
 
     /// `postgres://SUPERUSER@127.0.0.1:PORT/DATABASE`: no password needed.
     pub fn database_url(&self, database: &str) -> String {
-        format!(
-            "postgres://{}@127.0.0.1:{}/{}",
-            self.superuser, self.port, database
-        )
+        format!("postgres://{}@127.0.0.1:{}/{}", self.superuser, self.port, database)
     }
 
     /// Stops the server (`pg_ctl stop -m fast`), then removes the data
@@ -398,16 +393,11 @@ impl Context {
     async fn pg_ctl_start(&self, port: u16, durable: bool) -> Result<(), ClusterError> {
         let log = self.data_dir.join("server.log");
         let log_offset = std::fs::metadata(&log).map(|m| m.len()).unwrap_or(0);
-        let mut options = format!(
-            "-p {port} -c listen_addresses=127.0.0.1 -c max_connections=200 -c unix_socket_permissions=0700"
-        );
+        let mut options =
+            format!("-p {port} -c listen_addresses=127.0.0.1 -c max_connections=200 -c unix_socket_permissions=0700");
         let socket = self.data_dir.join(format!(".s.PGSQL.{port}"));
         if socket.as_os_str().len() <= MAX_SOCKET_PATH {
-            let _ = write!(
-                options,
-                " -k {}",
-                shell_quote(&self.data_dir.to_string_lossy())
-            );
+            let _ = write!(options, " -k {}", shell_quote(&self.data_dir.to_string_lossy()));
         } else {
             // The path is too long for a unix socket: TCP only.
             options.push_str(" -k ''");
@@ -469,10 +459,7 @@ impl Context {
 
     /// An attached cluster when a live server from this directory belongs to
     /// a live tenure process.
-    fn attach_if_owner_alive(
-        &self,
-        opts: &ClusterOptions,
-    ) -> Result<Option<ManagedCluster>, ClusterError> {
+    fn attach_if_owner_alive(&self, opts: &ClusterOptions) -> Result<Option<ManagedCluster>, ClusterError> {
         if self.running_postmaster_pid().is_none() || !self.owner_alive() {
             return Ok(None);
         }
@@ -491,10 +478,7 @@ impl Context {
     }
 
     /// Attaches to a server of a live owner, or stops an orphaned one.
-    async fn handle_running_server(
-        &self,
-        opts: &ClusterOptions,
-    ) -> Result<Option<ManagedCluster>, ClusterError> {
+    async fn handle_running_server(&self, opts: &ClusterOptions) -> Result<Option<ManagedCluster>, ClusterError> {
         if self.running_postmaster_pid().is_none() {
             return Ok(None);
         }
@@ -539,13 +523,7 @@ fn wrap_for_user(run_as: Option<&RunAs>, argv: Vec<OsString>) -> (OsString, Vec<
                 .join(" ");
             (
                 su.clone().into_os_string(),
-                vec![
-                    "-s".into(),
-                    "/bin/sh".into(),
-                    user.into(),
-                    "-c".into(),
-                    line.into(),
-                ],
+                vec!["-s".into(), "/bin/sh".into(), user.into(), "-c".into(), line.into()],
             )
         }
     }
@@ -650,11 +628,7 @@ fn find_program(name: &str) -> Option<PathBuf> {
 fn prepare_data_dir(dir: &Path) -> Result<PathBuf, ClusterError> {
     let io_err = |action, path: &Path| {
         let path = path.to_path_buf();
-        move |source| ClusterError::Io {
-            action,
-            path,
-            source,
-        }
+        move |source| ClusterError::Io { action, path, source }
     };
     std::fs::create_dir_all(dir).map_err(io_err("create", dir))?;
     let dir = std::fs::canonicalize(dir).map_err(io_err("resolve", dir))?;
@@ -768,10 +742,7 @@ async fn unprivileged_user() -> Result<RunAs, ClusterError> {
         cmd.args(&args).stdin(Stdio::null());
         let out = run(cmd, &useradd, &args).await?;
         if let Some(uid) = user_uid(FALLBACK_SYSTEM_USER).await {
-            tracing::info!(
-                user = FALLBACK_SYSTEM_USER,
-                "created a system user to run PostgreSQL"
-            );
+            tracing::info!(user = FALLBACK_SYSTEM_USER, "created a system user to run PostgreSQL");
             return Ok(RunAs {
                 user: FALLBACK_SYSTEM_USER.to_string(),
                 uid,
@@ -799,11 +770,7 @@ async fn hand_over_data_dir(data_dir: &Path, run_as: &RunAs) -> Result<(), Clust
     })?;
     if meta.uid() != run_as.uid {
         let chown = find_program("chown").unwrap_or_else(|| PathBuf::from("chown"));
-        let args: Vec<OsString> = vec![
-            "-R".into(),
-            run_as.user.clone().into(),
-            data_dir.as_os_str().to_owned(),
-        ];
+        let args: Vec<OsString> = vec!["-R".into(), run_as.user.clone().into(), data_dir.as_os_str().to_owned()];
         let mut cmd = tokio::process::Command::new(&chown);
         cmd.args(&args).stdin(Stdio::null());
         let out = run(cmd, &chown, &args).await?;
@@ -823,13 +790,13 @@ async fn hand_over_data_dir(data_dir: &Path, run_as: &RunAs) -> Result<(), Clust
         let mode = meta.permissions().mode();
         if mode & 0o001 == 0 && meta.uid() != run_as.uid {
             tracing::warn!(dir = %dir.display(), user = %run_as.user, "adding search permission (o+x) so PostgreSQL can reach its data directory");
-            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode | 0o001)).map_err(
-                |source| ClusterError::Io {
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode | 0o001)).map_err(|source| {
+                ClusterError::Io {
                     action: "add search permission (o+x) to",
                     path: dir.to_path_buf(),
                     source,
-                },
-            )?;
+                }
+            })?;
         }
     }
     Ok(())
@@ -905,19 +872,12 @@ fn pid_alive(pid: u32) -> bool {
 /// A TCP port on 127.0.0.1 that was free a moment ago.
 fn free_port() -> Result<u16, ClusterError> {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).map_err(ClusterError::NoFreePort)?;
-    let port = listener
-        .local_addr()
-        .map_err(ClusterError::NoFreePort)?
-        .port();
+    let port = listener.local_addr().map_err(ClusterError::NoFreePort)?.port();
     drop(listener);
     Ok(port)
 }
 
-async fn run(
-    mut cmd: tokio::process::Command,
-    program: &Path,
-    args: &[OsString],
-) -> Result<Output, ClusterError> {
+async fn run(mut cmd: tokio::process::Command, program: &Path, args: &[OsString]) -> Result<Output, ClusterError> {
     tracing::debug!(command = %display_command(program, args), "running");
     cmd.output().await.map_err(|source| ClusterError::Spawn {
         command: display_command(program, args),
@@ -955,10 +915,7 @@ fn output_text(out: &Output) -> String {
     }
     let chars: Vec<char> = text.chars().collect();
     if chars.len() > 2000 {
-        format!(
-            "...{}",
-            chars[chars.len() - 2000..].iter().collect::<String>()
-        )
+        format!("...{}", chars[chars.len() - 2000..].iter().collect::<String>())
     } else {
         text
     }
@@ -1016,10 +973,7 @@ mod tests {
             .connect(url)
             .await
             .expect("connect");
-        let (one,): (i32,) = sqlx::query_as("SELECT 1")
-            .fetch_one(&pool)
-            .await
-            .expect("select");
+        let (one,): (i32,) = sqlx::query_as("SELECT 1").fetch_one(&pool).await.expect("select");
         pool.close().await;
         one
     }
@@ -1027,9 +981,7 @@ mod tests {
     #[tokio::test]
     async fn starts_serves_stops_and_cleans_up() {
         let dir = test_dir("basic");
-        let cluster = ManagedCluster::start(options(dir.clone(), true))
-            .await
-            .expect("start");
+        let cluster = ManagedCluster::start(options(dir.clone(), true)).await.expect("start");
         let port = cluster.port();
         assert_eq!(
             cluster.database_url("postgres"),
@@ -1044,9 +996,7 @@ mod tests {
     #[tokio::test]
     async fn reuses_its_data_dir_and_attaches_to_a_live_owners_server() {
         let dir = test_dir("reuse");
-        let first = ManagedCluster::start(options(dir.clone(), false))
-            .await
-            .expect("start");
+        let first = ManagedCluster::start(options(dir.clone(), false)).await.expect("start");
         let pool = PgPoolOptions::new()
             .max_connections(1)
             .connect(&first.database_url("postgres"))
@@ -1060,18 +1010,13 @@ mod tests {
 
         // Its owner (this process) is alive: a second start attaches, and
         // stopping the attached one leaves the server running.
-        let attached = ManagedCluster::start(options(dir.clone(), true))
-            .await
-            .expect("attach");
+        let attached = ManagedCluster::start(options(dir.clone(), true)).await.expect("attach");
         assert_eq!(attached.port(), first.port());
         attached.stop().await.expect("stop attached");
         assert!(dir.exists());
         assert_eq!(select_one(&first.database_url("postgres")).await, 1);
         first.stop().await.expect("stop");
-        assert!(
-            dir.join("PG_VERSION").exists(),
-            "kept without remove_on_stop"
-        );
+        assert!(dir.join("PG_VERSION").exists(), "kept without remove_on_stop");
 
         let again = ManagedCluster::start(options(dir.clone(), true))
             .await
@@ -1093,9 +1038,7 @@ mod tests {
     #[tokio::test]
     async fn watchdog_stops_and_removes_the_cluster_when_its_owner_dies() {
         let dir = test_dir("watchdog");
-        let cluster = ManagedCluster::start(options(dir.clone(), true))
-            .await
-            .expect("start");
+        let cluster = ManagedCluster::start(options(dir.clone(), true)).await.expect("start");
         let port = cluster.port();
         // A stand-in owner that dies after a second.
         let mut owner = std::process::Command::new("sleep")
@@ -1118,9 +1061,7 @@ mod tests {
     #[tokio::test]
     async fn an_orphaned_server_is_stopped_and_started_afresh() {
         let dir = test_dir("orphan");
-        let mut orphan = ManagedCluster::start(options(dir.clone(), true))
-            .await
-            .expect("start");
+        let mut orphan = ManagedCluster::start(options(dir.clone(), true)).await.expect("start");
         // Make it an orphan: its owner is a process that has exited, and
         // nothing else will stop it.
         let mut dead = std::process::Command::new("true").spawn().expect("true");
@@ -1182,8 +1123,7 @@ mod tests {
             std::fs::create_dir_all(&bin).unwrap();
             for exe in ["initdb", "pg_ctl", "postgres"] {
                 std::fs::write(bin.join(exe), "#!/bin/sh\n").unwrap();
-                std::fs::set_permissions(bin.join(exe), std::fs::Permissions::from_mode(0o755))
-                    .unwrap();
+                std::fs::set_permissions(bin.join(exe), std::fs::Permissions::from_mode(0o755)).unwrap();
             }
         }
         // Not executable: ignored.

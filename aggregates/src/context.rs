@@ -67,9 +67,7 @@ mod tests {
             future_margin_days: 5,
         };
         assert_eq!(ctx.latest_allowed(), day("2024-01-15"));
-        assert!(ctx
-            .check_not_too_far(Field::EffectiveOn, day("2024-01-15"))
-            .is_ok());
+        assert!(ctx.check_not_too_far(Field::EffectiveOn, day("2024-01-15")).is_ok());
         let refused = ctx
             .check_not_too_far(Field::EffectiveOn, day("2024-01-16"))
             .unwrap_err();

@@ -85,9 +85,7 @@ impl TryFrom<LadderData> for Ladder {
 
 impl From<Ladder> for LadderData {
     fn from(ladder: Ladder) -> Self {
-        LadderData {
-            roles: ladder.roles,
-        }
+        LadderData { roles: ladder.roles }
     }
 }
 
@@ -123,16 +121,8 @@ impl Ladder {
             roles: vec![
                 role("asye", Some(1), "newly qualified social worker (ASYE)"),
                 role("social_worker", Some(2), "social worker"),
-                role(
-                    "senior_practitioner",
-                    Some(3),
-                    "senior or advanced practitioner",
-                ),
-                role(
-                    "practice_manager",
-                    Some(4),
-                    "practice supervisor / practice manager",
-                ),
+                role("senior_practitioner", Some(3), "senior or advanced practitioner"),
+                role("practice_manager", Some(4), "practice supervisor / practice manager"),
                 role("team_manager", Some(5), "team manager"),
                 role("service_manager", Some(6), "service manager"),
                 role("head_of_service", Some(7), "head of service"),
@@ -193,10 +183,7 @@ mod tests {
         let ladder = Ladder::children_services_default();
         assert_eq!(ladder.roles().len(), 10);
         assert_eq!(ladder.role("asye"), Some(r("asye", Some(1))));
-        assert_eq!(
-            ladder.role("team_manager"),
-            Some(r("team_manager", Some(5)))
-        );
+        assert_eq!(ladder.role("team_manager"), Some(r("team_manager", Some(5))));
         assert_eq!(ladder.role("dcs"), Some(r("dcs", Some(9))));
         assert_eq!(ladder.role("inspector"), Some(r("inspector", None)));
         assert_eq!(ladder.role("wizard"), None);

@@ -50,9 +50,7 @@ pub(crate) fn check_target<E: Retractable>(
 /// The live (neither retracting nor retracted) events of a stream, in stream
 /// order, after checking every retraction in it targets an earlier,
 /// retractable, not yet retracted event.
-pub(crate) fn live_events<E: Retractable>(
-    events: &[(u64, E)],
-) -> Result<Vec<(u64, &E)>, RetractionIssue> {
+pub(crate) fn live_events<E: Retractable>(events: &[(u64, E)]) -> Result<Vec<(u64, &E)>, RetractionIssue> {
     let mut retracted = BTreeSet::new();
     for (i, (_, event)) in events.iter().enumerate() {
         if let Some(target) = event.retracts() {

@@ -94,7 +94,11 @@ pub async fn history_until<'e>(
 /// running (`pg_snapshot_xmin`) are returned: nothing can later appear
 /// before them in the order. One long transaction anywhere holds readers
 /// back; the projector's lag shows it.
-pub async fn read_after<'e>(db: impl PgExecutor<'e>, after: Position, limit: i64) -> Result<Vec<StoredEvent>, sqlx::Error> {
+pub async fn read_after<'e>(
+    db: impl PgExecutor<'e>,
+    after: Position,
+    limit: i64,
+) -> Result<Vec<StoredEvent>, sqlx::Error> {
     let sql = format!(
         "SELECT {COLUMNS} FROM events \
           WHERE (transaction_id, global_position) > ($1::text::xid8, $2) \

@@ -78,9 +78,7 @@ pub fn compare_poisson_rates(
         return Err(NoTest::NoEvents);
     }
     let pi0 = exposure_after / (exposure_before + exposure_after);
-    let to_ratio = |pi: f64| -> Option<f64> {
-        (pi < 1.0).then(|| pi / (1.0 - pi) * exposure_before / exposure_after)
-    };
+    let to_ratio = |pi: f64| -> Option<f64> { (pi < 1.0).then(|| pi / (1.0 - pi) * exposure_before / exposure_after) };
     let (lower, upper) = clopper_pearson(after, n);
     Ok(RateRatioTest {
         before,
@@ -102,10 +100,7 @@ pub fn two_sided_binomial_p(x: u64, n: u64, p: f64) -> f64 {
         return f64::NAN;
     };
     let observed = dist.pmf(x) * (1.0 + TIE_TOLERANCE);
-    let total: f64 = (0..=n)
-        .map(|k| dist.pmf(k))
-        .filter(|&pk| pk <= observed)
-        .sum();
+    let total: f64 = (0..=n).map(|k| dist.pmf(k)).filter(|&pk| pk <= observed).sum();
     total.min(1.0)
 }
 
@@ -163,11 +158,7 @@ pub struct KmStep {
 /// Events at a time are taken before censorings at the same time.
 /// Returns one step per distinct time, in increasing time order.
 pub fn kaplan_meier(observations: &[Observation]) -> Vec<KmStep> {
-    let mut sorted: Vec<Observation> = observations
-        .iter()
-        .copied()
-        .filter(|o| o.time.is_finite())
-        .collect();
+    let mut sorted: Vec<Observation> = observations.iter().copied().filter(|o| o.time.is_finite()).collect();
     sorted.sort_by(|a, b| a.time.total_cmp(&b.time));
     let mut at_risk = sorted.len() as u64;
     let mut survival = 1.0_f64;
@@ -207,10 +198,7 @@ fn log_log_bounds(survival: f64, greenwood: f64) -> (f64, f64) {
         return (survival, survival);
     }
     let se = greenwood.sqrt() / survival.ln().abs();
-    (
-        survival.powf((Z_95 * se).exp()),
-        survival.powf((-Z_95 * se).exp()),
-    )
+    (survival.powf((Z_95 * se).exp()), survival.powf((-Z_95 * se).exp()))
 }
 
 /// Median time: the first step time at which S ≤ 0.5, or `None` if the
@@ -317,10 +305,7 @@ mod tests {
         assert_eq!(t.rate_ratio, None);
         assert_eq!(t.ci_upper, None);
         assert_eq!(compare_poisson_rates(0, 0, 1.0, 1.0), Err(NoTest::NoEvents));
-        assert_eq!(
-            compare_poisson_rates(1, 0, 0.0, 1.0),
-            Err(NoTest::InvalidExposure)
-        );
+        assert_eq!(compare_poisson_rates(1, 0, 0.0, 1.0), Err(NoTest::InvalidExposure));
     }
 
     #[test]
@@ -360,10 +345,7 @@ mod tests {
         assert_eq!(steps.len(), 9);
         let at = |t: f64| steps.iter().find(|s| s.time == t).unwrap();
         assert_eq!((at(1.0).at_risk, at(1.0).events), (10, 1));
-        assert_eq!(
-            (at(3.0).at_risk, at(3.0).events, at(3.0).censored),
-            (8, 2, 0)
-        );
+        assert_eq!((at(3.0).at_risk, at(3.0).events, at(3.0).censored), (8, 2, 0));
         assert_eq!((at(4.0).at_risk, at(4.0).censored), (6, 1));
         assert!(close(at(2.0).survival, 0.9, 1e-12));
         assert!(close(at(3.0).survival, 0.675, 1e-12));
@@ -387,21 +369,12 @@ mod tests {
                 time: 1.0,
                 event: false,
             },
-            Observation {
-                time: 2.0,
-                event: true,
-            },
+            Observation { time: 2.0, event: true },
         ];
         let steps = kaplan_meier(&obs);
-        assert_eq!(
-            (steps[0].survival, steps[0].lower, steps[0].upper),
-            (1.0, 1.0, 1.0)
-        );
+        assert_eq!((steps[0].survival, steps[0].lower, steps[0].upper), (1.0, 1.0, 1.0));
         // The last subject at risk has the event: S = 0, bounds 0.
-        assert_eq!(
-            (steps[1].survival, steps[1].lower, steps[1].upper),
-            (0.0, 0.0, 0.0)
-        );
+        assert_eq!((steps[1].survival, steps[1].lower, steps[1].upper), (0.0, 0.0, 0.0));
         assert_eq!(km_median(&steps), Some(2.0));
     }
 

@@ -29,7 +29,12 @@ pub async fn open_cohort(d: &mut Decision, cohort_id: Uuid, command: CohortComma
 }
 
 /// Enrols a participant who exists and is employed on `enrolled_on`.
-pub async fn enrol(d: &mut Decision, cohort_id: Uuid, participant_id: Uuid, enrolled_on: NaiveDate) -> Result<(), CommandError> {
+pub async fn enrol(
+    d: &mut Decision,
+    cohort_id: Uuid,
+    participant_id: Uuid,
+    enrolled_on: NaiveDate,
+) -> Result<(), CommandError> {
     let mut cohort = load_cohort(d, cohort_id).await?;
     let participant: LoadedStream<Participant> = d.load_new(&participant_id.to_string()).await?;
     if participant.version == 0 {

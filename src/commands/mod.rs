@@ -11,16 +11,19 @@
 mod cohorts;
 mod participants;
 mod posts;
+mod use_case;
 
 pub use cohorts::*;
 pub use participants::*;
 pub use posts::*;
+pub use use_case::UseCase;
 
 use std::fmt::Display;
 use std::time::Duration;
 
 use aggregates::CommandContext;
-use cqrs_es::{Aggregate, EventSink};
+use cqrs_es::event_sink::EventSink;
+use cqrs_es::Aggregate;
 
 use crate::event_store::{
     new_events, AppendError, Commit, CommitReceipt, EventStore, LoadedStream, Metadata, StoreError, StreamWrite,
@@ -242,11 +245,8 @@ impl CommandRunner {
         &self.store
     }
 
-    /// Decides with `use_case` and appends its events as one commit.
-    pub async fn run<F>(&self, origin: &CommandOrigin, use_case: F) -> Result<CommitReceipt, CommandError>
-    where
-        F: AsyncFn(&mut Decision) -> Result<(), CommandError>,
-    {
+    /// Decides `use_case` and appends its events as one commit.
+    pub async fn run(&self, origin: &CommandOrigin, use_case: &UseCase) -> Result<CommitReceipt, CommandError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -268,7 +268,7 @@ impl CommandRunner {
                 writes: Vec::new(),
                 guards: Vec::new(),
             };
-            use_case(&mut decision).await?;
+            use_case.decide(&mut decision).await?;
             if decision.writes.is_empty() {
                 return Err(CommandError::rule(
                     "nothing_to_record",
@@ -292,11 +292,7 @@ impl CommandRunner {
                 Err(AppendError::Replayed(receipt)) => return Ok(*receipt),
                 Err(AppendError::KeyReused(k)) => return Err(CommandError::KeyReused(k)),
                 Err(AppendError::Duplicate(what)) => {
-                    return Err(CommandError::rule(
-                        "duplicate",
-                        Some(what.field()),
-                        what.message(),
-                    ))
+                    return Err(CommandError::rule("duplicate", Some(what.field()), what.message()))
                 }
                 Err(AppendError::Conflict { .. }) if origin.expected_version.is_none() && attempt < MAX_ATTEMPTS => {
                     // Another commit got in first: decide again on fresh state.

@@ -78,7 +78,11 @@ async fn fill_post(
 ) -> Result<(), CommandError> {
     let mut post: LoadedStream<Post> = d.load_new(&post_id.to_string()).await?;
     if post.version == 0 {
-        return Err(CommandError::rule("unknown_post", Some("post_id"), format!("no post with id {post_id}")));
+        return Err(CommandError::rule(
+            "unknown_post",
+            Some("post_id"),
+            format!("no post with id {post_id}"),
+        ));
     }
     if post.aggregate.organisation() != organisation {
         return Err(CommandError::rule(
@@ -115,7 +119,12 @@ async fn fill_post(
 }
 
 /// Appends `PostVacated` for `participant_id` to `post_id`.
-async fn vacate_post(d: &mut Decision, post_id: Uuid, participant_id: Uuid, effective_on: NaiveDate) -> Result<(), CommandError> {
+async fn vacate_post(
+    d: &mut Decision,
+    post_id: Uuid,
+    participant_id: Uuid,
+    effective_on: NaiveDate,
+) -> Result<(), CommandError> {
     let mut post: LoadedStream<Post> = d.load("post", &post_id.to_string()).await?;
     d.decide(
         &post_id.to_string(),
@@ -135,7 +144,10 @@ pub async fn register(d: &mut Decision, input: &Register) -> Result<(), CommandE
         return Err(CommandError::rule(
             "external_ref_taken",
             Some("external_ref"),
-            format!("external reference {:?} already belongs to participant {owner}", input.external_ref),
+            format!(
+                "external reference {:?} already belongs to participant {owner}",
+                input.external_ref
+            ),
         ));
     }
     let id = input.participant_id.to_string();
@@ -173,7 +185,9 @@ pub async fn register(d: &mut Decision, input: &Register) -> Result<(), CommandE
 
 /// Loads the addressed participant, checking `If-Match`.
 pub async fn load_participant(d: &Decision, participant_id: Uuid) -> Result<LoadedStream<Participant>, CommandError> {
-    let loaded = d.load::<Participant>("participant", &participant_id.to_string()).await?;
+    let loaded = d
+        .load::<Participant>("participant", &participant_id.to_string())
+        .await?;
     d.check_expected(&loaded)?;
     Ok(loaded)
 }
@@ -205,7 +219,16 @@ pub async fn change_role(d: &mut Decision, participant_id: Uuid, input: &ChangeR
     }
     if let Some(new) = input.post_id {
         if Some(new) != before {
-            fill_post(d, new, participant_id, &input.organisation, &input.role, input.basis, input.effective_on).await?;
+            fill_post(
+                d,
+                new,
+                participant_id,
+                &input.organisation,
+                &input.role,
+                input.basis,
+                input.effective_on,
+            )
+            .await?;
         }
     }
     Ok(())
@@ -256,7 +279,16 @@ pub async fn record_rejoining(d: &mut Decision, participant_id: Uuid, input: &Re
     )
     .await?;
     if let Some(post_id) = input.post_id {
-        fill_post(d, post_id, participant_id, &input.organisation, &input.role, input.basis, input.effective_on).await?;
+        fill_post(
+            d,
+            post_id,
+            participant_id,
+            &input.organisation,
+            &input.role,
+            input.basis,
+            input.effective_on,
+        )
+        .await?;
     }
     Ok(())
 }
@@ -271,16 +303,35 @@ pub async fn simple(d: &mut Decision, participant_id: Uuid, command: Participant
 
 /// Retracts a participant event; a post fill or vacancy it caused is
 /// retracted with it, so participant and post keep agreeing.
-pub async fn retract(d: &mut Decision, participant_id: Uuid, sequence: u64, reason: String) -> Result<(), CommandError> {
+pub async fn retract(
+    d: &mut Decision,
+    participant_id: Uuid,
+    sequence: u64,
+    reason: String,
+) -> Result<(), CommandError> {
     let mut participant = load_participant(d, participant_id).await?;
-    let target = participant.events.iter().find(|(s, _)| *s == sequence).map(|(_, e)| e.clone());
+    let target = participant
+        .events
+        .iter()
+        .find(|(s, _)| *s == sequence)
+        .map(|(_, e)| e.clone());
     let before_post = |day: NaiveDate| post_held(&participant, day.pred_opt().unwrap_or(day));
     let linked: Option<(Uuid, NaiveDate, bool)> = match &target {
-        Some(ParticipantEvent::Registered { post_id: Some(p), joined_on, .. }) => Some((*p, *joined_on, true)),
-        Some(ParticipantEvent::RoleChanged { post_id: Some(p), effective_on, .. })
-        | Some(ParticipantEvent::RejoiningRecorded { post_id: Some(p), effective_on, .. }) => {
-            Some((*p, *effective_on, true))
-        }
+        Some(ParticipantEvent::Registered {
+            post_id: Some(p),
+            joined_on,
+            ..
+        }) => Some((*p, *joined_on, true)),
+        Some(ParticipantEvent::RoleChanged {
+            post_id: Some(p),
+            effective_on,
+            ..
+        })
+        | Some(ParticipantEvent::RejoiningRecorded {
+            post_id: Some(p),
+            effective_on,
+            ..
+        }) => Some((*p, *effective_on, true)),
         Some(ParticipantEvent::LeavingRecorded { effective_on, .. }) => {
             before_post(*effective_on).map(|p| (p, *effective_on, false))
         }

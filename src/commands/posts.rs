@@ -68,7 +68,12 @@ pub async fn fill(
 }
 
 /// The occupant leaves the post but keeps their role (no post from then on).
-pub async fn vacate(d: &mut Decision, post_id: Uuid, participant_id: Uuid, effective_on: NaiveDate) -> Result<(), CommandError> {
+pub async fn vacate(
+    d: &mut Decision,
+    post_id: Uuid,
+    participant_id: Uuid,
+    effective_on: NaiveDate,
+) -> Result<(), CommandError> {
     load_post(d, post_id).await?;
     let participant: LoadedStream<Participant> = d.load("participant", &participant_id.to_string()).await?;
     let spell = participant

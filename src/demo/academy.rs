@@ -40,9 +40,7 @@
 use chrono::NaiveDate;
 use uuid::Uuid;
 
-use super::{
-    date, demo_id, participant_id, planned_sequence, Action, CohortSummary, DatasetSummary, Step,
-};
+use super::{date, demo_id, participant_id, planned_sequence, Action, CohortSummary, DatasetSummary, Step};
 
 pub(crate) const ORGANISATION: &str = "Riverside Council";
 pub(crate) const PROGRAMME: &str = "Middle Leaders Development Programme";
@@ -133,19 +131,10 @@ pub(crate) fn cohort_id(n: u32) -> Uuid {
     demo_id(&format!("cohort:academy:{n}"))
 }
 
-fn register(
-    role: &'static str,
-    position: u32,
-    holder: char,
-    joined_on: NaiveDate,
-    phase: &str,
-) -> Step {
+fn register(role: &'static str, position: u32, holder: char, joined_on: NaiveDate, phase: &str) -> Step {
     let external_ref = external_ref(role, position, holder);
     Step {
-        name: format!(
-            "academy:{phase}{}-{position:02}-{holder}:register",
-            short(role)
-        ),
+        name: format!("academy:{phase}{}-{position:02}-{holder}:register", short(role)),
         action: Action::Register {
             participant: participant_id(&external_ref),
             external_ref,
@@ -164,8 +153,7 @@ fn leaving(role: &'static str, position: u32, on: NaiveDate, reason: &str, phase
             participant: participant_id(&external_ref(role, position, 'a')),
             effective_on: on,
             reason: reason.to_string(),
-            destination: (reason == "moved to another council")
-                .then(|| "another local authority".to_string()),
+            destination: (reason == "moved to another council").then(|| "another local authority".to_string()),
         },
     }
 }
@@ -175,11 +163,7 @@ pub(crate) fn phase1() -> Vec<Step> {
     let mut steps = Vec::new();
     let positions = |role: &'static str, n: u32| (1..=n).map(move |p| (role, p));
     for (role, p) in positions("team_manager", 30).chain(positions("practice_manager", 60)) {
-        let joined_on = date(
-            2006 + ((p * 7 + role.len() as u32) % 10) as i32,
-            (p * 5) % 12 + 1,
-            1,
-        );
+        let joined_on = date(2006 + ((p * 7 + role.len() as u32) % 10) as i32, (p * 5) % 12 + 1, 1);
         steps.push(register(role, p, 'a', joined_on, ""));
     }
     let mut leavings: Vec<(NaiveDate, Step)> = LEAVINGS
@@ -205,10 +189,7 @@ pub(crate) fn phase1() -> Vec<Step> {
 /// The late record and the retraction.
 pub(crate) fn phase2() -> Vec<Step> {
     let (role, p) = LATE;
-    let &(_, _, (y, m, d), reason) = LEAVINGS
-        .iter()
-        .find(|(r, q, _, _)| (*r, *q) == LATE)
-        .expect("listed");
+    let &(_, _, (y, m, d), reason) = LEAVINGS.iter().find(|(r, q, _, _)| (*r, *q) == LATE).expect("listed");
     let on = date(y, m, d);
     let (participant, step, sequence) = retraction();
     vec![

@@ -13,11 +13,7 @@ fn windows() -> [(NaiveDate, NaiveDate); 2] {
 /// (team managers, practice managers) leaving in each window.
 fn leavers(world: &check::World) -> [(usize, usize); 2] {
     windows().map(|(from, to)| {
-        let roles: Vec<&str> = world
-            .leavings(from, to)
-            .into_iter()
-            .map(|(_, role)| role)
-            .collect();
+        let roles: Vec<&str> = world.leavings(from, to).into_iter().map(|(_, role)| role).collect();
         let count = |r: &str| roles.iter().filter(|x| **x == r).count();
         (count("team_manager"), count("practice_manager"))
     })
@@ -72,8 +68,6 @@ fn the_retraction_names_the_erroneous_leaving_as_sequence_2() {
 #[test]
 fn fifty_five_managers_in_three_mldp_cohorts() {
     let world = check::simulate(&phase1());
-    let sizes: Vec<usize> = (1..=3)
-        .map(|n| check::members(&world, cohort_id(n)).len())
-        .collect();
+    let sizes: Vec<usize> = (1..=3).map(|n| check::members(&world, cohort_id(n)).len()).collect();
     assert_eq!(sizes, vec![20, 18, 17]);
 }

@@ -117,10 +117,7 @@ impl World {
     pub fn leavings(&self, from: NaiveDate, to: NaiveDate) -> Vec<(Uuid, &'static str)> {
         let mut out = Vec::new();
         for (who, entries) in &self.people {
-            for e in entries
-                .iter()
-                .filter(|e| !e.retracted && matches!(e.fact, Fact::Left))
-            {
+            for e in entries.iter().filter(|e| !e.retracted && matches!(e.fact, Fact::Left)) {
                 if e.on >= from && e.on <= to {
                     let before = e.on.pred_opt().and_then(|d| self.role_on(*who, d));
                     out.push((*who, before.expect("a leaver held a role")));
@@ -171,10 +168,7 @@ pub fn simulate(steps: &[Step]) -> World {
                 joined_on,
                 ..
             } => {
-                assert!(
-                    level(role).is_some(),
-                    "{name}: registered into an on-ladder role"
-                );
+                assert!(level(role).is_some(), "{name}: registered into an on-ladder role");
                 assert!(
                     refs.insert(external_ref.clone()),
                     "{name}: external ref {external_ref} reused"
@@ -210,13 +204,7 @@ pub fn simulate(steps: &[Step]) -> World {
                 let (Some(from_org), Some(from_role)) = (from_org, from_role) else {
                     panic!("{name}: role change while not employed")
                 };
-                let kind = judge(
-                    from_role,
-                    &from_org,
-                    role,
-                    organisation,
-                    *explicit_promotion,
-                );
+                let kind = judge(from_role, &from_org, role, organisation, *explicit_promotion);
                 let was_interim = interim.insert(*participant, *is_interim).unwrap_or(false);
                 assert!(
                     kind != Kind::Terms || was_interim != *is_interim,
@@ -228,15 +216,11 @@ pub fn simulate(steps: &[Step]) -> World {
                     from_org,
                     kind,
                 };
-                world
-                    .people
-                    .get_mut(participant)
-                    .expect("registered")
-                    .push(Entry {
-                        on: *effective_on,
-                        fact,
-                        retracted: false,
-                    });
+                world.people.get_mut(participant).expect("registered").push(Entry {
+                    on: *effective_on,
+                    fact,
+                    retracted: false,
+                });
             }
             Action::Leave {
                 participant,
@@ -251,15 +235,11 @@ pub fn simulate(steps: &[Step]) -> World {
                     world.employer_on(*participant, *effective_on).is_some(),
                     "{name}: leaving while not employed"
                 );
-                world
-                    .people
-                    .get_mut(participant)
-                    .expect("registered")
-                    .push(Entry {
-                        on: *effective_on,
-                        fact: Fact::Left,
-                        retracted: false,
-                    });
+                world.people.get_mut(participant).expect("registered").push(Entry {
+                    on: *effective_on,
+                    fact: Fact::Left,
+                    retracted: false,
+                });
             }
             Action::Exclude {
                 participant,
@@ -268,15 +248,11 @@ pub fn simulate(steps: &[Step]) -> World {
             } => {
                 let joined = world.people.get(participant).expect("registered")[0].on;
                 assert!(joined <= *effective_on, "{name}: excluded before joining");
-                world
-                    .people
-                    .get_mut(participant)
-                    .expect("registered")
-                    .push(Entry {
-                        on: *effective_on,
-                        fact: Fact::Excluded,
-                        retracted: false,
-                    });
+                world.people.get_mut(participant).expect("registered").push(Entry {
+                    on: *effective_on,
+                    fact: Fact::Excluded,
+                    retracted: false,
+                });
             }
             Action::Retract {
                 participant,
@@ -290,9 +266,7 @@ pub fn simulate(steps: &[Step]) -> World {
                     "{name}: sequence"
                 );
                 let entries = world.people.get_mut(participant).expect("registered");
-                let entry = entries
-                    .get_mut(*sequence as usize - 1)
-                    .expect("sequence exists");
+                let entry = entries.get_mut(*sequence as usize - 1).expect("sequence exists");
                 assert!(!entry.retracted, "{name}: retracted twice");
                 entry.retracted = true;
                 let on = entry.on;
@@ -333,10 +307,7 @@ pub fn simulate(steps: &[Step]) -> World {
                     "{name}: not employed when enrolled"
                 );
                 assert!(
-                    !world
-                        .enrolments
-                        .iter()
-                        .any(|(c, p, _)| c == cohort && p == participant),
+                    !world.enrolments.iter().any(|(c, p, _)| c == cohort && p == participant),
                     "{name}: enrolled twice"
                 );
                 world.enrolments.push((*cohort, *participant, *enrolled_on));
@@ -354,10 +325,7 @@ pub fn simulate(steps: &[Step]) -> World {
                     enrolled.is_some_and(|(_, _, on)| on <= completed_on),
                     "{name}: completes after enrolling"
                 );
-                assert!(
-                    completions.insert((*cohort, *participant)),
-                    "{name}: completed twice"
-                );
+                assert!(completions.insert((*cohort, *participant)), "{name}: completed twice");
             }
         }
     }

@@ -26,9 +26,7 @@
 use chrono::NaiveDate;
 use uuid::Uuid;
 
-use super::{
-    date, demo_id, month_end, participant_id, Action, CohortSummary, DatasetSummary, Step,
-};
+use super::{date, demo_id, month_end, participant_id, Action, CohortSummary, DatasetSummary, Step};
 
 pub(crate) const ORGANISATION: &str = "Shire County Council";
 pub(crate) const PROGRAMME: &str = "Social work academy";
@@ -140,8 +138,7 @@ pub(crate) fn steps() -> Vec<Step> {
             }
             if let Some(on) = leaves {
                 let reason = REASONS[i % 4];
-                let destination = (reason == "moved to another council")
-                    .then(|| "another local authority".to_string());
+                let destination = (reason == "moved to another council").then(|| "another local authority".to_string());
                 steps.push(step(
                     "leave",
                     Action::Leave {
@@ -165,7 +162,12 @@ pub(crate) fn summary() -> DatasetSummary {
         organisations: vec![ORGANISATION.to_string()],
         cohorts: cohorts()
             .iter()
-            .map(|(year, name, starts_on, _, _)| CohortSummary { id: cohort_id(*year), name: name.to_string(), starts_on: *starts_on, members: 0 })
+            .map(|(year, name, starts_on, _, _)| CohortSummary {
+                id: cohort_id(*year),
+                name: name.to_string(),
+                starts_on: *starts_on,
+                members: 0,
+            })
             .collect(),
         as_at: Some(date(2018, 9, 7)),
     }
@@ -199,9 +201,7 @@ mod tests {
                     .map(|e| e.on)
             })
             .collect();
-        assert!(dates
-            .iter()
-            .all(|d| *d >= date(2014, 2, 1) && *d <= date(2016, 11, 30)));
+        assert!(dates.iter().all(|d| *d >= date(2014, 2, 1) && *d <= date(2016, 11, 30)));
         assert_eq!(dates.len(), 23);
     }
 

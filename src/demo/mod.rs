@@ -301,11 +301,7 @@ mod tests {
         names.sort_unstable();
         let before = names.len();
         names.dedup();
-        assert_eq!(
-            names.len(),
-            before,
-            "step names (idempotency keys) are unique"
-        );
+        assert_eq!(names.len(), before, "step names (idempotency keys) are unique");
     }
 
     #[test]

@@ -44,10 +44,7 @@
 
 use chrono::{Months, NaiveDate};
 
-use super::{
-    date, demo_id, interleave, month_start, participant_id, Action, CohortSummary, DatasetSummary,
-    Step,
-};
+use super::{date, demo_id, interleave, month_start, participant_id, Action, CohortSummary, DatasetSummary, Step};
 
 pub(crate) const PROGRAMME: &str = "PLDP";
 pub(crate) const AS_AT: (i32, u32, u32) = (2021, 1, 31);
@@ -121,12 +118,7 @@ pub(crate) fn stories(n: u32) -> Vec<Story> {
     interleave(groups)
 }
 
-const REGIONS: [&str; 4] = [
-    "London and South East",
-    "South West",
-    "Midlands and East",
-    "North",
-];
+const REGIONS: [&str; 4] = ["London and South East", "South West", "Midlands and East", "North"];
 
 /// The region (index into [`REGIONS`]) of each member of cohort `n`.
 fn regions(n: u32) -> Vec<usize> {
@@ -135,12 +127,7 @@ fn regions(n: u32) -> Vec<usize> {
         2 => [9, 2, 5, 8],
         _ => [10, 2, 4, 9],
     };
-    interleave(&[
-        (0, counts[0]),
-        (1, counts[1]),
-        (2, counts[2]),
-        (3, counts[3]),
-    ])
+    interleave(&[(0, counts[0]), (1, counts[1]), (2, counts[2]), (3, counts[3])])
 }
 
 /// All PLDP steps: open the cohorts, then member by member.
@@ -168,9 +155,7 @@ pub(crate) fn steps() -> Vec<Step> {
         let ends_on = steps
             .iter()
             .find_map(|s| match &s.action {
-                Action::OpenCohort {
-                    cohort, ends_on, ..
-                } if *cohort == cohort_id(n) => Some(*ends_on),
+                Action::OpenCohort { cohort, ends_on, .. } if *cohort == cohort_id(n) => Some(*ends_on),
                 _ => None,
             })
             .expect("opened above");
@@ -235,15 +220,7 @@ impl Member {
         }
     }
 
-    fn change(
-        &self,
-        what: &str,
-        on: NaiveDate,
-        role: &'static str,
-        org: &str,
-        interim: bool,
-        explicit: bool,
-    ) -> Step {
+    fn change(&self, what: &str, on: NaiveDate, role: &'static str, org: &str, interim: bool, explicit: bool) -> Step {
         self.step(
             what,
             Action::ChangeRole {
@@ -280,34 +257,18 @@ impl Member {
         )];
         if first_role == "service_manager" {
             let on = month_start(joined_on, 36);
-            out.push(self.change(
-                "promoted-before",
-                on,
-                "head_of_service",
-                &self.home,
-                false,
-                false,
-            ));
+            out.push(self.change("promoted-before", on, "head_of_service", &self.home, false, false));
         }
         let first = month_start(self.enrolled_on, 6 + (k as u32 % 10));
         let second = month_start(first, 8);
         let home = self.home.as_str();
         match self.story {
             Story::Remained => {}
-            Story::Demoted => {
-                out.push(self.change("move", first, "service_manager", home, false, false))
+            Story::Demoted => out.push(self.change("move", first, "service_manager", home, false, false)),
+            Story::PromotedAfterAsAt => {
+                out.push(self.change("move", date(2021, 4, 1), "practice_leader", home, false, false))
             }
-            Story::PromotedAfterAsAt => out.push(self.change(
-                "move",
-                date(2021, 4, 1),
-                "practice_leader",
-                home,
-                false,
-                false,
-            )),
-            Story::Sideways => {
-                out.push(self.change("move", first, "head_of_service", &away(), false, false))
-            }
+            Story::Sideways => out.push(self.change("move", first, "head_of_service", &away(), false, false)),
             Story::Pl { internal } => {
                 let org = if internal { home.to_string() } else { away() };
                 out.push(self.change("move", first, "practice_leader", &org, false, false));
@@ -342,12 +303,8 @@ impl Member {
                 out.push(self.change("move", first, "practice_leader", home, false, false));
                 out.push(self.change("move-2", second, "dcs", home, false, false));
             }
-            Story::DcsExternal => {
-                out.push(self.change("move", first, "dcs", &away(), false, false))
-            }
-            Story::Inspector => {
-                out.push(self.change("move", first, "inspector", "Ofsted", false, true))
-            }
+            Story::DcsExternal => out.push(self.change("move", first, "dcs", &away(), false, false)),
+            Story::Inspector => out.push(self.change("move", first, "inspector", "Ofsted", false, true)),
             Story::Abroad => {
                 let on = date(2019, 8, 31);
                 let leaving = Action::Leave {
@@ -372,8 +329,7 @@ impl Member {
 pub(crate) fn summary() -> DatasetSummary {
     DatasetSummary {
         dataset: "pldp",
-        figure:
-            "A. PLDP career progression by cohort (as at 2021-01-31, targets dcs, practice_leader)",
+        figure: "A. PLDP career progression by cohort (as at 2021-01-31, targets dcs, practice_leader)",
         programme: PROGRAMME.to_string(),
         organisations: REGIONS.iter().map(|r| format!("{r} LA 01")).collect(),
         cohorts: cohorts()

@@ -96,13 +96,7 @@ fn outcomes_match_the_published_table() {
         assert_eq!([get(1, o), get(2, o), get(3, o)], by_cohort, "{o:?}");
     }
     let counted: Vec<usize> = (1..=3)
-        .map(|n| {
-            counts
-                .iter()
-                .filter(|((c, _), _)| *c == n)
-                .map(|(_, k)| k)
-                .sum()
-        })
+        .map(|n| counts.iter().filter(|((c, _), _)| *c == n).map(|(_, k)| k).sum())
         .collect();
     assert_eq!(counted, vec![18, 24, 25]);
 }
@@ -117,9 +111,7 @@ fn twenty_of_the_thirty_four_target_promotions_are_internal() {
 fn sixty_eight_enrolled_one_excluded_for_working_abroad() {
     let steps = steps();
     let world = check::simulate(&steps);
-    let enrolled: usize = (1..=3)
-        .map(|n| check::members(&world, cohort_id(n)).len())
-        .sum();
+    let enrolled: usize = (1..=3).map(|n| check::members(&world, cohort_id(n)).len()).sum();
     assert_eq!(enrolled, 68);
     let excluded: Vec<_> = steps
         .iter()
@@ -137,11 +129,7 @@ fn regions_spread_27_6_12_23() {
     let mut spread = HashMap::new();
     for s in &steps {
         if let Action::Register { organisation, .. } = &s.action {
-            let region = organisation
-                .split(" LA ")
-                .next()
-                .expect("named by region")
-                .to_string();
+            let region = organisation.split(" LA ").next().expect("named by region").to_string();
             *spread.entry(region).or_insert(0) += 1;
         }
     }
@@ -220,7 +208,5 @@ fn inspectors_are_explicit_promotions_to_ofsted() {
         })
         .collect();
     assert_eq!(inspectors.len(), 3);
-    assert!(inspectors
-        .iter()
-        .all(|(org, explicit)| org == "Ofsted" && *explicit));
+    assert!(inspectors.iter().all(|(org, explicit)| org == "Ofsted" && *explicit));
 }

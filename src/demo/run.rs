@@ -11,10 +11,9 @@ use cqrs_es::Aggregate;
 use uuid::Uuid;
 
 use super::{
-    academy, intakes, plan, pldp, Action, DatasetSummary, DemoError, DemoSummary, Plan,
-    RetractedLeaving, Step,
+    academy, intakes, plan, pldp, Action, DatasetSummary, DemoError, DemoSummary, Plan, RetractedLeaving, Step,
 };
-use crate::commands::{self, ChangeRole, CommandError, CommandOrigin, CommandRunner, Register};
+use crate::commands::{ChangeRole, CommandError, CommandOrigin, CommandRunner, Register, UseCase};
 use crate::event_store::CommitReceipt;
 
 /// Resolves a role code against the default children's-services ladder.
@@ -31,9 +30,7 @@ async fn issue(
     action: &Action,
     receipts: &HashMap<String, CommitReceipt>,
 ) -> Result<CommitReceipt, CommandError> {
-    let role = |code: &str| {
-        role_ref(code).map_err(|e| CommandError::rule("unknown_role", Some("role"), e.to_string()))
-    };
+    let role = |code: &str| role_ref(code).map_err(|e| CommandError::rule("unknown_role", Some("role"), e.to_string()));
     match action {
         Action::Register {
             participant,
@@ -54,9 +51,7 @@ async fn issue(
                 fte: 1.0,
                 joined_on: *joined_on,
             };
-            runner
-                .run(origin, async |d| commands::register(d, &input).await)
-                .await
+            runner.run(origin, &UseCase::Register(input)).await
         }
         Action::ChangeRole {
             participant,
@@ -73,19 +68,11 @@ async fn issue(
                 organisation: organisation.clone(),
                 team: team.clone(),
                 post_id: None,
-                basis: if *interim {
-                    Basis::Interim
-                } else {
-                    Basis::Permanent
-                },
+                basis: if *interim { Basis::Interim } else { Basis::Permanent },
                 fte: None,
                 kind: explicit_promotion.then_some(MoveKind::Promotion),
             };
-            runner
-                .run(origin, async |d| {
-                    commands::change_role(d, *participant, &input).await
-                })
-                .await
+            runner.run(origin, &UseCase::ChangeRole(*participant, input)).await
         }
         Action::Leave {
             participant,
@@ -94,16 +81,15 @@ async fn issue(
             destination,
         } => {
             runner
-                .run(origin, async |d| {
-                    commands::record_leaving(
-                        d,
-                        *participant,
-                        *effective_on,
-                        reason.clone(),
-                        destination.clone(),
-                    )
-                    .await
-                })
+                .run(
+                    origin,
+                    &UseCase::RecordLeaving {
+                        participant_id: *participant,
+                        effective_on: *effective_on,
+                        reason: reason.clone(),
+                        destination: destination.clone(),
+                    },
+                )
                 .await
         }
         Action::Exclude {
@@ -112,13 +98,16 @@ async fn issue(
             reason,
         } => {
             runner
-                .run(origin, async |d| {
-                    let command = ParticipantCommand::ExcludeFromAnalysis {
-                        effective_on: *effective_on,
-                        reason: reason.clone(),
-                    };
-                    commands::simple(d, *participant, command).await
-                })
+                .run(
+                    origin,
+                    &UseCase::Participant(
+                        *participant,
+                        ParticipantCommand::ExcludeFromAnalysis {
+                            effective_on: *effective_on,
+                            reason: reason.clone(),
+                        },
+                    ),
+                )
                 .await
         }
         Action::Retract {
@@ -133,9 +122,14 @@ async fn issue(
                 .and_then(|r| stream_version(r, *participant))
                 .unwrap_or(*sequence);
             runner
-                .run(origin, async |d| {
-                    commands::retract(d, *participant, sequence, reason.clone()).await
-                })
+                .run(
+                    origin,
+                    &UseCase::RetractParticipantEvent {
+                        participant_id: *participant,
+                        sequence,
+                        reason: reason.clone(),
+                    },
+                )
                 .await
         }
         Action::OpenCohort {
@@ -146,16 +140,19 @@ async fn issue(
             ends_on,
         } => {
             runner
-                .run(origin, async |d| {
-                    let command = CohortCommand::Open {
-                        cohort_id: *cohort,
-                        programme: programme.clone(),
-                        name: name.clone(),
-                        starts_on: *starts_on,
-                        ends_on: Some(*ends_on),
-                    };
-                    commands::open_cohort(d, *cohort, command).await
-                })
+                .run(
+                    origin,
+                    &UseCase::OpenCohort(
+                        *cohort,
+                        CohortCommand::Open {
+                            cohort_id: *cohort,
+                            programme: programme.clone(),
+                            name: name.clone(),
+                            starts_on: *starts_on,
+                            ends_on: Some(*ends_on),
+                        },
+                    ),
+                )
                 .await
         }
         Action::Enrol {
@@ -164,9 +161,14 @@ async fn issue(
             enrolled_on,
         } => {
             runner
-                .run(origin, async |d| {
-                    commands::enrol(d, *cohort, *participant, *enrolled_on).await
-                })
+                .run(
+                    origin,
+                    &UseCase::Enrol {
+                        cohort_id: *cohort,
+                        participant_id: *participant,
+                        enrolled_on: *enrolled_on,
+                    },
+                )
                 .await
         }
         Action::Complete {
@@ -175,13 +177,16 @@ async fn issue(
             completed_on,
         } => {
             runner
-                .run(origin, async |d| {
-                    let command = CohortCommand::RecordCompletion {
-                        participant_id: *participant,
-                        completed_on: *completed_on,
-                    };
-                    commands::cohort_command(d, *cohort, command).await
-                })
+                .run(
+                    origin,
+                    &UseCase::Cohort(
+                        *cohort,
+                        CohortCommand::RecordCompletion {
+                            participant_id: *participant,
+                            completed_on: *completed_on,
+                        },
+                    ),
+                )
                 .await
         }
     }
@@ -193,9 +198,7 @@ fn stream_version(receipt: &CommitReceipt, participant: Uuid) -> Option<u64> {
     receipt
         .streams
         .iter()
-        .find(|s| {
-            s.aggregate_type == Participant::TYPE && s.aggregate_id == participant.to_string()
-        })
+        .find(|s| s.aggregate_type == Participant::TYPE && s.aggregate_id == participant.to_string())
         .map(|s| s.version)
 }
 

@@ -131,11 +131,7 @@ impl From<sqlx::Error> for AppendError {
 
 impl EventStore {
     /// Looks up the first answer given under an idempotency key.
-    pub async fn idempotent_answer(
-        &self,
-        key: &str,
-        fingerprint: &str,
-    ) -> Result<Option<CommitReceipt>, AppendError> {
+    pub async fn idempotent_answer(&self, key: &str, fingerprint: &str) -> Result<Option<CommitReceipt>, AppendError> {
         let row: Option<(String, Value)> = sqlx::query_as(
             "SELECT request_fingerprint, response_body FROM idempotency_keys WHERE idempotency_key = $1",
         )
@@ -266,7 +262,10 @@ impl EventStore {
             )
             .bind(key)
             .bind(fingerprint)
-            .bind(serde_json::to_value(&receipt).map_err(|e| AppendError::Store(StoreError::Repository(e.to_string())))?)
+            .bind(
+                serde_json::to_value(&receipt)
+                    .map_err(|e| AppendError::Store(StoreError::Repository(e.to_string())))?,
+            )
             .execute(&mut *tx)
             .await?;
         }

@@ -22,7 +22,7 @@
 mod append;
 mod read;
 
-pub use append::{AppendError, Duplicate, Commit, CommitReceipt, NewEvent, StreamReceipt, StreamWrite};
+pub use append::{AppendError, Commit, CommitReceipt, Duplicate, NewEvent, StreamReceipt, StreamWrite};
 pub use read::{Position, StoredEvent};
 
 use cqrs_es::persist::PersistedEventRepository;
@@ -108,13 +108,11 @@ impl EventStore {
         let mut version = 0;
         for stored in serialized {
             let sequence = stored.sequence as u64;
-            let event: A::Event = serde_json::from_value(stored.payload).map_err(|e| {
-                StoreError::Undecodable {
-                    aggregate_type: A::TYPE.to_string(),
-                    aggregate_id: aggregate_id.to_string(),
-                    sequence,
-                    reason: e.to_string(),
-                }
+            let event: A::Event = serde_json::from_value(stored.payload).map_err(|e| StoreError::Undecodable {
+                aggregate_type: A::TYPE.to_string(),
+                aggregate_id: aggregate_id.to_string(),
+                sequence,
+                reason: e.to_string(),
             })?;
             aggregate.apply(event.clone());
             events.push((sequence, event));

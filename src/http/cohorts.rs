@@ -13,7 +13,7 @@ use super::error::ApiError;
 use super::extract::{ApiJson, CommandHeaders};
 use super::participants::{parse_id, RetractionRequest};
 use super::{created, AppState, CommandResponse};
-use crate::commands;
+use crate::commands::UseCase;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -78,16 +78,19 @@ pub async fn open(
     let origin = s.origin(&headers, &body.fingerprint);
     let receipt = s
         .runner
-        .run(&origin, async |d| {
-            let command = CohortCommand::Open {
+        .run(
+            &origin,
+            &UseCase::OpenCohort(
                 cohort_id,
-                programme: r.programme.clone(),
-                name: r.name.clone(),
-                starts_on: r.starts_on,
-                ends_on: r.ends_on,
-            };
-            commands::open_cohort(d, cohort_id, command).await
-        })
+                CohortCommand::Open {
+                    cohort_id,
+                    programme: r.programme.clone(),
+                    name: r.name.clone(),
+                    starts_on: r.starts_on,
+                    ends_on: r.ends_on,
+                },
+            ),
+        )
         .await?;
     Ok(created(receipt))
 }
@@ -108,7 +111,14 @@ pub async fn enrol(
     let origin = s.origin(&headers, &body.fingerprint);
     let receipt = s
         .runner
-        .run(&origin, async |d| commands::enrol(d, id, r.participant_id, r.enrolled_on).await)
+        .run(
+            &origin,
+            &UseCase::Enrol {
+                cohort_id: id,
+                participant_id: r.participant_id,
+                enrolled_on: r.enrolled_on,
+            },
+        )
         .await?;
     Ok(created(receipt))
 }
@@ -175,10 +185,7 @@ async fn run_cohort_command(
 ) -> Result<(StatusCode, Json<CommandResponse>), ApiError> {
     let id = parse_id(&id)?;
     let origin = s.origin(&headers, fingerprint);
-    let receipt = s
-        .runner
-        .run(&origin, async |d| commands::cohort_command(d, id, command.clone()).await)
-        .await?;
+    let receipt = s.runner.run(&origin, &UseCase::Cohort(id, command)).await?;
     Ok(created(receipt))
 }
 
@@ -191,5 +198,9 @@ pub async fn current_state(
 ) -> Result<Json<aggregates::cohort::CohortView>, ApiError> {
     let id = parse_id(&id)?;
     let loaded = s.store().load::<Cohort>(&id.to_string()).await?;
-    loaded.aggregate.view().map(Json).ok_or_else(|| ApiError::not_found("cohort", id))
+    loaded
+        .aggregate
+        .view()
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found("cohort", id))
 }

@@ -105,7 +105,11 @@ impl ApiError {
             ApiError::Unavailable { code, message } => (StatusCode::SERVICE_UNAVAILABLE, body(code, message, &None)),
             ApiError::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
-                body("internal_error", "the server failed to answer; the cause is in its log", &None),
+                body(
+                    "internal_error",
+                    "the server failed to answer; the cause is in its log",
+                    &None,
+                ),
             ),
         }
     }

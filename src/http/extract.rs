@@ -61,7 +61,11 @@ pub fn decode<T: DeserializeOwned>(value: &serde_json::Value) -> Result<T, ApiEr
             Some(missing) => format!("{path}.{missing}"),
             None => path,
         };
-        let code = if inner.starts_with("missing field") { "missing_field" } else { "invalid_field" };
+        let code = if inner.starts_with("missing field") {
+            "missing_field"
+        } else {
+            "invalid_field"
+        };
         ApiError::BadRequest {
             code,
             message: format!("{field}: {inner}"),

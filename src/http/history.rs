@@ -29,20 +29,29 @@ async fn history(s: &AppState, aggregate_type: &'static str, id: &str) -> Result
 /// Every event of a participant, in stream order.
 #[utoipa::path(get, path = "/api/v1/participants/{id}/events", tag = "history", params(("id" = Uuid, Path)),
     responses((status = 200, body = Vec<StoredEvent>), (status = 404, body = super::error::ErrorBody)))]
-pub async fn participant_events(State(s): State<AppState>, Path(id): Path<String>) -> Result<Json<Vec<StoredEvent>>, ApiError> {
+pub async fn participant_events(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<StoredEvent>>, ApiError> {
     history(&s, "participant", &id).await
 }
 
 /// Every event of a cohort, in stream order.
 #[utoipa::path(get, path = "/api/v1/cohorts/{id}/events", tag = "history", params(("id" = Uuid, Path)),
     responses((status = 200, body = Vec<StoredEvent>), (status = 404, body = super::error::ErrorBody)))]
-pub async fn cohort_events(State(s): State<AppState>, Path(id): Path<String>) -> Result<Json<Vec<StoredEvent>>, ApiError> {
+pub async fn cohort_events(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<StoredEvent>>, ApiError> {
     history(&s, "cohort", &id).await
 }
 
 /// Every event of a post, in stream order.
 #[utoipa::path(get, path = "/api/v1/posts/{id}/events", tag = "history", params(("id" = Uuid, Path)),
     responses((status = 200, body = Vec<StoredEvent>), (status = 404, body = super::error::ErrorBody)))]
-pub async fn post_events(State(s): State<AppState>, Path(id): Path<String>) -> Result<Json<Vec<StoredEvent>>, ApiError> {
+pub async fn post_events(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<StoredEvent>>, ApiError> {
     history(&s, "post", &id).await
 }

@@ -44,9 +44,6 @@ pub async fn replace(
 ) -> Result<Json<LadderView>, ApiError> {
     let by = headers.recorded_by.unwrap_or_else(|| s.default_recorded_by.clone());
     Ok(Json(
-        s.runner
-            .ladders()
-            .replace(&organisation, body.value.roles, &by)
-            .await?,
+        s.runner.ladders().replace(&organisation, body.value.roles, &by).await?,
     ))
 }

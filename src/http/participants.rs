@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::error::ApiError;
 use super::extract::{ApiJson, CommandHeaders};
 use super::{created, AppState, CommandResponse};
-use crate::commands::{self, ChangeRole, Register, Rejoin};
+use crate::commands::{ChangeRole, Register, Rejoin, UseCase};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -137,7 +137,7 @@ pub async fn register(
         joined_on: r.joined_on,
     };
     let origin = s.origin(&headers, &body.fingerprint);
-    let receipt = s.runner.run(&origin, async |d| commands::register(d, &input).await).await?;
+    let receipt = s.runner.run(&origin, &UseCase::Register(input)).await?;
     Ok(created(receipt))
 }
 
@@ -169,7 +169,7 @@ pub async fn change_role(
         kind: r.kind,
     };
     let origin = s.origin(&headers, &body.fingerprint);
-    let receipt = s.runner.run(&origin, async |d| commands::change_role(d, id, &input).await).await?;
+    let receipt = s.runner.run(&origin, &UseCase::ChangeRole(id, input)).await?;
     Ok(created(receipt))
 }
 
@@ -203,9 +203,15 @@ pub async fn record_leaving(
     let origin = s.origin(&headers, &body.fingerprint);
     let receipt = s
         .runner
-        .run(&origin, async |d| {
-            commands::record_leaving(d, id, r.effective_on, r.reason.clone(), r.destination.clone()).await
-        })
+        .run(
+            &origin,
+            &UseCase::RecordLeaving {
+                participant_id: id,
+                effective_on: r.effective_on,
+                reason: r.reason.clone(),
+                destination: r.destination.clone(),
+            },
+        )
         .await?;
     Ok(created(receipt))
 }
@@ -234,7 +240,7 @@ pub async fn record_rejoining(
         kind: r.kind,
     };
     let origin = s.origin(&headers, &body.fingerprint);
-    let receipt = s.runner.run(&origin, async |d| commands::record_rejoining(d, id, &input).await).await?;
+    let receipt = s.runner.run(&origin, &UseCase::RecordRejoining(id, input)).await?;
     Ok(created(receipt))
 }
 
@@ -253,13 +259,16 @@ pub async fn exclude(
     let origin = s.origin(&headers, &body.fingerprint);
     let receipt = s
         .runner
-        .run(&origin, async |d| {
-            let command = ParticipantCommand::ExcludeFromAnalysis {
-                effective_on: r.effective_on,
-                reason: r.reason.clone(),
-            };
-            commands::simple(d, id, command).await
-        })
+        .run(
+            &origin,
+            &UseCase::Participant(
+                id,
+                ParticipantCommand::ExcludeFromAnalysis {
+                    effective_on: r.effective_on,
+                    reason: r.reason.clone(),
+                },
+            ),
+        )
         .await?;
     Ok(created(receipt))
 }
@@ -279,13 +288,16 @@ pub async fn lift_exclusion(
     let origin = s.origin(&headers, &body.fingerprint);
     let receipt = s
         .runner
-        .run(&origin, async |d| {
-            let command = ParticipantCommand::LiftExclusion {
-                effective_on: r.effective_on,
-                reason: r.reason.clone(),
-            };
-            commands::simple(d, id, command).await
-        })
+        .run(
+            &origin,
+            &UseCase::Participant(
+                id,
+                ParticipantCommand::LiftExclusion {
+                    effective_on: r.effective_on,
+                    reason: r.reason.clone(),
+                },
+            ),
+        )
         .await?;
     Ok(created(receipt))
 }
@@ -305,7 +317,14 @@ pub async fn retract(
     let origin = s.origin(&headers, &body.fingerprint);
     let receipt = s
         .runner
-        .run(&origin, async |d| commands::retract(d, id, r.sequence, r.reason.clone()).await)
+        .run(
+            &origin,
+            &UseCase::RetractParticipantEvent {
+                participant_id: id,
+                sequence: r.sequence,
+                reason: r.reason.clone(),
+            },
+        )
         .await?;
     Ok(created(receipt))
 }
@@ -346,9 +365,8 @@ pub async fn find_by_external_ref(
     State(s): State<AppState>,
     query: Result<Query<ExternalRefQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<ParticipantRef>, ApiError> {
-    let Query(q) = query.map_err(|_| {
-        ApiError::bad_request("missing_field", "external_ref", "give ?external_ref=<your reference>")
-    })?;
+    let Query(q) = query
+        .map_err(|_| ApiError::bad_request("missing_field", "external_ref", "give ?external_ref=<your reference>"))?;
     let id = s
         .store()
         .participant_by_external_ref(&q.external_ref)

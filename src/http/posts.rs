@@ -14,7 +14,7 @@ use super::error::ApiError;
 use super::extract::{ApiJson, CommandHeaders};
 use super::participants::{parse_id, RetractionRequest};
 use super::{created, AppState, CommandResponse};
-use crate::commands;
+use crate::commands::UseCase;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -79,16 +79,19 @@ pub async fn establish(
     let origin = s.origin(&headers, &body.fingerprint);
     let receipt = s
         .runner
-        .run(&origin, async |d| {
-            let command = PostCommand::Establish {
+        .run(
+            &origin,
+            &UseCase::EstablishPost(
                 post_id,
-                organisation: r.organisation.clone(),
-                title: r.title.clone(),
-                role: role.clone(),
-                established_on: r.established_on,
-            };
-            commands::establish(d, post_id, command).await
-        })
+                PostCommand::Establish {
+                    post_id,
+                    organisation: r.organisation.clone(),
+                    title: r.title.clone(),
+                    role,
+                    established_on: r.established_on,
+                },
+            ),
+        )
         .await?;
     Ok(created(receipt))
 }
@@ -110,7 +113,16 @@ pub async fn fill(
     let basis = r.basis.unwrap_or(Basis::Permanent);
     let receipt = s
         .runner
-        .run(&origin, async |d| commands::fill(d, id, r.participant_id, basis, r.fte, r.effective_on).await)
+        .run(
+            &origin,
+            &UseCase::FillPost {
+                post_id: id,
+                participant_id: r.participant_id,
+                basis,
+                fte: r.fte,
+                effective_on: r.effective_on,
+            },
+        )
         .await?;
     Ok(created(receipt))
 }
@@ -130,7 +142,14 @@ pub async fn vacate(
     let origin = s.origin(&headers, &body.fingerprint);
     let receipt = s
         .runner
-        .run(&origin, async |d| commands::vacate(d, id, r.participant_id, r.effective_on).await)
+        .run(
+            &origin,
+            &UseCase::VacatePost {
+                post_id: id,
+                participant_id: r.participant_id,
+                effective_on: r.effective_on,
+            },
+        )
         .await?;
     Ok(created(receipt))
 }
@@ -177,10 +196,7 @@ async fn run_post_command(
 ) -> Result<(StatusCode, Json<CommandResponse>), ApiError> {
     let id = parse_id(&id)?;
     let origin = s.origin(&headers, fingerprint);
-    let receipt = s
-        .runner
-        .run(&origin, async |d| commands::post_command(d, id, command.clone()).await)
-        .await?;
+    let receipt = s.runner.run(&origin, &UseCase::Post(id, command)).await?;
     Ok(created(receipt))
 }
 
@@ -193,5 +209,9 @@ pub async fn current_state(
 ) -> Result<Json<aggregates::post::PostView>, ApiError> {
     let id = parse_id(&id)?;
     let loaded = s.store().load::<Post>(&id.to_string()).await?;
-    loaded.aggregate.view().map(Json).ok_or_else(|| ApiError::not_found("post", id))
+    loaded
+        .aggregate
+        .view()
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found("post", id))
 }

@@ -48,7 +48,12 @@ async fn a_career_is_recorded_and_its_history_shows_both_clocks_and_who_recorded
     let types: Vec<&str> = events.iter().map(|e| e["event_type"].as_str().unwrap()).collect();
     assert_eq!(
         types,
-        ["ParticipantRegistered", "RoleChanged", "LeavingRecorded", "RejoiningRecorded"]
+        [
+            "ParticipantRegistered",
+            "RoleChanged",
+            "LeavingRecorded",
+            "RejoiningRecorded"
+        ]
     );
     assert_eq!(events[1]["payload"]["RoleChanged"]["effective_on"], "2018-05-01");
     assert_eq!(events[1]["metadata"]["recorded_by"], "analyst@northshire");
@@ -144,7 +149,9 @@ async fn filling_a_post_records_the_role_change_and_the_post_in_one_commit() {
 #[tokio::test]
 async fn a_cohort_enrols_only_participants_employed_on_the_enrolment_date() {
     let app = spawn_app().await;
-    let person = app.register("P-20", "Northshire", "head_of_service", "2016-06-01").await;
+    let person = app
+        .register("P-20", "Northshire", "head_of_service", "2016-06-01")
+        .await;
     let cohort = app
         .post(
             "/api/v1/cohorts",

@@ -20,7 +20,11 @@ async fn fifty_concurrent_commands_append_exactly_one_event_per_success() {
     let id = app.register("C-1", "Northshire", "social_worker", "2010-01-04").await;
     let path = format!("/api/v1/participants/{id}/role-changes");
     let replies = futures::future::join_all((0..50).map(|i| {
-        let role = if i % 2 == 0 { "senior_practitioner" } else { "practice_manager" };
+        let role = if i % 2 == 0 {
+            "senior_practitioner"
+        } else {
+            "practice_manager"
+        };
         let day = chrono::NaiveDate::from_ymd_opt(2012, 1, 1).unwrap() + chrono::Days::new(i);
         let body = json!({"effective_on": day, "role": role, "fte": 0.5 + (i as f64) / 100.0});
         let app = &app;
@@ -30,7 +34,12 @@ async fn fifty_concurrent_commands_append_exactly_one_event_per_success() {
     .await;
     let successes = replies.iter().filter(|r| r.status == 201).count();
     for r in &replies {
-        assert!(r.status == 201 || r.status == 409, "unexpected {}: {}", r.status, r.body);
+        assert!(
+            r.status == 201 || r.status == 409,
+            "unexpected {}: {}",
+            r.status,
+            r.body
+        );
     }
     assert!(successes > 0);
     assert_eq!(participant_events(&app, &id).await, 1 + successes);

@@ -36,7 +36,10 @@ async fn a_wrong_type_is_400_naming_the_field() {
     assert_eq!(bad_date.status, 400);
     assert_eq!(bad_date.str("field"), "joined_on");
     let missing = app
-        .post("/api/v1/participants", &json!({"organisation": "O", "role": "social_worker", "joined_on": "2016-01-01"}))
+        .post(
+            "/api/v1/participants",
+            &json!({"organisation": "O", "role": "social_worker", "joined_on": "2016-01-01"}),
+        )
         .await;
     assert_eq!(missing.status, 400);
     assert_eq!(missing.str("error"), "missing_field");

@@ -42,13 +42,18 @@ async fn update_delete_and_truncate_on_events_are_refused_by_the_database() {
     let (pool, _) = fresh_database().await;
     let store = EventStore::new(pool.clone());
     store.append(one_event("a".into(), 0)).await.unwrap();
-    let update = sqlx::query("UPDATE events SET event_type = 'Forged'").execute(&pool).await;
+    let update = sqlx::query("UPDATE events SET event_type = 'Forged'")
+        .execute(&pool)
+        .await;
     assert!(update.unwrap_err().to_string().contains("append-only"));
     let delete = sqlx::query("DELETE FROM events").execute(&pool).await;
     assert!(delete.unwrap_err().to_string().contains("append-only"));
     let truncate = sqlx::query("TRUNCATE events").execute(&pool).await;
     assert!(truncate.unwrap_err().to_string().contains("append-only"));
-    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM events").fetch_one(&pool).await.unwrap();
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
     assert_eq!(count, 1);
 }
 

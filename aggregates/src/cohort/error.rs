@@ -22,10 +22,7 @@ pub enum CohortError {
     EmptyField { field: Field },
     /// A cohort cannot end before it starts.
     #[error("the cohort cannot end on {ends_on}, before it starts on {starts_on}")]
-    EndsBeforeStarts {
-        starts_on: NaiveDate,
-        ends_on: NaiveDate,
-    },
+    EndsBeforeStarts { starts_on: NaiveDate, ends_on: NaiveDate },
     /// Dates may not lie beyond today plus the configured margin.
     #[error("{field} {effective_on} is too far in the future: the latest date accepted today is {latest_allowed}")]
     TooFarInFuture {
@@ -123,12 +120,8 @@ impl From<RetractionIssue> for CohortError {
     fn from(issue: RetractionIssue) -> Self {
         match issue {
             RetractionIssue::Unknown(sequence) => CohortError::UnknownSequence { sequence },
-            RetractionIssue::AlreadyRetracted(sequence) => {
-                CohortError::AlreadyRetracted { sequence }
-            }
-            RetractionIssue::NotRetractable(sequence) => {
-                CohortError::RetractionNotRetractable { sequence }
-            }
+            RetractionIssue::AlreadyRetracted(sequence) => CohortError::AlreadyRetracted { sequence },
+            RetractionIssue::NotRetractable(sequence) => CohortError::RetractionNotRetractable { sequence },
         }
     }
 }

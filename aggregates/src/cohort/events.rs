@@ -35,10 +35,7 @@ pub enum CohortEvent {
         reason: String,
     },
     /// "CohortEventRetracted": the event with `retracted_sequence` no longer counts.
-    EventRetracted {
-        retracted_sequence: u64,
-        reason: String,
-    },
+    EventRetracted { retracted_sequence: u64, reason: String },
 }
 
 impl DomainEvent for CohortEvent {
@@ -61,9 +58,7 @@ impl DomainEvent for CohortEvent {
 impl Retractable for CohortEvent {
     fn retracts(&self) -> Option<u64> {
         match self {
-            CohortEvent::EventRetracted {
-                retracted_sequence, ..
-            } => Some(*retracted_sequence),
+            CohortEvent::EventRetracted { retracted_sequence, .. } => Some(*retracted_sequence),
             _ => None,
         }
     }

@@ -112,11 +112,7 @@ impl Cohort {
     }
 
     /// Decides `command`: the event to record, or the rule that refuses it.
-    pub fn decide(
-        &self,
-        command: CohortCommand,
-        ctx: &CommandContext,
-    ) -> Result<CohortEvent, CohortError> {
+    pub fn decide(&self, command: CohortCommand, ctx: &CommandContext) -> Result<CohortEvent, CohortError> {
         let opened = || self.roster.as_ref().ok_or(CohortError::NotOpened);
         let event = match command {
             CohortCommand::Open {

@@ -118,9 +118,7 @@ impl Roster {
 
     /// The member record of `participant_id`, if enrolled.
     pub fn member(&self, participant_id: Uuid) -> Option<&Member> {
-        self.members
-            .iter()
-            .find(|m| m.participant_id == participant_id)
+        self.members.iter().find(|m| m.participant_id == participant_id)
     }
 
     /// The member that an outcome (completion or withdrawal on `date`) can

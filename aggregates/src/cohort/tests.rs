@@ -240,11 +240,7 @@ async fn withdrawing_before_the_enrolment_date_is_refused() {
 #[tokio::test]
 async fn completing_twice_is_refused() {
     Given::with(ctx())
-        .given(vec![
-            opened(),
-            enrolled("2017-01-09"),
-            completed("2018-01-08"),
-        ])
+        .given(vec![opened(), enrolled("2017-01-09"), completed("2018-01-08")])
         .when_async(complete("2018-01-09"))
         .await
         .then_expect_error(CohortError::AlreadyCompleted {
@@ -255,11 +251,7 @@ async fn completing_twice_is_refused() {
 #[tokio::test]
 async fn withdrawing_after_completing_is_refused() {
     Given::with(ctx())
-        .given(vec![
-            opened(),
-            enrolled("2017-01-09"),
-            completed("2018-01-08"),
-        ])
+        .given(vec![opened(), enrolled("2017-01-09"), completed("2018-01-08")])
         .when_async(withdraw("2018-02-01"))
         .await
         .then_expect_error(CohortError::AlreadyCompleted {
@@ -270,11 +262,7 @@ async fn withdrawing_after_completing_is_refused() {
 #[tokio::test]
 async fn completing_after_withdrawing_is_refused() {
     Given::with(ctx())
-        .given(vec![
-            opened(),
-            enrolled("2017-01-09"),
-            withdrawn("2017-06-01"),
-        ])
+        .given(vec![opened(), enrolled("2017-01-09"), withdrawn("2017-06-01")])
         .when_async(complete("2018-01-08"))
         .await
         .then_expect_error(CohortError::AlreadyWithdrawn {
@@ -285,11 +273,7 @@ async fn completing_after_withdrawing_is_refused() {
 #[tokio::test]
 async fn withdrawing_twice_is_refused() {
     Given::with(ctx())
-        .given(vec![
-            opened(),
-            enrolled("2017-01-09"),
-            withdrawn("2017-06-01"),
-        ])
+        .given(vec![opened(), enrolled("2017-01-09"), withdrawn("2017-06-01")])
         .when_async(withdraw("2017-07-01"))
         .await
         .then_expect_error(CohortError::AlreadyWithdrawn {
@@ -318,11 +302,7 @@ async fn retracting_the_opening_is_refused() {
 #[tokio::test]
 async fn retracting_an_enrolment_a_completion_refers_to_is_refused() {
     Given::with(ctx())
-        .given(vec![
-            opened(),
-            enrolled("2017-01-09"),
-            completed("2018-01-08"),
-        ])
+        .given(vec![opened(), enrolled("2017-01-09"), completed("2018-01-08")])
         .when_async(retract(2))
         .await
         .then_expect_error(CohortError::RetractionWouldBreakHistory {
@@ -419,17 +399,11 @@ fn cohort_events_have_stable_type_names_and_errors_stable_codes() {
     let e = CohortError::AlreadyEnrolled {
         participant_id: alice(),
     };
-    assert_eq!(
-        (e.code(), e.field()),
-        ("already_enrolled", Some("participant_id"))
-    );
+    assert_eq!((e.code(), e.field()), ("already_enrolled", Some("participant_id")));
     let e = CohortError::BeforeEnrolment {
         field: Field::CompletedOn,
         date: day("2017-01-01"),
         enrolled_on: day("2017-01-09"),
     };
-    assert_eq!(
-        (e.code(), e.field()),
-        ("before_enrolment", Some("completed_on"))
-    );
+    assert_eq!((e.code(), e.field()), ("before_enrolment", Some("completed_on")));
 }

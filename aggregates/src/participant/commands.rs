@@ -53,15 +53,9 @@ pub enum ParticipantCommand {
         kind: Option<MoveKind>,
     },
     /// Leave the person out of outcome analysis from `effective_on`.
-    ExcludeFromAnalysis {
-        effective_on: NaiveDate,
-        reason: String,
-    },
+    ExcludeFromAnalysis { effective_on: NaiveDate, reason: String },
     /// End the current exclusion on `effective_on`.
-    LiftExclusion {
-        effective_on: NaiveDate,
-        reason: String,
-    },
+    LiftExclusion { effective_on: NaiveDate, reason: String },
     /// Withdraw the event with `sequence` (a correction).
     Retract { sequence: u64, reason: String },
 }

@@ -1,9 +1,7 @@
 //! Given/when/then tests of corrections and late records: retractions and
 //! facts recorded out of effective-date order.
 
-use super::tests::{
-    change, changed, ctx, day, leave, left, registered, rejoined, retract, retracted, sw, tm, Given,
-};
+use super::tests::{change, changed, ctx, day, leave, left, registered, rejoined, retract, retracted, sw, tm, Given};
 use super::*;
 
 #[tokio::test]
@@ -18,11 +16,7 @@ async fn retracting_an_unknown_sequence_is_refused() {
 #[tokio::test]
 async fn retracting_an_event_twice_is_refused() {
     Given::with(ctx())
-        .given(vec![
-            registered("2015-01-05"),
-            left("2018-03-31"),
-            retracted(2),
-        ])
+        .given(vec![registered("2015-01-05"), left("2018-03-31"), retracted(2)])
         .when_async(retract(2))
         .await
         .then_expect_error(ParticipantError::AlreadyRetracted { sequence: 2 });
@@ -40,11 +34,7 @@ async fn retracting_the_registration_is_refused() {
 #[tokio::test]
 async fn retracting_a_retraction_is_refused() {
     Given::with(ctx())
-        .given(vec![
-            registered("2015-01-05"),
-            left("2018-03-31"),
-            retracted(2),
-        ])
+        .given(vec![registered("2015-01-05"), left("2018-03-31"), retracted(2)])
         .when_async(retract(3))
         .await
         .then_expect_error(ParticipantError::RetractionNotRetractable { sequence: 3 });

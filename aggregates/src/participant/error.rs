@@ -86,9 +86,7 @@ impl ParticipantError {
             ParticipantError::UnknownSequence { .. } => "unknown_sequence",
             ParticipantError::AlreadyRetracted { .. } => "already_retracted",
             ParticipantError::RetractionNotRetractable { .. } => "retraction_not_retractable",
-            ParticipantError::RetractionWouldBreakHistory { .. } => {
-                "retraction_would_break_history"
-            }
+            ParticipantError::RetractionWouldBreakHistory { .. } => "retraction_would_break_history",
         }
     }
 
@@ -97,8 +95,9 @@ impl ParticipantError {
         match self {
             ParticipantError::AlreadyRegistered => Some("participant_id"),
             ParticipantError::NotRegistered => None,
-            ParticipantError::EmptyField { field }
-            | ParticipantError::TooFarInFuture { field, .. } => Some(field.as_str()),
+            ParticipantError::EmptyField { field } | ParticipantError::TooFarInFuture { field, .. } => {
+                Some(field.as_str())
+            }
             ParticipantError::InvalidFte { .. } => Some("fte"),
             ParticipantError::EffectiveBeforeJoining { .. }
             | ParticipantError::NotEmployed { .. }
@@ -128,12 +127,8 @@ impl From<RetractionIssue> for ParticipantError {
     fn from(issue: RetractionIssue) -> Self {
         match issue {
             RetractionIssue::Unknown(sequence) => ParticipantError::UnknownSequence { sequence },
-            RetractionIssue::AlreadyRetracted(sequence) => {
-                ParticipantError::AlreadyRetracted { sequence }
-            }
-            RetractionIssue::NotRetractable(sequence) => {
-                ParticipantError::RetractionNotRetractable { sequence }
-            }
+            RetractionIssue::AlreadyRetracted(sequence) => ParticipantError::AlreadyRetracted { sequence },
+            RetractionIssue::NotRetractable(sequence) => ParticipantError::RetractionNotRetractable { sequence },
         }
     }
 }

@@ -56,20 +56,11 @@ pub enum ParticipantEvent {
         kind_given: Option<MoveKind>,
     },
     /// "ExcludedFromAnalysis": left out of outcome analysis from `effective_on`.
-    ExcludedFromAnalysis {
-        effective_on: NaiveDate,
-        reason: String,
-    },
+    ExcludedFromAnalysis { effective_on: NaiveDate, reason: String },
     /// "ExclusionLifted": the exclusion ends on `effective_on` (exclusive).
-    ExclusionLifted {
-        effective_on: NaiveDate,
-        reason: String,
-    },
+    ExclusionLifted { effective_on: NaiveDate, reason: String },
     /// "ParticipantEventRetracted": the event with `retracted_sequence` no longer counts.
-    EventRetracted {
-        retracted_sequence: u64,
-        reason: String,
-    },
+    EventRetracted { retracted_sequence: u64, reason: String },
 }
 
 impl ParticipantEvent {
@@ -110,9 +101,7 @@ impl DomainEvent for ParticipantEvent {
 impl Retractable for ParticipantEvent {
     fn retracts(&self) -> Option<u64> {
         match self {
-            ParticipantEvent::EventRetracted {
-                retracted_sequence, ..
-            } => Some(*retracted_sequence),
+            ParticipantEvent::EventRetracted { retracted_sequence, .. } => Some(*retracted_sequence),
             _ => None,
         }
     }

@@ -78,10 +78,7 @@ pub struct Employment {
 impl Participant {
     /// Whether the participant has been registered.
     pub fn registered(&self) -> bool {
-        matches!(
-            self.events.first(),
-            Some((_, ParticipantEvent::Registered { .. }))
-        )
+        matches!(self.events.first(), Some((_, ParticipantEvent::Registered { .. })))
     }
 
     /// The number of events applied (the sequence of the latest).
@@ -101,10 +98,7 @@ impl Participant {
 
     /// The event with `sequence`, if any.
     pub fn event(&self, sequence: u64) -> Option<&ParticipantEvent> {
-        self.events
-            .iter()
-            .find(|(s, _)| *s == sequence)
-            .map(|(_, e)| e)
+        self.events.iter().find(|(s, _)| *s == sequence).map(|(_, e)| e)
     }
 
     /// Whether the event with `sequence` has been retracted.
@@ -258,27 +252,15 @@ impl Participant {
                     kind_given: kind,
                 }
             }
-            ParticipantCommand::ExcludeFromAnalysis {
-                effective_on,
-                reason,
-            } => {
+            ParticipantCommand::ExcludeFromAnalysis { effective_on, reason } => {
                 require_text(Field::Reason, &reason)?;
                 check_date(ctx, registered()?, effective_on)?;
-                ParticipantEvent::ExcludedFromAnalysis {
-                    effective_on,
-                    reason,
-                }
+                ParticipantEvent::ExcludedFromAnalysis { effective_on, reason }
             }
-            ParticipantCommand::LiftExclusion {
-                effective_on,
-                reason,
-            } => {
+            ParticipantCommand::LiftExclusion { effective_on, reason } => {
                 require_text(Field::Reason, &reason)?;
                 check_date(ctx, registered()?, effective_on)?;
-                ParticipantEvent::ExclusionLifted {
-                    effective_on,
-                    reason,
-                }
+                ParticipantEvent::ExclusionLifted { effective_on, reason }
             }
             ParticipantCommand::Retract { sequence, reason } => {
                 require_text(Field::Reason, &reason)?;
@@ -310,11 +292,7 @@ impl Participant {
 }
 
 /// Organisation and role code must be given; a team, when given, not blank.
-fn check_place(
-    organisation: &str,
-    team: Option<&str>,
-    role: &RoleRef,
-) -> Result<(), ParticipantError> {
+fn check_place(organisation: &str, team: Option<&str>, role: &RoleRef) -> Result<(), ParticipantError> {
     require_text(Field::Organisation, organisation)?;
     optional_text(Field::Team, team)?;
     require_text(Field::Role, &role.code)?;
@@ -331,11 +309,7 @@ fn check_fte(fte: f64) -> Result<(), ParticipantError> {
 }
 
 /// An effective date within the future margin and not before joining.
-fn check_date(
-    ctx: &CommandContext,
-    timeline: &Timeline,
-    effective_on: NaiveDate,
-) -> Result<(), ParticipantError> {
+fn check_date(ctx: &CommandContext, timeline: &Timeline, effective_on: NaiveDate) -> Result<(), ParticipantError> {
     ctx.check_not_too_far(Field::EffectiveOn, effective_on)?;
     if effective_on < timeline.joined_on() {
         return Err(ParticipantError::EffectiveBeforeJoining {

@@ -56,12 +56,7 @@ pub(super) fn registered(joined_on: &str) -> ParticipantEvent {
     }
 }
 
-pub(super) fn changed(
-    on: &str,
-    role: RoleRef,
-    organisation: &str,
-    kind: Option<MoveKind>,
-) -> ParticipantEvent {
+pub(super) fn changed(on: &str, role: RoleRef, organisation: &str, kind: Option<MoveKind>) -> ParticipantEvent {
     ParticipantEvent::RoleChanged {
         effective_on: day(on),
         role,
@@ -116,12 +111,7 @@ pub(super) fn register(joined_on: &str) -> ParticipantCommand {
     }
 }
 
-pub(super) fn change(
-    on: &str,
-    role: RoleRef,
-    organisation: &str,
-    kind: Option<MoveKind>,
-) -> ParticipantCommand {
+pub(super) fn change(on: &str, role: RoleRef, organisation: &str, kind: Option<MoveKind>) -> ParticipantCommand {
     ParticipantCommand::ChangeRole {
         effective_on: day(on),
         role,
@@ -214,9 +204,7 @@ async fn a_blank_leaving_reason_is_refused() {
             destination: None,
         })
         .await
-        .then_expect_error(ParticipantError::EmptyField {
-            field: Field::Reason,
-        });
+        .then_expect_error(ParticipantError::EmptyField { field: Field::Reason });
 }
 
 #[tokio::test]
@@ -338,12 +326,7 @@ async fn rejoining_after_leaving_is_recorded() {
 async fn a_move_to_an_off_ladder_role_without_a_kind_is_refused() {
     Given::with(ctx())
         .given(vec![registered("2015-01-05")])
-        .when_async(change(
-            "2017-01-01",
-            role("inspector", None),
-            "Ofsted",
-            None,
-        ))
+        .when_async(change("2017-01-01", role("inspector", None), "Ofsted", None))
         .await
         .then_expect_error(ParticipantError::MoveKindRequired {
             from: "social_worker".into(),
@@ -514,10 +497,7 @@ fn errors_name_their_rule_and_field() {
     let e = ParticipantError::NotEmployed {
         effective_on: day("2019-01-01"),
     };
-    assert_eq!(
-        (e.code(), e.field()),
-        ("not_employed", Some("effective_on"))
-    );
+    assert_eq!((e.code(), e.field()), ("not_employed", Some("effective_on")));
     let e = ParticipantError::MoveKindRequired {
         from: "a".into(),
         to: "b".into(),
@@ -526,18 +506,12 @@ fn errors_name_their_rule_and_field() {
     let e = ParticipantError::InvalidFte { fte: 2.0 };
     assert_eq!((e.code(), e.field()), ("invalid_fte", Some("fte")));
     let e = ParticipantError::AlreadyRetracted { sequence: 2 };
-    assert_eq!(
-        (e.code(), e.field()),
-        ("already_retracted", Some("sequence"))
-    );
+    assert_eq!((e.code(), e.field()), ("already_retracted", Some("sequence")));
     let e = ParticipantError::TooFarInFuture {
         field: Field::JoinedOn,
         effective_on: day("2030-01-01"),
         latest_allowed: day("2024-01-01"),
     };
-    assert_eq!(
-        (e.code(), e.field()),
-        ("too_far_in_future", Some("joined_on"))
-    );
+    assert_eq!((e.code(), e.field()), ("too_far_in_future", Some("joined_on")));
     assert!(e.to_string().contains("too far in the future"));
 }

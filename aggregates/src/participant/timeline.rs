@@ -377,10 +377,7 @@ impl Builder {
                 }
                 self.current = Some(new);
             }
-            ParticipantEvent::ExcludedFromAnalysis {
-                effective_on,
-                reason,
-            } => {
+            ParticipantEvent::ExcludedFromAnalysis { effective_on, reason } => {
                 if self.timeline.excluded() {
                     return Err(ParticipantError::AlreadyExcluded {
                         effective_on: *effective_on,
@@ -394,10 +391,7 @@ impl Builder {
                     lift_reason: None,
                 });
             }
-            ParticipantEvent::ExclusionLifted {
-                effective_on,
-                reason,
-            } => match self.timeline.exclusions.last_mut() {
+            ParticipantEvent::ExclusionLifted { effective_on, reason } => match self.timeline.exclusions.last_mut() {
                 Some(open) if open.until.is_none() => {
                     open.until = Some(*effective_on);
                     open.lift_reason = Some(reason.clone());
@@ -424,9 +418,8 @@ fn judge_move(
     kind_given: Option<MoveKind>,
     rejoining: bool,
 ) -> Result<Option<Move>, ParticipantError> {
-    let same_place = from.role.code == to.role.code
-        && from.organisation == to.organisation
-        && from.post_id == to.post_id;
+    let same_place =
+        from.role.code == to.role.code && from.organisation == to.organisation && from.post_id == to.post_id;
     if same_place && kind_given.is_none() {
         // Only basis, FTE or team changed: a change of terms, not a move.
         return Ok(None);

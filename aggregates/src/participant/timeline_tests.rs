@@ -31,10 +31,7 @@ fn a_higher_level_is_a_promotion_a_lower_one_a_demotion_an_equal_one_elsewhere_s
         changed("2018-01-01", sp(), "Southshire", None),
     ]);
     let kinds: Vec<MoveKind> = t.moves().iter().map(|m| m.kind).collect();
-    assert_eq!(
-        kinds,
-        [MoveKind::Promotion, MoveKind::Demotion, MoveKind::Sideways]
-    );
+    assert_eq!(kinds, [MoveKind::Promotion, MoveKind::Demotion, MoveKind::Sideways]);
     assert!(t.moves().iter().all(|m| !m.kind_given));
     assert_eq!(t.moves()[0].from_role, sw());
     assert_eq!(t.moves()[0].to_role, tm());
@@ -183,11 +180,8 @@ fn a_late_recorded_promotion_before_a_leaving_is_placed_by_effective_date() {
         left("2020-03-31"),
         changed("2018-05-01", tm(), "Northshire", None),
     ]);
-    let spells: Vec<(RoleRef, NaiveDate, Option<NaiveDate>)> = t
-        .spells()
-        .iter()
-        .map(|s| (s.role.clone(), s.from, s.until))
-        .collect();
+    let spells: Vec<(RoleRef, NaiveDate, Option<NaiveDate>)> =
+        t.spells().iter().map(|s| (s.role.clone(), s.from, s.until)).collect();
     assert_eq!(
         spells,
         [
@@ -209,10 +203,7 @@ fn same_day_events_apply_in_recorded_order() {
         left("2018-03-31"),
         rejoined("2018-03-31", tm(), "Southshire"),
     ]);
-    assert_eq!(
-        t.employment_on(day("2018-03-31")).unwrap().organisation,
-        "Southshire"
-    );
+    assert_eq!(t.employment_on(day("2018-03-31")).unwrap().organisation, "Southshire");
     let refused = Timeline::build(&stream(vec![
         registered("2015-01-05"),
         rejoined("2018-03-31", tm(), "Southshire"),
@@ -276,10 +267,7 @@ fn exclusions_run_from_their_date_until_the_lift() {
         },
     ]);
     let e = &t.exclusions()[0];
-    assert_eq!(
-        (e.from, e.until),
-        (day("2018-01-01"), Some(day("2019-01-01")))
-    );
+    assert_eq!((e.from, e.until), (day("2018-01-01"), Some(day("2019-01-01"))));
     assert_eq!(e.lift_reason.as_deref(), Some("back"));
     assert!(!t.excluded_on(day("2017-12-31")));
     assert!(t.excluded_on(day("2018-12-31")));
@@ -295,10 +283,7 @@ fn a_history_without_its_registration_first_is_not_a_timeline() {
         Err(ParticipantError::NotRegistered)
     );
     assert_eq!(
-        Timeline::build(&stream(vec![
-            registered("2015-01-05"),
-            registered("2015-01-05")
-        ])),
+        Timeline::build(&stream(vec![registered("2015-01-05"), registered("2015-01-05")])),
         Err(ParticipantError::AlreadyRegistered)
     );
 }

@@ -28,17 +28,13 @@ pub enum PostError {
         latest_allowed: NaiveDate,
     },
     /// Nothing happens to a post before it exists.
-    #[error(
-        "effective date {effective_on} is before the post was established on {established_on}"
-    )]
+    #[error("effective date {effective_on} is before the post was established on {established_on}")]
     BeforeEstablishment {
         effective_on: NaiveDate,
         established_on: NaiveDate,
     },
     /// A disestablished post cannot be filled (on or after that date).
-    #[error(
-        "the post was disestablished on {disestablished_on}, so cannot be filled on {effective_on}"
-    )]
+    #[error("the post was disestablished on {disestablished_on}, so cannot be filled on {effective_on}")]
     Disestablished {
         effective_on: NaiveDate,
         disestablished_on: NaiveDate,
@@ -49,10 +45,7 @@ pub enum PostError {
     /// A post never holds two permanent occupants on the same day
     /// (interim, acting and agency occupants may sit alongside one).
     #[error("the post would have two permanent occupants on {effective_on} ({occupant} holds it permanently)")]
-    TwoPermanentOccupants {
-        effective_on: NaiveDate,
-        occupant: Uuid,
-    },
+    TwoPermanentOccupants { effective_on: NaiveDate, occupant: Uuid },
     /// One participant holds a post at most once at a time.
     #[error("participant {participant_id} already occupies this post on {effective_on}")]
     AlreadyInPost {
@@ -67,10 +60,7 @@ pub enum PostError {
     },
     /// A post is disestablished only once nobody occupies it.
     #[error("the post cannot be disestablished on {effective_on}: {occupants} occupant(s) still hold it then")]
-    StillOccupied {
-        effective_on: NaiveDate,
-        occupants: usize,
-    },
+    StillOccupied { effective_on: NaiveDate, occupants: usize },
     /// A retraction must name an event of this post.
     #[error("this post has no event with sequence {sequence}")]
     UnknownSequence { sequence: u64 },
@@ -112,9 +102,7 @@ impl PostError {
         match self {
             PostError::AlreadyEstablished => Some("post_id"),
             PostError::NotEstablished | PostError::AlreadyDisestablished => None,
-            PostError::EmptyField { field } | PostError::TooFarInFuture { field, .. } => {
-                Some(field.as_str())
-            }
+            PostError::EmptyField { field } | PostError::TooFarInFuture { field, .. } => Some(field.as_str()),
             PostError::BeforeEstablishment { .. }
             | PostError::Disestablished { .. }
             | PostError::StillOccupied { .. } => Some("effective_on"),
@@ -143,9 +131,7 @@ impl From<RetractionIssue> for PostError {
         match issue {
             RetractionIssue::Unknown(sequence) => PostError::UnknownSequence { sequence },
             RetractionIssue::AlreadyRetracted(sequence) => PostError::AlreadyRetracted { sequence },
-            RetractionIssue::NotRetractable(sequence) => {
-                PostError::RetractionNotRetractable { sequence }
-            }
+            RetractionIssue::NotRetractable(sequence) => PostError::RetractionNotRetractable { sequence },
         }
     }
 }

@@ -33,10 +33,7 @@ pub enum PostEvent {
     /// "PostDisestablished".
     Disestablished { effective_on: NaiveDate },
     /// "PostEventRetracted": the event with `retracted_sequence` no longer counts.
-    EventRetracted {
-        retracted_sequence: u64,
-        reason: String,
-    },
+    EventRetracted { retracted_sequence: u64, reason: String },
 }
 
 impl PostEvent {
@@ -72,9 +69,7 @@ impl DomainEvent for PostEvent {
 impl Retractable for PostEvent {
     fn retracts(&self) -> Option<u64> {
         match self {
-            PostEvent::EventRetracted {
-                retracted_sequence, ..
-            } => Some(*retracted_sequence),
+            PostEvent::EventRetracted { retracted_sequence, .. } => Some(*retracted_sequence),
             _ => None,
         }
     }

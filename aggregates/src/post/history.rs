@@ -63,9 +63,7 @@ impl PostHistory {
         let mut established = None;
         for (sequence, event) in live_events(events)? {
             match event {
-                PostEvent::Established { .. } if established.is_some() => {
-                    return Err(PostError::AlreadyEstablished)
-                }
+                PostEvent::Established { .. } if established.is_some() => return Err(PostError::AlreadyEstablished),
                 PostEvent::Established { .. } => established = Some(event),
                 _ => facts.push((sequence, event)),
             }
@@ -93,9 +91,7 @@ impl PostHistory {
         for (i, (sequence, event)) in facts.iter().enumerate() {
             history.apply(*sequence, event)?;
             let day = event.effective_on();
-            let day_ends = facts
-                .get(i + 1)
-                .is_none_or(|(_, next)| next.effective_on() != day);
+            let day_ends = facts.get(i + 1).is_none_or(|(_, next)| next.effective_on() != day);
             if let (true, Some(day)) = (day_ends, day) {
                 history.check_day_end(day)?;
             }
@@ -114,10 +110,7 @@ impl PostHistory {
 
     /// The occupancies still open at the end of the history.
     pub fn current_occupants(&self) -> Vec<&Occupancy> {
-        self.occupancies
-            .iter()
-            .filter(|o| o.until.is_none())
-            .collect()
+        self.occupancies.iter().filter(|o| o.until.is_none()).collect()
     }
 
     fn open_mut(&mut self, participant_id: Uuid) -> Option<&mut Occupancy> {
@@ -186,10 +179,7 @@ impl PostHistory {
     /// The rules about a whole day, checked once its events are applied.
     fn check_day_end(&self, day: NaiveDate) -> Result<(), PostError> {
         let open = self.current_occupants();
-        let permanent: Vec<_> = open
-            .iter()
-            .filter(|o| o.basis == Basis::Permanent)
-            .collect();
+        let permanent: Vec<_> = open.iter().filter(|o| o.basis == Basis::Permanent).collect();
         if permanent.len() > 1 {
             return Err(PostError::TwoPermanentOccupants {
                 effective_on: day,

@@ -112,9 +112,7 @@ impl Post {
 
     /// Who holds the post at the end of `day`, and on what basis.
     pub fn occupants_on(&self, day: NaiveDate) -> Vec<(Uuid, Basis)> {
-        self.history
-            .as_ref()
-            .map_or_else(Vec::new, |h| h.occupants_on(day))
+        self.history.as_ref().map_or_else(Vec::new, |h| h.occupants_on(day))
     }
 
     /// Every event applied, as `(sequence, event)` in stream order.
@@ -144,11 +142,7 @@ impl Post {
     }
 
     /// Decides `command`: the event to record, or the rule that refuses it.
-    pub fn decide(
-        &self,
-        command: PostCommand,
-        ctx: &CommandContext,
-    ) -> Result<PostEvent, PostError> {
+    pub fn decide(&self, command: PostCommand, ctx: &CommandContext) -> Result<PostEvent, PostError> {
         let established = || self.history.as_ref().ok_or(PostError::NotEstablished);
         let event = match command {
             PostCommand::Establish {

@@ -72,9 +72,7 @@ fn vacate(who: u128, on: &str) -> PostCommand {
 }
 
 fn disestablish(on: &str) -> PostCommand {
-    PostCommand::Disestablish {
-        effective_on: day(on),
-    }
+    PostCommand::Disestablish { effective_on: day(on) }
 }
 
 fn retract(sequence: u64) -> PostCommand {
@@ -133,9 +131,7 @@ async fn a_blank_title_is_refused() {
             established_on: day("2015-01-01"),
         })
         .await
-        .then_expect_error(PostError::EmptyField {
-            field: Field::Title,
-        });
+        .then_expect_error(PostError::EmptyField { field: Field::Title });
 }
 
 #[tokio::test]
@@ -175,10 +171,7 @@ async fn a_fill_beyond_the_future_margin_is_refused() {
 #[tokio::test]
 async fn a_second_permanent_occupant_is_refused() {
     Given::with(ctx())
-        .given(vec![
-            established(),
-            filled(1, Basis::Permanent, "2018-03-01"),
-        ])
+        .given(vec![established(), filled(1, Basis::Permanent, "2018-03-01")])
         .when_async(fill(2, Basis::Permanent, "2018-03-02"))
         .await
         .then_expect_error(PostError::TwoPermanentOccupants {
@@ -190,10 +183,7 @@ async fn a_second_permanent_occupant_is_refused() {
 #[tokio::test]
 async fn an_interim_occupant_may_sit_alongside_a_permanent_one() {
     Given::with(ctx())
-        .given(vec![
-            established(),
-            filled(1, Basis::Permanent, "2018-03-01"),
-        ])
+        .given(vec![established(), filled(1, Basis::Permanent, "2018-03-01")])
         .when_async(fill(2, Basis::Interim, "2018-03-02"))
         .await
         .then_expect_events(vec![filled(2, Basis::Interim, "2018-03-02")]);
@@ -233,10 +223,7 @@ async fn a_same_day_permanent_handover_is_accepted_once_the_predecessor_has_vaca
 #[tokio::test]
 async fn a_permanent_successor_before_the_predecessor_has_vacated_is_refused() {
     Given::with(ctx())
-        .given(vec![
-            established(),
-            filled(1, Basis::Permanent, "2018-03-01"),
-        ])
+        .given(vec![established(), filled(1, Basis::Permanent, "2018-03-01")])
         .when_async(fill(2, Basis::Permanent, "2019-01-31"))
         .await
         .then_expect_error(PostError::TwoPermanentOccupants {
@@ -260,10 +247,7 @@ async fn one_participant_cannot_hold_the_post_twice_at_once() {
 #[tokio::test]
 async fn vacating_by_someone_not_in_post_is_refused() {
     Given::with(ctx())
-        .given(vec![
-            established(),
-            filled(1, Basis::Permanent, "2018-03-01"),
-        ])
+        .given(vec![established(), filled(1, Basis::Permanent, "2018-03-01")])
         .when_async(vacate(2, "2018-04-01"))
         .await
         .then_expect_error(PostError::NotInPost {
@@ -275,10 +259,7 @@ async fn vacating_by_someone_not_in_post_is_refused() {
 #[tokio::test]
 async fn vacating_before_the_fill_date_is_refused() {
     Given::with(ctx())
-        .given(vec![
-            established(),
-            filled(1, Basis::Permanent, "2018-03-01"),
-        ])
+        .given(vec![established(), filled(1, Basis::Permanent, "2018-03-01")])
         .when_async(vacate(1, "2018-02-01"))
         .await
         .then_expect_error(PostError::NotInPost {
@@ -290,10 +271,7 @@ async fn vacating_before_the_fill_date_is_refused() {
 #[tokio::test]
 async fn disestablishing_an_occupied_post_is_refused() {
     Given::with(ctx())
-        .given(vec![
-            established(),
-            filled(1, Basis::Permanent, "2018-03-01"),
-        ])
+        .given(vec![established(), filled(1, Basis::Permanent, "2018-03-01")])
         .when_async(disestablish("2020-01-01"))
         .await
         .then_expect_error(PostError::StillOccupied {
@@ -417,10 +395,7 @@ async fn retracting_a_fill_that_a_vacancy_refers_to_is_refused() {
 #[tokio::test]
 async fn retracting_a_fill_is_recorded() {
     Given::with(ctx())
-        .given(vec![
-            established(),
-            filled(1, Basis::Permanent, "2018-03-01"),
-        ])
+        .given(vec![established(), filled(1, Basis::Permanent, "2018-03-01")])
         .when_async(retract(2))
         .await
         .then_expect_events(vec![retracted(2)]);
@@ -460,18 +435,12 @@ fn occupants_are_known_for_any_day() {
     assert_eq!(post.established_on(), Some(day("2015-01-01")));
     assert_eq!(post.disestablished_on(), None);
     assert_eq!(post.occupants_on(day("2018-02-28")), vec![]);
-    assert_eq!(
-        post.occupants_on(day("2018-03-01")),
-        vec![(p(1), Basis::Permanent)]
-    );
+    assert_eq!(post.occupants_on(day("2018-03-01")), vec![(p(1), Basis::Permanent)]);
     assert_eq!(
         post.occupants_on(day("2018-06-01")),
         vec![(p(1), Basis::Permanent), (p(2), Basis::Agency)]
     );
-    assert_eq!(
-        post.occupants_on(day("2019-01-31")),
-        vec![(p(2), Basis::Agency)]
-    );
+    assert_eq!(post.occupants_on(day("2019-01-31")), vec![(p(2), Basis::Agency)]);
     assert_eq!(post.occupancies()[0].until, Some(day("2019-01-31")));
     let view = post.view().unwrap();
     assert_eq!(view.occupants.len(), 1);
@@ -508,8 +477,5 @@ fn post_events_have_stable_type_names_and_errors_stable_codes() {
         effective_on: day("2019-01-31"),
         occupant: p(1),
     };
-    assert_eq!(
-        (e.code(), e.field()),
-        ("two_permanent_occupants", Some("basis"))
-    );
+    assert_eq!((e.code(), e.field()), ("two_permanent_occupants", Some("basis")));
 }

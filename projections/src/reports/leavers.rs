@@ -140,9 +140,7 @@ pub fn compute(dataset: &Dataset, params: &LeaversParams) -> Result<LeaversRepor
         let figures = |p: &Period, t: &Tally| period_figures(p, get(t));
         let after_f = figures(&period, &after);
         let before_f = before.as_ref().map(|(p, t)| figures(p, t));
-        let comparison = before_f
-            .as_ref()
-            .map(|b| compare(b, &after_f, params.exposure));
+        let comparison = before_f.as_ref().map(|b| compare(b, &after_f, params.exposure));
         LeaverRow {
             role_code: role.into(),
             period: after_f,
@@ -167,25 +165,17 @@ pub fn compute(dataset: &Dataset, params: &LeaversParams) -> Result<LeaversRepor
 /// role → (leavers, person-days) in one period, after the filters.
 fn tally(dataset: &Dataset, params: &LeaversParams, period: &Period) -> Tally {
     let org = params.organisation.as_deref();
-    let role_ok = |r: &str| {
-        params
-            .roles
-            .as_ref()
-            .is_none_or(|rs| rs.iter().any(|x| x == r))
-    };
+    let role_ok = |r: &str| params.roles.as_ref().is_none_or(|rs| rs.iter().any(|x| x == r));
     let team_ok = |t: Option<&String>| params.team.as_ref().is_none_or(|want| t == Some(want));
     let mut out: Tally = BTreeMap::new();
     for person in dataset.people.iter().filter(|p| in_population(p, params)) {
         for exit in exits(person, org) {
-            if period.contains(exit.date) && role_ok(&exit.role_code) && team_ok(exit.team.as_ref())
-            {
+            if period.contains(exit.date) && role_ok(&exit.role_code) && team_ok(exit.team.as_ref()) {
                 out.entry(exit.role_code).or_default().0 += 1;
             }
         }
         for spell in &person.spells {
-            if org.is_none_or(|o| spell.organisation == o)
-                && role_ok(&spell.role_code)
-                && team_ok(spell.team.as_ref())
+            if org.is_none_or(|o| spell.organisation == o) && role_ok(&spell.role_code) && team_ok(spell.team.as_ref())
             {
                 let days = person_days(spell, period);
                 if days > 0 {
@@ -220,8 +210,7 @@ fn period_figures(period: &Period, (leavers, person_days): (u64, u64)) -> Period
 
 fn compare(before: &PeriodFigures, after: &PeriodFigures, basis: ExposureBasis) -> Comparison {
     let (b, a) = (before.leavers, after.leavers);
-    let use_days =
-        basis == ExposureBasis::PersonDays && before.person_days > 0 && after.person_days > 0;
+    let use_days = basis == ExposureBasis::PersonDays && before.person_days > 0 && after.person_days > 0;
     let (exposure_basis, eb, ea) = if use_days {
         (
             ExposureBasis::PersonDays,
@@ -251,20 +240,14 @@ fn compare(before: &PeriodFigures, after: &PeriodFigures, basis: ExposureBasis) 
 }
 
 fn definitions(params: &LeaversParams) -> Vec<Definition> {
-    let org = params
-        .organisation
-        .as_deref()
-        .unwrap_or("all organisations");
+    let org = params.organisation.as_deref().unwrap_or("all organisations");
     let population = format!(
         "employments with {org}{}{}{}",
         params
             .roles
             .as_ref()
             .map_or(String::new(), |r| format!(", roles {}", r.join("/"))),
-        params
-            .team
-            .as_ref()
-            .map_or(String::new(), |t| format!(", team {t}")),
+        params.team.as_ref().map_or(String::new(), |t| format!(", team {t}")),
         if params.population.is_some() {
             ", participants in the selected programme/cohorts"
         } else {

@@ -105,8 +105,7 @@ pub struct Rate {
 impl Rate {
     /// Builds the rate.
     pub fn new(numerator: u64, denominator: u64) -> Self {
-        let percent =
-            (denominator > 0).then(|| round(100.0 * numerator as f64 / denominator as f64, 1));
+        let percent = (denominator > 0).then(|| round(100.0 * numerator as f64 / denominator as f64, 1));
         Self {
             numerator,
             denominator,
@@ -157,13 +156,7 @@ pub struct Definition {
 }
 
 impl Definition {
-    fn new(
-        figure: &str,
-        formula: &str,
-        numerator: &str,
-        denominator: &str,
-        population: &str,
-    ) -> Self {
+    fn new(figure: &str, formula: &str, numerator: &str, denominator: &str, population: &str) -> Self {
         Self {
             figure: figure.into(),
             formula: formula.into(),
@@ -187,11 +180,7 @@ pub(crate) fn spell_covers(spell: &Spell, d: NaiveDate) -> bool {
 
 /// The spell (at `organisation`, or anywhere when `None`) employing the
 /// person at the end of day `d`.
-pub(crate) fn spell_on<'a>(
-    person: &'a Person,
-    organisation: Option<&str>,
-    d: NaiveDate,
-) -> Option<&'a Spell> {
+pub(crate) fn spell_on<'a>(person: &'a Person, organisation: Option<&str>, d: NaiveDate) -> Option<&'a Spell> {
     person
         .spells
         .iter()

@@ -139,19 +139,12 @@ pub struct PromotionsReport {
 }
 
 /// Computes §1 for the selected cohorts.
-pub fn compute(
-    dataset: &Dataset,
-    params: &PromotionParams,
-) -> Result<PromotionsReport, ReportError> {
+pub fn compute(dataset: &Dataset, params: &PromotionParams) -> Result<PromotionsReport, ReportError> {
     if params.targets.is_empty() {
         return Err(ReportError::NoTargets);
     }
     let cohorts = select_cohorts(dataset, params)?;
-    let people: HashMap<Uuid, &Person> = dataset
-        .people
-        .iter()
-        .map(|p| (p.participant_id, p))
-        .collect();
+    let people: HashMap<Uuid, &Person> = dataset.people.iter().map(|p| (p.participant_id, p)).collect();
     let mut columns = Vec::new();
     let mut participants = Vec::new();
     for cohort in &cohorts {
@@ -172,10 +165,7 @@ pub fn compute(
     })
 }
 
-fn select_cohorts<'a>(
-    dataset: &'a Dataset,
-    params: &PromotionParams,
-) -> Result<Vec<&'a Cohort>, ReportError> {
+fn select_cohorts<'a>(dataset: &'a Dataset, params: &PromotionParams) -> Result<Vec<&'a Cohort>, ReportError> {
     let mut cohorts: Vec<&Cohort> = match &params.cohort_ids {
         Some(ids) => ids
             .iter()
@@ -217,10 +207,7 @@ fn cohort_column(
         exclusions: vec![],
     };
     for member in &cohort.members {
-        let person = people
-            .get(&member.participant_id)
-            .copied()
-            .unwrap_or(&no_history);
+        let person = people.get(&member.participant_id).copied().unwrap_or(&no_history);
         if member.enrolled_on > params.as_at {
             column.not_yet_enrolled += 1;
         } else if member.withdrawn_on.is_some_and(|w| w <= params.as_at) {
@@ -285,9 +272,7 @@ pub fn classify<'a>(
         .map(|e| e.date)
         .max();
     if let Some(left_on) = last_leaving {
-        let rejoined = moves
-            .iter()
-            .any(|m| m.rejoining && m.effective_on >= left_on);
+        let rejoined = moves.iter().any(|m| m.rejoining && m.effective_on >= left_on);
         if !rejoined {
             return (Outcome::Left, None);
         }
@@ -339,11 +324,7 @@ fn tally(column: &mut CohortColumn, outcomes: &[ParticipantOutcome], targets: &[
     column.median_months_to_target = median(&months).map(|m| round(m, 1));
 }
 
-fn total_column(
-    columns: &[CohortColumn],
-    outcomes: &[ParticipantOutcome],
-    params: &PromotionParams,
-) -> CohortColumn {
+fn total_column(columns: &[CohortColumn], outcomes: &[ParticipantOutcome], params: &PromotionParams) -> CohortColumn {
     let mut total = empty_column(None, "total", params.targets.len());
     tally(&mut total, outcomes, &params.targets);
     total.withdrawn = columns.iter().map(|c| c.withdrawn).sum();
@@ -352,11 +333,7 @@ fn total_column(
     total
 }
 
-fn outcome_rows(
-    columns: &[CohortColumn],
-    total: &CohortColumn,
-    targets: &[String],
-) -> Vec<OutcomeRow> {
+fn outcome_rows(columns: &[CohortColumn], total: &CohortColumn, targets: &[String]) -> Vec<OutcomeRow> {
     let grand = total.cohort_size;
     let row = |label: String, get: &dyn Fn(&CohortColumn) -> u64| OutcomeRow {
         outcome: label,
@@ -367,11 +344,7 @@ fn outcome_rows(
     let mut rows: Vec<OutcomeRow> = targets
         .iter()
         .enumerate()
-        .map(|(i, t)| {
-            row(format!("promoted to {t}"), &|c: &CohortColumn| {
-                c.promoted_to[i]
-            })
-        })
+        .map(|(i, t)| row(format!("promoted to {t}"), &|c: &CohortColumn| c.promoted_to[i]))
         .collect();
     rows.push(row("promoted to other post".into(), &|c| c.promoted_other));
     rows.push(row("sideways move".into(), &|c| c.sideways));

@@ -87,10 +87,7 @@ pub struct RetentionReport {
 }
 
 /// Computes §3.
-pub fn compute(
-    dataset: &Dataset,
-    params: &RetentionParams,
-) -> Result<RetentionReport, ReportError> {
+pub fn compute(dataset: &Dataset, params: &RetentionParams) -> Result<RetentionReport, ReportError> {
     let cohort = dataset
         .cohorts
         .iter()
@@ -179,13 +176,7 @@ pub fn compute(
 
 /// Follow-up of one member: first leaving of `org` after enrolment (event),
 /// else censored at the first exclusion or at `as_at`.
-fn observe(
-    person: &Person,
-    org: &str,
-    enrolled_on: NaiveDate,
-    start: NaiveDate,
-    as_at: NaiveDate,
-) -> Observation {
+fn observe(person: &Person, org: &str, enrolled_on: NaiveDate, start: NaiveDate, as_at: NaiveDate) -> Observation {
     let left = exits(person, Some(org))
         .into_iter()
         .map(|e| e.date)
@@ -216,9 +207,7 @@ fn censored(start: NaiveDate, on: NaiveDate) -> Observation {
 
 /// `start` + `m` calendar months (clamped to the month's last day).
 pub(crate) fn add_months(start: NaiveDate, m: u32) -> NaiveDate {
-    start
-        .checked_add_months(Months::new(m))
-        .unwrap_or(NaiveDate::MAX)
+    start.checked_add_months(Months::new(m)).unwrap_or(NaiveDate::MAX)
 }
 
 /// Largest m ≥ 0 with start + m months ≤ d (0 when d is before start).
@@ -245,15 +234,19 @@ pub(crate) fn ceil_months(start: NaiveDate, d: NaiveDate) -> u32 {
 }
 
 fn definitions(params: &RetentionParams) -> Vec<Definition> {
-    let org = params.organisation.clone().unwrap_or_else(|| {
-        "the organisation employing each member at the end of their enrolment date".into()
-    });
+    let org = params
+        .organisation
+        .clone()
+        .unwrap_or_else(|| "the organisation employing each member at the end of their enrolment date".into());
     let population = "members enrolled in the cohort (withdrawn members included), less members under an exclusion \
                       from analysis on as_at";
     vec![
         Definition::new(
             "retention",
-            &format!("members employed by {org} at the end of {} / (members − excluded)", params.as_at),
+            &format!(
+                "members employed by {org} at the end of {} / (members − excluded)",
+                params.as_at
+            ),
             "members employed by the organisation on as_at (not left, or rejoined by then)",
             "members − excluded",
             population,

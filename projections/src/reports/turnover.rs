@@ -83,11 +83,10 @@ pub fn compute(dataset: &Dataset, params: &TurnoverParams) -> Result<TurnoverRep
             .iter()
             .filter(|s| s.organisation == org && period.contains(s.from))
         {
-            let continues = person.spells.iter().any(|p| {
-                p.organisation == org
-                    && p.until == Some(spell.from)
-                    && p.ended_by != Some(SpellEnd::Leaving)
-            });
+            let continues = person
+                .spells
+                .iter()
+                .any(|p| p.organisation == org && p.until == Some(spell.from) && p.ended_by != Some(SpellEnd::Leaving));
             if !continues {
                 starters.0 += 1;
                 starters.1 += spell.fte;

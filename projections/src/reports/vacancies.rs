@@ -118,10 +118,7 @@ fn post_state(post: &Post, d: NaiveDate) -> State {
         State::Vacant
     } else if bases.contains(&Basis::Permanent) {
         State::Permanent
-    } else if bases
-        .iter()
-        .any(|b| matches!(b, Basis::Interim | Basis::Agency))
-    {
+    } else if bases.iter().any(|b| matches!(b, Basis::Interim | Basis::Agency)) {
         State::Cover
     } else {
         State::ActingOnly

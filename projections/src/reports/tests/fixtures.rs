@@ -28,13 +28,7 @@ pub fn person(n: u128) -> Person {
 }
 
 /// A permanent full-time spell.
-pub fn spell(
-    org: &str,
-    role: &str,
-    from: &str,
-    until: Option<&str>,
-    ended_by: Option<SpellEnd>,
-) -> Spell {
+pub fn spell(org: &str, role: &str, from: &str, until: Option<&str>, ended_by: Option<SpellEnd>) -> Spell {
     Spell {
         organisation: org.into(),
         team: None,

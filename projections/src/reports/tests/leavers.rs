@@ -22,55 +22,30 @@ fn dataset() -> Dataset {
         // A: TM leaves on the before period's first day: a leaver (inclusive);
         // person-days before: [2016-01-01, 2017-04-01) ∩ period = 0.
         with(1, |p| {
-            p.spells.push(spell(
-                "la",
-                TM,
-                "2016-01-01",
-                Some("2017-04-01"),
-                Some(Leaving),
-            ));
+            p.spells
+                .push(spell("la", TM, "2016-01-01", Some("2017-04-01"), Some(Leaving)));
             p.leavings.push(leaving("2017-04-01", "la", TM));
         }),
         // B: TM leaves on the last day: a leaver; 182 person-days before.
         with(2, |p| {
-            p.spells.push(spell(
-                "la",
-                TM,
-                "2016-01-01",
-                Some("2017-09-30"),
-                Some(Leaving),
-            ));
+            p.spells
+                .push(spell("la", TM, "2016-01-01", Some("2017-09-30"), Some(Leaving)));
             p.leavings.push(leaving("2017-09-30", "la", TM));
         }),
         // C: TM leaves the day after the period: not a leaver; 183 days.
         with(3, |p| {
-            p.spells.push(spell(
-                "la",
-                TM,
-                "2016-01-01",
-                Some("2017-10-01"),
-                Some(Leaving),
-            ));
+            p.spells
+                .push(spell("la", TM, "2016-01-01", Some("2017-10-01"), Some(Leaving)));
             p.leavings.push(leaving("2017-10-01", "la", TM));
         }),
         // D: PM leaves 2018-05-01, rejoins 2018-06-01, leaves 2018-08-01: two
         // leavers after. Before: 183 days. After: [04-01, 05-01) = 30 and
         // [06-01, 08-01) = 61 → 91.
         with(4, |p| {
-            p.spells.push(spell(
-                "la",
-                PM,
-                "2016-01-01",
-                Some("2018-05-01"),
-                Some(Leaving),
-            ));
-            p.spells.push(spell(
-                "la",
-                PM,
-                "2018-06-01",
-                Some("2018-08-01"),
-                Some(Leaving),
-            ));
+            p.spells
+                .push(spell("la", PM, "2016-01-01", Some("2018-05-01"), Some(Leaving)));
+            p.spells
+                .push(spell("la", PM, "2018-06-01", Some("2018-08-01"), Some(Leaving)));
             p.leavings.push(leaving("2018-05-01", "la", PM));
             let mut rejoin = mv("2018-06-01", ("la", PM), ("la", PM), Sideways);
             rejoin.rejoining = true;
@@ -80,41 +55,24 @@ fn dataset() -> Dataset {
         // E: PM promoted to TM inside la on 2018-06-01: not a leaver. Before:
         // PM 183. After: PM [04-01, 06-01) = 61, TM [06-01, 10-01) = 122.
         with(5, |p| {
-            p.spells.push(spell(
-                "la",
-                PM,
-                "2016-01-01",
-                Some("2018-06-01"),
-                Some(RoleChange),
-            ));
+            p.spells
+                .push(spell("la", PM, "2016-01-01", Some("2018-06-01"), Some(RoleChange)));
             p.spells.push(spell("la", TM, "2018-06-01", None, None));
-            p.moves
-                .push(mv("2018-06-01", ("la", PM), ("la", TM), Promotion));
+            p.moves.push(mv("2018-06-01", ("la", PM), ("la", TM), Promotion));
         }),
         // F: TM moves to lb on 2018-07-01: leaves la, not the workforce.
         // Before: TM 183 at la. After: la [04-01, 07-01) = 91; lb 92.
         with(6, |p| {
-            p.spells.push(spell(
-                "la",
-                TM,
-                "2016-01-01",
-                Some("2018-07-01"),
-                Some(RoleChange),
-            ));
+            p.spells
+                .push(spell("la", TM, "2016-01-01", Some("2018-07-01"), Some(RoleChange)));
             p.spells.push(spell("lb", TM, "2018-07-01", None, None));
-            p.moves
-                .push(mv("2018-07-01", ("la", TM), ("lb", TM), Sideways));
+            p.moves.push(mv("2018-07-01", ("la", TM), ("lb", TM), Sideways));
         }),
         // G: TM at lb leaves 2018-05-01: not la's; a leaver over all
         // organisations. After: [04-01, 05-01) = 30 days.
         with(7, |p| {
-            p.spells.push(spell(
-                "lb",
-                TM,
-                "2016-01-01",
-                Some("2018-05-01"),
-                Some(Leaving),
-            ));
+            p.spells
+                .push(spell("lb", TM, "2016-01-01", Some("2018-05-01"), Some(Leaving)));
             p.leavings.push(leaving("2018-05-01", "lb", TM));
         }),
     ];
@@ -184,10 +142,7 @@ fn comparison_uses_person_days_as_exposure() {
         .comparison
         .clone()
         .unwrap();
-    assert_eq!(
-        (pm.percent_change, pm.rate_ratio, pm.ci_upper),
-        (None, None, None)
-    );
+    assert_eq!((pm.percent_change, pm.rate_ratio, pm.ci_upper), (None, None, None));
 }
 
 #[test]
@@ -211,15 +166,7 @@ fn filters_by_role_and_population() {
     let mut p = params(Some("la"));
     p.population = Some(HashSet::from([id(1), id(2), id(3), id(5), id(6), id(7)]));
     let r = compute(&dataset(), &p).unwrap();
-    assert_eq!(
-        r.rows
-            .iter()
-            .find(|x| x.role_code == PM)
-            .unwrap()
-            .period
-            .leavers,
-        0
-    );
+    assert_eq!(r.rows.iter().find(|x| x.role_code == PM).unwrap().period.leavers, 0);
 }
 
 #[test]

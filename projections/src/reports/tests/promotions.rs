@@ -22,20 +22,14 @@ fn dataset() -> Dataset {
         // on the DCS move: external; 2017-01-01 → 2019-06-01 is 365 + 365 +
         // 151 (Jan–May 2019) = 881 days = 881 / 30.4375 = 28.945 months.
         with(1, |p| {
+            p.moves.push(mv("2018-01-01", HOS, (LA1, "practice_leader"), Promotion));
             p.moves
-                .push(mv("2018-01-01", HOS, (LA1, "practice_leader"), Promotion));
-            p.moves.push(mv(
-                "2019-06-01",
-                (LA1, "practice_leader"),
-                (LA2, "dcs"),
-                Promotion,
-            ));
+                .push(mv("2019-06-01", (LA1, "practice_leader"), (LA2, "dcs"), Promotion));
         }),
         // 2: sideways then promotion to PL (internal at la2) = promotion;
         // 2017-01-01 → 2018-03-01 = 365 + 31 + 28 = 424 days = 13.930 months.
         with(2, |p| {
-            p.moves
-                .push(mv("2017-06-01", HOS, (LA2, "head_of_service"), Sideways));
+            p.moves.push(mv("2017-06-01", HOS, (LA2, "head_of_service"), Sideways));
             p.moves.push(mv(
                 "2018-03-01",
                 (LA2, "head_of_service"),
@@ -45,68 +39,54 @@ fn dataset() -> Dataset {
         }),
         // 3: sideways only.
         with(3, |p| {
-            p.moves
-                .push(mv("2018-01-01", HOS, (LA2, "head_of_service"), Sideways))
+            p.moves.push(mv("2018-01-01", HOS, (LA2, "head_of_service"), Sideways))
         }),
         // 4: demotion alone = remained.
         with(4, |p| {
-            p.moves
-                .push(mv("2018-01-01", HOS, (LA1, "service_manager"), Demotion))
+            p.moves.push(mv("2018-01-01", HOS, (LA1, "service_manager"), Demotion))
         }),
         // 5: promoted to a non-target post.
         with(5, |p| {
-            p.moves
-                .push(mv("2018-01-01", HOS, ("ofsted", "inspector"), Promotion))
+            p.moves.push(mv("2018-01-01", HOS, ("ofsted", "inspector"), Promotion))
         }),
         // 6: left, never rejoined.
-        with(6, |p| {
-            p.leavings
-                .push(leaving("2019-01-01", LA1, "head_of_service"))
-        }),
+        with(6, |p| p.leavings.push(leaving("2019-01-01", LA1, "head_of_service"))),
         // 7: left then rejoined elsewhere at the same level: the rejoining is a
         // sideways move, so sideways outranks left.
         with(7, |p| {
-            p.leavings
-                .push(leaving("2018-05-01", LA1, "head_of_service"));
+            p.leavings.push(leaving("2018-05-01", LA1, "head_of_service"));
             let mut rejoin = mv("2018-09-01", HOS, (LA2, "head_of_service"), Sideways);
             rejoin.rejoining = true;
             p.moves.push(rejoin);
         }),
         // 8: withdrew 2018-01-01 (footnote), promotion ignored.
         with(8, |p| {
-            p.moves
-                .push(mv("2019-01-01", HOS, (LA1, "practice_leader"), Promotion))
+            p.moves.push(mv("2019-01-01", HOS, (LA1, "practice_leader"), Promotion))
         }),
         // 9: excluded from 2019-01-01 (footnote).
         with(9, |p| p.exclusions.push(exclusion("2019-01-01"))),
         // 10: promotion on the enrolment date itself is not after enrolment.
         with(10, |p| {
-            p.moves
-                .push(mv("2017-01-01", HOS, (LA1, "practice_leader"), Promotion))
+            p.moves.push(mv("2017-01-01", HOS, (LA1, "practice_leader"), Promotion))
         }),
         // 11: promotion after as_at is not counted.
         with(11, |p| {
-            p.moves
-                .push(mv("2021-02-01", HOS, (LA1, "practice_leader"), Promotion))
+            p.moves.push(mv("2021-02-01", HOS, (LA1, "practice_leader"), Promotion))
         }),
         // 12: withdrew after as_at, so still counted; PL internal 2020-01-01:
         // 3 × 365 = 1095 days = 35.975 months.
         with(12, |p| {
-            p.moves
-                .push(mv("2020-01-01", HOS, (LA1, "practice_leader"), Promotion))
+            p.moves.push(mv("2020-01-01", HOS, (LA1, "practice_leader"), Promotion))
         }),
         // 13: demotion then leaving = left (demotions are not a qualifying move).
         with(13, |p| {
-            p.moves
-                .push(mv("2018-01-01", HOS, (LA1, "service_manager"), Demotion));
-            p.leavings
-                .push(leaving("2019-01-01", LA1, "service_manager"));
+            p.moves.push(mv("2018-01-01", HOS, (LA1, "service_manager"), Demotion));
+            p.leavings.push(leaving("2019-01-01", LA1, "service_manager"));
         }),
         // 20 (cohort 2, enrolled 2018-01-01): PL internal 2019-01-01 = 365
         // days = 11.992 months.
         with(20, |p| {
-            p.moves
-                .push(mv("2019-01-01", HOS, (LA1, "practice_leader"), Promotion))
+            p.moves.push(mv("2019-01-01", HOS, (LA1, "practice_leader"), Promotion))
         }),
     ];
     let mut members: Vec<_> = (1..=13).map(|n| member(n, "2017-01-01")).collect();
@@ -115,12 +95,7 @@ fn dataset() -> Dataset {
     Dataset {
         people,
         cohorts: vec![
-            cohort(
-                2,
-                "cohort 2 (2018)",
-                "2018-01-01",
-                vec![member(20, "2018-01-01")],
-            ),
+            cohort(2, "cohort 2 (2018)", "2018-01-01", vec![member(20, "2018-01-01")]),
             cohort(1, "cohort 1 (2017)", "2017-01-01", members),
         ],
         posts: vec![],
@@ -146,10 +121,7 @@ fn each_participant_gets_the_first_outcome_that_applies() {
             .map(|p| p.outcome.clone())
     };
     assert_eq!(outcome(1), Some(Outcome::PromotedTo("dcs".into())));
-    assert_eq!(
-        outcome(2),
-        Some(Outcome::PromotedTo("practice_leader".into()))
-    );
+    assert_eq!(outcome(2), Some(Outcome::PromotedTo("practice_leader".into())));
     assert_eq!(outcome(3), Some(Outcome::Sideways));
     assert_eq!(outcome(4), Some(Outcome::Remained));
     assert_eq!(outcome(5), Some(Outcome::PromotedOther));
@@ -159,10 +131,7 @@ fn each_participant_gets_the_first_outcome_that_applies() {
     assert_eq!(outcome(9), None, "excluded");
     assert_eq!(outcome(10), Some(Outcome::Remained));
     assert_eq!(outcome(11), Some(Outcome::Remained));
-    assert_eq!(
-        outcome(12),
-        Some(Outcome::PromotedTo("practice_leader".into()))
-    );
+    assert_eq!(outcome(12), Some(Outcome::PromotedTo("practice_leader".into())));
     assert_eq!(outcome(13), Some(Outcome::Left));
 }
 
@@ -177,17 +146,11 @@ fn cohort_columns_count_outcomes_and_footnotes() {
     // (#4, #10, #11): 1+2+1+2+2+3 = 11.
     assert_eq!(c1.cohort_size, 11);
     assert_eq!(c1.promoted_to, vec![1, 2]);
-    assert_eq!(
-        (c1.promoted_other, c1.sideways, c1.left, c1.remained),
-        (1, 2, 2, 3)
-    );
+    assert_eq!((c1.promoted_other, c1.sideways, c1.left, c1.remained), (1, 2, 2, 3));
     assert_eq!((c1.withdrawn, c1.excluded), (1, 1));
     // 3 / 11 = 27.27% → 27.3.
     assert_eq!(
-        (
-            c1.promoted_to_targets.numerator,
-            c1.promoted_to_targets.denominator
-        ),
+        (c1.promoted_to_targets.numerator, c1.promoted_to_targets.denominator),
         (3, 11)
     );
     assert_eq!(c1.promoted_to_targets.percent, Some(27.3));
@@ -230,11 +193,7 @@ fn target_order_decides_where_a_double_promotion_counts() {
     let mut p = params();
     p.targets = vec!["practice_leader".into(), "dcs".into()];
     let r = compute(&dataset(), &p).unwrap();
-    let one = r
-        .participants
-        .iter()
-        .find(|o| o.participant_id == id(1))
-        .unwrap();
+    let one = r.participants.iter().find(|o| o.participant_id == id(1)).unwrap();
     // #1 reached PL first in the list order: the PL move (2018-01-01, internal).
     assert_eq!(one.outcome, Outcome::PromotedTo("practice_leader".into()));
     assert_eq!(one.target_move_internal, Some(true));
@@ -247,12 +206,8 @@ fn published_cohort_one_share_rounds_to_78_percent() {
     let mut people = Vec::new();
     for n in 1..=18u128 {
         people.push(with(n, |p| match n {
-            1..=14 => p
-                .moves
-                .push(mv("2018-01-01", HOS, (LA1, "practice_leader"), Promotion)),
-            15..=17 => p
-                .moves
-                .push(mv("2018-01-01", HOS, (LA2, "head_of_service"), Sideways)),
+            1..=14 => p.moves.push(mv("2018-01-01", HOS, (LA1, "practice_leader"), Promotion)),
+            15..=17 => p.moves.push(mv("2018-01-01", HOS, (LA2, "head_of_service"), Sideways)),
             _ => {}
         }));
     }

@@ -18,41 +18,24 @@ const SW: &str = "social_worker";
 fn dataset() -> Dataset {
     let people = vec![
         // 1: still employed: retained; censored at month 36.
-        with(1, |p| {
-            p.spells.push(spell("la", SW, "2015-09-01", None, None))
-        }),
+        with(1, |p| p.spells.push(spell("la", SW, "2015-09-01", None, None))),
         // 2: leaves 2016-03-01 = start + 6 months exactly: event at month 6.
         with(2, |p| {
-            p.spells.push(spell(
-                "la",
-                SW,
-                "2015-09-01",
-                Some("2016-03-01"),
-                Some(Leaving),
-            ));
+            p.spells
+                .push(spell("la", SW, "2015-09-01", Some("2016-03-01"), Some(Leaving)));
             p.leavings.push(leaving("2016-03-01", "la", SW));
         }),
         // 3: leaves 2016-03-02, one day past month 6: event at month 7.
         with(3, |p| {
-            p.spells.push(spell(
-                "la",
-                SW,
-                "2015-09-01",
-                Some("2016-03-02"),
-                Some(Leaving),
-            ));
+            p.spells
+                .push(spell("la", SW, "2015-09-01", Some("2016-03-02"), Some(Leaving)));
             p.leavings.push(leaving("2016-03-02", "la", SW));
         }),
         // 4: leaves 2016-03-15, rejoins 2016-06-01: retained, but the curve
         // counts the first leaving: event at month 7.
         with(4, |p| {
-            p.spells.push(spell(
-                "la",
-                SW,
-                "2015-09-01",
-                Some("2016-03-15"),
-                Some(Leaving),
-            ));
+            p.spells
+                .push(spell("la", SW, "2015-09-01", Some("2016-03-15"), Some(Leaving)));
             p.spells.push(spell("la", SW, "2016-06-01", None, None));
             p.leavings.push(leaving("2016-03-15", "la", SW));
             let mut rejoin = mv("2016-06-01", ("la", SW), ("la", SW), Sideways);
@@ -62,16 +45,10 @@ fn dataset() -> Dataset {
         // 5: moves to lb on 2017-01-10: leaves la. 2017-01-01 is month 16,
         // so the event is at month 17.
         with(5, |p| {
-            p.spells.push(spell(
-                "la",
-                SW,
-                "2015-09-01",
-                Some("2017-01-10"),
-                Some(RoleChange),
-            ));
+            p.spells
+                .push(spell("la", SW, "2015-09-01", Some("2017-01-10"), Some(RoleChange)));
             p.spells.push(spell("lb", SW, "2017-01-10", None, None));
-            p.moves
-                .push(mv("2017-01-10", ("la", SW), ("lb", SW), Sideways));
+            p.moves.push(mv("2017-01-10", ("la", SW), ("lb", SW), Sideways));
         }),
         // 6: excluded from 2017-05-20: out of the rate; censored at month 20
         // (2017-05-01 ≤ 2017-05-20 < 2017-06-01).
@@ -80,14 +57,10 @@ fn dataset() -> Dataset {
             p.exclusions.push(exclusion("2017-05-20"));
         }),
         // 7: withdrew from the programme but still employed: retained.
-        with(7, |p| {
-            p.spells.push(spell("la", SW, "2015-09-01", None, None))
-        }),
+        with(7, |p| p.spells.push(spell("la", SW, "2015-09-01", None, None))),
         // 8: joined la only on 2015-10-01: no employer at enrolment, so not
         // retained (default organisation) and not on the curve.
-        with(8, |p| {
-            p.spells.push(spell("la", SW, "2015-10-01", None, None))
-        }),
+        with(8, |p| p.spells.push(spell("la", SW, "2015-10-01", None, None))),
     ];
     let mut members: Vec<_> = (1..=8).map(|n| member(n, "2015-09-01")).collect();
     members[6].withdrawn_on = Some(d("2016-01-01"));
@@ -110,17 +83,11 @@ fn params(org: Option<&str>) -> RetentionParams {
 fn month_boundaries_round_events_up_and_censorings_down() {
     let s = d("2015-09-01");
     assert_eq!(
-        (
-            floor_months(s, d("2016-03-01")),
-            ceil_months(s, d("2016-03-01"))
-        ),
+        (floor_months(s, d("2016-03-01")), ceil_months(s, d("2016-03-01"))),
         (6, 6)
     );
     assert_eq!(
-        (
-            floor_months(s, d("2016-03-02")),
-            ceil_months(s, d("2016-03-02"))
-        ),
+        (floor_months(s, d("2016-03-02")), ceil_months(s, d("2016-03-02"))),
         (6, 7)
     );
     // Month-end clamping: 2016-01-31 + 1 month = 2016-02-29.
@@ -134,12 +101,7 @@ fn retention_rate_excludes_the_excluded_and_keeps_the_withdrawn() {
     // 8 members, 1 excluded → denominator 7; retained: 1, 4 (rejoined), 7
     // (withdrawn) = 3 → 3/7 = 42.86% → 42.9.
     assert_eq!(
-        (
-            r.members,
-            r.excluded,
-            r.withdrawn,
-            r.not_employed_at_enrolment
-        ),
+        (r.members, r.excluded, r.withdrawn, r.not_employed_at_enrolment),
         (8, 1, 1, 1)
     );
     assert_eq!((r.retention.numerator, r.retention.denominator), (3, 7));
@@ -190,8 +152,7 @@ fn the_2013_intake_that_all_left_has_zero_retention() {
     for n in 0..23u128 {
         let left = format!("{}-06-30", 2014 + (n % 3));
         people.push(with(n, |p| {
-            p.spells
-                .push(spell("la", SW, "2013-09-01", Some(&left), Some(Leaving)));
+            p.spells.push(spell("la", SW, "2013-09-01", Some(&left), Some(Leaving)));
             p.leavings.push(leaving(&left, "la", SW));
         }));
     }
@@ -205,11 +166,7 @@ fn the_2013_intake_that_all_left_has_zero_retention() {
     p.as_at = d("2016-12-31");
     let r = compute(&ds, &p).unwrap();
     assert_eq!(
-        (
-            r.retention.numerator,
-            r.retention.denominator,
-            r.retention.percent
-        ),
+        (r.retention.numerator, r.retention.denominator, r.retention.percent),
         (0, 23, Some(0.0))
     );
     assert_eq!(r.curve.last().unwrap().survival, 0.0);
@@ -224,10 +181,7 @@ fn as_at_before_the_cohort_start_is_an_error() {
         Err(ReportError::AsAtBeforeStart { .. })
     ));
     p.cohort_id = id(5);
-    assert_eq!(
-        compute(&dataset(), &p).unwrap_err(),
-        ReportError::UnknownCohort(id(5))
-    );
+    assert_eq!(compute(&dataset(), &p).unwrap_err(), ReportError::UnknownCohort(id(5)));
 }
 
 #[test]

@@ -25,9 +25,7 @@ fn fte(mut s: crate::reports::model::Spell, fte: f64) -> crate::reports::model::
 fn workforce() -> Dataset {
     let people = vec![
         // P1: in post throughout: start, end, stable.
-        with(1, |p| {
-            p.spells.push(spell("la", TM, "2015-01-01", None, None))
-        }),
+        with(1, |p| p.spells.push(spell("la", TM, "2015-01-01", None, None))),
         // P2: 0.5 FTE, leaves 2018-03-01: leaver 0.5; in post at start.
         with(2, |p| {
             p.spells.push(fte(
@@ -46,50 +44,29 @@ fn workforce() -> Dataset {
                 0.8,
             ));
             p.spells.push(spell("lb", SW, "2018-06-01", None, None));
-            p.moves
-                .push(mv("2018-06-01", ("la", SW), ("lb", SW), Sideways));
+            p.moves.push(mv("2018-06-01", ("la", SW), ("lb", SW), Sideways));
         }),
         // P4: joins 2018-01-15: starter 1.0.
-        with(4, |p| {
-            p.spells.push(spell("la", SW, "2018-01-15", None, None))
-        }),
+        with(4, |p| p.spells.push(spell("la", SW, "2018-01-15", None, None))),
         // P5: moves in from lb 2018-02-01 at 0.6: starter 0.6.
         with(5, |p| {
-            p.spells.push(spell(
-                "lb",
-                SW,
-                "2015-01-01",
-                Some("2018-02-01"),
-                Some(RoleChange),
-            ));
             p.spells
-                .push(fte(spell("la", SW, "2018-02-01", None, None), 0.6));
-            p.moves
-                .push(mv("2018-02-01", ("lb", SW), ("la", SW), Sideways));
+                .push(spell("lb", SW, "2015-01-01", Some("2018-02-01"), Some(RoleChange)));
+            p.spells.push(fte(spell("la", SW, "2018-02-01", None, None), 0.6));
+            p.moves.push(mv("2018-02-01", ("lb", SW), ("la", SW), Sideways));
         }),
         // P6: promoted inside la 2018-04-01: neither starter nor leaver; stable.
         with(6, |p| {
-            p.spells.push(spell(
-                "la",
-                SW,
-                "2015-01-01",
-                Some("2018-04-01"),
-                Some(RoleChange),
-            ));
+            p.spells
+                .push(spell("la", SW, "2015-01-01", Some("2018-04-01"), Some(RoleChange)));
             p.spells.push(spell("la", TM, "2018-04-01", None, None));
-            p.moves
-                .push(mv("2018-04-01", ("la", SW), ("la", TM), Promotion));
+            p.moves.push(mv("2018-04-01", ("la", SW), ("la", TM), Promotion));
         }),
         // P7: leaves 2018-01-01, rejoins 2018-05-01: leaver 1.0 and starter
         // 1.0; in post at start and end, not stable.
         with(7, |p| {
-            p.spells.push(spell(
-                "la",
-                SW,
-                "2015-01-01",
-                Some("2018-01-01"),
-                Some(Leaving),
-            ));
+            p.spells
+                .push(spell("la", SW, "2015-01-01", Some("2018-01-01"), Some(Leaving)));
             p.spells.push(spell("la", SW, "2018-05-01", None, None));
             p.leavings.push(leaving("2018-01-01", "la", SW));
             let mut r = mv("2018-05-01", ("la", SW), ("la", SW), Sideways);
@@ -98,19 +75,12 @@ fn workforce() -> Dataset {
         }),
         // P8: leaves on the first day: a leaver, not in post at its end.
         with(8, |p| {
-            p.spells.push(spell(
-                "la",
-                SW,
-                "2015-01-01",
-                Some("2017-10-01"),
-                Some(Leaving),
-            ));
+            p.spells
+                .push(spell("la", SW, "2015-01-01", Some("2017-10-01"), Some(Leaving)));
             p.leavings.push(leaving("2017-10-01", "la", SW));
         }),
         // P9: joins on the last day: starter, in post at the end.
-        with(9, |p| {
-            p.spells.push(spell("la", SW, "2018-09-30", None, None))
-        }),
+        with(9, |p| p.spells.push(spell("la", SW, "2018-09-30", None, None))),
     ];
     Dataset {
         people,
@@ -131,18 +101,12 @@ fn turnover_counts_leavers_starters_and_stability() {
     // Starters: P4 1.0 + P5 0.6 + P7 1.0 + P9 1.0 = 4, 3.6 FTE.
     assert_eq!((r.starters.headcount, r.starters.fte), (4, 3.6));
     // Start (end of 2017-10-01): P1, P2 0.5, P3 0.8, P6, P7 = 5, 4.3 FTE.
-    assert_eq!(
-        (r.in_post_at_start.headcount, r.in_post_at_start.fte),
-        (5, 4.3)
-    );
+    assert_eq!((r.in_post_at_start.headcount, r.in_post_at_start.fte), (5, 4.3));
     // End: P1, P4, P5 0.6, P6, P7, P9 = 6, 5.6 FTE.
     assert_eq!((r.in_post_at_end.headcount, r.in_post_at_end.fte), (6, 5.6));
     // Turnover 3.3 / 5.6 = 58.93% → 58.9. Stability: P1, P6 of 5 = 40.0%.
     assert_eq!(r.turnover.percent, Some(58.9));
-    assert_eq!(
-        (r.stability_index.numerator, r.stability_index.denominator),
-        (2, 5)
-    );
+    assert_eq!((r.stability_index.numerator, r.stability_index.denominator), (2, 5));
     assert_eq!(r.stability_index.percent, Some(40.0));
     assert!(r.data_warnings.is_empty());
     let rows = r.to_csv_rows();
@@ -150,14 +114,7 @@ fn turnover_counts_leavers_starters_and_stability() {
     assert_eq!(rows[1][4], "3.3000");
 }
 
-fn post(
-    n: u128,
-    org: &str,
-    role: &str,
-    est: &str,
-    dis: Option<&str>,
-    occ: Vec<(Basis, &str, Option<&str>)>,
-) -> Post {
+fn post(n: u128, org: &str, role: &str, est: &str, dis: Option<&str>, occ: Vec<(Basis, &str, Option<&str>)>) -> Post {
     Post {
         post_id: id(n),
         organisation: org.into(),
@@ -183,30 +140,9 @@ fn vacancy_and_cover_count_established_posts_only() {
     use Basis::*;
     let posts = vec![
         post(1, "la", SW, "2018-01-01", None, vec![]), // vacant
-        post(
-            2,
-            "la",
-            SW,
-            "2018-01-01",
-            None,
-            vec![(Permanent, "2018-01-01", None)],
-        ), // filled
-        post(
-            3,
-            "la",
-            TM,
-            "2018-01-01",
-            None,
-            vec![(Interim, "2019-01-01", None)],
-        ), // cover
-        post(
-            4,
-            "la",
-            TM,
-            "2018-01-01",
-            None,
-            vec![(Acting, "2019-01-01", None)],
-        ), // acting only
+        post(2, "la", SW, "2018-01-01", None, vec![(Permanent, "2018-01-01", None)]), // filled
+        post(3, "la", TM, "2018-01-01", None, vec![(Interim, "2019-01-01", None)]), // cover
+        post(4, "la", TM, "2018-01-01", None, vec![(Acting, "2019-01-01", None)]), // acting only
         post(
             5,
             "la",
@@ -223,20 +159,10 @@ fn vacancy_and_cover_count_established_posts_only() {
             TM,
             "2018-01-01",
             None,
-            vec![
-                (Permanent, "2018-01-01", None),
-                (Interim, "2019-03-01", None),
-            ],
+            vec![(Permanent, "2018-01-01", None), (Interim, "2019-03-01", None)],
         ),
         post(9, "lb", SW, "2018-01-01", None, vec![]), // another organisation
-        post(
-            10,
-            "la",
-            SW,
-            "2018-01-01",
-            None,
-            vec![(Agency, "2019-03-31", None)],
-        ), // starts on D: cover
+        post(10, "la", SW, "2018-01-01", None, vec![(Agency, "2019-03-31", None)]), // starts on D: cover
     ];
     let ds = Dataset {
         people: vec![],
@@ -263,11 +189,7 @@ fn vacancy_and_cover_count_established_posts_only() {
     // By role: SW posts 1, 2, 5, 10 (vacant 1, 5); TM posts 3, 4, 8.
     assert_eq!(r.rows.len(), 2);
     assert_eq!(
-        (
-            r.rows[0].role_code.as_str(),
-            r.rows[0].established,
-            r.rows[0].vacant
-        ),
+        (r.rows[0].role_code.as_str(), r.rows[0].established, r.rows[0].vacant),
         (SW, 4, 2)
     );
     assert_eq!((r.rows[1].role_code.as_str(), r.rows[1].covered), (TM, 1));
@@ -282,13 +204,8 @@ fn same_day_leaving_and_rejoining_is_a_leaver_and_a_starter_but_stays_in_post() 
     // employment ended (leaver 1) and a new one began (starter 1); employed
     // at the end of every day, so in post at start and end, yet not stable.
     let p = with(1, |p| {
-        p.spells.push(spell(
-            "la",
-            SW,
-            "2015-01-01",
-            Some("2018-03-01"),
-            Some(Leaving),
-        ));
+        p.spells
+            .push(spell("la", SW, "2015-01-01", Some("2018-03-01"), Some(Leaving)));
         p.spells.push(spell("la", SW, "2018-03-01", None, None));
         p.leavings.push(leaving("2018-03-01", "la", SW));
         let mut r = mv("2018-03-01", ("la", SW), ("la", SW), Sideways);
@@ -306,9 +223,6 @@ fn same_day_leaving_and_rejoining_is_a_leaver_and_a_starter_but_stays_in_post() 
     };
     let r = turnover::compute(&ds, &params).unwrap();
     assert_eq!((r.leavers.headcount, r.starters.headcount), (1, 1));
-    assert_eq!(
-        (r.in_post_at_start.headcount, r.in_post_at_end.headcount),
-        (1, 1)
-    );
+    assert_eq!((r.in_post_at_start.headcount, r.in_post_at_end.headcount), (1, 1));
     assert_eq!(r.stability_index.numerator, 0);
 }

@@ -1,0 +1,261 @@
+//! The projector: keeps the read-model tables up to date with the events.
+//!
+//! It reads the store in commit order with the gap-safe reader, and for each
+//! batch rewrites the rows of every aggregate the batch touched, derived from
+//! that aggregate's whole stream up to the batch's last event. Rows and
+//! checkpoint are written in one transaction: a crash at any point leaves
+//! either the old rows and the old checkpoint or the new ones, so no event
+//! is lost or applied twice, and re-applying a batch gives the same rows
+//! (the rows are a function of the stream, not of the previous rows).
+//!
+//! The checkpoint row is locked `FOR UPDATE SKIP LOCKED`, so two processes
+//! never project the same tables at once: the second simply finds nothing
+//! to do. The projector wakes on the `tenure_events` notification sent by
+//! the store's insert trigger, and polls slowly in case a notification is
+//! missed (a dropped connection, say).
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::postgres::PgListener;
+use sqlx::PgPool;
+
+use crate::source::{self, Position};
+use crate::tables;
+
+/// The schema of the live read models.
+pub const LIVE_SCHEMA: &str = "read_models";
+/// The schema a rebuild fills before it is swapped in.
+pub const REBUILD_SCHEMA: &str = "read_models_next";
+/// The channel the store's trigger notifies on every commit.
+pub const CHANNEL: &str = "tenure_events";
+
+/// Projecting failed; the checkpoint did not move.
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectorError {
+    #[error("database error while projecting: {0}")]
+    Database(#[from] sqlx::Error),
+    /// A stored event does not decode or its history is inconsistent.
+    #[error("cannot project {aggregate_type} {aggregate_id}: {reason}")]
+    Aggregate {
+        aggregate_type: String,
+        aggregate_id: String,
+        reason: String,
+    },
+}
+
+/// Where a set of read-model tables stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Checkpoint {
+    /// The global position of the last event applied (0: none yet).
+    pub global_position: i64,
+    #[serde(skip)]
+    pub transaction_id: i64,
+    /// The recorded time of the last event applied.
+    pub last_recorded_at: Option<DateTime<Utc>>,
+    /// How many events have been applied since the tables were created.
+    pub events_applied: i64,
+}
+
+impl Checkpoint {
+    /// The reader position to continue after.
+    pub fn position(&self) -> Position {
+        Position {
+            transaction_id: self.transaction_id,
+            global_position: self.global_position,
+        }
+    }
+}
+
+/// Keeps one schema's read models up to date.
+#[derive(Clone)]
+pub struct Projector {
+    pool: PgPool,
+    schema: &'static str,
+    batch_size: i64,
+}
+
+impl Projector {
+    /// The projector of the live read models.
+    pub fn live(pool: PgPool) -> Self {
+        Self::for_schema(pool, LIVE_SCHEMA)
+    }
+
+    /// A projector of the tables in `schema`.
+    pub fn for_schema(pool: PgPool, schema: &'static str) -> Self {
+        Self {
+            pool,
+            schema,
+            batch_size: 500,
+        }
+    }
+
+    /// Applies every event available now; returns how many were applied.
+    pub async fn catch_up(&self) -> Result<u64, ProjectorError> {
+        let mut applied = 0;
+        while let Some(n) = self.apply_batch().await? {
+            applied += n;
+        }
+        Ok(applied)
+    }
+
+    /// Applies one batch in one transaction. `None` when there was nothing
+    /// to do (or another process holds the checkpoint).
+    async fn apply_batch(&self) -> Result<Option<u64>, ProjectorError> {
+        let schema = self.schema;
+        let mut tx = self.pool.begin().await?;
+        let checkpoint: Option<(i64, i64)> = sqlx::query_as(&format!(
+            "SELECT transaction_id, global_position FROM {schema}.checkpoint FOR UPDATE SKIP LOCKED"
+        ))
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((transaction_id, global_position)) = checkpoint else {
+            return Ok(None);
+        };
+        let after = Position {
+            transaction_id,
+            global_position,
+        };
+        let batch = source::read_after(&mut *tx, after, self.batch_size).await?;
+        let Some(last) = batch.last() else {
+            return Ok(None);
+        };
+        let until = last.position();
+        let touched: BTreeSet<(&str, &str)> = batch
+            .iter()
+            .map(|e| (e.aggregate_type.as_str(), e.aggregate_id.as_str()))
+            .collect();
+        for (aggregate_type, aggregate_id) in touched {
+            let events = source::history_until(&mut *tx, aggregate_type, aggregate_id, until).await?;
+            tables::write_aggregate(&mut tx, schema, aggregate_type, aggregate_id, &events).await?;
+        }
+        sqlx::query(&format!(
+            "UPDATE {schema}.checkpoint SET transaction_id = $1, global_position = $2, last_recorded_at = $3, \
+                    events_applied = events_applied + $4, updated_at = clock_timestamp()"
+        ))
+        .bind(until.transaction_id)
+        .bind(until.global_position)
+        .bind(last.recorded_at)
+        .bind(batch.len() as i64)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Some(batch.len() as u64))
+    }
+
+    /// Runs until `shutdown` resolves: catch up, then wait for a
+    /// notification (or the fallback poll) and catch up again.
+    pub async fn run(self, shutdown: impl std::future::Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        let mut listener = match PgListener::connect_with(&self.pool).await {
+            Ok(mut l) => match l.listen(CHANNEL).await {
+                Ok(()) => Some(l),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot LISTEN; projector falls back to polling");
+                    None
+                }
+            },
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot LISTEN; projector falls back to polling");
+                None
+            }
+        };
+        loop {
+            match self.catch_up().await {
+                Ok(0) => {}
+                Ok(n) => tracing::debug!(events = n, "projected"),
+                Err(e) => tracing::error!(error = %e, "projector failed; will retry"),
+            }
+            let wake = async {
+                match listener.as_mut() {
+                    Some(l) => {
+                        let _ = tokio::time::timeout(Duration::from_secs(5), l.recv()).await;
+                    }
+                    None => tokio::time::sleep(Duration::from_millis(500)).await,
+                }
+            };
+            tokio::select! {
+                () = &mut shutdown => return,
+                () = wake => {}
+            }
+        }
+    }
+}
+
+/// Where the tables of `schema` stand.
+pub async fn checkpoint(pool: &PgPool, schema: &str) -> Result<Checkpoint, sqlx::Error> {
+    let (transaction_id, global_position, last_recorded_at, events_applied): (i64, i64, Option<DateTime<Utc>>, i64) =
+        sqlx::query_as(&format!(
+            "SELECT transaction_id, global_position, last_recorded_at, events_applied FROM {schema}.checkpoint"
+        ))
+        .fetch_one(pool)
+        .await?;
+    Ok(Checkpoint {
+        global_position,
+        transaction_id,
+        last_recorded_at,
+        events_applied,
+    })
+}
+
+/// Whether every event at or before `global_position` has been applied to
+/// the live read models.
+pub async fn has_reached(pool: &PgPool, global_position: i64) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(&format!(
+        "SELECT NOT EXISTS ( \
+            SELECT 1 FROM events e, {LIVE_SCHEMA}.checkpoint c \
+             WHERE e.global_position <= $1 \
+               AND (e.transaction_id::text::bigint, e.global_position) > (c.transaction_id, c.global_position))"
+    ))
+    .bind(global_position)
+    .fetch_one(pool)
+    .await
+}
+
+/// How a rebuild went.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RebuildReport {
+    /// Events applied to the fresh tables before the swap.
+    pub events_applied: u64,
+    /// Where the swapped-in tables stood at the swap.
+    pub checkpoint: Checkpoint,
+}
+
+/// Rebuilds every read model from the whole history into fresh tables and
+/// swaps them in atomically. The live tables keep serving until the swap;
+/// events arriving meanwhile are applied to the new tables by the live
+/// projector after it.
+pub async fn rebuild(pool: &PgPool) -> Result<RebuildReport, ProjectorError> {
+    sqlx::query(&format!("DROP SCHEMA IF EXISTS {REBUILD_SCHEMA} CASCADE"))
+        .execute(pool)
+        .await?;
+    sqlx::query("SELECT tenure_create_read_models($1)")
+        .bind(REBUILD_SCHEMA)
+        .execute(pool)
+        .await?;
+    let fresh = Projector::for_schema(pool.clone(), REBUILD_SCHEMA);
+    let events_applied = fresh.catch_up().await?;
+    let mut tx = pool.begin().await?;
+    // Waits for the live projector to finish its batch, and keeps it out
+    // until the swap commits.
+    sqlx::query(&format!("SELECT 1 FROM {LIVE_SCHEMA}.checkpoint FOR UPDATE"))
+        .execute(&mut *tx)
+        .await?;
+    // With the live tables held still, bring the fresh ones at least as far,
+    // so the swap never makes the answers older.
+    let events_applied = events_applied + fresh.catch_up().await?;
+    sqlx::query(&format!("ALTER SCHEMA {LIVE_SCHEMA} RENAME TO read_models_old"))
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(&format!("ALTER SCHEMA {REBUILD_SCHEMA} RENAME TO {LIVE_SCHEMA}"))
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DROP SCHEMA read_models_old CASCADE").execute(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(RebuildReport {
+        events_applied,
+        checkpoint: checkpoint(pool, LIVE_SCHEMA).await?,
+    })
+}
