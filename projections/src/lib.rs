@@ -1,6 +1,11 @@
 //! tenure's read side: the gap-safe event reader, the projector that keeps
-//! the read-model tables, and the report calculations over them.
+//! the read-model tables, the "as known at" replay, and the report
+//! calculations over either.
 
+pub mod derive;
+pub mod projector;
+pub mod replay;
 pub mod reports;
 pub mod source;
 pub mod stats;
+pub mod tables;

@@ -252,7 +252,9 @@ pub async fn rebuild(pool: &PgPool) -> Result<RebuildReport, ProjectorError> {
     sqlx::query(&format!("ALTER SCHEMA {REBUILD_SCHEMA} RENAME TO {LIVE_SCHEMA}"))
         .execute(&mut *tx)
         .await?;
-    sqlx::query("DROP SCHEMA read_models_old CASCADE").execute(&mut *tx).await?;
+    sqlx::query("DROP SCHEMA read_models_old CASCADE")
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
     Ok(RebuildReport {
         events_applied,
