@@ -43,6 +43,19 @@ pub enum Command {
     Demo,
     /// Apply migrations and exit.
     Migrate,
+    /// Rebuild every read model from the whole event history, then exit.
+    Rebuild,
+    /// Print a report as a table (add `--csv` for CSV).
+    Report {
+        /// Which report.
+        #[arg(value_enum)]
+        kind: crate::reports::ReportKind,
+        /// Print CSV instead of a table.
+        #[arg(long)]
+        csv: bool,
+        #[command(flatten)]
+        query: crate::reports::ReportQuery,
+    },
 }
 
 impl Cli {

@@ -11,6 +11,7 @@ pub mod event_store;
 pub mod http;
 pub mod ladders;
 pub mod pg_cluster;
+pub mod reports;
 
 use sqlx::PgPool;
 

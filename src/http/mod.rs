@@ -12,6 +12,7 @@ mod ladders;
 mod openapi;
 mod participants;
 mod posts;
+mod reports;
 
 use axum::http::StatusCode;
 use axum::routing::get;
@@ -65,6 +66,7 @@ pub fn app(state: AppState) -> Router {
         .merge(posts::routes())
         .merge(ladders::routes())
         .merge(history::routes())
+        .merge(reports::routes())
         .route("/openapi.json", get(openapi::document));
     Router::new()
         .nest("/api/v1", api)

@@ -3,7 +3,7 @@
 use axum::Json;
 use utoipa::OpenApi;
 
-use super::{cohorts, error, health, history, ladders, participants, posts, CommandResponse};
+use super::{cohorts, error, health, history, ladders, participants, posts, reports, CommandResponse};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -38,6 +38,9 @@ use super::{cohorts, error, health, history, ladders, participants, posts, Comma
         history::post_events,
         ladders::read,
         ladders::replace,
+        reports::report,
+        reports::status,
+        reports::rebuild,
         health::healthz,
     ),
     components(schemas(CommandResponse, error::ErrorBody))

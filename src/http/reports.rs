@@ -1,0 +1,99 @@
+//! `/reports/*`: the five reports as JSON or CSV, and the projector's admin
+//! endpoints (status, rebuild).
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use projections::projector::{self, Checkpoint, RebuildReport};
+
+use super::error::ApiError;
+use super::extract::decode;
+use super::AppState;
+use crate::reports::{self, ReportKind, ReportQuery};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/reports/{kind}", get(report))
+        .route("/admin/projection", get(status))
+        .route("/admin/rebuild", post(rebuild))
+}
+
+fn wants_csv(query: &ReportQuery, headers: &HeaderMap) -> Result<bool, ApiError> {
+    match query.format.as_deref() {
+        Some("csv") => Ok(true),
+        Some("json") => Ok(false),
+        Some(other) => Err(ApiError::bad_request(
+            "invalid_parameter",
+            "format",
+            format!("format {other:?} is not json or csv"),
+        )),
+        None => Ok(headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/csv"))),
+    }
+}
+
+/// A report: `promotions`, `leavers`, `retention`, `turnover` or `vacancies`.
+#[utoipa::path(get, path = "/api/v1/reports/{kind}", tag = "reports",
+    params(("kind" = String, Path, description = "promotions, leavers, retention, turnover or vacancies"), ReportQuery),
+    responses((status = 200, description = "JSON {report, provenance} or CSV (Accept: text/csv or format=csv)", body = Object),
+              (status = 400, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody),
+              (status = 503, body = super::error::ErrorBody)))]
+pub async fn report(
+    State(s): State<AppState>,
+    Path(kind): Path<String>,
+    Query(raw): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let kind: ReportKind =
+        serde_json::from_value(serde_json::Value::String(kind.clone())).map_err(|_| ApiError::NotFound {
+            code: "no_such_report",
+            message: format!("no report {kind:?}; there are promotions, leavers, retention, turnover and vacancies"),
+        })?;
+    let object: serde_json::Map<String, serde_json::Value> = raw
+        .into_iter()
+        .map(|(k, v)| (k, serde_json::Value::String(v)))
+        .collect();
+    let query: ReportQuery = decode(&serde_json::Value::Object(object))?;
+    let csv = wants_csv(&query, &headers)?;
+    let answer = reports::produce(s.store().pool(), kind, &query).await?;
+    let mut response = if csv {
+        let body = reports::to_csv(&answer.rows)?;
+        ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], body).into_response()
+    } else {
+        Json(&answer).into_response()
+    };
+    let h = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&answer.provenance.last_global_position.to_string()) {
+        h.insert("x-tenure-last-position", v);
+    }
+    if let Some(at) = answer.provenance.last_recorded_at {
+        if let Ok(v) = HeaderValue::from_str(&at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)) {
+            h.insert("x-tenure-last-recorded-at", v);
+        }
+    }
+    Ok(response)
+}
+
+/// Where the live read models stand.
+#[utoipa::path(get, path = "/api/v1/admin/projection", tag = "admin",
+    responses((status = 200, body = Checkpoint)))]
+pub async fn status(State(s): State<AppState>) -> Result<Json<Checkpoint>, ApiError> {
+    Ok(Json(
+        projector::checkpoint(s.store().pool(), projector::LIVE_SCHEMA).await?,
+    ))
+}
+
+/// Rebuild every read model from zero into fresh tables and swap them in.
+#[utoipa::path(post, path = "/api/v1/admin/rebuild", tag = "admin",
+    responses((status = 200, body = RebuildReport)))]
+pub async fn rebuild(State(s): State<AppState>) -> Result<Json<RebuildReport>, ApiError> {
+    Ok(Json(
+        projector::rebuild(s.store().pool()).await.map_err(ApiError::internal)?,
+    ))
+}

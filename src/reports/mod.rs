@@ -1,0 +1,260 @@
+//! Reports: parameters as analysts name them (metrics.md), the report input
+//! from the read models or from an "as known at" replay, and the answer as
+//! JSON or as CSV rows. Used by the HTTP API and the `tenure report` command.
+
+mod params;
+
+pub use params::{ReportKind, ReportQuery};
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use projections::reports::csv::ToCsvRows;
+use projections::reports::model::Dataset;
+use projections::reports::{leavers, promotions, retention, turnover, vacancies, Period, ReportError};
+use projections::tables::Provenance;
+use serde::Serialize;
+use serde_json::Value;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::http::error::ApiError;
+
+/// A computed report with what it reflects.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportAnswer {
+    /// The figures, their definitions and footnotes.
+    pub report: Value,
+    /// The last event the figures reflect.
+    pub provenance: Provenance,
+    /// The same figures as flat rows, header first.
+    #[serde(skip)]
+    pub rows: Vec<Vec<String>>,
+}
+
+/// How long a report waits for the projector to reach `min_position`.
+const MAX_WAIT: Duration = Duration::from_secs(5);
+
+/// Computes `kind` with `query`: from a replay when `known_at` is given,
+/// otherwise from the read models (after waiting for `min_position`).
+pub async fn produce(pool: &PgPool, kind: ReportKind, query: &ReportQuery) -> Result<ReportAnswer, ApiError> {
+    let known_at = query.known_at()?;
+    let (dataset, provenance) = match known_at {
+        Some(at) => projections::replay::dataset_known_at(pool, Some(at))
+            .await
+            .map_err(ApiError::internal)?,
+        None => {
+            if let Some(position) = query.min_position()? {
+                wait_for(pool, position).await?;
+            }
+            projections::tables::load_dataset(pool, projections::projector::LIVE_SCHEMA).await?
+        }
+    };
+    let (report, rows) = compute(&dataset, kind, query)?;
+    Ok(ReportAnswer {
+        report,
+        provenance,
+        rows,
+    })
+}
+
+/// Waits (bounded) until the read models reflect every event up to `position`.
+async fn wait_for(pool: &PgPool, position: i64) -> Result<(), ApiError> {
+    let deadline = tokio::time::Instant::now() + MAX_WAIT;
+    loop {
+        if projections::projector::has_reached(pool, position).await? {
+            return Ok(());
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(ApiError::Unavailable {
+                code: "projection_behind",
+                message: format!(
+                    "the read models have not reached position {position} within {} s; retry shortly, or ask with \
+                     known_at for an answer replayed from the events",
+                    MAX_WAIT.as_secs()
+                ),
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn report_error(e: ReportError) -> ApiError {
+    let field = match &e {
+        ReportError::InvalidPeriod { .. } => "from",
+        ReportError::UnknownCohort(_) => "cohort",
+        ReportError::NoCohorts => "programme",
+        ReportError::AsAtBeforeStart { .. } => "as_at",
+        ReportError::NoTargets => "targets",
+    };
+    ApiError::rule("invalid_report_parameters", Some(field), e.to_string())
+}
+
+fn render<R: Serialize + ToCsvRows>(report: Result<R, ReportError>) -> Result<(Value, Vec<Vec<String>>), ApiError> {
+    let report = report.map_err(report_error)?;
+    let rows = report.to_csv_rows();
+    Ok((serde_json::to_value(&report).map_err(ApiError::internal)?, rows))
+}
+
+fn required<T: Copy>(value: Option<T>, field: &str) -> Result<T, ApiError> {
+    value.ok_or_else(|| ApiError::bad_request("missing_parameter", field, format!("give ?{field}= for this report")))
+}
+
+fn period(from: Option<NaiveDate>, to: Option<NaiveDate>, from_name: &str, to_name: &str) -> Result<Period, ApiError> {
+    Period::new(required(from, from_name)?, required(to, to_name)?)
+        .map_err(|e| ApiError::rule("invalid_report_parameters", Some(from_name), e.to_string()))
+}
+
+/// The cohorts named by `cohort` (ids or names), within `programme` if given.
+fn cohorts(dataset: &Dataset, query: &ReportQuery) -> Result<Option<Vec<Uuid>>, ApiError> {
+    let Some(list) = &query.cohort else { return Ok(None) };
+    let mut ids = Vec::new();
+    for wanted in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let found: Vec<Uuid> = dataset
+            .cohorts
+            .iter()
+            .filter(|c| query.programme.as_ref().is_none_or(|p| &c.programme == p))
+            .filter(|c| c.cohort_id.to_string() == wanted || c.name == wanted)
+            .map(|c| c.cohort_id)
+            .collect();
+        if found.is_empty() {
+            return Err(ApiError::rule(
+                "unknown_cohort",
+                Some("cohort"),
+                format!("no cohort with id or name {wanted:?}"),
+            ));
+        }
+        ids.extend(found);
+    }
+    Ok(Some(ids))
+}
+
+/// Members of the selected cohorts (or of the programme's), for filters.
+fn population(dataset: &Dataset, query: &ReportQuery) -> Result<Option<HashSet<Uuid>>, ApiError> {
+    let chosen = cohorts(dataset, query)?;
+    if chosen.is_none() && query.programme.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(
+        dataset
+            .cohorts
+            .iter()
+            .filter(|c| match &chosen {
+                Some(ids) => ids.contains(&c.cohort_id),
+                None => query.programme.as_ref() == Some(&c.programme),
+            })
+            .flat_map(|c| c.members.iter().map(|m| m.participant_id))
+            .collect(),
+    ))
+}
+
+fn compute(dataset: &Dataset, kind: ReportKind, q: &ReportQuery) -> Result<(Value, Vec<Vec<String>>), ApiError> {
+    match kind {
+        ReportKind::Promotions => {
+            let targets = q
+                .list(&q.targets)
+                .unwrap_or_else(promotions::PromotionParams::default_targets);
+            let params = promotions::PromotionParams {
+                programme: q.programme.clone(),
+                cohort_ids: cohorts(dataset, q)?,
+                as_at: required(q.as_at, "as_at")?,
+                targets,
+            };
+            render(promotions::compute(dataset, &params))
+        }
+        ReportKind::Leavers => {
+            let params = leavers::LeaversParams {
+                organisation: q.organisation.clone(),
+                period: period(q.from, q.to, "from", "to")?,
+                before: match (q.compare_from, q.compare_to) {
+                    (None, None) => None,
+                    (f, t) => Some(period(f, t, "compare_from", "compare_to")?),
+                },
+                roles: q.list(&q.role),
+                team: q.team.clone(),
+                population: population(dataset, q)?,
+                exposure: q.exposure.unwrap_or_default(),
+            };
+            render(leavers::compute(dataset, &params))
+        }
+        ReportKind::Retention => {
+            let ids = cohorts(dataset, q)?.unwrap_or_default();
+            let [cohort_id] = ids[..] else {
+                return Err(ApiError::bad_request(
+                    "missing_parameter",
+                    "cohort",
+                    "give exactly one ?cohort= (id or name) for the retention report",
+                ));
+            };
+            let params = retention::RetentionParams {
+                cohort_id,
+                organisation: q.organisation.clone(),
+                as_at: required(q.as_at, "as_at")?,
+            };
+            render(retention::compute(dataset, &params))
+        }
+        ReportKind::Turnover => {
+            let params = turnover::TurnoverParams {
+                organisation: q.organisation.clone().ok_or_else(|| {
+                    ApiError::bad_request("missing_parameter", "organisation", "give ?organisation= for turnover")
+                })?,
+                period: period(q.from, q.to, "from", "to")?,
+            };
+            render(turnover::compute(dataset, &params))
+        }
+        ReportKind::Vacancies => {
+            let params = vacancies::VacancyParams {
+                organisation: q.organisation.clone().ok_or_else(|| {
+                    ApiError::bad_request("missing_parameter", "organisation", "give ?organisation= for vacancies")
+                })?,
+                on: required(q.on, "on")?,
+            };
+            render(vacancies::compute(dataset, &params))
+        }
+    }
+}
+
+/// Writes rows as CSV text.
+pub fn to_csv(rows: &[Vec<String>]) -> Result<String, ApiError> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    for row in rows {
+        writer.write_record(row).map_err(ApiError::internal)?;
+    }
+    let bytes = writer.into_inner().map_err(ApiError::internal)?;
+    String::from_utf8(bytes).map_err(ApiError::internal)
+}
+
+/// Writes rows as an aligned plain-text table for the terminal.
+pub fn to_table(rows: &[Vec<String>]) -> String {
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..columns)
+        .map(|c| {
+            rows.iter()
+                .filter_map(|r| r.get(c))
+                .map(|s| s.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for (i, row) in rows.iter().enumerate() {
+        let cells: Vec<String> = row
+            .iter()
+            .enumerate()
+            .map(|(c, cell)| format!("{cell:<width$}", width = widths[c]))
+            .collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+        if i == 0 {
+            out.push_str(&widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().join("  "));
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// When the answer's figures were last changed, for HTTP headers.
+pub fn last_recorded(p: &Provenance) -> Option<DateTime<Utc>> {
+    p.last_recorded_at
+}
