@@ -92,6 +92,11 @@ impl Projector {
         }
     }
 
+    /// The same projector reading `batch_size` events per transaction.
+    pub fn with_batch_size(self, batch_size: i64) -> Self {
+        Self { batch_size, ..self }
+    }
+
     /// Applies every event available now; returns how many were applied.
     pub async fn catch_up(&self) -> Result<u64, ProjectorError> {
         let mut applied = 0;

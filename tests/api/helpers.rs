@@ -137,6 +137,8 @@ pub async fn spawn_app() -> TestApp {
     tokio::spawn(async move {
         axum::serve(listener, tenure::http::app(state)).await.expect("serve");
     });
+    // The live projector, as `tenure serve` runs it.
+    tokio::spawn(projections::projector::Projector::live(pool.clone()).run(std::future::pending()));
     TestApp {
         address,
         pool,
@@ -188,6 +190,25 @@ impl TestApp {
         let status = response.status().as_u16();
         let body = response.json().await.unwrap_or(Value::Null);
         Reply { status, body }
+    }
+
+    /// GETs a path, returning the raw text and status (CSV answers).
+    pub async fn get_text(&self, path: &str) -> (u16, String) {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.address))
+            .send()
+            .await
+            .expect("request");
+        (response.status().as_u16(), response.text().await.expect("text"))
+    }
+
+    /// The highest global position in the store.
+    pub async fn max_position(&self) -> i64 {
+        sqlx::query_scalar("SELECT COALESCE(MAX(global_position), 0) FROM events")
+            .fetch_one(&self.pool)
+            .await
+            .expect("max position")
     }
 
     /// How many events the store holds.

@@ -7,3 +7,5 @@ mod concurrency;
 mod errors;
 mod event_store;
 mod idempotency;
+mod projector;
+mod published;
