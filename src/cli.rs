@@ -54,7 +54,7 @@ pub enum Command {
         #[arg(long)]
         csv: bool,
         #[command(flatten)]
-        query: crate::reports::ReportQuery,
+        query: Box<crate::reports::ReportQuery>,
     },
 }
 

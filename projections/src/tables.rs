@@ -248,6 +248,8 @@ type SpellRow = (
     Option<NaiveDate>,
     Option<String>,
 );
+type MemberRow = (Uuid, Uuid, NaiveDate, Option<NaiveDate>, Option<NaiveDate>);
+type PostRow = (Uuid, String, String, String, NaiveDate, Option<NaiveDate>);
 type MoveRow = (
     Uuid,
     NaiveDate,
@@ -387,7 +389,7 @@ pub async fn load_dataset(pool: &sqlx::PgPool, schema: &str) -> Result<(Dataset,
             )
         })
         .collect();
-    let members: Vec<(Uuid, Uuid, NaiveDate, Option<NaiveDate>, Option<NaiveDate>)> = sqlx::query_as(&format!(
+    let members: Vec<MemberRow> = sqlx::query_as(&format!(
         "SELECT cohort_id, participant_id, enrolled_on, completed_on, withdrawn_on FROM {schema}.cohort_members"
     ))
     .fetch_all(&mut *tx)
@@ -402,7 +404,7 @@ pub async fn load_dataset(pool: &sqlx::PgPool, schema: &str) -> Result<(Dataset,
             });
         }
     }
-    let post_rows: Vec<(Uuid, String, String, String, NaiveDate, Option<NaiveDate>)> = sqlx::query_as(&format!(
+    let post_rows: Vec<PostRow> = sqlx::query_as(&format!(
         "SELECT post_id, organisation, title, role_code, established_on, disestablished_on FROM {schema}.posts"
     ))
     .fetch_all(&mut *tx)

@@ -9,7 +9,6 @@
 
 use std::sync::OnceLock;
 
-use serde::de::DeserializeOwned;
 use serde_json::Value;
 use sqlx::PgPool;
 use tenure::pg_cluster::{ClusterOptions, ManagedCluster};
@@ -117,11 +116,6 @@ pub struct Reply {
 }
 
 impl Reply {
-    /// The body decoded into `T`.
-    pub fn json<T: DeserializeOwned>(&self) -> T {
-        serde_json::from_value(self.body.clone()).expect("decodable body")
-    }
-
     /// `body[field]` as a string.
     pub fn str(&self, field: &str) -> String {
         self.body[field].as_str().unwrap_or_default().to_string()
