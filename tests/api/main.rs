@@ -9,3 +9,4 @@ mod event_store;
 mod idempotency;
 mod projector;
 mod published;
+mod report_rules;

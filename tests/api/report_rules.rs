@@ -1,0 +1,1 @@
+//! Hand-worked metrics.md rules through the HTTP API (being written).
