@@ -10,7 +10,9 @@
 //!   manager leavers before and after (figure B), loaded in two phases to
 //!   show a late record and a retraction;
 //! - [`intakes`]: Shire County Council's social work academy intakes,
-//!   retention (figure C).
+//!   retention (figure C);
+//! - [`posts`]: Eastbrook Council's established posts, for the vacancy and
+//!   cover report (no published figure; numbers worked by hand in its doc).
 //!
 //! The dataset is built as data first ([`plan`]: a list of [`Step`]s, checked
 //! by pure unit tests), then [`load`] (in `run.rs`) issues every step as a command through
@@ -23,6 +25,7 @@ mod academy;
 mod check;
 mod intakes;
 mod pldp;
+mod posts;
 mod run;
 
 use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
@@ -157,6 +160,24 @@ pub enum Action {
         participant: Uuid,
         completed_on: NaiveDate,
     },
+    EstablishPost {
+        post: Uuid,
+        organisation: String,
+        title: String,
+        role: &'static str,
+        established_on: NaiveDate,
+    },
+    /// A joining straight into a post (fills it in the same commit).
+    RegisterInPost {
+        participant: Uuid,
+        external_ref: String,
+        organisation: String,
+        team: Option<String>,
+        role: &'static str,
+        post: Uuid,
+        basis: aggregates::Basis,
+        joined_on: NaiveDate,
+    },
 }
 
 impl Action {
@@ -167,7 +188,8 @@ impl Action {
             | Action::ChangeRole { participant, .. }
             | Action::Leave { participant, .. }
             | Action::Exclude { participant, .. }
-            | Action::Retract { participant, .. } => Some(*participant),
+            | Action::Retract { participant, .. }
+            | Action::RegisterInPost { participant, .. } => Some(*participant),
             _ => None,
         }
     }
@@ -185,6 +207,7 @@ pub struct Plan {
 pub fn plan() -> Plan {
     let mut steps = pldp::steps();
     steps.extend(intakes::steps());
+    steps.extend(posts::steps());
     steps.extend(academy::phase1());
     let phase1_len = steps.len();
     steps.extend(academy::phase2());

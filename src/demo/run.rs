@@ -171,6 +171,52 @@ async fn issue(
                 )
                 .await
         }
+        Action::EstablishPost {
+            post,
+            organisation,
+            title,
+            role: code,
+            established_on,
+        } => {
+            runner
+                .run(
+                    origin,
+                    &UseCase::EstablishPost(
+                        *post,
+                        aggregates::post::PostCommand::Establish {
+                            post_id: *post,
+                            organisation: organisation.clone(),
+                            title: title.clone(),
+                            role: role(code)?,
+                            established_on: *established_on,
+                        },
+                    ),
+                )
+                .await
+        }
+        Action::RegisterInPost {
+            participant,
+            external_ref,
+            organisation,
+            team,
+            role: code,
+            post,
+            basis,
+            joined_on,
+        } => {
+            let input = Register {
+                participant_id: *participant,
+                external_ref: external_ref.clone(),
+                organisation: organisation.clone(),
+                team: team.clone(),
+                role: role(code)?,
+                post_id: Some(*post),
+                basis: *basis,
+                fte: 1.0,
+                joined_on: *joined_on,
+            };
+            runner.run(origin, &UseCase::Register(input)).await
+        }
         Action::Complete {
             cohort,
             participant,

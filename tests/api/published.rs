@@ -139,6 +139,28 @@ async fn the_demo_reproduces_the_published_figures_and_loads_only_once() {
     );
     assert_eq!(intake_2015[0]["retention_percent"], "75.0");
 
+    // Eastbrook Council's posts (worked by hand in src/demo/posts.rs):
+    // 6 established, 4 filled (1 interim, 1 agency): vacancy 2/6, cover 2/4.
+    let posts = csv(
+        &app,
+        &format!("/api/v1/reports/vacancies?organisation=Eastbrook%20Council&on=2019-06-30&format=csv{wait}"),
+    )
+    .await;
+    let total = row(&posts, "role_code", "total");
+    assert_eq!(
+        [
+            &total["established"],
+            &total["filled"],
+            &total["vacant"],
+            &total["covered"]
+        ],
+        ["6", "4", "2", "2"]
+    );
+    assert_eq!(
+        (total["vacancy_percent"].as_str(), total["cover_percent"].as_str()),
+        ("33.3", "50.0")
+    );
+
     // Known at the moment before the late record and the retraction, the
     // board saw 4 team managers and 5 practice managers leave in 2018.
     let before = first
