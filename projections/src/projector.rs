@@ -206,10 +206,11 @@ pub async fn checkpoint(pool: &PgPool, schema: &str) -> Result<Checkpoint, sqlx:
 }
 
 /// Whether every event at or before `global_position` has been applied to
-/// the live read models.
+/// the live read models (a position not yet in the store is not reached).
 pub async fn has_reached(pool: &PgPool, global_position: i64) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar(&format!(
-        "SELECT NOT EXISTS ( \
+        "SELECT EXISTS (SELECT 1 FROM events WHERE global_position >= $1) \
+            AND NOT EXISTS ( \
             SELECT 1 FROM events e, {LIVE_SCHEMA}.checkpoint c \
              WHERE e.global_position <= $1 \
                AND (e.transaction_id::text::bigint, e.global_position) > (c.transaction_id, c.global_position))"

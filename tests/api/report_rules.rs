@@ -188,11 +188,20 @@ async fn an_external_move_is_a_leaver_for_the_old_organisation_only_and_an_inter
     // For Northgate: E's move out (as team manager) and L's leaving → 2.
     assert_eq!(cell(row(&northgate, "role_code", "total"), "after_leavers"), "2");
     assert_eq!(cell(row(&northgate, "role_code", "team_manager"), "after_leavers"), "1");
-    assert_eq!(cell(row(&northgate, "role_code", "practice_manager"), "after_leavers"), "1");
+    assert_eq!(
+        cell(row(&northgate, "role_code", "practice_manager"), "after_leavers"),
+        "1"
+    );
     // I's promotion and change of team stay inside Northgate: no leaver in
     // either role.
-    assert_eq!(cell(row(&northgate, "role_code", "social_worker"), "after_leavers"), "0");
-    assert_eq!(cell(row(&northgate, "role_code", "senior_practitioner"), "after_leavers"), "0");
+    assert_eq!(
+        cell(row(&northgate, "role_code", "social_worker"), "after_leavers"),
+        "0"
+    );
+    assert_eq!(
+        cell(row(&northgate, "role_code", "senior_practitioner"), "after_leavers"),
+        "0"
+    );
 
     let all = live_csv(&app, &format!("/api/v1/reports/leavers?{period}")).await;
     // Over all organisations only L's leaving event counts: E stays in the

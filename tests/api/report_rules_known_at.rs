@@ -60,7 +60,11 @@ async fn a_retracted_leaving_leaves_the_live_answer_but_stays_in_the_answer_know
             .await;
         assert_eq!(status, 200, "{text}");
         let then = csv_rows(&text);
-        assert_eq!(cell(row(&then, "role_code", "total"), "after_leavers"), "1", "known_at {at}");
+        assert_eq!(
+            cell(row(&then, "role_code", "total"), "after_leavers"),
+            "1",
+            "known_at {at}"
+        );
     }
     // As known at the retraction's recorded time → 0 again.
     let (_, text) = app
@@ -128,7 +132,8 @@ async fn a_late_recorded_leaving_changes_the_live_answer_but_not_the_answer_know
     // Known at the first report's time: only X had been recorded → 1, and
     // the CSV is byte for byte the one the board saw.
     let (status, then) = app
-        .get_text(&format!("{path}&format=csv&known_at={}", encode(&first_at))).await;
+        .get_text(&format!("{path}&format=csv&known_at={}", encode(&first_at)))
+        .await;
     assert_eq!(status, 200, "{then}");
     assert_eq!(cell(row(&csv_rows(&then), "role_code", "total"), "after_leavers"), "1");
     assert_eq!(then, first);

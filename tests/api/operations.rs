@@ -1,0 +1,149 @@
+//! Operating tenure: replacing a ladder, the report command line, and a
+//! report that waits too long for the projector.
+
+use serde_json::json;
+
+use crate::helpers::{fresh_database, spawn_app};
+
+#[tokio::test]
+async fn an_organisation_replaces_its_ladder_and_moves_are_judged_by_it() {
+    let app = spawn_app().await;
+    let ladder = json!({"roles": [
+        {"code": "caseworker", "name": "caseworker", "level": 1},
+        {"code": "lead", "name": "lead caseworker", "level": 2},
+        {"code": "adviser", "name": "adviser", "level": null},
+    ]});
+    let client = reqwest::Client::new();
+    let put = client
+        .put(format!("{}/api/v1/organisations/Fenland/ladder", app.address))
+        .json(&ladder)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status().as_u16(), 200);
+    let read = app.get("/api/v1/organisations/Fenland/ladder").await;
+    assert_eq!(read.body["is_default"], false);
+    assert_eq!(read.body["roles"].as_array().unwrap().len(), 3);
+    // Other organisations keep the default ladder.
+    assert_eq!(
+        app.get("/api/v1/organisations/Elsewhere/ladder").await.body["is_default"],
+        true
+    );
+
+    // The default ladder's roles are unknown in Fenland now.
+    let refused = app
+        .post(
+            "/api/v1/participants",
+            &json!({"external_ref": "F-1", "organisation": "Fenland", "role": "team_manager", "joined_on": "2018-01-01"}),
+        )
+        .await;
+    assert_eq!(refused.status, 422);
+    assert_eq!(refused.str("field"), "role");
+
+    let id = app.register("F-2", "Fenland", "caseworker", "2018-01-01").await;
+    let promoted = app
+        .post(
+            &format!("/api/v1/participants/{id}/role-changes"),
+            &json!({"effective_on": "2019-01-01", "role": "lead"}),
+        )
+        .await;
+    assert_eq!(promoted.status, 201, "{}", promoted.body);
+    // A move to a role without a level needs its kind.
+    let no_kind = app
+        .post(
+            &format!("/api/v1/participants/{id}/role-changes"),
+            &json!({"effective_on": "2020-01-01", "role": "adviser"}),
+        )
+        .await;
+    assert_eq!(no_kind.status, 422);
+    assert_eq!(no_kind.str("field"), "kind");
+
+    // An invalid ladder (duplicate codes) is refused and changes nothing.
+    let duplicate = client
+        .put(format!("{}/api/v1/organisations/Fenland/ladder", app.address))
+        .json(&json!({"roles": [{"code": "a", "name": "a", "level": 1}, {"code": "a", "name": "b", "level": 2}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(duplicate.status().as_u16(), 422);
+    assert_eq!(
+        app.get("/api/v1/organisations/Fenland/ladder").await.body["roles"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+}
+
+#[tokio::test]
+async fn the_report_command_prints_the_published_table() {
+    let (pool, url) = fresh_database().await;
+    let state = tenure::app_state(pool.clone(), &tenure::Settings::default());
+    tenure::demo::load(&state.runner).await.expect("demo loads");
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_tenure"))
+        .args([
+            "report",
+            "promotions",
+            "--programme",
+            "PLDP",
+            "--as-at",
+            "2021-01-31",
+            "--csv",
+        ])
+        .env("DATABASE_URL", &url)
+        .output()
+        .await
+        .expect("run tenure");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let text = String::from_utf8(output.stdout).unwrap();
+    let rows = crate::published::csv_rows(&text);
+    let total = rows.iter().find(|r| r["cohort"] == "total").expect("total row");
+    // Published: 34 of 67 promoted to practice leader or DCS.
+    assert_eq!(
+        (
+            total["promoted_to_targets_numerator"].as_str(),
+            total["cohort_size"].as_str()
+        ),
+        ("34", "67")
+    );
+
+    let table = tokio::process::Command::new(env!("CARGO_BIN_EXE_tenure"))
+        .args([
+            "report",
+            "leavers",
+            "--organisation",
+            "Riverside Council",
+            "--role",
+            "team_manager",
+        ])
+        .args(["--compare-from", "2017-04-01", "--compare-to", "2017-09-30"])
+        .args(["--from", "2018-04-01", "--to", "2018-09-30"])
+        .env("DATABASE_URL", &url)
+        .output()
+        .await
+        .expect("run tenure");
+    assert!(table.status.success(), "{}", String::from_utf8_lossy(&table.stderr));
+    let text = String::from_utf8(table.stdout).unwrap();
+    assert!(text.contains("team_manager"), "{text}");
+    assert!(text.contains("reflects every event up to position"), "{text}");
+}
+
+#[tokio::test]
+async fn a_report_waiting_for_an_unreached_position_answers_503() {
+    let app = spawn_app().await;
+    let reply = app
+        .get("/api/v1/reports/vacancies?organisation=Nowhere&on=2019-01-01&min_position=999999")
+        .await;
+    assert_eq!(reply.status, 503);
+    assert_eq!(reply.str("error"), "projection_behind");
+    // A position already reached answers at once.
+    let id = app.register("W-1", "Nowhere", "social_worker", "2018-01-01").await;
+    assert!(!id.is_empty());
+    let reached = app
+        .get(&format!(
+            "/api/v1/reports/vacancies?organisation=Nowhere&on=2019-01-01&min_position={}",
+            app.max_position().await
+        ))
+        .await;
+    assert_eq!(reached.status, 200, "{}", reached.body);
+}

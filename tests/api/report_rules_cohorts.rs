@@ -1,0 +1,173 @@
+//! §1 promotion outcomes and §3 cohort retention, worked by hand.
+
+use serde_json::{json, Value};
+
+use crate::helpers::{spawn_app, TestApp};
+use crate::report_rules::{cell, change_role, created, leave, live_csv, rejoin, row};
+
+/// Opens a cohort; returns its id.
+async fn open_cohort(app: &TestApp, programme: &str, name: &str, starts_on: &str) -> String {
+    created(
+        app,
+        "/api/v1/cohorts",
+        json!({"programme": programme, "name": name, "starts_on": starts_on}),
+    )
+    .await
+    .str("aggregate_id")
+}
+
+async fn enrol(app: &TestApp, cohort: &str, participant: &str, on: &str) {
+    created(
+        app,
+        &format!("/api/v1/cohorts/{cohort}/enrolments"),
+        json!({"participant_id": participant, "enrolled_on": on}),
+    )
+    .await;
+}
+
+async fn exclude(app: &TestApp, participant: &str, on: &str) {
+    created(
+        app,
+        &format!("/api/v1/participants/{participant}/exclusions"),
+        json!({"effective_on": on, "reason": "left to work abroad"}),
+    )
+    .await;
+}
+
+fn to(role: &str, organisation: &str) -> Value {
+    json!({"role": role, "organisation": organisation})
+}
+
+#[tokio::test]
+async fn promotion_outcomes_take_the_first_that_applies_and_footnote_withdrawals_and_exclusions() {
+    let app = spawn_app().await;
+    let (org, other) = ("Promo County", "Other Shire");
+    let cohort = open_cohort(&app, "Rules PLDP", "rules cohort A", "2018-01-01").await;
+    let mut enrolled = Vec::new();
+    let people = [
+        ("pc-a", "team_manager"),
+        ("pc-b", "head_of_service"),
+        ("pc-c", "team_manager"),
+        ("pc-d", "social_worker"),
+        ("pc-e", "social_worker"),
+        ("pc-f", "social_worker"),
+        ("pc-g", "service_manager"),
+        ("pc-h", "social_worker"),
+    ];
+    for (r, role) in people {
+        let id = app.register(r, org, role, "2017-01-01").await;
+        enrol(&app, &cohort, &id, "2018-01-15").await;
+        enrolled.push(id);
+    }
+    let [a, b, c, d, e, f, g, h] = &enrolled[..] else {
+        unreachable!()
+    };
+    // A: sideways (team manager → team manager at another organisation),
+    // then promoted to head of service there: a promotion, not a target.
+    change_role(&app, a, "2018-06-01", to("team_manager", other)).await;
+    change_role(&app, a, "2019-06-01", to("head_of_service", other)).await;
+    // B: promoted to practice leader, later to DCS, both inside Promo County.
+    change_role(&app, b, "2018-09-01", to("practice_leader", org)).await;
+    change_role(&app, b, "2020-03-01", to("dcs", org)).await;
+    // C: demoted only.
+    change_role(&app, c, "2019-01-01", to("practice_manager", org)).await;
+    // D: left, no move, not rejoined.
+    leave(&app, d, "2019-03-01").await;
+    // E: withdrew from the programme on 2018-06-30.
+    created(
+        &app,
+        &format!("/api/v1/cohorts/{cohort}/withdrawals"),
+        json!({"participant_id": e, "withdrawn_on": "2018-06-30", "reason": "caring responsibilities"}),
+    )
+    .await;
+    // F: excluded from analysis on 2019-02-01.
+    exclude(&app, f, "2019-02-01").await;
+    // G: promoted to practice leader at another organisation (external).
+    change_role(&app, g, "2019-09-01", to("practice_leader", other)).await;
+    // H: left on 2019-01-01 and rejoined the same role on 2019-04-01.
+    leave(&app, h, "2019-01-01").await;
+    rejoin(&app, h, "2019-04-01", to("social_worker", org)).await;
+
+    let rows = live_csv(
+        &app,
+        "/api/v1/reports/promotions?programme=Rules%20PLDP&as_at=2020-12-31",
+    )
+    .await;
+    for name in ["rules cohort A", "total"] {
+        let r = row(&rows, "cohort", name);
+        // Footnotes: E withdrew, F excluded; neither counted.
+        assert_eq!(cell(r, "withdrawn"), "1", "{name}");
+        assert_eq!(cell(r, "excluded"), "1", "{name}");
+        // Cohort size: 8 enrolled − 1 withdrawn − 1 excluded = 6.
+        assert_eq!(cell(r, "cohort_size"), "6", "{name}");
+        // B: practice leader then DCS → once, under DCS.
+        assert_eq!(cell(r, "promoted_to_dcs"), "1", "{name}");
+        // G → practice leader.
+        assert_eq!(cell(r, "promoted_to_practice_leader"), "1", "{name}");
+        // A: sideways then promotion → promoted to other post.
+        assert_eq!(cell(r, "promoted_other"), "1", "{name}");
+        assert_eq!(cell(r, "sideways"), "0", "{name}");
+        // D left; H left but rejoined by as_at, so not "left".
+        assert_eq!(cell(r, "left"), "1", "{name}");
+        // C (demotion alone) and H → remained: 2. Check: 1+1+1+0+1+2 = 6.
+        assert_eq!(cell(r, "remained"), "2", "{name}");
+        // Percent promoted to targets: (1 + 1) / 6 = 33.33… → 33.3.
+        assert_eq!(cell(r, "promoted_to_targets_numerator"), "2", "{name}");
+        assert_eq!(cell(r, "promoted_to_targets_denominator"), "6", "{name}");
+        assert_eq!(cell(r, "promoted_to_targets_percent"), "33.3", "{name}");
+        // Internal: B's move to DCS (Promo County → Promo County) yes, G's
+        // (Promo County → Other Shire) no → 1 / 2 = 50.0.
+        assert_eq!(cell(r, "internal_numerator"), "1", "{name}");
+        assert_eq!(cell(r, "internal_denominator"), "2", "{name}");
+        assert_eq!(cell(r, "internal_percent"), "50.0", "{name}");
+        // Months from enrolment (2018-01-15) to the target move:
+        // B 2020-03-01: 730 + 17 + 29 = 776 days / 30.4375 = 25.4949;
+        // G 2019-09-01: 365 + 17+28+31+30+31+30+31+31 = 594 days / 30.4375 = 19.5154;
+        // median of two = (25.4949 + 19.5154) / 2 = 22.505 → 22.5.
+        assert_eq!(cell(r, "median_months_to_target"), "22.5", "{name}");
+    }
+}
+
+#[tokio::test]
+async fn retention_is_retained_over_members_less_excluded_and_a_rejoiner_is_retained() {
+    let app = spawn_app().await;
+    let org = "Retain Council";
+    let cohort = open_cohort(&app, "Rules Academy", "2016 intake", "2016-09-01").await;
+    let mut members = Vec::new();
+    for r in ["rt-1", "rt-2", "rt-3", "rt-4", "rt-5", "rt-6"] {
+        let id = app.register(r, org, "social_worker", "2016-09-01").await;
+        enrol(&app, &cohort, &id, "2016-09-01").await;
+        members.push(id);
+    }
+    let [_m1, m2, m3, m4, m5, m6] = &members[..] else {
+        unreachable!()
+    };
+    // M1 stays throughout.
+    // M2 leaves 2017-03-01.
+    leave(&app, m2, "2017-03-01").await;
+    // M3 leaves 2017-05-01 and rejoins Retain Council 2017-11-01.
+    leave(&app, m3, "2017-05-01").await;
+    rejoin(&app, m3, "2017-11-01", to("social_worker", org)).await;
+    // M4 is excluded from analysis from 2017-06-01.
+    exclude(&app, m4, "2017-06-01").await;
+    // M5 moves to another organisation on 2018-01-01.
+    change_role(&app, m5, "2018-01-01", to("social_worker", "Elsewhere Trust")).await;
+    // M6 leaves on the as_at date itself: not employed at the end of it.
+    leave(&app, m6, "2018-08-31").await;
+
+    let rows = live_csv(
+        &app,
+        "/api/v1/reports/retention?programme=Rules%20Academy&cohort=2016%20intake&as_at=2018-08-31",
+    )
+    .await;
+    let r = &rows[0];
+    // Members 6; excluded 1 (M4).
+    assert_eq!(cell(r, "members"), "6");
+    assert_eq!(cell(r, "excluded"), "1");
+    // Retained by Retain Council at the end of 2018-08-31: M1 and M3 (rejoined) = 2.
+    // M2 left, M5 works elsewhere, M6 left that day.
+    assert_eq!(cell(r, "retained"), "2");
+    // Rate = 2 / (6 − 1) = 40.0%.
+    assert_eq!(cell(r, "denominator"), "5");
+    assert_eq!(cell(r, "retention_percent"), "40.0");
+}

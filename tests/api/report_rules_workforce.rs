@@ -1,0 +1,232 @@
+//! §4 turnover, §5 vacancy and cover, and how reports answer bad parameters
+//! and agree between JSON and CSV.
+
+use serde_json::json;
+
+use crate::helpers::{spawn_app, TestApp};
+use crate::published::csv_rows;
+use crate::report_rules::{cell, change_role, created, leave, live_csv, register, rejoin, row};
+
+async fn register_fte(app: &TestApp, external_ref: &str, organisation: &str, role: &str, fte: f64) -> String {
+    register(
+        app,
+        json!({"external_ref": external_ref, "organisation": organisation, "role": role, "fte": fte,
+               "joined_on": "2017-01-01"}),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn turnover_counts_rejoinings_and_moves_in_as_starters_and_works_out_stability() {
+    let app = spawn_app().await;
+    let (org, elsewhere) = ("Turnover Town", "Elsewhere County");
+    // In post throughout.
+    register_fte(&app, "tt-1", org, "social_worker", 1.0).await;
+    // Half-time, leaves 2019-02-28.
+    let t2 = register_fte(&app, "tt-2", org, "social_worker", 0.5).await;
+    leave(&app, &t2, "2019-02-28").await;
+    // Moves to another organisation on 2019-05-01: leaves Turnover Town.
+    let t3 = register_fte(&app, "tt-3", org, "team_manager", 1.0).await;
+    change_role(
+        &app,
+        &t3,
+        "2019-05-01",
+        json!({"role": "team_manager", "organisation": elsewhere}),
+    )
+    .await;
+    // Promoted inside Turnover Town on 2019-01-01: neither leaver nor starter.
+    let t4 = register_fte(&app, "tt-4", org, "senior_practitioner", 1.0).await;
+    change_role(&app, &t4, "2019-01-01", json!({"role": "practice_manager"})).await;
+    // Left before the period, rejoins at 0.6 FTE on 2019-04-01: a starter.
+    let t5 = register_fte(&app, "tt-5", org, "social_worker", 1.0).await;
+    leave(&app, &t5, "2018-03-31").await;
+    rejoin(
+        &app,
+        &t5,
+        "2019-04-01",
+        json!({"organisation": org, "role": "social_worker", "fte": 0.6}),
+    )
+    .await;
+    // At another organisation at 0.8 FTE, moves in on 2019-06-01: a starter.
+    let t6 = register_fte(&app, "tt-6", elsewhere, "social_worker", 0.8).await;
+    change_role(
+        &app,
+        &t6,
+        "2019-06-01",
+        json!({"role": "social_worker", "organisation": org}),
+    )
+    .await;
+    // Joins on 2019-03-01: a starter.
+    app.register("tt-7", org, "social_worker", "2019-03-01").await;
+
+    let rows = live_csv(
+        &app,
+        "/api/v1/reports/turnover?organisation=Turnover%20Town&from=2018-10-01&to=2019-09-30",
+    )
+    .await;
+    let r = &rows[0];
+    // Leavers: T2 (0.5) and T3's move out (1.0) → 2, FTE 1.5.
+    assert_eq!(cell(r, "leavers"), "2");
+    assert_eq!(cell(r, "leavers_fte"), "1.5000");
+    // Starters: T5 rejoining (0.6), T6 moving in (0.8), T7 joining (1.0) → 3, FTE 2.4.
+    assert_eq!(cell(r, "starters"), "3");
+    assert_eq!(cell(r, "starters_fte"), "2.4000");
+    // In post at the end of 2018-10-01: T1, T2, T3, T4 → 4, FTE 3.5.
+    assert_eq!(cell(r, "in_post_start"), "4");
+    assert_eq!(cell(r, "in_post_start_fte"), "3.5000");
+    // In post at the end of 2019-09-30: T1 1.0, T4 1.0, T5 0.6, T6 0.8, T7 1.0 → 5, FTE 4.4.
+    assert_eq!(cell(r, "in_post_end"), "5");
+    assert_eq!(cell(r, "in_post_end_fte"), "4.4000");
+    // Turnover = 1.5 / 4.4 = 34.09% → 34.1.
+    assert_eq!(cell(r, "turnover_percent"), "34.1");
+    // Stability: of T1–T4 in post on the first day, T1 and T4 did not end
+    // their employment with Turnover Town → 2 / 4 = 50.0%.
+    assert_eq!(cell(r, "stable"), "2");
+    assert_eq!(cell(r, "stability_percent"), "50.0");
+}
+
+#[tokio::test]
+async fn vacancy_and_cover_rates_count_established_posts_on_the_date() {
+    let app = spawn_app().await;
+    let org = "Vacancy Vale";
+    let establish = |title: &'static str, on: &'static str| {
+        let app = &app;
+        async move {
+            created(
+                app,
+                "/api/v1/posts",
+                json!({"organisation": org, "title": title, "role": "team_manager", "established_on": on}),
+            )
+            .await
+            .str("aggregate_id")
+        }
+    };
+    let fill = |post: String, person: String, basis: &'static str, on: &'static str| {
+        let app = &app;
+        async move {
+            created(
+                app,
+                &format!("/api/v1/posts/{post}/fillings"),
+                json!({"participant_id": person, "basis": basis, "effective_on": on}),
+            )
+            .await;
+        }
+    };
+    let mut people = Vec::new();
+    for r in ["vv-1", "vv-2", "vv-3", "vv-5"] {
+        people.push(app.register(r, org, "social_worker", "2018-01-01").await);
+    }
+    let p1 = establish("Team manager north", "2019-01-01").await;
+    let p2 = establish("Team manager south", "2019-01-01").await;
+    let p3 = establish("Team manager east", "2019-01-01").await;
+    let _p4 = establish("Team manager west", "2019-01-01").await;
+    let p5 = establish("Team manager central", "2019-01-01").await;
+    let _p6 = establish("Team manager new", "2020-07-01").await;
+    let p7 = establish("Team manager old", "2019-01-01").await;
+    // P1 permanent, P2 interim, P3 agency: filled on 2020-06-30.
+    fill(p1, people[0].clone(), "permanent", "2019-02-01").await;
+    fill(p2, people[1].clone(), "interim", "2020-01-01").await;
+    fill(p3, people[2].clone(), "agency", "2019-03-01").await;
+    // P5 held on an agency basis until it was vacated on 2020-06-30 itself:
+    // not held at the end of that day, so vacant.
+    fill(p5.clone(), people[3].clone(), "agency", "2019-03-01").await;
+    created(
+        &app,
+        &format!("/api/v1/posts/{p5}/vacations"),
+        json!({"participant_id": people[3], "effective_on": "2020-06-30"}),
+    )
+    .await;
+    // P7 was disestablished on 2020-03-01; P6 is established after the date.
+    created(
+        &app,
+        &format!("/api/v1/posts/{p7}/disestablishment"),
+        json!({"effective_on": "2020-03-01"}),
+    )
+    .await;
+
+    let rows = live_csv(
+        &app,
+        "/api/v1/reports/vacancies?organisation=Vacancy%20Vale&on=2020-06-30",
+    )
+    .await;
+    for role in ["team_manager", "total"] {
+        let r = row(&rows, "role_code", role);
+        // Established on 2020-06-30: P1–P5 = 5 (P6 not yet, P7 no longer).
+        assert_eq!(cell(r, "established"), "5", "{role}");
+        // Filled: P1, P2, P3 = 3; vacant: P4, P5 = 2.
+        assert_eq!(cell(r, "filled"), "3", "{role}");
+        assert_eq!(cell(r, "vacant"), "2", "{role}");
+        // Vacancy rate = 2 / (2 + 3) = 40.0%.
+        assert_eq!(cell(r, "vacancy_percent"), "40.0", "{role}");
+        // Cover: interim P2 and agency P3 of 3 filled → 2 / 3 = 66.7%.
+        assert_eq!(cell(r, "covered"), "2", "{role}");
+        assert_eq!(cell(r, "cover_percent"), "66.7", "{role}");
+    }
+}
+
+#[tokio::test]
+async fn bad_report_parameters_are_refused_naming_the_problem_and_json_and_csv_agree() {
+    let app = spawn_app().await;
+    let id = app
+        .register("bp-1", "Parameter Parish", "social_worker", "2018-01-01")
+        .await;
+    leave(&app, &id, "2019-05-01").await;
+    let wait = format!("&min_position={}", app.max_position().await);
+
+    // An unknown report: 404 with a JSON body.
+    let unknown = app.get("/api/v1/reports/headcount?from=2019-04-01").await;
+    assert_eq!(unknown.status, 404);
+    assert_eq!(unknown.str("error"), "no_such_report");
+    assert!(unknown.str("message").contains("leavers"), "{}", unknown.body);
+
+    // A malformed date: 400 naming the field.
+    let bad_date = app.get("/api/v1/reports/leavers?from=2019-02-30&to=2019-09-30").await;
+    assert_eq!(bad_date.status, 400, "{}", bad_date.body);
+    assert_eq!(bad_date.str("field"), "from");
+    let bad_as_at = app.get("/api/v1/reports/promotions?as_at=31/12/2020").await;
+    assert_eq!(bad_as_at.status, 400, "{}", bad_as_at.body);
+    assert_eq!(bad_as_at.str("field"), "as_at");
+
+    // known_at that is not RFC 3339: 400 naming known_at.
+    for known_at in ["yesterday", "2021-02-01", "2021-02-01T09:00:00"] {
+        let reply = app
+            .get(&format!(
+                "/api/v1/reports/leavers?from=2019-04-01&to=2019-09-30&known_at={known_at}"
+            ))
+            .await;
+        assert_eq!(reply.status, 400, "{known_at}: {}", reply.body);
+        assert_eq!(reply.str("field"), "known_at", "{known_at}");
+        assert_eq!(reply.str("error"), "invalid_parameter", "{known_at}");
+    }
+
+    // JSON and CSV agree: one leaver (2019-05-01), a social worker.
+    let path = format!("/api/v1/reports/leavers?organisation=Parameter%20Parish&from=2019-04-01&to=2019-09-30{wait}");
+    let json_answer = app.get(&path).await;
+    assert_eq!(json_answer.status, 200, "{}", json_answer.body);
+    let total = &json_answer.body["report"]["total"]["period"];
+    assert_eq!(total["leavers"], 1);
+    // Person-days 04-01..04-30 = 30; rate 100 × 1 × 183 / 30 = 610.0.
+    assert_eq!(total["person_days"], 30);
+    assert_eq!(total["leaver_rate_percent"], 610.0);
+    let (status, by_format) = app.get_text(&format!("{path}&format=csv")).await;
+    assert_eq!(status, 200, "{by_format}");
+    let by_accept = app
+        .client
+        .get(format!("{}{path}", app.address))
+        .header("accept", "text/csv")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(by_accept.status().as_u16(), 200);
+    assert!(by_accept.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    let by_accept = by_accept.text().await.expect("text");
+    assert_eq!(by_accept, by_format);
+    let rows = csv_rows(&by_format);
+    let csv_total = row(&rows, "role_code", "total");
+    assert_eq!(cell(csv_total, "after_leavers"), "1");
+    assert_eq!(cell(csv_total, "after_person_days"), "30");
+    assert_eq!(cell(csv_total, "after_leaver_rate_percent"), "610.0");
+}
