@@ -209,7 +209,7 @@ pub async fn checkpoint(pool: &PgPool, schema: &str) -> Result<Checkpoint, sqlx:
 /// the live read models (a position not yet in the store is not reached).
 pub async fn has_reached(pool: &PgPool, global_position: i64) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar(&format!(
-        "SELECT EXISTS (SELECT 1 FROM events WHERE global_position >= $1) \
+        "SELECT ($1 <= 0 OR EXISTS (SELECT 1 FROM events WHERE global_position >= $1)) \
             AND NOT EXISTS ( \
             SELECT 1 FROM events e, {LIVE_SCHEMA}.checkpoint c \
              WHERE e.global_position <= $1 \
