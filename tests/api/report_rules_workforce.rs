@@ -171,7 +171,6 @@ async fn bad_report_parameters_are_refused_naming_the_problem_and_json_and_csv_a
         .register("bp-1", "Parameter Parish", "social_worker", "2018-01-01")
         .await;
     leave(&app, &id, "2019-05-01").await;
-    let wait = format!("&min_position={}", app.max_position().await);
 
     // An unknown report: 404 with a JSON body.
     let unknown = app.get("/api/v1/reports/headcount?from=2019-04-01").await;
@@ -200,7 +199,9 @@ async fn bad_report_parameters_are_refused_naming_the_problem_and_json_and_csv_a
     }
 
     // JSON and CSV agree: one leaver (2019-05-01), a social worker.
-    let path = format!("/api/v1/reports/leavers?organisation=Parameter%20Parish&from=2019-04-01&to=2019-09-30{wait}");
+    let base = "/api/v1/reports/leavers?organisation=Parameter%20Parish&from=2019-04-01&to=2019-09-30";
+    live_csv(&app, base).await; // the projector has caught up
+    let path = format!("{base}&min_position={}", app.max_position().await);
     let json_answer = app.get(&path).await;
     assert_eq!(json_answer.status, 200, "{}", json_answer.body);
     let total = &json_answer.body["report"]["total"]["period"];
