@@ -1,0 +1,492 @@
+//! A PostgreSQL cluster that tenure starts and manages itself.
+//!
+//! The `tenure` binary uses one under `.tenure/pg` when `DATABASE_URL` is
+//! unset, and the integration tests use a throwaway one per test process under
+//! `target/tenure-test-pg/`. The cluster is made with the server binaries
+//! installed on the machine ([`find_server_binaries`]): `initdb` on first use,
+//! then `pg_ctl start` on every start, reusing the data directory.
+//!
+//! # Security
+//!
+//! The cluster is initialised with `--auth=trust`: anyone who can reach it may
+//! connect as any role without a password. That is acceptable because the
+//! server listens only on `127.0.0.1` (TCP) and on a unix socket inside the
+//! data directory, which is mode `0700`. It is a local store for one user's
+//! tool and its tests, not a shared server; point `DATABASE_URL` at a real
+//! server for anything else.
+//!
+//! # Running as root
+//!
+//! PostgreSQL refuses to run as root. When the process's effective uid is 0,
+//! `initdb` and `pg_ctl` run as an unprivileged user: the Debian `postgres`
+//! user when it exists, else a system user `tenure-pg` that is created with
+//! `useradd --system --no-create-home`. The data directory is handed to that
+//! user (`chown -R`) and every parent directory it lacks search permission on
+//! gets the `o+x` bit (search only, never read), so the server can reach it.
+//! Commands are run through `runuser -u USER --`, or `su -s /bin/sh USER -c`
+//! where `runuser` is missing.
+//!
+//! # Lifetime
+//!
+//! [`ManagedCluster::stop`] is the normal way to stop a cluster
+//! (`pg_ctl stop -m fast`, then the data directory is removed if
+//! [`ClusterOptions::remove_on_stop`]). So that a cluster never outlives the
+//! process that started it, even when that process panics, returns without
+//! calling `stop`, or is killed with `kill -9`, every start also spawns a tiny
+//! detached watchdog: a `sh` loop that polls once a second whether the owning
+//! process is alive and, once it is gone, stops the cluster the same way
+//! (removing the data directory if asked). Its stdin, stdout and stderr are
+//! `/dev/null` and it runs in a session of its own (`setsid`) so it never
+//! holds a test runner's or CI's output pipe open and is not hit by a
+//! terminal's Ctrl-C. `stop` kills it once the cluster is stopped. Dropping a
+//! [`ManagedCluster`] does nothing by itself: the watchdog stops the cluster
+//! about a second after the process exits.
+//!
+//! # A server already running from the data directory
+//!
+//! tenure writes the id of the process that started the server to
+//! `tenure-owner.pid` in the data directory. When [`ManagedCluster::start`]
+//! finds a live server there (a live pid in `postmaster.pid`):
+//! - if the owner recorded in `tenure-owner.pid` is still alive (for example a
+//!   second `tenure` command while `tenure serve` runs), the running server is
+//!   reused as is: the returned cluster is *attached*, on the port the server
+//!   listens on, and its `stop` leaves the server running for its owner;
+//! - otherwise the server is an orphan (its owner crashed and its watchdog did
+//!   not get to stop it): it is stopped (`-m fast`, else `-m immediate`) and
+//!   started afresh with this call's options.
+
+mod binaries;
+mod privileges;
+mod process;
+#[cfg(test)]
+mod tests;
+
+use std::ffi::OsString;
+use std::fmt::Write as _;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+pub use binaries::find_server_binaries;
+use privileges::{effective_uid_is_root, hand_over_data_dir, unprivileged_user, wrap_for_user, RunAs};
+use process::{
+    dir_has_entries, display_command, free_port, initdb, log_tail, output_text, pid_alive, prepare_data_dir, run,
+    shell_quote, spawn_watchdog,
+};
+
+/// The unprivileged user created to run PostgreSQL when tenure runs as root
+/// and there is no Debian `postgres` user.
+pub const FALLBACK_SYSTEM_USER: &str = "tenure-pg";
+
+/// File in the data directory naming the process that started the server.
+const OWNER_FILE: &str = "tenure-owner.pid";
+/// How many fresh ports to try when an automatically picked one is taken.
+const PORT_ATTEMPTS: usize = 5;
+/// Unix socket paths longer than this (bytes, `sun_path` less its NUL) fail.
+const MAX_SOCKET_PATH: usize = 103;
+
+/// How to start a [`ManagedCluster`].
+#[derive(Debug, Clone)]
+pub struct ClusterOptions {
+    /// The cluster's data directory: created and initialised on first use,
+    /// reused afterwards. Relative paths are taken from the current directory.
+    pub data_dir: PathBuf,
+    /// TCP port on 127.0.0.1; `None` picks a free one (retrying a few times
+    /// should another process take it before the server binds it).
+    pub port: Option<u16>,
+    /// The superuser role that `initdb` creates and URLs connect as
+    /// (tenure uses `"tenure"`). Only used on first initialisation.
+    pub superuser: String,
+    /// Remove the data directory once the cluster is stopped (tests).
+    pub remove_on_stop: bool,
+    /// Keep PostgreSQL's crash safety. `false` (tests only) runs with
+    /// `fsync=off`, `synchronous_commit=off` and `full_page_writes=off` and
+    /// skips `initdb`'s final sync: much faster, but the data may be lost if
+    /// the machine crashes. tenure's own cluster keeps this `true`.
+    pub durable: bool,
+}
+
+/// Why a cluster could not be found, started or stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterError {
+    /// No `initdb` and `pg_ctl` on `PATH` nor in the usual install places.
+    #[error(
+        "PostgreSQL server binaries (initdb, pg_ctl) were not found: install them with \
+         `sudo apt-get install postgresql` (Debian/Ubuntu) or `brew install postgresql` (macOS), \
+         or set DATABASE_URL to use an existing database."
+    )]
+    BinariesNotFound,
+    /// A file-system operation on the data directory (or a parent) failed.
+    #[error("cannot {action} {}: {source}", path.display())]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        source: io::Error,
+    },
+    /// A program could not be run at all.
+    #[error("cannot run `{command}`: {source}")]
+    Spawn { command: String, source: io::Error },
+    /// A program ran and failed (`initdb`, `pg_ctl stop`, `chown`, ...).
+    #[error("{what} failed: `{command}` {status}: {output}")]
+    Command {
+        what: &'static str,
+        command: String,
+        status: String,
+        output: String,
+    },
+    /// `pg_ctl start` failed; `log_tail` is the end of `server.log`.
+    #[error(
+        "PostgreSQL did not start from {} on port {port}: `pg_ctl start` {status}: {output}\n\
+         last lines of {}:\n{log_tail}",
+        data_dir.display(),
+        log.display()
+    )]
+    Start {
+        data_dir: PathBuf,
+        port: u16,
+        status: String,
+        output: String,
+        log: PathBuf,
+        log_tail: String,
+    },
+    /// The data directory holds files but no cluster; it is left alone.
+    #[error(
+        "{} is not empty and is not a PostgreSQL data directory (it has no PG_VERSION): \
+         refusing to initialise a cluster there",
+        .0.display()
+    )]
+    NotADataDir(PathBuf),
+    /// No TCP port could be bound on 127.0.0.1.
+    #[error("cannot find a free TCP port on 127.0.0.1: {0}")]
+    NoFreePort(io::Error),
+    /// Running as root, and no unprivileged user could run PostgreSQL.
+    #[error("running as root, but no unprivileged user could be set up to run PostgreSQL: {0}")]
+    NoUnprivilegedUser(String),
+}
+
+/// A running PostgreSQL cluster that this process started (or attached to;
+/// see the module documentation). Stop it with [`ManagedCluster::stop`];
+/// if it is dropped instead, its watchdog stops it when the process exits.
+#[derive(Debug)]
+pub struct ManagedCluster {
+    ctx: Context,
+    port: u16,
+    superuser: String,
+    remove_on_stop: bool,
+    /// `false` when attached to a server another live process started.
+    owned: bool,
+    watchdog: Option<std::process::Child>,
+}
+
+/// What every command on the cluster needs.
+#[derive(Debug, Clone)]
+struct Context {
+    bin_dir: PathBuf,
+    data_dir: PathBuf,
+    run_as: Option<RunAs>,
+}
+impl ManagedCluster {
+    /// Starts the cluster in `opts.data_dir`, initialising it on first use,
+    /// and returns once it accepts connections (at most about a minute).
+    ///
+    /// Also spawns the watchdog that stops the cluster when this process
+    /// exits. See the module documentation for a server that is already
+    /// running from the same directory and for running as root.
+    pub async fn start(opts: ClusterOptions) -> Result<ManagedCluster, ClusterError> {
+        let bin_dir = find_server_binaries()?;
+        let data_dir = prepare_data_dir(&opts.data_dir)?;
+        let run_as = if effective_uid_is_root() {
+            Some(unprivileged_user().await?)
+        } else {
+            None
+        };
+        let ctx = Context {
+            bin_dir,
+            data_dir,
+            run_as,
+        };
+        if let Some(run_as) = &ctx.run_as {
+            hand_over_data_dir(&ctx.data_dir, run_as).await?;
+        }
+
+        if !ctx.data_dir.join("PG_VERSION").exists() {
+            if dir_has_entries(&ctx.data_dir)? {
+                return Err(ClusterError::NotADataDir(ctx.data_dir.clone()));
+            }
+            initdb(&ctx, &opts).await?;
+        }
+
+        if let Some(attached) = ctx.handle_running_server(&opts).await? {
+            return Ok(attached);
+        }
+
+        let mut attempt = 0;
+        let port = loop {
+            attempt += 1;
+            let port = match opts.port {
+                Some(port) => port,
+                None => free_port()?,
+            };
+            match ctx.pg_ctl_start(port, opts.durable).await {
+                Ok(()) => break port,
+                Err(err) => {
+                    let port_clash = matches!(&err, ClusterError::Start { log_tail, .. }
+                        if log_tail.contains("could not bind")
+                            || log_tail.contains("Address already in use")
+                            || log_tail.contains("could not create any TCP/IP sockets"));
+                    if port_clash && opts.port.is_none() && attempt < PORT_ATTEMPTS {
+                        tracing::warn!(port, "port taken before PostgreSQL bound it; retrying");
+                        continue;
+                    }
+                    // Another process may have started the same cluster at
+                    // the same moment: use its server if so.
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    if let Some(attached) = ctx.attach_if_owner_alive(&opts)? {
+                        return Ok(attached);
+                    }
+                    return Err(err);
+                }
+            }
+        };
+
+        let owner = ctx.data_dir.join(OWNER_FILE);
+        std::fs::write(&owner, format!("{}\n", std::process::id())).map_err(|source| ClusterError::Io {
+            action: "write",
+            path: owner.clone(),
+            source,
+        })?;
+        let watchdog = match spawn_watchdog(&ctx, std::process::id(), opts.remove_on_stop) {
+            Ok(child) => Some(child),
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot spawn the PostgreSQL watchdog; the cluster may outlive this process if it does not call stop()");
+                None
+            }
+        };
+        tracing::info!(data_dir = %ctx.data_dir.display(), port, "PostgreSQL cluster started");
+        Ok(ManagedCluster {
+            ctx,
+            port,
+            superuser: opts.superuser,
+            remove_on_stop: opts.remove_on_stop,
+            owned: true,
+            watchdog,
+        })
+    }
+
+    /// The TCP port the server listens on (on 127.0.0.1).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The cluster's data directory (absolute).
+    pub fn data_dir(&self) -> &Path {
+        &self.ctx.data_dir
+    }
+
+    /// `postgres://SUPERUSER@127.0.0.1:PORT/DATABASE`: no password needed.
+    pub fn database_url(&self, database: &str) -> String {
+        format!("postgres://{}@127.0.0.1:{}/{}", self.superuser, self.port, database)
+    }
+
+    /// Stops the server (`pg_ctl stop -m fast`), then removes the data
+    /// directory if [`ClusterOptions::remove_on_stop`], then ends the
+    /// watchdog. An attached cluster (see the module documentation) is left
+    /// running for the process that owns it. Stopping a server that is no
+    /// longer running is not an error.
+    pub async fn stop(mut self) -> Result<(), ClusterError> {
+        if !self.owned {
+            return Ok(());
+        }
+        if self.ctx.data_dir.join("postmaster.pid").exists() {
+            // On failure the watchdog is kept: it retries at exit.
+            self.ctx.pg_ctl_stop("fast").await?;
+        }
+        if self.remove_on_stop {
+            match std::fs::remove_dir_all(&self.ctx.data_dir) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(source) => {
+                    return Err(ClusterError::Io {
+                        action: "remove",
+                        path: self.ctx.data_dir.clone(),
+                        source,
+                    })
+                }
+            }
+        } else {
+            let _ = std::fs::remove_file(self.ctx.data_dir.join(OWNER_FILE));
+        }
+        if let Some(mut watchdog) = self.watchdog.take() {
+            let _ = watchdog.kill();
+            let _ = watchdog.wait();
+        }
+        tracing::info!(data_dir = %self.ctx.data_dir.display(), "PostgreSQL cluster stopped");
+        Ok(())
+    }
+}
+
+impl Context {
+    fn bin(&self, name: &str) -> PathBuf {
+        self.bin_dir.join(name)
+    }
+
+    /// `program args...`, run as the unprivileged user when we are root.
+    fn command(&self, program: &Path, args: &[OsString]) -> tokio::process::Command {
+        let argv: Vec<OsString> = std::iter::once(program.as_os_str().to_owned())
+            .chain(args.iter().cloned())
+            .collect();
+        let (exe, full) = wrap_for_user(self.run_as.as_ref(), argv);
+        let mut cmd = tokio::process::Command::new(exe);
+        cmd.args(full).stdin(Stdio::null()).kill_on_drop(false);
+        if self.run_as.is_some() {
+            // The user may not be able to enter our working directory.
+            cmd.current_dir("/");
+        }
+        cmd
+    }
+
+    /// The same command as one `sh` word list, for the watchdog.
+    fn shell_command(&self, program: &Path, args: &[OsString]) -> String {
+        let argv: Vec<OsString> = std::iter::once(program.as_os_str().to_owned())
+            .chain(args.iter().cloned())
+            .collect();
+        let (exe, full) = wrap_for_user(self.run_as.as_ref(), argv);
+        std::iter::once(exe)
+            .chain(full)
+            .map(|a| shell_quote(&a.to_string_lossy()))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    fn stop_args(&self, mode: &str) -> Vec<OsString> {
+        vec![
+            "-D".into(),
+            self.data_dir.clone().into_os_string(),
+            "stop".into(),
+            "-m".into(),
+            mode.into(),
+            "-w".into(),
+            "-t".into(),
+            "60".into(),
+        ]
+    }
+
+    async fn pg_ctl_stop(&self, mode: &str) -> Result<(), ClusterError> {
+        let pg_ctl = self.bin("pg_ctl");
+        let args = self.stop_args(mode);
+        let out = run(self.command(&pg_ctl, &args), &pg_ctl, &args).await?;
+        if out.status.success() || !self.data_dir.join("postmaster.pid").exists() {
+            return Ok(());
+        }
+        Err(ClusterError::Command {
+            what: "stopping PostgreSQL",
+            command: display_command(&pg_ctl, &args),
+            status: out.status.to_string(),
+            output: output_text(&out),
+        })
+    }
+
+    /// `pg_ctl start` on `port`; the error quotes the log of this attempt.
+    async fn pg_ctl_start(&self, port: u16, durable: bool) -> Result<(), ClusterError> {
+        let log = self.data_dir.join("server.log");
+        let log_offset = std::fs::metadata(&log).map(|m| m.len()).unwrap_or(0);
+        let mut options =
+            format!("-p {port} -c listen_addresses=127.0.0.1 -c max_connections=200 -c unix_socket_permissions=0700");
+        let socket = self.data_dir.join(format!(".s.PGSQL.{port}"));
+        if socket.as_os_str().len() <= MAX_SOCKET_PATH {
+            let _ = write!(options, " -k {}", shell_quote(&self.data_dir.to_string_lossy()));
+        } else {
+            // The path is too long for a unix socket: TCP only.
+            options.push_str(" -k ''");
+        }
+        if !durable {
+            options.push_str(" -c fsync=off -c synchronous_commit=off -c full_page_writes=off");
+        }
+        let args: Vec<OsString> = vec![
+            "-D".into(),
+            self.data_dir.clone().into_os_string(),
+            "-l".into(),
+            log.clone().into_os_string(),
+            "-w".into(),
+            "-t".into(),
+            "60".into(),
+            "-o".into(),
+            options.into(),
+            "start".into(),
+        ];
+        let pg_ctl = self.bin("pg_ctl");
+        let out = run(self.command(&pg_ctl, &args), &pg_ctl, &args).await?;
+        if out.status.success() {
+            return Ok(());
+        }
+        // `-w` timed out or the server died: make sure nothing half-started
+        // is left behind before reporting.
+        if self.running_postmaster_pid().is_some() {
+            let _ = self.pg_ctl_stop("immediate").await;
+        }
+        Err(ClusterError::Start {
+            data_dir: self.data_dir.clone(),
+            port,
+            status: out.status.to_string(),
+            output: output_text(&out),
+            log_tail: log_tail(&log, log_offset),
+            log,
+        })
+    }
+
+    /// The pid in `postmaster.pid` when that process is alive.
+    fn running_postmaster_pid(&self) -> Option<u32> {
+        let text = std::fs::read_to_string(self.data_dir.join("postmaster.pid")).ok()?;
+        let pid: u32 = text.lines().next()?.trim().parse().ok()?;
+        pid_alive(pid).then_some(pid)
+    }
+
+    /// The port in `postmaster.pid` (its fourth line).
+    fn running_port(&self) -> Option<u16> {
+        let text = std::fs::read_to_string(self.data_dir.join("postmaster.pid")).ok()?;
+        text.lines().nth(3)?.trim().parse().ok()
+    }
+
+    fn owner_alive(&self) -> bool {
+        std::fs::read_to_string(self.data_dir.join(OWNER_FILE))
+            .ok()
+            .and_then(|t| t.trim().parse::<u32>().ok())
+            .is_some_and(pid_alive)
+    }
+
+    /// An attached cluster when a live server from this directory belongs to
+    /// a live tenure process.
+    fn attach_if_owner_alive(&self, opts: &ClusterOptions) -> Result<Option<ManagedCluster>, ClusterError> {
+        if self.running_postmaster_pid().is_none() || !self.owner_alive() {
+            return Ok(None);
+        }
+        let Some(port) = self.running_port() else {
+            return Ok(None);
+        };
+        tracing::info!(data_dir = %self.data_dir.display(), port, "reusing the PostgreSQL server another tenure process runs");
+        Ok(Some(ManagedCluster {
+            ctx: self.clone(),
+            port,
+            superuser: opts.superuser.clone(),
+            remove_on_stop: false,
+            owned: false,
+            watchdog: None,
+        }))
+    }
+
+    /// Attaches to a server of a live owner, or stops an orphaned one.
+    async fn handle_running_server(&self, opts: &ClusterOptions) -> Result<Option<ManagedCluster>, ClusterError> {
+        if self.running_postmaster_pid().is_none() {
+            return Ok(None);
+        }
+        if let Some(attached) = self.attach_if_owner_alive(opts)? {
+            return Ok(Some(attached));
+        }
+        tracing::warn!(data_dir = %self.data_dir.display(), "stopping an orphaned PostgreSQL server left running from this data directory");
+        if self.pg_ctl_stop("fast").await.is_err() {
+            self.pg_ctl_stop("immediate").await?;
+        }
+        Ok(None)
+    }
+}

@@ -1,0 +1,215 @@
+//! Running programs and managing processes for the cluster: preparing the
+//! data directory and running `initdb`, spawning the watchdog that stops the
+//! cluster once its owner dies, checking whether a pid is alive, picking a
+//! free port, and running commands while turning their output and the server
+//! log into readable error text.
+
+use std::ffi::OsString;
+use std::fmt::Write as _;
+use std::io;
+use std::net::{Ipv4Addr, TcpListener};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Output, Stdio};
+
+use super::binaries::find_program;
+use super::{ClusterError, ClusterOptions, Context};
+
+/// Lines of `server.log` quoted when the server fails to start.
+const LOG_TAIL_LINES: usize = 30;
+
+/// Creates the data directory (mode 0700) and returns its absolute path.
+pub(super) fn prepare_data_dir(dir: &Path) -> Result<PathBuf, ClusterError> {
+    let io_err = |action, path: &Path| {
+        let path = path.to_path_buf();
+        move |source| ClusterError::Io { action, path, source }
+    };
+    std::fs::create_dir_all(dir).map_err(io_err("create", dir))?;
+    let dir = std::fs::canonicalize(dir).map_err(io_err("resolve", dir))?;
+    let meta = std::fs::metadata(&dir).map_err(io_err("inspect", &dir))?;
+    if meta.permissions().mode() & 0o077 != 0 {
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))
+            .map_err(io_err("restrict permissions of", &dir))?;
+    }
+    Ok(dir)
+}
+
+pub(super) fn dir_has_entries(dir: &Path) -> Result<bool, ClusterError> {
+    let mut entries = std::fs::read_dir(dir).map_err(|source| ClusterError::Io {
+        action: "read",
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    Ok(entries.next().is_some())
+}
+
+pub(super) async fn initdb(ctx: &Context, opts: &ClusterOptions) -> Result<(), ClusterError> {
+    let initdb = ctx.bin("initdb");
+    let mut args: Vec<OsString> = vec![
+        "-D".into(),
+        ctx.data_dir.clone().into_os_string(),
+        "-U".into(),
+        opts.superuser.clone().into(),
+        "--auth=trust".into(),
+        "-E".into(),
+        "UTF8".into(),
+        "--locale=C".into(),
+    ];
+    if !opts.durable {
+        args.push("--no-sync".into());
+    }
+    let out = run(ctx.command(&initdb, &args), &initdb, &args).await?;
+    if !out.status.success() {
+        return Err(ClusterError::Command {
+            what: "initialising the PostgreSQL data directory",
+            command: display_command(&initdb, &args),
+            status: out.status.to_string(),
+            output: output_text(&out),
+        });
+    }
+    tracing::info!(data_dir = %ctx.data_dir.display(), "initialised a PostgreSQL data directory");
+    Ok(())
+}
+/// Spawns the detached `sh` loop that stops the cluster once `parent` dies.
+pub(super) fn spawn_watchdog(ctx: &Context, parent: u32, remove_dir: bool) -> io::Result<std::process::Child> {
+    let stop = ctx.shell_command(&ctx.bin("pg_ctl"), &ctx.stop_args("fast"));
+    let dir = shell_quote(&ctx.data_dir.to_string_lossy());
+    // `kill -0` also succeeds on a zombie (a container's pid 1 may never reap
+    // it), so /proc's state is checked too where there is one.
+    let mut script = format!(
+        "trap '' HUP INT\n\
+         alive() {{\n\
+           kill -0 {parent} 2>/dev/null || return 1\n\
+           if [ -r /proc/{parent}/stat ]; then\n\
+             s=$(cat /proc/{parent}/stat 2>/dev/null) || return 1\n\
+             s=${{s##*) }}\n\
+             case \"$s\" in Z*|X*) return 1;; esac\n\
+           fi\n\
+           return 0\n\
+         }}\n\
+         while alive; do sleep 1; done\n\
+         if [ -f {dir}/postmaster.pid ]; then {stop} || {stop_immediate}; fi\n",
+        stop_immediate = ctx.shell_command(&ctx.bin("pg_ctl"), &ctx.stop_args("immediate")),
+    );
+    if remove_dir {
+        let _ = writeln!(script, "rm -rf {dir}");
+    }
+    let mut cmd = match find_program("setsid") {
+        Some(setsid) => {
+            let mut cmd = std::process::Command::new(setsid);
+            cmd.arg("sh");
+            cmd
+        }
+        None => {
+            use std::os::unix::process::CommandExt as _;
+            let mut cmd = std::process::Command::new("sh");
+            cmd.process_group(0);
+            cmd
+        }
+    };
+    cmd.arg("-c")
+        .arg(script)
+        .current_dir("/")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+}
+
+/// Whether `pid` is a live (not zombie) process.
+pub(super) fn pid_alive(pid: u32) -> bool {
+    let proc_dir = Path::new("/proc");
+    if proc_dir.join("self").exists() {
+        return match std::fs::read_to_string(proc_dir.join(pid.to_string()).join("stat")) {
+            Ok(stat) => {
+                let state = stat.rsplit_once(") ").map(|(_, rest)| rest.trim_start());
+                !matches!(state.and_then(|s| s.chars().next()), Some('Z' | 'X'))
+            }
+            Err(_) => false,
+        };
+    }
+    std::process::Command::new("kill")
+        .args(["-0", &pid.to_string()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// A TCP port on 127.0.0.1 that was free a moment ago.
+pub(super) fn free_port() -> Result<u16, ClusterError> {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).map_err(ClusterError::NoFreePort)?;
+    let port = listener.local_addr().map_err(ClusterError::NoFreePort)?.port();
+    drop(listener);
+    Ok(port)
+}
+
+pub(super) async fn run(
+    mut cmd: tokio::process::Command,
+    program: &Path,
+    args: &[OsString],
+) -> Result<Output, ClusterError> {
+    tracing::debug!(command = %display_command(program, args), "running");
+    cmd.output().await.map_err(|source| ClusterError::Spawn {
+        command: display_command(program, args),
+        source,
+    })
+}
+
+pub(super) fn display_command(program: &Path, args: &[OsString]) -> String {
+    std::iter::once(program.as_os_str())
+        .chain(args.iter().map(OsString::as_os_str))
+        .map(|a| {
+            let s = a.to_string_lossy();
+            if s.is_empty() || s.contains(char::is_whitespace) {
+                shell_quote(&s)
+            } else {
+                s.into_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// stdout and stderr, trimmed to their last couple of thousand characters.
+pub(super) fn output_text(out: &Output) -> String {
+    let mut text = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let err = String::from_utf8_lossy(&out.stderr);
+    if !err.trim().is_empty() {
+        if !text.is_empty() {
+            text.push('\n');
+        }
+        text.push_str(err.trim());
+    }
+    if text.is_empty() {
+        return "(no output)".to_string();
+    }
+    let chars: Vec<char> = text.chars().collect();
+    if chars.len() > 2000 {
+        format!("...{}", chars[chars.len() - 2000..].iter().collect::<String>())
+    } else {
+        text
+    }
+}
+
+/// The last lines `log` gained after byte `offset`.
+pub(super) fn log_tail(log: &Path, offset: u64) -> String {
+    let Ok(bytes) = std::fs::read(log) else {
+        return "(no log)".to_string();
+    };
+    let start = usize::try_from(offset).unwrap_or(0).min(bytes.len());
+    let text = String::from_utf8_lossy(&bytes[start..]);
+    let lines: Vec<&str> = text.lines().collect();
+    let tail = lines[lines.len().saturating_sub(LOG_TAIL_LINES)..].join("\n");
+    if tail.trim().is_empty() {
+        "(empty)".to_string()
+    } else {
+        tail
+    }
+}
+
+/// `s` quoted for `sh`.
+pub(super) fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}

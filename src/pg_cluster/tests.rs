@@ -1,0 +1,213 @@
+//! Unit tests of the managed cluster: real PostgreSQL clusters started,
+//! reused, attached to, orphaned and stopped (by `stop` and by the watchdog),
+//! plus the binary search, version ordering and shell quoting helpers.
+
+use std::net::{Ipv4Addr, TcpListener};
+use std::os::unix::fs::PermissionsExt;
+
+use sqlx::postgres::PgPoolOptions;
+
+use super::binaries::{find_server_binaries_in, version_key, SearchPath};
+use super::*;
+
+fn test_dir(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target/tenure-test-pg")
+        .join(format!(
+            "unit-{name}-{}-{}",
+            std::process::id(),
+            uuid::Uuid::new_v4().simple()
+        ))
+}
+
+fn options(data_dir: PathBuf, remove_on_stop: bool) -> ClusterOptions {
+    ClusterOptions {
+        data_dir,
+        port: None,
+        superuser: "tenure".to_string(),
+        remove_on_stop,
+        durable: false,
+    }
+}
+
+async fn select_one(url: &str) -> i32 {
+    let pool = PgPoolOptions::new()
+        .max_connections(1)
+        .connect(url)
+        .await
+        .expect("connect");
+    let (one,): (i32,) = sqlx::query_as("SELECT 1").fetch_one(&pool).await.expect("select");
+    pool.close().await;
+    one
+}
+
+#[tokio::test]
+async fn starts_serves_stops_and_cleans_up() {
+    let dir = test_dir("basic");
+    let cluster = ManagedCluster::start(options(dir.clone(), true)).await.expect("start");
+    let port = cluster.port();
+    assert_eq!(
+        cluster.database_url("postgres"),
+        format!("postgres://tenure@127.0.0.1:{port}/postgres")
+    );
+    assert_eq!(select_one(&cluster.database_url("postgres")).await, 1);
+    cluster.stop().await.expect("stop");
+    assert!(!dir.exists(), "data dir removed");
+    TcpListener::bind((Ipv4Addr::LOCALHOST, port)).expect("port free again");
+}
+
+#[tokio::test]
+async fn reuses_its_data_dir_and_attaches_to_a_live_owners_server() {
+    let dir = test_dir("reuse");
+    let first = ManagedCluster::start(options(dir.clone(), false)).await.expect("start");
+    let pool = PgPoolOptions::new()
+        .max_connections(1)
+        .connect(&first.database_url("postgres"))
+        .await
+        .expect("connect");
+    sqlx::query("CREATE TABLE kept (n int)")
+        .execute(&pool)
+        .await
+        .expect("create");
+    pool.close().await;
+
+    // Its owner (this process) is alive: a second start attaches, and
+    // stopping the attached one leaves the server running.
+    let attached = ManagedCluster::start(options(dir.clone(), true)).await.expect("attach");
+    assert_eq!(attached.port(), first.port());
+    attached.stop().await.expect("stop attached");
+    assert!(dir.exists());
+    assert_eq!(select_one(&first.database_url("postgres")).await, 1);
+    first.stop().await.expect("stop");
+    assert!(dir.join("PG_VERSION").exists(), "kept without remove_on_stop");
+
+    let again = ManagedCluster::start(options(dir.clone(), true))
+        .await
+        .expect("restart");
+    let pool = PgPoolOptions::new()
+        .max_connections(1)
+        .connect(&again.database_url("postgres"))
+        .await
+        .expect("connect");
+    sqlx::query("SELECT n FROM kept")
+        .fetch_all(&pool)
+        .await
+        .expect("table survived the restart");
+    pool.close().await;
+    again.stop().await.expect("stop");
+    assert!(!dir.exists());
+}
+
+#[tokio::test]
+async fn watchdog_stops_and_removes_the_cluster_when_its_owner_dies() {
+    let dir = test_dir("watchdog");
+    let cluster = ManagedCluster::start(options(dir.clone(), true)).await.expect("start");
+    let port = cluster.port();
+    // A stand-in owner that dies after a second.
+    let mut owner = std::process::Command::new("sleep")
+        .arg("1")
+        .spawn()
+        .expect("spawn sleep");
+    let mut watchdog = spawn_watchdog(&cluster.ctx, owner.id(), true).expect("watchdog");
+    owner.wait().expect("owner exits");
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while dir.exists() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(!dir.exists(), "the watchdog removed the data dir");
+    watchdog.wait().expect("watchdog exits by itself");
+    TcpListener::bind((Ipv4Addr::LOCALHOST, port)).expect("port free again");
+    // Stopping a cluster its watchdog already stopped is fine.
+    cluster.stop().await.expect("stop after the watchdog");
+}
+
+#[tokio::test]
+async fn an_orphaned_server_is_stopped_and_started_afresh() {
+    let dir = test_dir("orphan");
+    let mut orphan = ManagedCluster::start(options(dir.clone(), true)).await.expect("start");
+    // Make it an orphan: its owner is a process that has exited, and
+    // nothing else will stop it.
+    let mut dead = std::process::Command::new("true").spawn().expect("true");
+    let dead_pid = dead.id();
+    dead.wait().expect("exits");
+    std::fs::write(dir.join(OWNER_FILE), format!("{dead_pid}\n")).unwrap();
+    if let Some(mut watchdog) = orphan.watchdog.take() {
+        watchdog.kill().unwrap();
+        watchdog.wait().unwrap();
+    }
+    orphan.owned = false;
+    let old_pid = orphan.ctx.running_postmaster_pid().expect("running");
+
+    let fresh = ManagedCluster::start(ClusterOptions {
+        port: None,
+        ..options(dir.clone(), true)
+    })
+    .await
+    .expect("restart");
+    assert_ne!(fresh.ctx.running_postmaster_pid(), Some(old_pid));
+    assert!(!pid_alive(old_pid), "the orphan was stopped");
+    assert_eq!(select_one(&fresh.database_url("postgres")).await, 1);
+    fresh.stop().await.expect("stop");
+    orphan.stop().await.expect("nothing to do");
+    assert!(!dir.exists());
+}
+
+#[test]
+fn a_cluster_can_live_in_a_static() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<ManagedCluster>();
+    send_sync::<ClusterError>();
+}
+
+#[test]
+fn missing_binaries_say_how_to_install_them() {
+    let nowhere = test_dir("nowhere");
+    let err = find_server_binaries_in(&SearchPath {
+        path_dirs: vec![],
+        debian_root: nowhere.join("lib/postgresql"),
+        pgsql_parent: nowhere.clone(),
+    })
+    .expect_err("nothing to find");
+    assert!(matches!(err, ClusterError::BinariesNotFound));
+    let message = err.to_string();
+    assert!(message.contains("initdb, pg_ctl"), "{message}");
+    assert!(message.contains("apt-get install postgresql"), "{message}");
+    assert!(message.contains("DATABASE_URL"), "{message}");
+    assert!(!message.contains('\n'), "one line: {message}");
+    assert_eq!(message.matches(". ").count(), 0, "one sentence: {message}");
+    assert!(message.ends_with('.'), "{message}");
+}
+
+#[test]
+fn picks_the_highest_installed_version() {
+    let root = test_dir("versions");
+    for version in ["9.6", "15", "12"] {
+        let bin = root.join("lib/postgresql").join(version).join("bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        for exe in ["initdb", "pg_ctl", "postgres"] {
+            std::fs::write(bin.join(exe), "#!/bin/sh\n").unwrap();
+            std::fs::set_permissions(bin.join(exe), std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+    }
+    // Not executable: ignored.
+    let broken = root.join("lib/postgresql/99/bin");
+    std::fs::create_dir_all(&broken).unwrap();
+    std::fs::write(broken.join("pg_ctl"), "").unwrap();
+    std::fs::write(broken.join("initdb"), "").unwrap();
+    let found = find_server_binaries_in(&SearchPath {
+        path_dirs: vec![root.join("empty")],
+        debian_root: root.join("lib/postgresql"),
+        pgsql_parent: root.clone(),
+    })
+    .expect("found");
+    assert_eq!(found, root.join("lib/postgresql/15/bin"));
+    std::fs::remove_dir_all(&root).unwrap();
+    assert_eq!(version_key("9.6"), vec![9, 6]);
+    assert_eq!(version_key("17beta1"), vec![17]);
+}
+
+#[test]
+fn shell_quoting_survives_quotes() {
+    assert_eq!(shell_quote("a b"), "'a b'");
+    assert_eq!(shell_quote("it's"), r"'it'\''s'");
+}
