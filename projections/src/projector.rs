@@ -88,7 +88,9 @@ impl Projector {
         Self {
             pool,
             schema,
-            batch_size: 500,
+            // Small batches keep each projector transaction short: an open
+            // transaction holds back every gap-free reader in the cluster.
+            batch_size: 100,
         }
     }
 
@@ -150,6 +152,17 @@ impl Projector {
         Ok(Some(batch.len() as u64))
     }
 
+    /// Whether the store holds events this projector has not applied yet.
+    async fn has_pending(&self) -> Result<bool, sqlx::Error> {
+        let schema = self.schema;
+        sqlx::query_scalar(&format!(
+            "SELECT EXISTS (SELECT 1 FROM events e, {schema}.checkpoint c \
+              WHERE (e.transaction_id, e.global_position) > (c.transaction_id::text::xid8, c.global_position))"
+        ))
+        .fetch_one(&self.pool)
+        .await
+    }
+
     /// Runs until `shutdown` resolves: catch up, then wait for a
     /// notification (or the fallback poll) and catch up again.
     pub async fn run(self, shutdown: impl std::future::Future<Output = ()>) {
@@ -173,7 +186,15 @@ impl Projector {
                 Ok(n) => tracing::debug!(events = n, "projected"),
                 Err(e) => tracing::error!(error = %e, "projector failed; will retry"),
             }
+            // Events committed but held back by an older open transaction
+            // elsewhere in the cluster send no second notification: look
+            // again soon rather than at the fallback poll.
+            let held_back = self.has_pending().await.unwrap_or(false);
             let wake = async {
+                if held_back {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    return;
+                }
                 match listener.as_mut() {
                     Some(l) => {
                         let _ = tokio::time::timeout(Duration::from_secs(5), l.recv()).await;
@@ -213,7 +234,7 @@ pub async fn has_reached(pool: &PgPool, global_position: i64) -> Result<bool, sq
             AND NOT EXISTS ( \
             SELECT 1 FROM events e, {LIVE_SCHEMA}.checkpoint c \
              WHERE e.global_position <= $1 \
-               AND (e.transaction_id::text::bigint, e.global_position) > (c.transaction_id, c.global_position))"
+               AND (e.transaction_id, e.global_position) > (c.transaction_id::text::xid8, c.global_position))"
     ))
     .bind(global_position)
     .fetch_one(pool)
@@ -242,7 +263,10 @@ pub async fn rebuild(pool: &PgPool) -> Result<RebuildReport, ProjectorError> {
         .execute(pool)
         .await?;
     let fresh = Projector::for_schema(pool.clone(), REBUILD_SCHEMA);
-    let events_applied = fresh.catch_up().await?;
+    // Most of the work happens before the swap transaction starts: that
+    // transaction holds a transaction id, and while it runs every gap-free
+    // reader in the cluster waits (see `source::read_after`).
+    let mut events_applied = fresh.catch_up().await?;
     let mut tx = pool.begin().await?;
     // Waits for the live projector to finish its batch, and keeps it out
     // until the swap commits.
@@ -251,7 +275,7 @@ pub async fn rebuild(pool: &PgPool) -> Result<RebuildReport, ProjectorError> {
         .await?;
     // With the live tables held still, bring the fresh ones at least as far,
     // so the swap never makes the answers older.
-    let events_applied = events_applied + fresh.catch_up().await?;
+    events_applied += fresh.catch_up().await?;
     sqlx::query(&format!("ALTER SCHEMA {LIVE_SCHEMA} RENAME TO read_models_old"))
         .execute(&mut *tx)
         .await?;

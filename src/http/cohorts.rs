@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::error::ApiError;
 use super::extract::{ApiJson, CommandHeaders};
 use super::participants::{parse_id, RetractionRequest};
-use super::{created, AppState, CommandResponse};
+use super::{run_use_case, AppState, CommandResponse};
 use crate::commands::UseCase;
 
 pub fn routes() -> Router<AppState> {
@@ -75,24 +75,22 @@ pub async fn open(
 ) -> Result<(StatusCode, Json<CommandResponse>), ApiError> {
     let r = &body.value;
     let cohort_id = r.cohort_id.unwrap_or_else(Uuid::new_v4);
-    let origin = s.origin(&headers, &body.fingerprint);
-    let receipt = s
-        .runner
-        .run(
-            &origin,
-            &UseCase::OpenCohort(
+    run_use_case(
+        &s,
+        &headers,
+        &body.fingerprint,
+        UseCase::OpenCohort(
+            cohort_id,
+            CohortCommand::Open {
                 cohort_id,
-                CohortCommand::Open {
-                    cohort_id,
-                    programme: r.programme.clone(),
-                    name: r.name.clone(),
-                    starts_on: r.starts_on,
-                    ends_on: r.ends_on,
-                },
-            ),
-        )
-        .await?;
-    Ok(created(receipt))
+                programme: r.programme.clone(),
+                name: r.name.clone(),
+                starts_on: r.starts_on,
+                ends_on: r.ends_on,
+            },
+        ),
+    )
+    .await
 }
 
 /// Enrol a participant employed on the enrolment date.
@@ -108,19 +106,17 @@ pub async fn enrol(
 ) -> Result<(StatusCode, Json<CommandResponse>), ApiError> {
     let id = parse_id(&id)?;
     let r = &body.value;
-    let origin = s.origin(&headers, &body.fingerprint);
-    let receipt = s
-        .runner
-        .run(
-            &origin,
-            &UseCase::Enrol {
-                cohort_id: id,
-                participant_id: r.participant_id,
-                enrolled_on: r.enrolled_on,
-            },
-        )
-        .await?;
-    Ok(created(receipt))
+    run_use_case(
+        &s,
+        &headers,
+        &body.fingerprint,
+        UseCase::Enrol {
+            cohort_id: id,
+            participant_id: r.participant_id,
+            enrolled_on: r.enrolled_on,
+        },
+    )
+    .await
 }
 
 /// Record that a member completed the programme.
@@ -184,9 +180,7 @@ async fn run_cohort_command(
     command: CohortCommand,
 ) -> Result<(StatusCode, Json<CommandResponse>), ApiError> {
     let id = parse_id(&id)?;
-    let origin = s.origin(&headers, fingerprint);
-    let receipt = s.runner.run(&origin, &UseCase::Cohort(id, command)).await?;
-    Ok(created(receipt))
+    run_use_case(&s, &headers, fingerprint, UseCase::Cohort(id, command)).await
 }
 
 /// A cohort's current state: programme, dates, members.

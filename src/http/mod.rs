@@ -20,7 +20,7 @@ use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::commands::{CommandError, CommandOrigin, CommandRunner};
+use crate::commands::{CommandError, CommandOrigin, CommandRunner, UseCase};
 use crate::event_store::{CommitReceipt, EventStore, StreamReceipt};
 use error::ApiError;
 use extract::CommandHeaders;
@@ -116,9 +116,16 @@ impl From<CommitReceipt> for CommandResponse {
     }
 }
 
-/// 201 with the command's receipt.
-fn created(receipt: CommitReceipt) -> (StatusCode, Json<CommandResponse>) {
-    (StatusCode::CREATED, Json(receipt.into()))
+/// Runs a use case for a command request and answers 201 with its receipt.
+async fn run_use_case(
+    s: &AppState,
+    headers: &CommandHeaders,
+    fingerprint: &str,
+    use_case: UseCase,
+) -> Result<(StatusCode, Json<CommandResponse>), ApiError> {
+    let origin = s.origin(headers, fingerprint);
+    let receipt = s.runner.run(&origin, &use_case).await?;
+    Ok((StatusCode::CREATED, Json(receipt.into())))
 }
 
 impl From<CommandError> for ApiError {

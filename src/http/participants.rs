@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::error::ApiError;
 use super::extract::{ApiJson, CommandHeaders};
-use super::{created, AppState, CommandResponse};
+use super::{run_use_case, AppState, CommandResponse};
 use crate::commands::{ChangeRole, Register, Rejoin, UseCase};
 
 pub fn routes() -> Router<AppState> {
@@ -136,9 +136,7 @@ pub async fn register(
         fte: r.fte.unwrap_or(1.0),
         joined_on: r.joined_on,
     };
-    let origin = s.origin(&headers, &body.fingerprint);
-    let receipt = s.runner.run(&origin, &UseCase::Register(input)).await?;
-    Ok(created(receipt))
+    run_use_case(&s, &headers, &body.fingerprint, UseCase::Register(input)).await
 }
 
 /// Change a participant's role: promotion, demotion, sideways move or terms.
@@ -168,9 +166,7 @@ pub async fn change_role(
         fte: r.fte,
         kind: r.kind,
     };
-    let origin = s.origin(&headers, &body.fingerprint);
-    let receipt = s.runner.run(&origin, &UseCase::ChangeRole(id, input)).await?;
-    Ok(created(receipt))
+    run_use_case(&s, &headers, &body.fingerprint, UseCase::ChangeRole(id, input)).await
 }
 
 /// The organisation a participant works for now (their last spell's).
@@ -200,20 +196,18 @@ pub async fn record_leaving(
 ) -> Result<(StatusCode, Json<CommandResponse>), ApiError> {
     let id = parse_id(&id)?;
     let r = &body.value;
-    let origin = s.origin(&headers, &body.fingerprint);
-    let receipt = s
-        .runner
-        .run(
-            &origin,
-            &UseCase::RecordLeaving {
-                participant_id: id,
-                effective_on: r.effective_on,
-                reason: r.reason.clone(),
-                destination: r.destination.clone(),
-            },
-        )
-        .await?;
-    Ok(created(receipt))
+    run_use_case(
+        &s,
+        &headers,
+        &body.fingerprint,
+        UseCase::RecordLeaving {
+            participant_id: id,
+            effective_on: r.effective_on,
+            reason: r.reason.clone(),
+            destination: r.destination.clone(),
+        },
+    )
+    .await
 }
 
 /// Record that a participant who left has rejoined (any organisation).
@@ -239,9 +233,7 @@ pub async fn record_rejoining(
         fte: r.fte.unwrap_or(1.0),
         kind: r.kind,
     };
-    let origin = s.origin(&headers, &body.fingerprint);
-    let receipt = s.runner.run(&origin, &UseCase::RecordRejoining(id, input)).await?;
-    Ok(created(receipt))
+    run_use_case(&s, &headers, &body.fingerprint, UseCase::RecordRejoining(id, input)).await
 }
 
 /// Exclude a participant from analysis (e.g. left to work abroad).
@@ -256,21 +248,19 @@ pub async fn exclude(
 ) -> Result<(StatusCode, Json<CommandResponse>), ApiError> {
     let id = parse_id(&id)?;
     let r = &body.value;
-    let origin = s.origin(&headers, &body.fingerprint);
-    let receipt = s
-        .runner
-        .run(
-            &origin,
-            &UseCase::Participant(
-                id,
-                ParticipantCommand::ExcludeFromAnalysis {
-                    effective_on: r.effective_on,
-                    reason: r.reason.clone(),
-                },
-            ),
-        )
-        .await?;
-    Ok(created(receipt))
+    run_use_case(
+        &s,
+        &headers,
+        &body.fingerprint,
+        UseCase::Participant(
+            id,
+            ParticipantCommand::ExcludeFromAnalysis {
+                effective_on: r.effective_on,
+                reason: r.reason.clone(),
+            },
+        ),
+    )
+    .await
 }
 
 /// Lift an exclusion from analysis.
@@ -285,21 +275,19 @@ pub async fn lift_exclusion(
 ) -> Result<(StatusCode, Json<CommandResponse>), ApiError> {
     let id = parse_id(&id)?;
     let r = &body.value;
-    let origin = s.origin(&headers, &body.fingerprint);
-    let receipt = s
-        .runner
-        .run(
-            &origin,
-            &UseCase::Participant(
-                id,
-                ParticipantCommand::LiftExclusion {
-                    effective_on: r.effective_on,
-                    reason: r.reason.clone(),
-                },
-            ),
-        )
-        .await?;
-    Ok(created(receipt))
+    run_use_case(
+        &s,
+        &headers,
+        &body.fingerprint,
+        UseCase::Participant(
+            id,
+            ParticipantCommand::LiftExclusion {
+                effective_on: r.effective_on,
+                reason: r.reason.clone(),
+            },
+        ),
+    )
+    .await
 }
 
 /// Retract one of the participant's events; the original stays in history.
@@ -314,19 +302,17 @@ pub async fn retract(
 ) -> Result<(StatusCode, Json<CommandResponse>), ApiError> {
     let id = parse_id(&id)?;
     let r = &body.value;
-    let origin = s.origin(&headers, &body.fingerprint);
-    let receipt = s
-        .runner
-        .run(
-            &origin,
-            &UseCase::RetractParticipantEvent {
-                participant_id: id,
-                sequence: r.sequence,
-                reason: r.reason.clone(),
-            },
-        )
-        .await?;
-    Ok(created(receipt))
+    run_use_case(
+        &s,
+        &headers,
+        &body.fingerprint,
+        UseCase::RetractParticipantEvent {
+            participant_id: id,
+            sequence: r.sequence,
+            reason: r.reason.clone(),
+        },
+    )
+    .await
 }
 
 /// A participant's current state (from its event stream).

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::error::ApiError;
 use super::extract::{ApiJson, CommandHeaders};
 use super::participants::{parse_id, RetractionRequest};
-use super::{created, AppState, CommandResponse};
+use super::{run_use_case, AppState, CommandResponse};
 use crate::commands::UseCase;
 
 pub fn routes() -> Router<AppState> {
@@ -76,24 +76,22 @@ pub async fn establish(
     let r = &body.value;
     let post_id = r.post_id.unwrap_or_else(Uuid::new_v4);
     let role = s.runner.ladders().resolve(&r.organisation, &r.role, "role").await?;
-    let origin = s.origin(&headers, &body.fingerprint);
-    let receipt = s
-        .runner
-        .run(
-            &origin,
-            &UseCase::EstablishPost(
+    run_use_case(
+        &s,
+        &headers,
+        &body.fingerprint,
+        UseCase::EstablishPost(
+            post_id,
+            PostCommand::Establish {
                 post_id,
-                PostCommand::Establish {
-                    post_id,
-                    organisation: r.organisation.clone(),
-                    title: r.title.clone(),
-                    role,
-                    established_on: r.established_on,
-                },
-            ),
-        )
-        .await?;
-    Ok(created(receipt))
+                organisation: r.organisation.clone(),
+                title: r.title.clone(),
+                role,
+                established_on: r.established_on,
+            },
+        ),
+    )
+    .await
 }
 
 /// A participant takes up the post (recorded as their role change too).
@@ -109,22 +107,14 @@ pub async fn fill(
 ) -> Result<(StatusCode, Json<CommandResponse>), ApiError> {
     let id = parse_id(&id)?;
     let r = &body.value;
-    let origin = s.origin(&headers, &body.fingerprint);
-    let basis = r.basis.unwrap_or(Basis::Permanent);
-    let receipt = s
-        .runner
-        .run(
-            &origin,
-            &UseCase::FillPost {
-                post_id: id,
-                participant_id: r.participant_id,
-                basis,
-                fte: r.fte,
-                effective_on: r.effective_on,
-            },
-        )
-        .await?;
-    Ok(created(receipt))
+    let fill = UseCase::FillPost {
+        post_id: id,
+        participant_id: r.participant_id,
+        basis: r.basis.unwrap_or(Basis::Permanent),
+        fte: r.fte,
+        effective_on: r.effective_on,
+    };
+    run_use_case(&s, &headers, &body.fingerprint, fill).await
 }
 
 /// The occupant leaves the post and keeps their role.
@@ -139,19 +129,17 @@ pub async fn vacate(
 ) -> Result<(StatusCode, Json<CommandResponse>), ApiError> {
     let id = parse_id(&id)?;
     let r = &body.value;
-    let origin = s.origin(&headers, &body.fingerprint);
-    let receipt = s
-        .runner
-        .run(
-            &origin,
-            &UseCase::VacatePost {
-                post_id: id,
-                participant_id: r.participant_id,
-                effective_on: r.effective_on,
-            },
-        )
-        .await?;
-    Ok(created(receipt))
+    run_use_case(
+        &s,
+        &headers,
+        &body.fingerprint,
+        UseCase::VacatePost {
+            post_id: id,
+            participant_id: r.participant_id,
+            effective_on: r.effective_on,
+        },
+    )
+    .await
 }
 
 /// Disestablish the post.
@@ -195,9 +183,7 @@ async fn run_post_command(
     command: PostCommand,
 ) -> Result<(StatusCode, Json<CommandResponse>), ApiError> {
     let id = parse_id(&id)?;
-    let origin = s.origin(&headers, fingerprint);
-    let receipt = s.runner.run(&origin, &UseCase::Post(id, command)).await?;
-    Ok(created(receipt))
+    run_use_case(&s, &headers, fingerprint, UseCase::Post(id, command)).await
 }
 
 /// A post's current state and occupancy history.

@@ -33,8 +33,11 @@ pub struct ReportAnswer {
     pub rows: Vec<Vec<String>>,
 }
 
-/// How long a report waits for the projector to reach `min_position`.
-const MAX_WAIT: Duration = Duration::from_secs(5);
+/// How long a report waits for the projector to reach `min_position`
+/// unless the request says (`wait_ms`, at most [`LONGEST_WAIT`]).
+const DEFAULT_WAIT: Duration = Duration::from_secs(10);
+/// The longest wait a request may ask for.
+const LONGEST_WAIT: Duration = Duration::from_secs(30);
 
 /// Computes `kind` with `query`: from a replay when `known_at` is given,
 /// otherwise from the read models (after waiting for `min_position`).
@@ -46,7 +49,8 @@ pub async fn produce(pool: &PgPool, kind: ReportKind, query: &ReportQuery) -> Re
             .map_err(ApiError::internal)?,
         None => {
             if let Some(position) = query.min_position()? {
-                wait_for(pool, position).await?;
+                let wait = query.wait()?.unwrap_or(DEFAULT_WAIT).min(LONGEST_WAIT);
+                wait_for(pool, position, wait).await?;
             }
             projections::tables::load_dataset(pool, projections::projector::LIVE_SCHEMA).await?
         }
@@ -60,8 +64,8 @@ pub async fn produce(pool: &PgPool, kind: ReportKind, query: &ReportQuery) -> Re
 }
 
 /// Waits (bounded) until the read models reflect every event up to `position`.
-async fn wait_for(pool: &PgPool, position: i64) -> Result<(), ApiError> {
-    let deadline = tokio::time::Instant::now() + MAX_WAIT;
+async fn wait_for(pool: &PgPool, position: i64, wait: Duration) -> Result<(), ApiError> {
+    let deadline = tokio::time::Instant::now() + wait;
     loop {
         if projections::projector::has_reached(pool, position).await? {
             return Ok(());
@@ -70,9 +74,9 @@ async fn wait_for(pool: &PgPool, position: i64) -> Result<(), ApiError> {
             return Err(ApiError::Unavailable {
                 code: "projection_behind",
                 message: format!(
-                    "the read models have not reached position {position} within {} s; retry shortly, or ask with \
-                     known_at for an answer replayed from the events",
-                    MAX_WAIT.as_secs()
+                    "the read models have not reached position {position} within {} ms; retry shortly, or ask \
+                     with known_at for an answer replayed from the events",
+                    wait.as_millis()
                 ),
             });
         }

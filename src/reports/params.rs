@@ -73,6 +73,9 @@ pub struct ReportQuery {
     /// Wait until the read models reflect this global position (read your writes).
     #[arg(long)]
     pub min_position: Option<String>,
+    /// How long to wait for `min_position`, in milliseconds (default 10000, at most 30000).
+    #[arg(long)]
+    pub wait_ms: Option<String>,
     /// `json` (default) or `csv`.
     #[arg(skip)]
     pub format: Option<String>,
@@ -111,6 +114,22 @@ impl ReportQuery {
                         "invalid_parameter",
                         "min_position",
                         "min_position must be a global position from a command's answer",
+                    )
+                })
+            })
+            .transpose()
+    }
+
+    /// `wait_ms` as a duration.
+    pub fn wait(&self) -> Result<Option<std::time::Duration>, ApiError> {
+        self.wait_ms
+            .as_deref()
+            .map(|s| {
+                s.parse::<u64>().map(std::time::Duration::from_millis).map_err(|_| {
+                    ApiError::bad_request(
+                        "invalid_parameter",
+                        "wait_ms",
+                        "wait_ms must be a number of milliseconds",
                     )
                 })
             })

@@ -132,7 +132,7 @@ async fn the_report_command_prints_the_published_table() {
 async fn a_report_waiting_for_an_unreached_position_answers_503() {
     let app = spawn_app().await;
     let reply = app
-        .get("/api/v1/reports/vacancies?organisation=Nowhere&on=2019-01-01&min_position=999999")
+        .get("/api/v1/reports/vacancies?organisation=Nowhere&on=2019-01-01&min_position=999999&wait_ms=300")
         .await;
     assert_eq!(reply.status, 503);
     assert_eq!(reply.str("error"), "projection_behind");

@@ -272,7 +272,9 @@ pub fn classify<'a>(
         .map(|e| e.date)
         .max();
     if let Some(left_on) = last_leaving {
-        let rejoined = moves.iter().any(|m| m.rejoining && m.effective_on >= left_on);
+        // A rejoining in the same role is not a move, so look at employment:
+        // a spell starting on or after the leaving and by `as_at`.
+        let rejoined = person.spells.iter().any(|s| s.from >= left_on && s.from <= as_at);
         if !rejoined {
             return (Outcome::Left, None);
         }
