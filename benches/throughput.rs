@@ -108,8 +108,8 @@ impl Sizes {
         let n = |base: f64| ((base * scale).round() as usize).max(1);
         Ok(Self {
             scale,
-            sequential_participants: n(100.0),
-            participants_per_task: n(25.0),
+            sequential_participants: n(300.0),
+            participants_per_task: n(50.0),
             bulk_participants: n(5000.0),
         })
     }

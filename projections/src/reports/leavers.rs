@@ -93,6 +93,32 @@ pub struct Comparison {
     pub no_test_reason: Option<String>,
     /// Either count < 10: fragile evidence.
     pub small_numbers: bool,
+    /// The comparison in one sentence a board can read next to the figure.
+    pub reading: String,
+}
+
+/// Says in words what a before/after comparison does and does not show.
+fn reading(before: u64, after: u64, t: Option<&RateRatioTest>, small: bool) -> String {
+    let counts = format!("{before} leavers before, {after} after");
+    let Some(t) = t else {
+        return format!("{counts}: no test is possible without any leavers.");
+    };
+    let ratio = t.rate_ratio.map_or("unbounded".to_string(), |r| format!("{r:.2}"));
+    let upper = t.ci_upper.map_or("unbounded".to_string(), |u| format!("{u:.2}"));
+    let evidence = if t.p_value < 0.05 {
+        "the change is unlikely to be chance alone (p < 0.05)"
+    } else {
+        "p ≥ 0.05, so this could be chance: on its own it is not strong evidence"
+    };
+    let fragile = if small {
+        "; counts below 10 are fragile evidence"
+    } else {
+        ""
+    };
+    format!(
+        "{counts}: rate ratio {ratio} (95% CI {:.2}–{upper}), exact p = {:.3}; {evidence}{fragile}.",
+        t.ci_lower, t.p_value
+    )
 }
 
 /// One row: a role, or the total.
@@ -225,7 +251,9 @@ fn compare(before: &PeriodFigures, after: &PeriodFigures, basis: ExposureBasis) 
         Ok(t) => (Some(t), None),
         Err(e) => (None, Some(e.to_string())),
     };
+    let small_numbers = b < SMALL_NUMBER || a < SMALL_NUMBER;
     Comparison {
+        reading: reading(b, a, t.as_ref(), small_numbers),
         change: a as i64 - b as i64,
         percent_change: (b > 0).then(|| round(100.0 * (a as f64 - b as f64) / b as f64, 1)),
         exposure_basis,
@@ -235,7 +263,7 @@ fn compare(before: &PeriodFigures, after: &PeriodFigures, basis: ExposureBasis) 
         p_value: t.as_ref().map(|t| round(t.p_value, 3)),
         test: t,
         no_test_reason: reason,
-        small_numbers: b < SMALL_NUMBER || a < SMALL_NUMBER,
+        small_numbers,
     }
 }
 
@@ -304,4 +332,22 @@ fn definitions(params: &LeaversParams) -> Vec<Definition> {
             &population,
         ),
     ]
+}
+
+#[cfg(test)]
+mod reading_tests {
+    use super::*;
+
+    #[test]
+    fn the_reading_of_19_to_9_says_it_could_be_chance_and_is_fragile() {
+        // Equal exposure: RR = 9/19 = 0.47, CI 0.19–1.10, p = 0.087 (metrics.md §2).
+        let t = compare_poisson_rates(19, 9, 1.0, 1.0).unwrap();
+        let text = reading(19, 9, Some(&t), true);
+        assert!(
+            text.contains("rate ratio 0.47 (95% CI 0.19–1.10), exact p = 0.087"),
+            "{text}"
+        );
+        assert!(text.contains("could be chance"), "{text}");
+        assert!(text.contains("fragile"), "{text}");
+    }
 }
