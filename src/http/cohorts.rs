@@ -190,11 +190,5 @@ pub async fn current_state(
     State(s): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<aggregates::cohort::CohortView>, ApiError> {
-    let id = parse_id(&id)?;
-    let loaded = s.store().load::<Cohort>(&id.to_string()).await?;
-    loaded
-        .aggregate
-        .view()
-        .map(Json)
-        .ok_or_else(|| ApiError::not_found("cohort", id))
+    super::aggregate_view(&s, "cohort", &id, Cohort::view).await
 }

@@ -116,6 +116,23 @@ impl From<CommitReceipt> for CommandResponse {
     }
 }
 
+/// The current state of one aggregate, or 404 when it has no events.
+async fn aggregate_view<A, V>(
+    s: &AppState,
+    what: &'static str,
+    id: &str,
+    view: impl Fn(&A) -> Option<V>,
+) -> Result<Json<V>, ApiError>
+where
+    A: cqrs_es::Aggregate,
+{
+    let id = participants::parse_id(id)?;
+    let loaded = s.store().load::<A>(&id.to_string()).await?;
+    view(&loaded.aggregate)
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found(what, id))
+}
+
 /// Runs a use case for a command request and answers 201 with its receipt.
 async fn run_use_case(
     s: &AppState,

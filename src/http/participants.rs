@@ -322,13 +322,7 @@ pub async fn current_state(
     State(s): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<aggregates::participant::ParticipantView>, ApiError> {
-    let id = parse_id(&id)?;
-    let loaded = s.store().load::<Participant>(&id.to_string()).await?;
-    loaded
-        .aggregate
-        .view()
-        .map(Json)
-        .ok_or_else(|| ApiError::not_found("participant", id))
+    super::aggregate_view(&s, "participant", &id, Participant::view).await
 }
 
 /// `?external_ref=` for `GET /participants`.

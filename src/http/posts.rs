@@ -193,11 +193,5 @@ pub async fn current_state(
     State(s): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<aggregates::post::PostView>, ApiError> {
-    let id = parse_id(&id)?;
-    let loaded = s.store().load::<Post>(&id.to_string()).await?;
-    loaded
-        .aggregate
-        .view()
-        .map(Json)
-        .ok_or_else(|| ApiError::not_found("post", id))
+    super::aggregate_view(&s, "post", &id, Post::view).await
 }
