@@ -1,0 +1,364 @@
+//! Sizes, workloads and small helpers of the throughput bench.
+
+use std::error::Error;
+use std::time::{Duration, Instant};
+
+use aggregates::ladder::{Basis, Ladder, RoleRef};
+use aggregates::participant::{Participant, ParticipantCommand};
+use aggregates::CommandContext;
+use chrono::{Days, NaiveDate, Utc};
+use cqrs_es::Aggregate;
+use serde_json::{json, Value};
+use sqlx::PgPool;
+use tenure::commands::{ChangeRole, CommandOrigin, CommandRunner, Register, UseCase};
+use tenure::event_store::{new_events, Commit, EventStore, Metadata, NewEvent, StreamWrite};
+use tenure::reports::ReportQuery;
+use uuid::Uuid;
+
+pub(crate) type BoxError = Box<dyn Error + Send + Sync>;
+
+/// Concurrent tasks of the second command measurement.
+pub(crate) const CONCURRENT_TASKS: usize = 8;
+/// Streams per commit on the bulk path.
+pub(crate) const STREAMS_PER_COMMIT: usize = 250;
+/// Events per participant on the bulk path.
+pub(crate) const BULK_EVENTS_PER_PARTICIPANT: usize = 4;
+/// Organisations the participants are spread over.
+pub(crate) const ORGANISATIONS: usize = 5;
+/// Runs of each read measurement (the median is reported).
+pub(crate) const READ_RUNS: usize = 3;
+/// The organisation the leavers report asks about.
+pub(crate) const REPORT_ORGANISATION: &str = "Bench Council 0";
+
+/// How much work each measurement does.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Sizes {
+    pub(crate) scale: f64,
+    /// Participants of the single-task command run (3 commands each).
+    pub(crate) sequential_participants: usize,
+    /// Participants per task of the 8-task command run (3 commands each).
+    pub(crate) participants_per_task: usize,
+    /// Participants of the bulk history (4 events each).
+    pub(crate) bulk_participants: usize,
+}
+
+impl Sizes {
+    pub(crate) fn from_env() -> Result<Self, BoxError> {
+        let scale = match std::env::var("TENURE_BENCH_SCALE") {
+            Ok(s) => s
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|x| x.is_finite() && *x > 0.0)
+                .ok_or_else(|| format!("TENURE_BENCH_SCALE must be a positive number, not {s:?}"))?,
+            Err(_) => 1.0,
+        };
+        let n = |base: f64| ((base * scale).round() as usize).max(1);
+        Ok(Self {
+            scale,
+            sequential_participants: n(300.0),
+            participants_per_task: n(50.0),
+            bulk_participants: n(5000.0),
+        })
+    }
+}
+
+/// One row of the printed table.
+pub(crate) struct Row {
+    pub(crate) metric: String,
+    pub(crate) value: String,
+    pub(crate) unit: &'static str,
+    pub(crate) note: String,
+}
+
+/// Latencies and wall time of one command run.
+pub(crate) struct CommandRun {
+    pub(crate) tasks: usize,
+    pub(crate) commands: usize,
+    pub(crate) wall: Duration,
+    pub(crate) latencies: Vec<Duration>,
+}
+
+impl CommandRun {
+    pub(crate) fn per_second(&self) -> f64 {
+        self.commands as f64 / self.wall.as_secs_f64()
+    }
+
+    pub(crate) fn json(&self) -> Value {
+        json!({
+            "tasks": self.tasks,
+            "commands": self.commands,
+            "seconds": secs(self.wall),
+            "commands_per_s": round(self.per_second()),
+            "p50_ms": ms(percentile(&self.latencies, 50.0)),
+            "p99_ms": ms(percentile(&self.latencies, 99.0)),
+            "max_ms": ms(self.latencies.iter().copied().max().unwrap_or_default()),
+        })
+    }
+}
+
+/// Nearest-rank percentile of `sorted_or_not` (sorted on a copy).
+pub(crate) fn percentile(values: &[Duration], p: f64) -> Duration {
+    if values.is_empty() {
+        return Duration::ZERO;
+    }
+    let mut sorted = values.to_vec();
+    sorted.sort();
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+pub(crate) fn median(values: &[Duration]) -> Duration {
+    percentile(values, 50.0)
+}
+
+pub(crate) fn ms(d: Duration) -> f64 {
+    round(d.as_secs_f64() * 1000.0)
+}
+
+pub(crate) fn secs(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1000.0).round() / 1000.0
+}
+
+/// Rounds to 2 decimals for printing.
+pub(crate) fn round(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+pub(crate) fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).expect("valid date")
+}
+
+pub(crate) fn after(day: NaiveDate, days: u64) -> NaiveDate {
+    day.checked_add_days(Days::new(days)).expect("date in range")
+}
+
+pub(crate) fn role(code: &str) -> RoleRef {
+    Ladder::children_services_default()
+        .role(code)
+        .unwrap_or_else(|| panic!("{code} is on the default ladder"))
+}
+
+pub(crate) fn organisation(i: usize) -> String {
+    format!("Bench Council {}", i % ORGANISATIONS)
+}
+
+/// The day participant `i` joins: spread over two years from 2016.
+pub(crate) fn joined_on(i: usize) -> NaiveDate {
+    after(date(2016, 1, 4), (i % 730) as u64)
+}
+
+pub(crate) fn origin(correlation_id: &str) -> CommandOrigin {
+    CommandOrigin {
+        recorded_by: "bench".to_string(),
+        source: "bench".to_string(),
+        correlation_id: correlation_id.to_string(),
+        idempotency: None,
+        expected_version: None,
+    }
+}
+
+/// The three commands of one participant: registration, two role changes.
+pub(crate) fn participant_commands(run: &str, i: usize) -> [UseCase; 3] {
+    let id = Uuid::new_v4();
+    let org = organisation(i);
+    let team = Some(format!("Team {}", i % 7));
+    let joined = joined_on(i);
+    let change = |days: u64, code: &str| {
+        UseCase::ChangeRole(
+            id,
+            ChangeRole {
+                effective_on: after(joined, days),
+                role: role(code),
+                organisation: org.clone(),
+                team: team.clone(),
+                post_id: None,
+                basis: Basis::Permanent,
+                fte: None,
+                kind: None,
+            },
+        )
+    };
+    [
+        UseCase::Register(Register {
+            participant_id: id,
+            external_ref: format!("bench-{run}-{i}"),
+            organisation: org.clone(),
+            team: team.clone(),
+            role: role("asye"),
+            post_id: None,
+            basis: Basis::Permanent,
+            fte: 1.0,
+            joined_on: joined,
+        }),
+        change(365, "social_worker"),
+        change(730, "senior_practitioner"),
+    ]
+}
+
+/// Runs `participants` participants' commands in each of `tasks` tasks.
+pub(crate) async fn run_commands(
+    runner: &CommandRunner,
+    run: &str,
+    tasks: usize,
+    participants: usize,
+) -> Result<CommandRun, BoxError> {
+    let started = Instant::now();
+    let mut handles = Vec::with_capacity(tasks);
+    for task in 0..tasks {
+        let runner = runner.clone();
+        let run = format!("{run}-t{task}");
+        handles.push(tokio::spawn(async move {
+            let origin = origin(&run);
+            let mut latencies = Vec::with_capacity(participants * 3);
+            for i in 0..participants {
+                for use_case in participant_commands(&run, i) {
+                    let t = Instant::now();
+                    runner
+                        .run(&origin, &use_case)
+                        .await
+                        .map_err(|e| format!("{run}: command {use_case:?} failed: {e}"))?;
+                    latencies.push(t.elapsed());
+                }
+            }
+            Ok::<_, String>(latencies)
+        }));
+    }
+    let mut latencies = Vec::new();
+    for handle in handles {
+        latencies.extend(handle.await??);
+    }
+    Ok(CommandRun {
+        tasks,
+        commands: latencies.len(),
+        wall: started.elapsed(),
+        latencies,
+    })
+}
+
+/// One participant's bulk history: its id and each event serialised alone.
+pub(crate) fn bulk_history(i: usize, ctx: &CommandContext) -> Result<(String, Vec<Vec<NewEvent>>), BoxError> {
+    let id = Uuid::new_v4();
+    let org = organisation(i);
+    let team = Some(format!("Team {}", i % 7));
+    let joined = joined_on(i);
+    let change = |days: u64, code: &str| ParticipantCommand::ChangeRole {
+        effective_on: after(joined, days),
+        role: role(code),
+        organisation: org.clone(),
+        team: team.clone(),
+        post_id: None,
+        basis: Basis::Permanent,
+        fte: None,
+        kind: None,
+    };
+    let last = if i % 3 == 0 {
+        ParticipantCommand::RecordLeaving {
+            effective_on: after(joined, 1000 + (i % 300) as u64),
+            reason: "resigned".to_string(),
+            destination: Some("another council".to_string()),
+        }
+    } else {
+        change(1100, "practice_manager")
+    };
+    let commands = [
+        ParticipantCommand::Register {
+            participant_id: id,
+            external_ref: format!("bulk-{i}"),
+            organisation: org.clone(),
+            team: team.clone(),
+            role: role("asye"),
+            post_id: None,
+            basis: Basis::Permanent,
+            fte: 1.0,
+            joined_on: joined,
+        },
+        change(365, "social_worker"),
+        change(730, "senior_practitioner"),
+        last,
+    ];
+    let mut participant = Participant::default();
+    let mut events = Vec::with_capacity(commands.len());
+    for command in commands {
+        let event = participant
+            .decide(command, ctx)
+            .map_err(|e| format!("bulk participant {i}: {e}"))?;
+        events.push(new_events(std::slice::from_ref(&event))?);
+        participant.apply(event);
+    }
+    Ok((id.to_string(), events))
+}
+
+/// Appends the bulk history; returns events appended and the wall time.
+pub(crate) async fn bulk_append(store: &EventStore, participants: usize) -> Result<(usize, Duration), BoxError> {
+    let ctx = CommandContext {
+        today: Utc::now().date_naive(),
+        future_margin_days: 366,
+    };
+    let histories = (0..participants)
+        .map(|i| bulk_history(i, &ctx))
+        .collect::<Result<Vec<_>, _>>()?;
+    let started = Instant::now();
+    let mut appended = 0;
+    for round in 0..BULK_EVENTS_PER_PARTICIPANT {
+        for chunk in histories.chunks(STREAMS_PER_COMMIT) {
+            let writes = chunk
+                .iter()
+                .map(|(id, events)| StreamWrite {
+                    aggregate_type: Participant::TYPE,
+                    aggregate_id: id.clone(),
+                    expected_version: round as u64,
+                    events: events[round].clone(),
+                })
+                .collect();
+            let receipt = store
+                .append(Commit {
+                    writes,
+                    guards: Vec::new(),
+                    metadata: Metadata {
+                        recorded_by: "bench".to_string(),
+                        source: "bench:bulk".to_string(),
+                        correlation_id: format!("bulk-round-{round}"),
+                        idempotency_key: None,
+                    },
+                    idempotency: None,
+                })
+                .await?;
+            appended += receipt.events_appended;
+        }
+    }
+    Ok((appended, started.elapsed()))
+}
+
+/// Times `READ_RUNS` runs of `f`; returns the median and the last result.
+pub(crate) async fn timed<T, F, Fut>(mut f: F) -> Result<(Duration, T), BoxError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, BoxError>>,
+{
+    let mut times = Vec::with_capacity(READ_RUNS);
+    let mut last = None;
+    for _ in 0..READ_RUNS {
+        let t = Instant::now();
+        let value = f().await?;
+        times.push(t.elapsed());
+        last = Some(value);
+    }
+    Ok((median(&times), last.expect("READ_RUNS > 0")))
+}
+
+pub(crate) fn leavers_query(known_at: Option<String>) -> ReportQuery {
+    ReportQuery {
+        organisation: Some(REPORT_ORGANISATION.to_string()),
+        from: Some(date(2018, 1, 1)),
+        to: Some(date(2021, 12, 31)),
+        known_at,
+        ..ReportQuery::default()
+    }
+}
+
+pub(crate) async fn event_count(pool: &PgPool) -> Result<i64, BoxError> {
+    Ok(sqlx::query_scalar("SELECT count(*) FROM events")
+        .fetch_one(pool)
+        .await?)
+}
