@@ -19,12 +19,13 @@
 //! before the second window).
 //!
 //! Late record and correction (the `known_at` example), loaded in two
-//! phases. Phase 1 records everything except PM-42's leaving on 2018-08-31
-//! and its replacement, and records in error a leaving of TM-20 on
-//! 2018-06-29 (TM-20 in truth stays; no replacement). A report with
-//! `known_at` = the last phase 1 commit's recorded time shows 4 TM and 5 PM
-//! leavers in April–September 2018. Phase 2 records PM-42's leaving and
-//! replacement (a late record) and retracts TM-20's leaving (sequence 2 in
+//! phases. Phase 1 records everything except TM-25's leaving on 2017-09-29
+//! and PM-42's on 2018-08-31 (and their replacements), and records in error
+//! a leaving of TM-20 on 2018-06-29 (TM-20 in truth stays; no replacement).
+//! A report with `known_at` = the last phase 1 commit's recorded time shows
+//! 5 TM and 13 PM leavers in April–September 2017 and 4 TM and 5 PM in
+//! April–September 2018. Phase 2 records TM-25's and PM-42's leavings and
+//! replacements (late records) and retracts TM-20's leaving (sequence 2 in
 //! TM-20's stream: their registration is 1), reason "recorded in error: still
 //! in post". Final: 3 TM and 6 PM.
 //!
@@ -92,8 +93,8 @@ pub(crate) const LEAVINGS: [Leaving; 36] = [
     ("team_manager", 29, (2018, 9, 28), "retired"),
 ];
 
-/// The leaving recorded late (phase 2).
-const LATE: (&str, u32) = ("practice_manager", 42);
+/// The leavings recorded late (phase 2): one in each window.
+const LATE: [(&str, u32); 2] = [("team_manager", 25), ("practice_manager", 42)];
 /// The team manager whose leaving is recorded in error, and its date.
 const ERRONEOUS: (u32, (i32, u32, u32)) = (20, (2018, 6, 29));
 
@@ -168,7 +169,7 @@ pub(crate) fn phase1() -> Vec<Step> {
     }
     let mut leavings: Vec<(NaiveDate, Step)> = LEAVINGS
         .iter()
-        .filter(|(role, p, _, _)| (*role, *p) != LATE)
+        .filter(|(role, p, _, _)| !LATE.contains(&(*role, *p)))
         .flat_map(|&(role, p, (y, m, d), reason)| {
             let on = date(y, m, d);
             [
@@ -188,23 +189,27 @@ pub(crate) fn phase1() -> Vec<Step> {
 
 /// The late record and the retraction.
 pub(crate) fn phase2() -> Vec<Step> {
-    let (role, p) = LATE;
-    let &(_, _, (y, m, d), reason) = LEAVINGS.iter().find(|(r, q, _, _)| (*r, *q) == LATE).expect("listed");
-    let on = date(y, m, d);
+    let mut steps = Vec::new();
+    for (role, p) in LATE {
+        let &(_, _, (y, m, d), reason) = LEAVINGS
+            .iter()
+            .find(|(r, q, _, _)| (*r, *q) == (role, p))
+            .expect("listed");
+        let on = date(y, m, d);
+        steps.push(leaving(role, p, on, reason, "late:"));
+        steps.push(register(role, p, 'b', on, "late:"));
+    }
     let (participant, step, sequence) = retraction();
-    vec![
-        leaving(role, p, on, reason, "late:"),
-        register(role, p, 'b', on, "late:"),
-        Step {
-            name: "academy:late:TM-20-a:retract-leave".to_string(),
-            action: Action::Retract {
-                participant,
-                step,
-                sequence,
-                reason: "recorded in error: still in post".to_string(),
-            },
+    steps.push(Step {
+        name: "academy:late:TM-20-a:retract-leave".to_string(),
+        action: Action::Retract {
+            participant,
+            step,
+            sequence,
+            reason: "recorded in error: still in post".to_string(),
         },
-    ]
+    });
+    steps
 }
 
 /// The participant whose leaving is retracted, the step that recorded it,
@@ -255,7 +260,7 @@ fn mldp() -> Vec<Step> {
         });
         let holders = order
             .iter()
-            .filter(|&&(role, p)| (role, p) != LATE && (role, p) != ("team_manager", ERRONEOUS.0));
+            .filter(|&&(role, p)| !LATE.contains(&(role, p)) && (role, p) != ("team_manager", ERRONEOUS.0));
         let members: Vec<String> = holders
             .filter_map(|&(role, p)| match left_on(role, p) {
                 None => Some(external_ref(role, p, 'a')),

@@ -271,9 +271,9 @@ pub struct DemoSummary {
     pub commands_already_recorded: usize,
     /// Events appended by this load (0 when the demo was already loaded).
     pub events_appended: usize,
-    /// The recorded time of the last commit before the academy's late record
-    /// and retraction: reports with this `known_at` show 4 team manager and 5
-    /// practice manager leavers in April–September 2018.
+    /// The recorded time of the last commit before the academy's late records
+    /// and retraction: reports with this `known_at` show 5 team manager and 13
+    /// practice manager leavers in April–September 2017 and 4 and 5 in 2018.
     pub known_at_before_corrections: DateTime<Utc>,
     /// The academy's erroneous team manager leaving that the load retracts.
     pub retracted_leaving: RetractedLeaving,

@@ -161,12 +161,14 @@ async fn the_demo_reproduces_the_published_figures_and_loads_only_once() {
         ("33.3", "50.0")
     );
 
-    // Known at the moment before the late record and the retraction, the
-    // board saw 4 team managers and 5 practice managers leave in 2018.
+    // Known at the moment before the late records and the retraction, the
+    // board saw 5 team managers leave in 2017, and 4 team managers and 5
+    // practice managers in 2018.
     let before = first
         .known_at_before_corrections
         .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
     let then = csv(&app, &format!("{LEAVERS}&known_at={}", before.replace('+', "%2B"))).await;
+    assert_eq!(row(&then, "role_code", "team_manager")["before_leavers"], "5");
     assert_eq!(row(&then, "role_code", "team_manager")["after_leavers"], "4");
     assert_eq!(row(&then, "role_code", "practice_manager")["after_leavers"], "5");
 }
