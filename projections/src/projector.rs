@@ -134,10 +134,8 @@ impl Projector {
             .iter()
             .map(|e| (e.aggregate_type.as_str(), e.aggregate_id.as_str()))
             .collect();
-        for (aggregate_type, aggregate_id) in touched {
-            let events = source::history_until(&mut *tx, aggregate_type, aggregate_id, until).await?;
-            tables::write_aggregate(&mut tx, schema, aggregate_type, aggregate_id, &events).await?;
-        }
+        let streams = source::histories_until(&mut *tx, &touched, until).await?;
+        tables::write_batch(&mut tx, schema, &streams).await?;
         sqlx::query(&format!(
             "UPDATE {schema}.checkpoint SET transaction_id = $1, global_position = $2, last_recorded_at = $3, \
                     events_applied = events_applied + $4, updated_at = clock_timestamp()"

@@ -63,27 +63,36 @@ pub async fn history<'e>(
         .await
 }
 
-/// One aggregate's events up to and including `until` in the all-events
-/// order: its state as a reader that has reached `until` knows it.
-pub async fn history_until<'e>(
+/// The events of several aggregates up to and including `until`, each
+/// aggregate's in stream order, in one query.
+pub async fn histories_until<'e>(
     db: impl PgExecutor<'e>,
-    aggregate_type: &str,
-    aggregate_id: &str,
+    aggregates: &std::collections::BTreeSet<(&str, &str)>,
     until: Position,
-) -> Result<Vec<StoredEvent>, sqlx::Error> {
+) -> Result<std::collections::BTreeMap<(String, String), Vec<StoredEvent>>, sqlx::Error> {
+    let types: Vec<&str> = aggregates.iter().map(|(t, _)| *t).collect();
+    let ids: Vec<&str> = aggregates.iter().map(|(_, i)| *i).collect();
     let sql = format!(
         "SELECT {COLUMNS} FROM events \
-          WHERE aggregate_type = $1 AND aggregate_id = $2 \
+          WHERE (aggregate_type, aggregate_id) IN (SELECT * FROM UNNEST($1::text[], $2::text[])) \
             AND (transaction_id, global_position) <= ($3::text::xid8, $4) \
-          ORDER BY sequence"
+          ORDER BY aggregate_type, aggregate_id, sequence"
     );
-    sqlx::query_as(&sql)
-        .bind(aggregate_type)
-        .bind(aggregate_id)
+    let rows: Vec<StoredEvent> = sqlx::query_as(&sql)
+        .bind(&types)
+        .bind(&ids)
         .bind(until.transaction_id.to_string())
         .bind(until.global_position)
         .fetch_all(db)
-        .await
+        .await?;
+    let mut streams: std::collections::BTreeMap<(String, String), Vec<StoredEvent>> = Default::default();
+    for e in rows {
+        streams
+            .entry((e.aggregate_type.clone(), e.aggregate_id.clone()))
+            .or_default()
+            .push(e);
+    }
+    Ok(streams)
 }
 
 /// Up to `limit` events after `after`, in commit order, never skipping one.

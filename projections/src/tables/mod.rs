@@ -1,224 +1,19 @@
-//! The read-model tables: writing one aggregate's rows, reading them all back
-//! as the report input.
+//! The read-model tables: writing the rows of the aggregates a batch touched
+//! ([`write`]), and reading them all back as the report input.
+
+mod write;
+
+pub use write::write_batch;
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::{PgConnection, Postgres, Transaction};
 use uuid::Uuid;
 
-use crate::derive::{canonical_order, derive, Part};
-use crate::projector::ProjectorError;
+use crate::derive::canonical_order;
 use crate::reports::model::{
     Basis, Cohort, Dataset, Exclusion, Leaving, Member, Move, MoveKind, Occupancy, Person, Post, Spell, SpellEnd,
 };
-use crate::source::StoredEvent;
-
-fn text<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
-}
-
-fn parse<T: serde::de::DeserializeOwned>(value: &str) -> Result<T, sqlx::Error> {
-    serde_json::from_value(serde_json::Value::String(value.to_string())).map_err(|e| sqlx::Error::Decode(Box::new(e)))
-}
-
-/// Replaces the rows of one aggregate with those derived from `events`.
-pub async fn write_aggregate(
-    tx: &mut Transaction<'_, Postgres>,
-    schema: &str,
-    aggregate_type: &str,
-    aggregate_id: &str,
-    events: &[StoredEvent],
-) -> Result<(), ProjectorError> {
-    let part = derive(aggregate_type, events).map_err(|e| ProjectorError::Aggregate {
-        aggregate_type: aggregate_type.to_string(),
-        aggregate_id: aggregate_id.to_string(),
-        reason: e.to_string(),
-    })?;
-    let Ok(id) = aggregate_id.parse::<Uuid>() else {
-        return Ok(());
-    };
-    let version = events.last().map_or(0, |e| e.sequence);
-    let db: &mut PgConnection = tx;
-    match aggregate_type {
-        "participant" => {
-            for table in ["participants", "spells", "moves", "leavings", "exclusions"] {
-                sqlx::query(&format!("DELETE FROM {schema}.{table} WHERE participant_id = $1"))
-                    .bind(id)
-                    .execute(&mut *db)
-                    .await?;
-            }
-            if let Part::Person(p) = part {
-                write_person(db, schema, &p, version).await?;
-            }
-        }
-        "cohort" => {
-            for table in ["cohorts", "cohort_members"] {
-                sqlx::query(&format!("DELETE FROM {schema}.{table} WHERE cohort_id = $1"))
-                    .bind(id)
-                    .execute(&mut *db)
-                    .await?;
-            }
-            if let Part::Cohort(c) = part {
-                write_cohort(db, schema, &c, version).await?;
-            }
-        }
-        "post" => {
-            for table in ["posts", "post_occupancies"] {
-                sqlx::query(&format!("DELETE FROM {schema}.{table} WHERE post_id = $1"))
-                    .bind(id)
-                    .execute(&mut *db)
-                    .await?;
-            }
-            if let Part::Post(p) = part {
-                write_post(db, schema, &p, version).await?;
-            }
-        }
-        _ => {}
-    }
-    Ok(())
-}
-
-async fn write_person(db: &mut PgConnection, schema: &str, p: &Person, version: i64) -> Result<(), sqlx::Error> {
-    let joined_on = p.spells.first().map(|s| s.from);
-    sqlx::query(&format!(
-        "INSERT INTO {schema}.participants (participant_id, external_ref, joined_on, version) VALUES ($1, $2, $3, $4)"
-    ))
-    .bind(p.participant_id)
-    .bind(&p.external_ref)
-    .bind(joined_on)
-    .bind(version)
-    .execute(&mut *db)
-    .await?;
-    for (i, s) in p.spells.iter().enumerate() {
-        sqlx::query(&format!(
-            "INSERT INTO {schema}.spells (participant_id, ordinal, organisation, team, role_code, role_level, post_id, \
-             basis, fte, from_on, until_on, ended_by) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)"
-        ))
-        .bind(p.participant_id)
-        .bind(i as i32)
-        .bind(&s.organisation)
-        .bind(&s.team)
-        .bind(&s.role_code)
-        .bind(s.role_level.map(i16::from))
-        .bind(s.post_id)
-        .bind(text(&s.basis))
-        .bind(s.fte)
-        .bind(s.from)
-        .bind(s.until)
-        .bind(s.ended_by.as_ref().map(text))
-        .execute(&mut *db)
-        .await?;
-    }
-    for (i, m) in p.moves.iter().enumerate() {
-        sqlx::query(&format!(
-            "INSERT INTO {schema}.moves (participant_id, ordinal, effective_on, from_role, from_level, from_organisation, \
-             to_role, to_level, to_organisation, kind, internal, rejoining) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)"
-        ))
-        .bind(p.participant_id)
-        .bind(i as i32)
-        .bind(m.effective_on)
-        .bind(&m.from_role)
-        .bind(m.from_level.map(i16::from))
-        .bind(&m.from_organisation)
-        .bind(&m.to_role)
-        .bind(m.to_level.map(i16::from))
-        .bind(&m.to_organisation)
-        .bind(text(&m.kind))
-        .bind(m.internal)
-        .bind(m.rejoining)
-        .execute(&mut *db)
-        .await?;
-    }
-    for (i, l) in p.leavings.iter().enumerate() {
-        sqlx::query(&format!(
-            "INSERT INTO {schema}.leavings (participant_id, ordinal, effective_on, organisation, role_code, fte) \
-             VALUES ($1,$2,$3,$4,$5,$6)"
-        ))
-        .bind(p.participant_id)
-        .bind(i as i32)
-        .bind(l.effective_on)
-        .bind(&l.organisation)
-        .bind(&l.role_code)
-        .bind(l.fte)
-        .execute(&mut *db)
-        .await?;
-    }
-    for (i, x) in p.exclusions.iter().enumerate() {
-        sqlx::query(&format!(
-            "INSERT INTO {schema}.exclusions (participant_id, ordinal, from_on, until_on, reason) VALUES ($1,$2,$3,$4,$5)"
-        ))
-        .bind(p.participant_id)
-        .bind(i as i32)
-        .bind(x.from)
-        .bind(x.until)
-        .bind(&x.reason)
-        .execute(&mut *db)
-        .await?;
-    }
-    Ok(())
-}
-
-async fn write_cohort(db: &mut PgConnection, schema: &str, c: &Cohort, version: i64) -> Result<(), sqlx::Error> {
-    sqlx::query(&format!(
-        "INSERT INTO {schema}.cohorts (cohort_id, programme, name, starts_on, version) VALUES ($1,$2,$3,$4,$5)"
-    ))
-    .bind(c.cohort_id)
-    .bind(&c.programme)
-    .bind(&c.name)
-    .bind(c.starts_on)
-    .bind(version)
-    .execute(&mut *db)
-    .await?;
-    for m in &c.members {
-        sqlx::query(&format!(
-            "INSERT INTO {schema}.cohort_members (cohort_id, participant_id, enrolled_on, completed_on, withdrawn_on) \
-             VALUES ($1,$2,$3,$4,$5)"
-        ))
-        .bind(c.cohort_id)
-        .bind(m.participant_id)
-        .bind(m.enrolled_on)
-        .bind(m.completed_on)
-        .bind(m.withdrawn_on)
-        .execute(&mut *db)
-        .await?;
-    }
-    Ok(())
-}
-
-async fn write_post(db: &mut PgConnection, schema: &str, p: &Post, version: i64) -> Result<(), sqlx::Error> {
-    sqlx::query(&format!(
-        "INSERT INTO {schema}.posts (post_id, organisation, title, role_code, established_on, disestablished_on, version) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7)"
-    ))
-    .bind(p.post_id)
-    .bind(&p.organisation)
-    .bind(&p.title)
-    .bind(&p.role_code)
-    .bind(p.established_on)
-    .bind(p.disestablished_on)
-    .bind(version)
-    .execute(&mut *db)
-    .await?;
-    for (i, o) in p.occupancies.iter().enumerate() {
-        sqlx::query(&format!(
-            "INSERT INTO {schema}.post_occupancies (post_id, ordinal, participant_id, basis, from_on, until_on) \
-             VALUES ($1,$2,$3,$4,$5,$6)"
-        ))
-        .bind(p.post_id)
-        .bind(i as i32)
-        .bind(o.participant_id)
-        .bind(text(&o.basis))
-        .bind(o.from)
-        .bind(o.until)
-        .execute(&mut *db)
-        .await?;
-    }
-    Ok(())
-}
 
 /// What a report's figures reflect: the last event they include.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
@@ -248,6 +43,10 @@ type SpellRow = (
     Option<NaiveDate>,
     Option<String>,
 );
+fn parse<T: serde::de::DeserializeOwned>(value: &str) -> Result<T, sqlx::Error> {
+    serde_json::from_value(serde_json::Value::String(value.to_string())).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+}
+
 type MemberRow = (Uuid, Uuid, NaiveDate, Option<NaiveDate>, Option<NaiveDate>);
 type PostRow = (Uuid, String, String, String, NaiveDate, Option<NaiveDate>);
 type MoveRow = (
