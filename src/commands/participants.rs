@@ -316,27 +316,33 @@ pub async fn retract(
         .find(|(s, _)| *s == sequence)
         .map(|(_, e)| e.clone());
     let before_post = |day: NaiveDate| post_held(&participant, day.pred_opt().unwrap_or(day));
-    let linked: Option<(Uuid, NaiveDate, bool)> = match &target {
+    // (post, date, true = its fill / false = its vacancy) caused by the event.
+    let mut linked: Vec<(Uuid, NaiveDate, bool)> = Vec::new();
+    match &target {
         Some(ParticipantEvent::Registered {
             post_id: Some(p),
             joined_on,
             ..
-        }) => Some((*p, *joined_on, true)),
+        }) => linked.push((*p, *joined_on, true)),
         Some(ParticipantEvent::RoleChanged {
-            post_id: Some(p),
-            effective_on,
-            ..
-        })
-        | Some(ParticipantEvent::RejoiningRecorded {
-            post_id: Some(p),
-            effective_on,
-            ..
-        }) => Some((*p, *effective_on, true)),
-        Some(ParticipantEvent::LeavingRecorded { effective_on, .. }) => {
-            before_post(*effective_on).map(|p| (p, *effective_on, false))
+            post_id, effective_on, ..
+        }) => {
+            let before = before_post(*effective_on);
+            if before != *post_id {
+                linked.extend(post_id.map(|p| (p, *effective_on, true)));
+                linked.extend(before.map(|p| (p, *effective_on, false)));
+            }
         }
-        _ => None,
-    };
+        Some(ParticipantEvent::RejoiningRecorded {
+            post_id: Some(p),
+            effective_on,
+            ..
+        }) => linked.push((*p, *effective_on, true)),
+        Some(ParticipantEvent::LeavingRecorded { effective_on, .. }) => {
+            linked.extend(before_post(*effective_on).map(|p| (p, *effective_on, false)))
+        }
+        _ => {}
+    }
     d.decide(
         &participant_id.to_string(),
         &mut participant,
@@ -346,35 +352,49 @@ pub async fn retract(
         },
     )
     .await?;
-    if let Some((post_id, effective_on, filled)) = linked {
-        let mut post: LoadedStream<Post> = d.load("post", &post_id.to_string()).await?;
-        let found = post.events.iter().rev().find(|(s, e)| {
-            !post.aggregate.is_retracted(*s)
-                && match e {
-                    PostEvent::Filled {
-                        participant_id: p,
-                        effective_on: on,
-                        ..
-                    } => filled && *p == participant_id && *on == effective_on,
-                    PostEvent::Vacated {
-                        participant_id: p,
-                        effective_on: on,
-                    } => !filled && *p == participant_id && *on == effective_on,
-                    _ => false,
-                }
-        });
-        if let Some((post_sequence, _)) = found {
-            let post_sequence = *post_sequence;
-            d.decide(
-                &post_id.to_string(),
-                &mut post,
-                PostCommand::Retract {
-                    sequence: post_sequence,
-                    reason,
-                },
-            )
-            .await?;
-        }
+    for (post_id, effective_on, filled) in linked {
+        retract_post_change(d, post_id, participant_id, effective_on, filled, &reason).await?;
+    }
+    Ok(())
+}
+
+/// Retracts the latest live fill (`filled`) or vacancy of `participant_id`
+/// on `post_id` effective on `effective_on`, if there is one.
+async fn retract_post_change(
+    d: &mut Decision,
+    post_id: Uuid,
+    participant_id: Uuid,
+    effective_on: NaiveDate,
+    filled: bool,
+    reason: &str,
+) -> Result<(), CommandError> {
+    let mut post: LoadedStream<Post> = d.load("post", &post_id.to_string()).await?;
+    let found = post.events.iter().rev().find(|(s, e)| {
+        !post.aggregate.is_retracted(*s)
+            && match e {
+                PostEvent::Filled {
+                    participant_id: p,
+                    effective_on: on,
+                    ..
+                } => filled && *p == participant_id && *on == effective_on,
+                PostEvent::Vacated {
+                    participant_id: p,
+                    effective_on: on,
+                } => !filled && *p == participant_id && *on == effective_on,
+                _ => false,
+            }
+    });
+    if let Some((post_sequence, _)) = found {
+        let sequence = *post_sequence;
+        d.decide(
+            &post_id.to_string(),
+            &mut post,
+            PostCommand::Retract {
+                sequence,
+                reason: reason.to_string(),
+            },
+        )
+        .await?;
     }
     Ok(())
 }

@@ -231,3 +231,73 @@ async fn bad_report_parameters_are_refused_naming_the_problem_and_json_and_csv_a
     assert_eq!(cell(csv_total, "after_person_days"), "30");
     assert_eq!(cell(csv_total, "after_leaver_rate_percent"), "610.0");
 }
+
+#[tokio::test]
+async fn a_change_of_basis_in_the_same_post_and_a_retracted_post_move_keep_posts_right() {
+    let app = spawn_app().await;
+    let org = "Basis Borough";
+    let establish = |title: &'static str| {
+        let app = &app;
+        async move {
+            created(
+                app,
+                "/api/v1/posts",
+                json!({"organisation": org, "title": title, "role": "team_manager", "established_on": "2019-01-01"}),
+            )
+            .await
+            .str("aggregate_id")
+        }
+    };
+    let (north, south, east) = (
+        establish("North").await,
+        establish("South").await,
+        establish("East").await,
+    );
+    // A is interim in North from 2019-02-01 and made permanent there on
+    // 2019-06-01: on 2019-12-31 North is filled, not covered.
+    let a = app.register("bb-a", org, "social_worker", "2018-01-01").await;
+    change_role(
+        &app,
+        &a,
+        "2019-02-01",
+        json!({"role": "team_manager", "post_id": north, "basis": "interim"}),
+    )
+    .await;
+    change_role(
+        &app,
+        &a,
+        "2019-06-01",
+        json!({"role": "team_manager", "post_id": north, "basis": "permanent"}),
+    )
+    .await;
+    // B holds South permanently, moves to East on 2019-09-01, and that move
+    // is retracted: B is back in South, East is vacant again.
+    let b = app.register("bb-b", org, "social_worker", "2018-01-01").await;
+    change_role(
+        &app,
+        &b,
+        "2019-02-01",
+        json!({"role": "team_manager", "post_id": south, "basis": "permanent"}),
+    )
+    .await;
+    let moved = change_role(&app, &b, "2019-09-01", json!({"role": "team_manager", "post_id": east})).await;
+    created(
+        &app,
+        &format!("/api/v1/participants/{b}/retractions"),
+        json!({"sequence": moved.body["version"].as_u64().expect("version"), "reason": "recorded against the wrong person"}),
+    )
+    .await;
+
+    let rows = live_csv(
+        &app,
+        "/api/v1/reports/vacancies?organisation=Basis%20Borough&on=2019-12-31",
+    )
+    .await;
+    let total = row(&rows, "role_code", "total");
+    // North (A) and South (B) filled, East vacant: 1/3; no cover: 0/2.
+    assert_eq!(
+        (cell(total, "established"), cell(total, "filled"), cell(total, "vacant")),
+        ("3", "2", "1")
+    );
+    assert_eq!((cell(total, "covered"), cell(total, "cover_percent")), ("0", "0.0"));
+}

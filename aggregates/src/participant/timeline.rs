@@ -418,13 +418,16 @@ fn judge_move(
     kind_given: Option<MoveKind>,
     rejoining: bool,
 ) -> Result<Option<Move>, ParticipantError> {
-    let same_place =
-        from.role.code == to.role.code && from.organisation == to.organisation && from.post_id == to.post_id;
-    if same_place && kind_given.is_none() {
-        // Only basis, FTE or team changed: a change of terms, not a move.
+    let derived = derive_move_kind(&from.role, &to.role);
+    // metrics.md: equal level is a sideways move only "when the post or
+    // organisation differs"; otherwise (basis, FTE, team, or another role of
+    // the same level) it is a change of terms, not a move.
+    let same_role_or_level = from.role.code == to.role.code || derived == Some(MoveKind::Sideways);
+    if kind_given.is_none() && same_role_or_level && from.organisation == to.organisation && from.post_id == to.post_id
+    {
         return Ok(None);
     }
-    let kind = match kind_given.or_else(|| derive_move_kind(&from.role, &to.role)) {
+    let kind = match kind_given.or(derived) {
         Some(kind) => kind,
         None => {
             return Err(ParticipantError::MoveKindRequired {

@@ -56,6 +56,25 @@ fn a_change_of_terms_only_is_not_a_move_but_starts_a_new_spell() {
 }
 
 #[test]
+fn another_role_of_the_same_level_in_the_same_place_is_not_a_move() {
+    // An edited ladder with two level-3 roles: senior → advanced
+    // practitioner in the same organisation and post is no move (metrics.md:
+    // sideways only when the post or organisation differs); the same change
+    // into another organisation is sideways.
+    let ap = role("advanced_practitioner", Some(3));
+    let t = build(vec![
+        registered("2015-01-05"),
+        changed("2016-01-01", sp(), "Northshire", Some(MoveKind::Promotion)),
+        changed("2017-01-01", ap.clone(), "Northshire", None),
+        changed("2018-01-01", sp(), "Southshire", None),
+    ]);
+    let kinds: Vec<MoveKind> = t.moves().iter().map(|m| m.kind).collect();
+    assert_eq!(kinds, [MoveKind::Promotion, MoveKind::Sideways]);
+    assert_eq!(t.moves()[1].from_role, ap);
+    assert_eq!(t.spells().len(), 4);
+}
+
+#[test]
 fn a_given_kind_wins_over_the_derived_one() {
     let t = build(vec![
         registered("2015-01-05"),

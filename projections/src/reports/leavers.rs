@@ -236,7 +236,9 @@ fn period_figures(period: &Period, (leavers, person_days): (u64, u64)) -> Period
 
 fn compare(before: &PeriodFigures, after: &PeriodFigures, basis: ExposureBasis) -> Comparison {
     let (b, a) = (before.leavers, after.leavers);
-    let use_days = basis == ExposureBasis::PersonDays && before.person_days > 0 && after.person_days > 0;
+    // "Equal exposure when there is no headcount data": only when neither
+    // period has any person-days. One empty period is data: no test.
+    let use_days = basis == ExposureBasis::PersonDays && (before.person_days > 0 || after.person_days > 0);
     let (exposure_basis, eb, ea) = if use_days {
         (
             ExposureBasis::PersonDays,

@@ -216,9 +216,11 @@ pub(crate) struct Exit {
 /// organisations (`None`), leaving events only. Sorted by date.
 pub(crate) fn exits(person: &Person, organisation: Option<&str>) -> Vec<Exit> {
     let spell_before = |org: &str, date: NaiveDate| {
+        // The last spell ending that day is the one held immediately before.
         let ending = person
             .spells
             .iter()
+            .rev()
             .find(|s| s.organisation == org && s.until == Some(date));
         ending.or_else(|| date.pred_opt().and_then(|d| spell_on(person, Some(org), d)))
     };

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::model::{Cohort, Dataset, Move, MoveKind, Person};
-use super::{excluded_on, exits, round, Definition, Rate, ReportError};
+use super::{excluded_on, round, spell_on, Definition, Rate, ReportError};
 use crate::stats::median;
 
 /// Days in an average Gregorian month: months = days / 30.4375.
@@ -266,18 +266,12 @@ pub fn classify<'a>(
     if moves.iter().any(|m| m.kind == MoveKind::Sideways) {
         return (Outcome::Sideways, None);
     }
-    let last_leaving = exits(person, None)
-        .into_iter()
-        .filter(|e| e.date > enrolled_on && e.date <= as_at)
-        .map(|e| e.date)
-        .max();
-    if let Some(left_on) = last_leaving {
-        // A rejoining in the same role is not a move, so look at employment:
-        // a spell starting on or after the leaving and by `as_at`.
-        let rejoined = person.spells.iter().any(|s| s.from >= left_on && s.from <= as_at);
-        if !rejoined {
-            return (Outcome::Left, None);
-        }
+    // Left: a leaving by `as_at` and not employed anywhere at the end of
+    // `as_at` (a rejoining, even in the same role and so not a move, undoes
+    // it). Any leaving counts, even one on the enrolment date itself.
+    let has_left = person.leavings.iter().any(|l| l.effective_on <= as_at);
+    if has_left && spell_on(person, None, as_at).is_none() {
+        return (Outcome::Left, None);
     }
     (Outcome::Remained, None)
 }

@@ -4,13 +4,13 @@
 //! Decisions (see the README):
 //! - withdrawn members stay members: retention of an intake is about
 //!   employment, not about finishing the programme (counted in `withdrawn`);
+//! - members enrolled after `as_at` are not members yet (footnoted);
 //! - an exclusion in force on `as_at` removes the member from both the
 //!   numerator and the denominator; on the curve the member is censored at
-//!   the exclusion's start;
-//! - curve time is whole months: a leaving on D is an event at the first
-//!   month m whose boundary (start + m calendar months) is on or after D
-//!   (not employed at the end of D); a censoring on C is at the last month
-//!   whose boundary is on or before C (known employed then);
+//!   that exclusion's start (a lifted exclusion changes nothing);
+//! - the curve is the Kaplan–Meier estimate on exact days since the cohort
+//!   start (a leaving on D: not employed at the end of D), read at each
+//!   month boundary start + m calendar months up to `as_at`;
 //! - only members employed by the organisation at the end of their
 //!   enrolment date enter the curve (the others are counted in
 //!   `not_employed_at_enrolment`; they stay in the rate's denominator).
@@ -21,7 +21,7 @@ use uuid::Uuid;
 
 use super::model::{Dataset, Person};
 use super::{excluded_on, exits, spell_on, Definition, Rate, ReportError};
-use crate::stats::{kaplan_meier, km_median, Observation};
+use crate::stats::{kaplan_meier, KmStep, Observation};
 
 /// Inputs of the retention report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -68,7 +68,7 @@ pub struct RetentionReport {
     pub as_at: NaiveDate,
     /// The organisation asked for (`None`: employer at enrolment).
     pub organisation: Option<String>,
-    /// Enrolled members.
+    /// Members enrolled on or before `as_at`.
     pub members: u64,
     /// Of whom withdrew on or before `as_at` (still counted).
     pub withdrawn: u64,
@@ -76,6 +76,8 @@ pub struct RetentionReport {
     pub excluded: u64,
     /// Of whom not employed by the organisation at enrolment.
     pub not_employed_at_enrolment: u64,
+    /// Footnote: enrolled after `as_at` (not members yet, not counted).
+    pub not_yet_enrolled: u64,
     /// Retained / (members − excluded).
     pub retention: Rate,
     /// Curve for months 0..=months(as_at).
@@ -108,9 +110,13 @@ pub fn compute(dataset: &Dataset, params: &RetentionParams) -> Result<RetentionR
         leavings: vec![],
         exclusions: vec![],
     };
-    let (mut withdrawn, mut excluded, mut not_employed, mut retained) = (0, 0, 0, 0);
+    let (mut withdrawn, mut excluded, mut not_employed, mut retained, mut not_yet_enrolled) = (0, 0, 0, 0, 0);
     let mut observations = Vec::new();
     for member in &cohort.members {
+        if member.enrolled_on > as_at {
+            not_yet_enrolled += 1;
+            continue;
+        }
         let person = dataset
             .people
             .iter()
@@ -137,26 +143,10 @@ pub fn compute(dataset: &Dataset, params: &RetentionParams) -> Result<RetentionR
             None => not_employed += 1,
         }
     }
-    let members = cohort.members.len() as u64;
+    let members = cohort.members.len() as u64 - not_yet_enrolled;
     let steps = kaplan_meier(&observations);
-    let last_month = floor_months(start, as_at);
-    let curve = (0..=last_month)
-        .map(|m| {
-            let t = f64::from(m);
-            let at_step = steps.iter().find(|s| s.time == t);
-            let current = steps.iter().rev().find(|s| s.time <= t);
-            CurvePoint {
-                month: m,
-                date: add_months(start, m),
-                at_risk: observations.iter().filter(|o| o.time >= t).count() as u64,
-                events: at_step.map_or(0, |s| s.events),
-                censored: at_step.map_or(0, |s| s.censored),
-                survival: current.map_or(1.0, |s| s.survival),
-                lower: current.map_or(1.0, |s| s.lower),
-                upper: current.map_or(1.0, |s| s.upper),
-            }
-        })
-        .collect();
+    let curve = curve(start, as_at, &observations, &steps);
+    let median_months = curve.iter().find(|p| p.survival <= 0.5).map(|p| p.month);
     Ok(RetentionReport {
         cohort_id: cohort.cohort_id,
         cohort_name: cohort.name.clone(),
@@ -167,15 +157,42 @@ pub fn compute(dataset: &Dataset, params: &RetentionParams) -> Result<RetentionR
         withdrawn,
         excluded,
         not_employed_at_enrolment: not_employed,
+        not_yet_enrolled,
         retention: Rate::new(retained, members - excluded),
         curve,
-        median_months: km_median(&steps).map(|t| t as u32),
+        median_months,
         definitions: definitions(params),
     })
 }
 
-/// Follow-up of one member: first leaving of `org` after enrolment (event),
-/// else censored at the first exclusion or at `as_at`.
+/// The day-level Kaplan–Meier estimate read at each whole month since
+/// `start` up to `as_at`. Events and censorings of month m are those after
+/// the previous month's boundary and on or before this one; at risk are the
+/// members still followed after the previous boundary.
+fn curve(start: NaiveDate, as_at: NaiveDate, observations: &[Observation], steps: &[KmStep]) -> Vec<CurvePoint> {
+    let day = |m: u32| (add_months(start, m) - start).num_days() as f64;
+    (0..=floor_months(start, as_at))
+        .map(|m| {
+            let (previous, boundary) = (if m == 0 { f64::NEG_INFINITY } else { day(m - 1) }, day(m));
+            let within = |o: &&Observation| o.time > previous && o.time <= boundary;
+            let current = steps.iter().rev().find(|s| s.time <= boundary);
+            CurvePoint {
+                month: m,
+                date: add_months(start, m),
+                at_risk: observations.iter().filter(|o| o.time > previous).count() as u64,
+                events: observations.iter().filter(within).filter(|o| o.event).count() as u64,
+                censored: observations.iter().filter(within).filter(|o| !o.event).count() as u64,
+                survival: current.map_or(1.0, |s| s.survival),
+                lower: current.map_or(1.0, |s| s.lower),
+                upper: current.map_or(1.0, |s| s.upper),
+            }
+        })
+        .collect()
+}
+
+/// Follow-up of one member in days since the cohort start: the first end of
+/// employment with `org` after enrolment (event), else censored at the
+/// start of an exclusion in force on `as_at` or at `as_at`.
 fn observe(person: &Person, org: &str, enrolled_on: NaiveDate, start: NaiveDate, as_at: NaiveDate) -> Observation {
     let left = exits(person, Some(org))
         .into_iter()
@@ -184,24 +201,23 @@ fn observe(person: &Person, org: &str, enrolled_on: NaiveDate, start: NaiveDate,
     let excluded = person
         .exclusions
         .iter()
-        .filter(|e| e.from <= as_at && e.until.is_none_or(|u| u > enrolled_on))
+        .filter(|e| e.from <= as_at && e.until.is_none_or(|u| u > as_at))
         .map(|e| e.from.max(enrolled_on))
         .min();
+    let days = |d: NaiveDate| (d - start).num_days().max(0) as f64;
     match (left, excluded) {
-        (Some(l), Some(x)) if x < l => censored(start, x),
+        (Some(l), Some(x)) if x < l => Observation {
+            time: days(x),
+            event: false,
+        },
         (Some(l), _) => Observation {
-            time: f64::from(ceil_months(start, l)),
+            time: days(l),
             event: true,
         },
-        (None, Some(x)) => censored(start, x),
-        (None, None) => censored(start, as_at),
-    }
-}
-
-fn censored(start: NaiveDate, on: NaiveDate) -> Observation {
-    Observation {
-        time: f64::from(floor_months(start, on)),
-        event: false,
+        (None, censor) => Observation {
+            time: days(censor.unwrap_or(as_at)),
+            event: false,
+        },
     }
 }
 
@@ -221,16 +237,6 @@ pub(crate) fn floor_months(start: NaiveDate, d: NaiveDate) -> u32 {
         m -= 1;
     }
     m
-}
-
-/// Smallest m ≥ 0 with start + m months ≥ d.
-pub(crate) fn ceil_months(start: NaiveDate, d: NaiveDate) -> u32 {
-    let m = floor_months(start, d);
-    if add_months(start, m) < d {
-        m + 1
-    } else {
-        m
-    }
 }
 
 fn definitions(params: &RetentionParams) -> Vec<Definition> {
@@ -253,10 +259,11 @@ fn definitions(params: &RetentionParams) -> Vec<Definition> {
         ),
         Definition::new(
             "curve.survival, lower, upper, at_risk",
-            "Kaplan–Meier estimate of still employed for each whole month m since the cohort start; event = first \
-             end of employment with the organisation (leaving or move to another organisation; rejoining ignored), \
-             at the first month boundary on or after it; censored at an exclusion's start or at as_at, at the last \
-             month boundary on or before it; 95% bounds S^exp(±1.96·se), se = sqrt(Σ d/(n(n−d))) / |ln S|",
+            "Kaplan–Meier estimate of still employed, on days since the cohort start, read at each whole month m \
+             (start + m calendar months); event = first end of employment with the organisation (leaving or move \
+             to another organisation; rejoining ignored), not employed at the end of its day; censored at the \
+             start of an exclusion in force on as_at, or at as_at; at_risk = members followed after the previous \
+             month's boundary; 95% bounds S^exp(±1.96·se), se = sqrt(Σ d/(n(n−d))) / |ln S|",
             "not applicable",
             "members at risk at each month",
             "members employed by the organisation at the end of their enrolment date",

@@ -78,15 +78,15 @@ pub fn compute(dataset: &Dataset, params: &TurnoverParams) -> Result<TurnoverRep
                 )),
             }
         }
-        for spell in person
-            .spells
-            .iter()
-            .filter(|s| s.organisation == org && period.contains(s.from))
-        {
-            let continues = person
-                .spells
-                .iter()
-                .any(|p| p.organisation == org && p.until == Some(spell.from) && p.ended_by != Some(SpellEnd::Leaving));
+        for (i, spell) in person.spells.iter().enumerate() {
+            if spell.organisation != org || !period.contains(spell.from) {
+                continue;
+            }
+            // A spell carries on the one just before it when that ended the
+            // same day at the same organisation by a change of terms.
+            let continues = i.checked_sub(1).map(|j| &person.spells[j]).is_some_and(|p| {
+                p.organisation == org && p.until == Some(spell.from) && p.ended_by != Some(SpellEnd::Leaving)
+            });
             if !continues {
                 starters.0 += 1;
                 starters.1 += spell.fte;
@@ -95,7 +95,9 @@ pub fn compute(dataset: &Dataset, params: &TurnoverParams) -> Result<TurnoverRep
         if let Some(s) = spell_on(person, Some(org), period.from) {
             start.0 += 1;
             start.1 += s.fte;
-            stable += u64::from(person_exits.is_empty());
+            // In post at the end of the first day: an exit that day ended an
+            // earlier employment (left and rejoined the same day).
+            stable += u64::from(person_exits.iter().all(|e| e.date == period.from));
         }
         if let Some(s) = spell_on(person, Some(org), period.to) {
             end.0 += 1;

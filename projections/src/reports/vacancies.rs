@@ -6,13 +6,17 @@
 //! include no permanent holder and at least one interim or agency holder
 //! (metrics.md: "held on an interim or agency basis"); a post held only on
 //! an acting basis is filled but not covered, and is counted separately.
+//! An occupant's basis on D is the one of their own role on D when that
+//! role is in this post: a change of basis in the same post (interim made
+//! permanent) is recorded on the participant only.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::model::{Basis, Dataset, Post};
+use super::model::{Basis, Dataset, Person, Post};
+use super::spell_on;
 use super::{Definition, Rate, ReportError};
 
 /// Inputs of the vacancies report.
@@ -65,12 +69,13 @@ pub fn compute(dataset: &Dataset, params: &VacancyParams) -> Result<VacancyRepor
     let d = params.on;
     let mut by_role: BTreeMap<&str, [u64; 4]> = BTreeMap::new();
     let mut total = [0u64; 4];
+    let people: HashMap<_, _> = dataset.people.iter().map(|p| (p.participant_id, p)).collect();
     for post in dataset
         .posts
         .iter()
         .filter(|p| p.organisation == params.organisation && established_on(p, d))
     {
-        let state = post_state(post, d);
+        let state = post_state(post, d, &people);
         for acc in [by_role.entry(&post.role_code).or_default(), &mut total] {
             acc[0] += 1;
             match state {
@@ -107,12 +112,18 @@ fn established_on(post: &Post, d: NaiveDate) -> bool {
     post.established_on <= d && post.disestablished_on.is_none_or(|x| x > d)
 }
 
-fn post_state(post: &Post, d: NaiveDate) -> State {
+fn post_state(post: &Post, d: NaiveDate, people: &HashMap<uuid::Uuid, &Person>) -> State {
     let bases: Vec<Basis> = post
         .occupancies
         .iter()
         .filter(|o| o.from <= d && o.until.is_none_or(|u| d < u))
-        .map(|o| o.basis)
+        .map(|o| {
+            people
+                .get(&o.participant_id)
+                .and_then(|p| spell_on(p, None, d))
+                .filter(|s| s.post_id == Some(post.post_id))
+                .map_or(o.basis, |s| s.basis)
+        })
         .collect();
     if bases.is_empty() {
         State::Vacant

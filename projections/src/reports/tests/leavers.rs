@@ -197,6 +197,35 @@ fn worked_example_nineteen_to_nine_with_no_headcount_uses_equal_exposure() {
 }
 
 #[test]
+fn one_period_without_person_days_gives_no_test_rather_than_equal_exposure() {
+    // Before: a TM employed all through 2017 leaves 2017-06-01 (61 person-
+    // days in the period). After: nobody in the role, but a leaving event
+    // with no spell on 2018-06-01. Exposure after is 0: no test.
+    let people = vec![
+        with(1, |p| {
+            p.spells
+                .push(spell("la", TM, "2016-01-01", Some("2017-06-01"), Some(Leaving)));
+            p.leavings.push(leaving("2017-06-01", "la", TM));
+        }),
+        with(2, |p| p.leavings.push(leaving("2018-06-01", "la", TM))),
+    ];
+    let ds = Dataset {
+        people,
+        cohorts: vec![],
+        posts: vec![],
+    };
+    let r = compute(&ds, &params(Some("la"))).unwrap();
+    let c = r.total.comparison.unwrap();
+    assert_eq!(
+        (r.total.before.as_ref().unwrap().person_days, r.total.period.person_days),
+        (61, 0)
+    );
+    assert_eq!(c.exposure_basis, ExposureBasis::PersonDays);
+    assert_eq!((c.rate_ratio, c.p_value), (None, None));
+    assert!(c.no_test_reason.is_some());
+}
+
+#[test]
 fn an_inverted_period_is_an_error() {
     assert!(Period::new(d("2018-09-30"), d("2018-04-01")).is_err());
     let mut p = params(None);

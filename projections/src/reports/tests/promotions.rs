@@ -250,3 +250,55 @@ fn csv_has_one_row_per_cohort_plus_total_and_json_serialises() {
     let json = serde_json::to_value(&r).unwrap();
     assert_eq!(json["participants"][0]["outcome"], "promoted_to");
 }
+
+#[test]
+fn left_means_a_leaving_and_no_employment_at_as_at() {
+    use crate::reports::model::SpellEnd::*;
+    let hos = "head_of_service";
+    let people = vec![
+        // 1: an FTE change on 2019-03-01 (a spell starting that day), then a
+        // leaving the same day: left, not "rejoined".
+        with(1, |p| {
+            p.spells
+                .push(spell(LA1, hos, "2016-01-01", Some("2019-03-01"), Some(RoleChange)));
+            p.spells
+                .push(spell(LA1, hos, "2019-03-01", Some("2019-03-01"), Some(Leaving)));
+            p.leavings.push(leaving("2019-03-01", LA1, hos));
+        }),
+        // 2: leaves 2019-03-01 and rejoins in the same role (not a move)
+        // 2019-09-01: remained.
+        with(2, |p| {
+            p.spells
+                .push(spell(LA1, hos, "2016-01-01", Some("2019-03-01"), Some(Leaving)));
+            p.spells.push(spell(LA1, hos, "2019-09-01", None, None));
+            p.leavings.push(leaving("2019-03-01", LA1, hos));
+        }),
+        // 3: enrolled 2017-01-01 and left that same day (recorded after the
+        // enrolment): left.
+        with(3, |p| {
+            p.spells
+                .push(spell(LA1, hos, "2016-01-01", Some("2017-01-01"), Some(Leaving)));
+            p.leavings.push(leaving("2017-01-01", LA1, hos));
+        }),
+    ];
+    let ds = Dataset {
+        people,
+        cohorts: vec![cohort(
+            1,
+            "cohort 1 (2017)",
+            "2017-01-01",
+            (1..=3).map(|n| member(n, "2017-01-01")).collect(),
+        )],
+        posts: vec![],
+    };
+    let r = compute(&ds, &params()).unwrap();
+    let outcome = |n| {
+        r.participants
+            .iter()
+            .find(|p| p.participant_id == id(n))
+            .map(|p| p.outcome.clone())
+    };
+    assert_eq!(outcome(1), Some(Outcome::Left));
+    assert_eq!(outcome(2), Some(Outcome::Remained));
+    assert_eq!(outcome(3), Some(Outcome::Left));
+}

@@ -1,10 +1,11 @@
 //! §3 retention, worked by hand. Cohort starts 2015-09-01, everyone
-//! enrolled that day, as_at 2018-09-07 (floor months = 36, since
-//! 2018-09-01 ≤ 2018-09-07 < 2018-10-01).
+//! enrolled that day, as_at 2018-09-07 (the curve runs to month 36, since
+//! 2018-09-01 ≤ 2018-09-07 < 2018-10-01). The Kaplan–Meier estimate is on
+//! days; month m reads it at 2015-09-01 + m months.
 
 use super::fixtures::*;
 use crate::reports::model::{Dataset, MoveKind::*, Person, SpellEnd::*};
-use crate::reports::retention::{ceil_months, compute, floor_months, RetentionParams};
+use crate::reports::retention::{compute, floor_months, RetentionParams};
 use crate::reports::ReportError;
 
 fn with(n: u128, f: impl FnOnce(&mut Person)) -> Person {
@@ -17,22 +18,22 @@ const SW: &str = "social_worker";
 
 fn dataset() -> Dataset {
     let people = vec![
-        // 1: still employed: retained; censored at month 36.
+        // 1: still employed: retained; censored at as_at.
         with(1, |p| p.spells.push(spell("la", SW, "2015-09-01", None, None))),
-        // 2: leaves 2016-03-01 = start + 6 months exactly: event at month 6.
+        // 2: leaves 2016-03-01 = start + 6 months exactly: in month 6.
         with(2, |p| {
             p.spells
                 .push(spell("la", SW, "2015-09-01", Some("2016-03-01"), Some(Leaving)));
             p.leavings.push(leaving("2016-03-01", "la", SW));
         }),
-        // 3: leaves 2016-03-02, one day past month 6: event at month 7.
+        // 3: leaves 2016-03-02, one day past month 6: in month 7.
         with(3, |p| {
             p.spells
                 .push(spell("la", SW, "2015-09-01", Some("2016-03-02"), Some(Leaving)));
             p.leavings.push(leaving("2016-03-02", "la", SW));
         }),
         // 4: leaves 2016-03-15, rejoins 2016-06-01: retained, but the curve
-        // counts the first leaving: event at month 7.
+        // counts the first leaving: in month 7.
         with(4, |p| {
             p.spells
                 .push(spell("la", SW, "2015-09-01", Some("2016-03-15"), Some(Leaving)));
@@ -43,15 +44,15 @@ fn dataset() -> Dataset {
             p.moves.push(rejoin);
         }),
         // 5: moves to lb on 2017-01-10: leaves la. 2017-01-01 is month 16,
-        // so the event is at month 17.
+        // so the event is in month 17.
         with(5, |p| {
             p.spells
                 .push(spell("la", SW, "2015-09-01", Some("2017-01-10"), Some(RoleChange)));
             p.spells.push(spell("lb", SW, "2017-01-10", None, None));
             p.moves.push(mv("2017-01-10", ("la", SW), ("lb", SW), Sideways));
         }),
-        // 6: excluded from 2017-05-20: out of the rate; censored at month 20
-        // (2017-05-01 ≤ 2017-05-20 < 2017-06-01).
+        // 6: excluded from 2017-05-20: out of the rate; censored then, in
+        // month 21 (2017-05-01 < 2017-05-20 ≤ 2017-06-01).
         with(6, |p| {
             p.spells.push(spell("la", SW, "2015-09-01", None, None));
             p.exclusions.push(exclusion("2017-05-20"));
@@ -80,17 +81,11 @@ fn params(org: Option<&str>) -> RetentionParams {
 }
 
 #[test]
-fn month_boundaries_round_events_up_and_censorings_down() {
+fn month_boundaries_are_calendar_months_clamped_to_the_month_end() {
     let s = d("2015-09-01");
-    assert_eq!(
-        (floor_months(s, d("2016-03-01")), ceil_months(s, d("2016-03-01"))),
-        (6, 6)
-    );
-    assert_eq!(
-        (floor_months(s, d("2016-03-02")), ceil_months(s, d("2016-03-02"))),
-        (6, 7)
-    );
-    // Month-end clamping: 2016-01-31 + 1 month = 2016-02-29.
+    assert_eq!(floor_months(s, d("2016-03-01")), 6);
+    assert_eq!(floor_months(s, d("2016-02-29")), 5);
+    // 2016-01-31 + 1 month = 2016-02-29.
     assert_eq!(floor_months(d("2016-01-31"), d("2016-02-29")), 1);
     assert_eq!(floor_months(d("2016-01-31"), d("2016-02-28")), 0);
 }
@@ -111,28 +106,128 @@ fn retention_rate_excludes_the_excluded_and_keeps_the_withdrawn() {
 #[test]
 fn kaplan_meier_curve_by_whole_month() {
     let r = compute(&dataset(), &params(None)).unwrap();
-    // On the curve: members 1–7 with times 36C, 6E, 7E, 7E, 17E, 20C, 36C.
-    // Month 6: n=7, d=1 → S = 6/7. Month 7: n=6, d=2 → S = 6/7 × 4/6 = 4/7.
-    // Month 17: n=4, d=1 → S = 4/7 × 3/4 = 3/7 = 0.4286: the median.
+    // On the curve: members 1–7. Leavings on 2016-03-01 (n=7), 2016-03-02
+    // (n=6), 2016-03-15 (n=5), 2017-01-10 (n=4); censored 2017-05-20 and
+    // twice at as_at. S: 6/7, then 6/7 × 5/6 = 5/7, then 4/7, then 3/7.
     assert_eq!(r.curve.len(), 37);
     let at = |m: usize| &r.curve[m];
     assert_eq!((at(0).at_risk, at(0).survival), (7, 1.0));
     assert_eq!((at(5).survival, at(5).lower), (1.0, 1.0));
+    // Month 6 reads 2016-03-01: the leaving that day counts.
+    assert_eq!((at(6).at_risk, at(6).events), (7, 1));
     assert!((at(6).survival - 6.0 / 7.0).abs() < 1e-12);
+    // Month 7 (2016-03-02 to 2016-04-01): followed after 2016-03-01: 6;
+    // two leavings.
     assert_eq!((at(7).at_risk, at(7).events), (6, 2));
+    assert!((at(7).survival - 4.0 / 7.0).abs() < 1e-12);
     assert!((at(16).survival - 4.0 / 7.0).abs() < 1e-12);
     assert!((at(17).survival - 3.0 / 7.0).abs() < 1e-12);
-    // At risk at month 10: times ≥ 10 are 36, 17, 20, 36 → 4.
+    // Followed after month 9 (2016-06-01): members 1, 5, 6, 7.
     assert_eq!(at(10).at_risk, 4);
-    assert_eq!((at(20).at_risk, at(20).censored), (3, 1));
-    assert_eq!((at(36).at_risk, at(36).censored), (2, 2));
+    assert_eq!((at(21).at_risk, at(21).censored), (3, 1));
+    // The two censorings on as_at fall after the last boundary, 2018-09-01.
+    assert_eq!((at(36).at_risk, at(36).censored), (2, 0));
     assert_eq!(at(36).date, d("2018-09-01"));
     assert_eq!(r.median_months, Some(17));
-    // Month 7: Σ = 1/(7·6) + 2/(6·4) = 0.107143; se = sqrt(0.107143) /
-    // |ln(4/7)| = 0.327327 / 0.559616 = 0.584913; lower = (4/7)^exp(1.146430)
-    // = (4/7)^3.14688 = 0.17186; upper = (4/7)^exp(−1.146430) = 0.83709.
+    // Month 7: Σ = 1/(7·6) + 1/(6·5) + 1/(5·4) = 0.107143; se =
+    // sqrt(0.107143) / |ln(4/7)| = 0.327327 / 0.559616 = 0.584913;
+    // lower = (4/7)^exp(1.146430) = (4/7)^3.14688 = 0.17186;
+    // upper = (4/7)^exp(−1.146430) = 0.83709.
     assert!((at(7).lower - 0.17186).abs() < 1e-4);
     assert!((at(7).upper - 0.83709).abs() < 1e-4);
+}
+
+#[test]
+fn a_leaving_after_the_last_month_boundary_stays_off_the_curve_and_the_median() {
+    // Start 2017-01-01, as_at 2017-02-15: months 0 and 1. One of ten
+    // leaves on 2017-02-10, after the last boundary (2017-02-01).
+    let mut people: Vec<Person> = (0..10u128)
+        .map(|n| with(n, |p| p.spells.push(spell("la", SW, "2017-01-01", None, None))))
+        .collect();
+    people[0].spells[0].until = Some(d("2017-02-10"));
+    people[0].spells[0].ended_by = Some(Leaving);
+    people[0].leavings.push(leaving("2017-02-10", "la", SW));
+    let ds = Dataset {
+        people,
+        cohorts: vec![cohort(
+            1,
+            "2017",
+            "2017-01-01",
+            (0..10).map(|n| member(n, "2017-01-01")).collect(),
+        )],
+        posts: vec![],
+    };
+    let mut p = params(None);
+    p.as_at = d("2017-02-15");
+    let r = compute(&ds, &p).unwrap();
+    assert_eq!(r.curve.len(), 2);
+    assert_eq!(r.curve[1].survival, 1.0);
+    assert_eq!(r.median_months, None);
+    assert_eq!((r.retention.numerator, r.retention.denominator), (9, 10));
+}
+
+#[test]
+fn a_censoring_inside_a_month_keeps_the_member_at_risk_for_earlier_leavings() {
+    // Four members from 2017-01-01: A leaves 2017-02-20, B is excluded from
+    // 2017-02-25. On days: A's leaving has n = 4 → S = 3/4, read at month 2
+    // (2017-03-01). B is out of the rate: 3 − 1 (A) = 2 retained of 3.
+    let mut people: Vec<Person> = (0..4u128)
+        .map(|n| with(n, |p| p.spells.push(spell("la", SW, "2017-01-01", None, None))))
+        .collect();
+    people[0].spells[0].until = Some(d("2017-02-20"));
+    people[0].spells[0].ended_by = Some(Leaving);
+    people[0].leavings.push(leaving("2017-02-20", "la", SW));
+    people[1].exclusions.push(exclusion("2017-02-25"));
+    let ds = Dataset {
+        people,
+        cohorts: vec![cohort(
+            1,
+            "2017",
+            "2017-01-01",
+            (0..4).map(|n| member(n, "2017-01-01")).collect(),
+        )],
+        posts: vec![],
+    };
+    let mut p = params(None);
+    p.as_at = d("2017-06-30");
+    let r = compute(&ds, &p).unwrap();
+    assert_eq!((r.curve[2].at_risk, r.curve[2].events, r.curve[2].censored), (4, 1, 1));
+    assert!((r.curve[2].survival - 0.75).abs() < 1e-12);
+    assert_eq!((r.retention.numerator, r.retention.denominator), (2, 3));
+}
+
+#[test]
+fn members_enrolled_after_as_at_are_not_members_yet_and_a_lifted_exclusion_does_not_censor() {
+    // Start 2017-01-01. A: enrolled at the start, excluded 2017-03-01,
+    // exclusion lifted 2017-06-01, leaves 2017-09-01. B: enrolled
+    // 2018-03-01, after as_at 2018-01-01. Members = 1 (A): not retained;
+    // A's leaving is an event on the curve: S = 0 from month 8.
+    let mut a = with(0, |p| {
+        p.spells
+            .push(spell("la", SW, "2017-01-01", Some("2017-09-01"), Some(Leaving)));
+        p.leavings.push(leaving("2017-09-01", "la", SW));
+    });
+    let mut lifted = exclusion("2017-03-01");
+    lifted.until = Some(d("2017-06-01"));
+    a.exclusions.push(lifted);
+    let b = with(1, |p| p.spells.push(spell("la", SW, "2016-01-01", None, None)));
+    let ds = Dataset {
+        people: vec![a, b],
+        cohorts: vec![cohort(
+            1,
+            "2017",
+            "2017-01-01",
+            vec![member(0, "2017-01-01"), member(1, "2018-03-01")],
+        )],
+        posts: vec![],
+    };
+    let mut p = params(None);
+    p.as_at = d("2018-01-01");
+    let r = compute(&ds, &p).unwrap();
+    assert_eq!((r.members, r.not_yet_enrolled, r.excluded), (1, 1, 0));
+    assert_eq!((r.retention.numerator, r.retention.denominator), (0, 1));
+    assert_eq!((r.curve[8].events, r.curve[8].survival), (1, 0.0));
+    assert_eq!(r.median_months, Some(8));
 }
 
 #[test]

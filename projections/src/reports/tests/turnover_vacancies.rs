@@ -226,3 +226,56 @@ fn same_day_leaving_and_rejoining_is_a_leaver_and_a_starter_but_stays_in_post() 
     assert_eq!((r.in_post_at_start.headcount, r.in_post_at_end.headcount), (1, 1));
     assert_eq!(r.stability_index.numerator, 0);
 }
+
+#[test]
+fn same_day_changes_keep_starters_and_leaver_fte_to_the_spell_held_last() {
+    let period = Period::new(d("2017-10-01"), d("2018-09-30")).unwrap();
+    // P1 joins la 2018-01-10 and is regraded the same day: one starter.
+    let p1 = with(1, |p| {
+        p.spells
+            .push(spell("la", SW, "2018-01-10", Some("2018-01-10"), Some(RoleChange)));
+        p.spells.push(spell("la", TM, "2018-01-10", None, None));
+    });
+    // P2 at la 1.0 FTE: on 2018-05-01 an FTE change to 0.5, then a move to
+    // lb the same day: one leaver of la at 0.5 FTE (the spell held last).
+    let p2 = with(2, |p| {
+        p.spells
+            .push(spell("la", SW, "2015-01-01", Some("2018-05-01"), Some(RoleChange)));
+        p.spells.push(fte(
+            spell("la", SW, "2018-05-01", Some("2018-05-01"), Some(RoleChange)),
+            0.5,
+        ));
+        p.spells.push(spell("lb", SW, "2018-05-01", None, None));
+        p.moves.push(mv("2018-05-01", ("la", SW), ("lb", SW), Sideways));
+    });
+    // P3 at la leaves on the first day of the period and rejoins that day:
+    // in post at the end of the first day in an employment that lasts, so
+    // stable.
+    let p3 = with(3, |p| {
+        p.spells
+            .push(spell("la", SW, "2015-01-01", Some("2017-10-01"), Some(Leaving)));
+        p.spells.push(spell("la", SW, "2017-10-01", None, None));
+        p.leavings.push(leaving("2017-10-01", "la", SW));
+        let mut r = mv("2017-10-01", ("la", SW), ("la", SW), Sideways);
+        r.rejoining = true;
+        p.moves.push(r);
+    });
+    let ds = Dataset {
+        people: vec![p1, p2, p3],
+        cohorts: vec![],
+        posts: vec![],
+    };
+    let r = turnover::compute(
+        &ds,
+        &TurnoverParams {
+            organisation: "la".into(),
+            period,
+        },
+    )
+    .unwrap();
+    // Starters: P1 once, P3's rejoining; leavers: P2 (0.5) and P3 (1.0).
+    assert_eq!((r.starters.headcount, r.starters.fte), (2, 2.0));
+    assert_eq!((r.leavers.headcount, r.leavers.fte), (2, 1.5));
+    // In post on the first day: P2 and P3; stable: P3 only.
+    assert_eq!((r.stability_index.numerator, r.stability_index.denominator), (1, 2));
+}
