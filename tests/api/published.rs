@@ -91,6 +91,19 @@ async fn the_demo_reproduces_the_published_figures_and_loads_only_once() {
         ("20", "34")
     );
     assert_eq!(total["internal_percent"], "58.8");
+    // The % column: each outcome's share of the 67, published as whole
+    // percents 3, 48, 4, 16, 28 (2/67, 32/67, 3/67, 11/67, 19/67).
+    let shares = [
+        ("promoted_to_dcs", "3.0"),
+        ("promoted_to_practice_leader", "47.8"),
+        ("promoted_other", "4.5"),
+        ("sideways", "16.4"),
+        ("remained", "28.4"),
+    ];
+    for (outcome, share) in shares {
+        assert_eq!(total[&format!("{outcome}_share_of_total_percent")], share, "{outcome}");
+    }
+    assert_eq!(total["grand_total"], "67");
 
     // B. Leadership Academy: leavers April–Sept 2017 and 2018.
     let leavers = csv(&app, &format!("{LEAVERS}{wait}")).await;

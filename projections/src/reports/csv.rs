@@ -9,6 +9,7 @@ use super::promotions::{CohortColumn, PromotionsReport};
 use super::retention::RetentionReport;
 use super::turnover::TurnoverReport;
 use super::vacancies::{VacancyReport, VacancyRow};
+use super::Rate;
 
 /// A report rendered as flat rows, the header first.
 pub trait ToCsvRows {
@@ -44,7 +45,16 @@ impl ToCsvRows for PromotionsReport {
             "withdrawn",
             "excluded",
             "not_yet_enrolled",
+            "grand_total",
         ]));
+        header.extend(
+            self.targets
+                .iter()
+                .map(|t| format!("promoted_to_{t}_share_of_total_percent")),
+        );
+        header
+            .extend(["promoted_other", "sideways", "left", "remained"].map(|o| format!("{o}_share_of_total_percent")));
+        let grand = self.total.cohort_size;
         let line = |c: &CohortColumn| {
             let mut r = vec![
                 c.cohort_id.map_or(String::new(), |id| id.to_string()),
@@ -61,7 +71,13 @@ impl ToCsvRows for PromotionsReport {
                 ]);
             }
             r.push(fixed(c.median_months_to_target, 1));
-            r.extend([c.withdrawn, c.excluded, c.not_yet_enrolled].map(|n| n.to_string()));
+            r.extend([c.withdrawn, c.excluded, c.not_yet_enrolled, grand].map(|n| n.to_string()));
+            let counts = c
+                .promoted_to
+                .iter()
+                .copied()
+                .chain([c.promoted_other, c.sideways, c.left, c.remained]);
+            r.extend(counts.map(|n| fixed(Rate::new(n, grand).percent, 1)));
             r
         };
         let mut rows = vec![header];

@@ -117,6 +117,8 @@ pub struct OutcomeRow {
     pub total: u64,
     /// Total / grand total of counted participants.
     pub share_of_total: Rate,
+    /// Each cohort's count / the same grand total, in the order of `cohorts`.
+    pub by_cohort_share_of_total: Vec<Rate>,
 }
 
 /// The promotions report.
@@ -336,6 +338,7 @@ fn outcome_rows(columns: &[CohortColumn], total: &CohortColumn, targets: &[Strin
         by_cohort: columns.iter().map(get).collect(),
         total: get(total),
         share_of_total: Rate::new(get(total), grand),
+        by_cohort_share_of_total: columns.iter().map(|c| Rate::new(get(c), grand)).collect(),
     };
     let mut rows: Vec<OutcomeRow> = targets
         .iter()
@@ -362,8 +365,8 @@ fn definitions(params: &PromotionParams) -> Vec<Definition> {
             &format!(
                 "one outcome per participant from moves effective after enrolment and on or before {}, first that \
                  applies: promoted to a target role ({targets}, first in that order reached by promotion), promoted \
-                 to other post, sideways move, left (leaving event not followed by a rejoining by as_at; demotions \
-                 alone do not prevent it), remained in the same post",
+                 to other post, sideways move, left (a leaving on or before as_at and not employed at the end of \
+                 as_at; demotions alone do not prevent it), remained in the same post",
                 params.as_at
             ),
             "participants with the outcome",
