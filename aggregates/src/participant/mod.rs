@@ -16,6 +16,8 @@ mod timeline;
 #[cfg(test)]
 mod correction_tests;
 #[cfg(test)]
+mod state_tests;
+#[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod timeline_tests;

@@ -137,26 +137,40 @@ fn kaplan_meier_curve_by_whole_month() {
     assert!((at(7).upper - 0.83709).abs() < 1e-4);
 }
 
+/// `n` people employed by la from `start`, numbered from 0.
+fn staff_from(start: &str, n: u128) -> Vec<Person> {
+    (0..n)
+        .map(|i| with(i, |p| p.spells.push(spell("la", SW, start, None, None))))
+        .collect()
+}
+
+/// Ends `p`'s only spell with a leaving on `on`.
+fn leaves(p: &mut Person, on: &str) {
+    p.spells[0].until = Some(d(on));
+    p.spells[0].ended_by = Some(Leaving);
+    p.leavings.push(leaving(on, "la", SW));
+}
+
+/// A cohort starting on `start` with every person enrolled that day.
+fn intake_of(start: &str, people: Vec<Person>) -> Dataset {
+    let members = people
+        .iter()
+        .map(|p| member(p.participant_id.as_u128(), start))
+        .collect();
+    Dataset {
+        people,
+        cohorts: vec![cohort(1, "intake", start, members)],
+        posts: vec![],
+    }
+}
+
 #[test]
 fn a_leaving_after_the_last_month_boundary_stays_off_the_curve_and_the_median() {
     // Start 2017-01-01, as_at 2017-02-15: months 0 and 1. One of ten
     // leaves on 2017-02-10, after the last boundary (2017-02-01).
-    let mut people: Vec<Person> = (0..10u128)
-        .map(|n| with(n, |p| p.spells.push(spell("la", SW, "2017-01-01", None, None))))
-        .collect();
-    people[0].spells[0].until = Some(d("2017-02-10"));
-    people[0].spells[0].ended_by = Some(Leaving);
-    people[0].leavings.push(leaving("2017-02-10", "la", SW));
-    let ds = Dataset {
-        people,
-        cohorts: vec![cohort(
-            1,
-            "2017",
-            "2017-01-01",
-            (0..10).map(|n| member(n, "2017-01-01")).collect(),
-        )],
-        posts: vec![],
-    };
+    let mut people = staff_from("2017-01-01", 10);
+    leaves(&mut people[0], "2017-02-10");
+    let ds = intake_of("2017-01-01", people);
     let mut p = params(None);
     p.as_at = d("2017-02-15");
     let r = compute(&ds, &p).unwrap();
@@ -171,23 +185,10 @@ fn a_censoring_inside_a_month_keeps_the_member_at_risk_for_earlier_leavings() {
     // Four members from 2017-01-01: A leaves 2017-02-20, B is excluded from
     // 2017-02-25. On days: A's leaving has n = 4 → S = 3/4, read at month 2
     // (2017-03-01). B is out of the rate: 3 − 1 (A) = 2 retained of 3.
-    let mut people: Vec<Person> = (0..4u128)
-        .map(|n| with(n, |p| p.spells.push(spell("la", SW, "2017-01-01", None, None))))
-        .collect();
-    people[0].spells[0].until = Some(d("2017-02-20"));
-    people[0].spells[0].ended_by = Some(Leaving);
-    people[0].leavings.push(leaving("2017-02-20", "la", SW));
+    let mut people = staff_from("2017-01-01", 4);
+    leaves(&mut people[0], "2017-02-20");
     people[1].exclusions.push(exclusion("2017-02-25"));
-    let ds = Dataset {
-        people,
-        cohorts: vec![cohort(
-            1,
-            "2017",
-            "2017-01-01",
-            (0..4).map(|n| member(n, "2017-01-01")).collect(),
-        )],
-        posts: vec![],
-    };
+    let ds = intake_of("2017-01-01", people);
     let mut p = params(None);
     p.as_at = d("2017-06-30");
     let r = compute(&ds, &p).unwrap();
