@@ -201,12 +201,6 @@ fn log_log_bounds(survival: f64, greenwood: f64) -> (f64, f64) {
     (survival.powf((Z_95 * se).exp()), survival.powf((-Z_95 * se).exp()))
 }
 
-/// Median time: the first step time at which S ≤ 0.5, or `None` if the
-/// curve never gets that low.
-pub fn km_median(steps: &[KmStep]) -> Option<f64> {
-    steps.iter().find(|s| s.survival <= 0.5).map(|s| s.time)
-}
-
 /// Median of a list of values; for an even count, the mean of the two
 /// middle values. `None` for an empty list.
 pub fn median(values: &[f64]) -> Option<f64> {
@@ -359,7 +353,6 @@ mod tests {
         // = exp(−0.377411) = 0.68564.
         assert!(close(at(7.0).lower, 0.06294, 1e-4));
         assert!(close(at(7.0).upper, 0.68564, 1e-4));
-        assert_eq!(km_median(&steps), Some(7.0));
     }
 
     #[test]
@@ -375,7 +368,6 @@ mod tests {
         assert_eq!((steps[0].survival, steps[0].lower, steps[0].upper), (1.0, 1.0, 1.0));
         // The last subject at risk has the event: S = 0, bounds 0.
         assert_eq!((steps[1].survival, steps[1].lower, steps[1].upper), (0.0, 0.0, 0.0));
-        assert_eq!(km_median(&steps), Some(2.0));
     }
 
     #[test]
