@@ -35,6 +35,9 @@ pub enum ApiError {
     /// 404: the aggregate or resource does not exist.
     #[error("{message}")]
     NotFound { code: &'static str, message: String },
+    /// 405: the path exists but not with this method.
+    #[error("{message}")]
+    MethodNotAllowed { message: String },
     /// 409: the aggregate moved on (optimistic concurrency) or is taken.
     #[error("{message}")]
     Conflict {
@@ -98,6 +101,10 @@ impl ApiError {
         match self {
             ApiError::BadRequest { code, message, field } => (StatusCode::BAD_REQUEST, body(code, message, field)),
             ApiError::NotFound { code, message } => (StatusCode::NOT_FOUND, body(code, message, &None)),
+            ApiError::MethodNotAllowed { message } => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                body("method_not_allowed", message, &None),
+            ),
             ApiError::Conflict { code, message, field } => (StatusCode::CONFLICT, body(code, message, field)),
             ApiError::Unprocessable { code, message, field } => {
                 (StatusCode::UNPROCESSABLE_ENTITY, body(code, message, field))

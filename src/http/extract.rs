@@ -42,11 +42,48 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             .map_err(|e| ApiError::bad_request("unreadable_body", "body", e.body_text()))?;
         let canonical: serde_json::Value = serde_json::from_slice(&bytes)
             .map_err(|e| ApiError::bad_request("invalid_json", "body", format!("the body is not valid JSON: {e}")))?;
+        refuse_nul(&canonical, "")?;
         let value = decode(&canonical)?;
         Ok(ApiJson {
             value,
             fingerprint: format!("{method} {path} {canonical}"),
         })
+    }
+}
+
+/// A 400 naming the first string (key or value) holding a NUL character,
+/// which PostgreSQL text cannot store (see [`super::guard`]).
+fn refuse_nul(value: &serde_json::Value, path: &str) -> Result<(), ApiError> {
+    let refuse = |field: String| {
+        let message = format!("{field}: contains a NUL character, which text cannot hold");
+        ApiError::bad_request("invalid_text", field, message)
+    };
+    match value {
+        serde_json::Value::String(s) if s.contains('\0') => Err(refuse(path_or_root(path))),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .try_for_each(|(i, v)| refuse_nul(v, &format!("{path}[{i}]"))),
+        serde_json::Value::Object(fields) => fields.iter().try_for_each(|(k, v)| {
+            let field = if path.is_empty() {
+                k.clone()
+            } else {
+                format!("{path}.{k}")
+            };
+            if k.contains('\0') {
+                return Err(refuse(field));
+            }
+            refuse_nul(v, &field)
+        }),
+        _ => Ok(()),
+    }
+}
+
+fn path_or_root(path: &str) -> String {
+    if path.is_empty() {
+        ".".into()
+    } else {
+        path.into()
     }
 }
 

@@ -6,6 +6,7 @@
 mod cohorts;
 pub mod error;
 pub mod extract;
+mod guard;
 mod health;
 mod history;
 mod ladders;
@@ -77,8 +78,27 @@ pub fn app(state: AppState) -> Router {
                 message: "no endpoint at this path; see /api/v1/openapi.json".to_string(),
             }
         })
+        .method_not_allowed_fallback(|method: axum::http::Method| async move {
+            ApiError::MethodNotAllowed {
+                message: format!("{method} is not allowed at this path; see /api/v1/openapi.json"),
+            }
+        })
         .with_state(state)
+        .layer(axum::middleware::from_fn(guard::refuse_unsafe_uri))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(panic_response))
         .layer(tower_http::trace::TraceLayer::new_for_http())
+}
+
+/// A handler panicked: log it and answer like any internal error, so the
+/// client gets the JSON error body and the server keeps serving.
+fn panic_response(cause: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let detail = cause
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| cause.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_else(|| "a handler panicked".to_string());
+    ApiError::Internal(detail).into_response()
 }
 
 /// The answer to an accepted command.

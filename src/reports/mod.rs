@@ -42,6 +42,7 @@ const LONGEST_WAIT: Duration = Duration::from_secs(30);
 /// Computes `kind` with `query`: from a replay when `known_at` is given,
 /// otherwise from the read models (after waiting for `min_position`).
 pub async fn produce(pool: &PgPool, kind: ReportKind, query: &ReportQuery) -> Result<ReportAnswer, ApiError> {
+    query.check_date_range()?;
     let known_at = query.known_at()?;
     let (dataset, provenance) = match known_at {
         Some(at) => projections::replay::dataset_known_at(pool, Some(at))
@@ -64,7 +65,20 @@ pub async fn produce(pool: &PgPool, kind: ReportKind, query: &ReportQuery) -> Re
 }
 
 /// Waits (bounded) until the read models reflect every event up to `position`.
+/// A position past the last committed event was never handed out: 422 at
+/// once rather than a wait that cannot end well.
 async fn wait_for(pool: &PgPool, position: i64, wait: Duration) -> Result<(), ApiError> {
+    let last: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(global_position), 0) FROM events")
+        .fetch_one(pool)
+        .await
+        .map_err(ApiError::internal)?;
+    if position > last {
+        return Err(ApiError::rule(
+            "unknown_position",
+            Some("min_position"),
+            format!("no event has global position {position}: the store ends at {last}"),
+        ));
+    }
     let deadline = tokio::time::Instant::now() + wait;
     loop {
         if projections::projector::has_reached(pool, position).await? {

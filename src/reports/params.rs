@@ -105,6 +105,33 @@ impl ReportQuery {
     }
 
     /// `min_position` parsed as a non-negative integer.
+    /// Every date parameter lies in 1900–2199: outside it is a typo, and
+    /// period arithmetic and month-by-month curves stay bounded.
+    pub fn check_date_range(&self) -> Result<(), ApiError> {
+        let (earliest, latest) = (
+            NaiveDate::from_ymd_opt(1900, 1, 1),
+            NaiveDate::from_ymd_opt(2199, 12, 31),
+        );
+        let dates = [
+            ("from", self.from),
+            ("to", self.to),
+            ("compare_from", self.compare_from),
+            ("compare_to", self.compare_to),
+            ("as_at", self.as_at),
+            ("on", self.on),
+        ];
+        for (field, date) in dates {
+            if let Some(d) = date.filter(|d| Some(*d) < earliest || Some(*d) > latest) {
+                return Err(ApiError::bad_request(
+                    "invalid_parameter",
+                    field,
+                    format!("{field} = {d} is outside 1900-01-01..2199-12-31"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     pub fn min_position(&self) -> Result<Option<i64>, ApiError> {
         self.min_position
             .as_deref()

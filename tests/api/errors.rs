@@ -172,3 +172,68 @@ async fn the_openapi_document_describes_the_command_endpoints() {
         assert!(doc.body["paths"].get(path).is_some(), "{path} missing from OpenAPI");
     }
 }
+
+#[tokio::test]
+async fn text_that_postgresql_cannot_store_is_400_at_the_door_and_appends_nothing() {
+    let app = spawn_app().await;
+    // A NUL inside a JSON string: PostgreSQL text cannot hold it, and a
+    // read-model row could never be written for it.
+    let body = r#"{"programme": "PL\u0000DP", "name": "x", "starts_on": "2020-01-01"}"#;
+    let reply = app.post_raw("/api/v1/cohorts", body).await;
+    assert_eq!(reply.status, 400, "{}", reply.body);
+    assert_eq!(
+        (reply.str("error"), reply.str("field")),
+        ("invalid_text".into(), "programme".into())
+    );
+    assert_eq!(app.event_count().await, 0);
+    // In a query string or a path, and a path segment that is not UTF-8.
+    for path in [
+        "/api/v1/participants?external_ref=%00",
+        "/api/v1/organisations/a%00b/ladder",
+        "/api/v1/participants/%FF",
+    ] {
+        let reply = app.get(path).await;
+        assert_eq!(reply.status, 400, "{path}: {}", reply.body);
+        assert_eq!(reply.str("error"), "invalid_text", "{path}");
+    }
+    // The server still serves.
+    assert_eq!(app.get("/healthz").await.status, 200);
+}
+
+#[tokio::test]
+async fn a_method_the_path_does_not_take_is_405_with_the_json_body() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .delete(format!("{}/api/v1/participants", app.address))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status().as_u16(), 405);
+    let body: serde_json::Value = response.json().await.expect("a JSON body");
+    assert_eq!(body["error"], "method_not_allowed");
+    assert!(body["message"].as_str().is_some_and(|m| m.contains("DELETE")));
+}
+
+#[tokio::test]
+async fn report_dates_out_of_range_and_positions_never_handed_out_are_refused_at_once() {
+    let app = spawn_app().await;
+    let far = app.get("/api/v1/reports/leavers?from=2000-01-01&to=9999-12-31").await;
+    assert_eq!(far.status, 400, "{}", far.body);
+    assert_eq!(
+        (far.str("error"), far.str("field")),
+        ("invalid_parameter".into(), "to".into())
+    );
+    let early = app.get("/api/v1/reports/vacancies?organisation=O&on=1066-10-14").await;
+    assert_eq!((early.status, early.str("field")), (400, "on".into()));
+    // The store is empty: position 5 was never handed out (a wait would
+    // end in 503 projection_behind).
+    let ahead = app
+        .get("/api/v1/reports/turnover?organisation=O&from=2020-01-01&to=2020-12-31&min_position=5")
+        .await;
+    assert_eq!(ahead.status, 422, "{}", ahead.body);
+    assert_eq!(
+        (ahead.str("error"), ahead.str("field")),
+        ("unknown_position".into(), "min_position".into())
+    );
+}

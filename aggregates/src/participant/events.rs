@@ -34,8 +34,10 @@ pub enum ParticipantEvent {
         team: Option<String>,
         post_id: Option<Uuid>,
         basis: Basis,
-        /// Resolved when recorded (a command without FTE keeps the old one).
-        fte: f64,
+        /// `None`: keeps the FTE of the spell this change ends, as history
+        /// stands when it is read, so a retraction or a late record before it
+        /// flows through (event version 1.1; 1.0 always stored a number).
+        fte: Option<f64>,
         kind_given: Option<MoveKind>,
     },
     /// "LeavingRecorded": employment ended on `effective_on`.
@@ -94,7 +96,10 @@ impl DomainEvent for ParticipantEvent {
     }
 
     fn event_version(&self) -> String {
-        "1.0".to_string()
+        match self {
+            ParticipantEvent::RoleChanged { .. } => "1.1".to_string(),
+            _ => "1.0".to_string(),
+        }
     }
 }
 

@@ -193,18 +193,13 @@ impl Participant {
                     check_fte(fte)?;
                 }
                 check_date(ctx, registered()?, effective_on)?;
-                // No FTE given: keep the FTE of the spell this change ends,
-                // i.e. the one held at the end of that day as history stands
-                // (the new event applies after that day's earlier records).
-                let fte = match fte {
-                    Some(fte) => fte,
-                    None => {
-                        registered()?
-                            .employment_on(effective_on)
-                            .ok_or(ParticipantError::NotEmployed { effective_on })?
-                            .fte
-                    }
-                };
+                // No FTE given: the timeline keeps the FTE of the spell this
+                // change ends; it must end one.
+                if fte.is_none() {
+                    registered()?
+                        .employment_on(effective_on)
+                        .ok_or(ParticipantError::NotEmployed { effective_on })?;
+                }
                 ParticipantEvent::RoleChanged {
                     effective_on,
                     role,

@@ -64,7 +64,7 @@ pub(super) fn changed(on: &str, role: RoleRef, organisation: &str, kind: Option<
         team: None,
         post_id: None,
         basis: Basis::Permanent,
-        fte: 1.0,
+        fte: Some(1.0),
         kind_given: kind,
     }
 }
@@ -355,14 +355,14 @@ async fn a_move_to_an_off_ladder_role_with_its_kind_is_recorded() {
 }
 
 #[tokio::test]
-async fn a_role_change_without_fte_keeps_the_fte_held_then() {
+async fn a_role_change_without_fte_records_none_for_the_timeline_to_resolve() {
     let mut command = change("2017-01-01", tm(), "Northshire", None);
     if let ParticipantCommand::ChangeRole { fte, .. } = &mut command {
         *fte = None;
     }
     let mut expected = changed("2017-01-01", tm(), "Northshire", None);
     if let ParticipantEvent::RoleChanged { fte, .. } = &mut expected {
-        *fte = 0.8;
+        *fte = None;
     }
     Given::with(ctx())
         .given(vec![registered("2015-01-05")])

@@ -307,7 +307,7 @@ impl Builder {
                     role: role.clone(),
                     post_id: *post_id,
                     basis: *basis,
-                    fte: *fte,
+                    fte: fte.unwrap_or(old.fte),
                     from: *effective_on,
                     until: None,
                     ended_by: None,

@@ -44,7 +44,7 @@ fn a_change_of_terms_only_is_not_a_move_but_starts_a_new_spell() {
     let mut terms = changed("2016-01-01", sw(), "Northshire", None);
     if let ParticipantEvent::RoleChanged { team, fte, .. } = &mut terms {
         *team = Some("West".into());
-        *fte = 0.5;
+        *fte = Some(0.5);
     }
     let t = build(vec![registered("2015-01-05"), terms]);
     assert!(t.moves().is_empty());
@@ -72,6 +72,51 @@ fn another_role_of_the_same_level_in_the_same_place_is_not_a_move() {
     assert_eq!(kinds, [MoveKind::Promotion, MoveKind::Sideways]);
     assert_eq!(t.moves()[1].from_role, ap);
     assert_eq!(t.spells().len(), 4);
+}
+
+/// A role change to team manager on `on` that gives no FTE.
+fn promoted_keeping_fte(on: &str) -> ParticipantEvent {
+    let mut e = changed(on, tm(), "Northshire", None);
+    if let ParticipantEvent::RoleChanged { fte, .. } = &mut e {
+        *fte = None;
+    }
+    e
+}
+
+/// A change of terms to 0.5 FTE on `on`.
+fn half_time(on: &str) -> ParticipantEvent {
+    let mut e = changed(on, sw(), "Northshire", None);
+    if let ParticipantEvent::RoleChanged { fte, .. } = &mut e {
+        *fte = Some(0.5);
+    }
+    e
+}
+
+#[test]
+fn a_role_change_without_fte_keeps_the_fte_of_the_spell_it_ends_as_history_now_stands() {
+    // Joined at 0.8; half time from 2016-03-01; promoted 2016-06-01 with no
+    // FTE: 0.5. Retract the half-time change: the promotion keeps 0.8.
+    let t = build(vec![
+        registered("2015-01-05"),
+        half_time("2016-03-01"),
+        promoted_keeping_fte("2016-06-01"),
+    ]);
+    assert_eq!(t.spells()[2].fte, 0.5);
+    let t = build(vec![
+        registered("2015-01-05"),
+        half_time("2016-03-01"),
+        promoted_keeping_fte("2016-06-01"),
+        retracted(2),
+    ]);
+    assert_eq!(t.spells().last().map(|s| s.fte), Some(0.8));
+    // Promotion recorded first, the half-time change late: 0.8 → 0.5 → 0.5.
+    let t = build(vec![
+        registered("2015-01-05"),
+        promoted_keeping_fte("2016-06-01"),
+        half_time("2016-03-01"),
+    ]);
+    let ftes: Vec<f64> = t.spells().iter().map(|s| s.fte).collect();
+    assert_eq!(ftes, [0.8, 0.5, 0.5]);
 }
 
 #[test]

@@ -190,7 +190,7 @@ pub(crate) fn spell_on<'a>(person: &'a Person, organisation: Option<&str>, d: Na
 /// Days of the spell inside the period (employed at the end of each).
 pub(crate) fn person_days(spell: &Spell, period: &Period) -> u64 {
     let start = spell.from.max(period.from);
-    let after_period = period.to + Days::new(1);
+    let after_period = period.to.checked_add_days(Days::new(1)).unwrap_or(NaiveDate::MAX);
     let end = spell.until.map_or(after_period, |u| u.min(after_period));
     u64::try_from((end - start).num_days()).unwrap_or(0)
 }
