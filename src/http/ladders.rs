@@ -33,9 +33,12 @@ pub async fn read(State(s): State<AppState>, Path(organisation): Path<String>) -
 }
 
 /// Replace an organisation's ladder; applies to moves recorded from now on.
+/// `If-Match: <version>` (0 for the default) makes it land only on that
+/// version: 409 otherwise.
 #[utoipa::path(put, path = "/api/v1/organisations/{organisation}/ladder", tag = "ladders",
     params(("organisation" = String, Path)), request_body = ReplaceLadderRequest,
-    responses((status = 200, body = LadderView), (status = 422, body = super::error::ErrorBody)))]
+    responses((status = 200, body = LadderView), (status = 409, body = super::error::ErrorBody),
+        (status = 422, body = super::error::ErrorBody)))]
 pub async fn replace(
     State(s): State<AppState>,
     Path(organisation): Path<String>,
@@ -44,6 +47,9 @@ pub async fn replace(
 ) -> Result<Json<LadderView>, ApiError> {
     let by = headers.recorded_by.unwrap_or_else(|| s.default_recorded_by.clone());
     Ok(Json(
-        s.runner.ladders().replace(&organisation, body.value.roles, &by).await?,
+        s.runner
+            .ladders()
+            .replace(&organisation, body.value.roles, &by, headers.expected_version)
+            .await?,
     ))
 }

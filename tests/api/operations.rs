@@ -129,6 +129,38 @@ async fn the_report_command_prints_the_published_table() {
 }
 
 #[tokio::test]
+async fn ladder_edits_with_if_match_land_only_on_the_version_they_name() {
+    let app = spawn_app().await;
+    let url = format!("{}/api/v1/organisations/Marsh/ladder", app.address);
+    let put = |version: &'static str, top: &'static str| {
+        let ladder = json!({"roles": [
+            {"code": "worker", "name": "worker", "level": 1},
+            {"code": top, "name": top, "level": 2},
+        ]});
+        app.client.put(&url).header("If-Match", version).json(&ladder).send()
+    };
+    assert_eq!(app.get("/api/v1/organisations/Marsh/ladder").await.body["version"], 0);
+    // Two editors both read the default (version 0): the first lands, the
+    // second is 409 rather than silently overwriting it.
+    let first = put("0", "lead").await.unwrap();
+    assert_eq!(first.status().as_u16(), 200);
+    let second = put("0", "senior").await.unwrap();
+    assert_eq!(second.status().as_u16(), 409);
+    let body: serde_json::Value = second.json().await.unwrap();
+    assert_eq!(body["error"], "conflict", "{body}");
+    // Reading again gives version 1; an edit naming it lands as version 2.
+    let read = app.get("/api/v1/organisations/Marsh/ladder").await;
+    assert_eq!(
+        (read.body["version"].as_i64(), read.body["roles"][1]["code"].as_str()),
+        (Some(1), Some("lead"))
+    );
+    let third = put("1", "senior").await.unwrap();
+    assert_eq!(third.status().as_u16(), 200);
+    assert_eq!(app.get("/api/v1/organisations/Marsh/ladder").await.body["version"], 2);
+    assert_eq!(put("1", "other").await.unwrap().status().as_u16(), 409);
+}
+
+#[tokio::test]
 async fn a_report_waiting_for_an_unreached_position_answers_503() {
     let app = spawn_app().await;
     // An open transaction holding an xid keeps the gap-safe reader (and so
