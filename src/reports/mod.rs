@@ -45,9 +45,12 @@ pub async fn produce(pool: &PgPool, kind: ReportKind, query: &ReportQuery) -> Re
     query.check_date_range()?;
     let known_at = query.known_at()?;
     let (dataset, provenance) = match known_at {
-        Some(at) => projections::replay::dataset_known_at(pool, Some(at))
-            .await
-            .map_err(ApiError::internal)?,
+        Some(at) => {
+            refuse_future(pool, at).await?;
+            projections::replay::dataset_known_at(pool, Some(at))
+                .await
+                .map_err(ApiError::internal)?
+        }
         None => {
             if let Some(position) = query.min_position()? {
                 let wait = query.wait()?.unwrap_or(DEFAULT_WAIT).min(LONGEST_WAIT);
@@ -62,6 +65,24 @@ pub async fn produce(pool: &PgPool, kind: ReportKind, query: &ReportQuery) -> Re
         provenance,
         rows,
     })
+}
+
+/// A `known_at` after the database's clock names a moment whose events are
+/// not all recorded yet (one may still commit stamped before it), so its
+/// answer could change: 422 rather than a figure that cannot be reproduced.
+async fn refuse_future(pool: &PgPool, known_at: DateTime<Utc>) -> Result<(), ApiError> {
+    let now: DateTime<Utc> = sqlx::query_scalar("SELECT clock_timestamp()")
+        .fetch_one(pool)
+        .await
+        .map_err(ApiError::internal)?;
+    if known_at > now {
+        return Err(ApiError::rule(
+            "known_at_in_future",
+            Some("known_at"),
+            format!("known_at {known_at} is after the store's clock ({now}); ask about a moment that has passed"),
+        ));
+    }
+    Ok(())
 }
 
 /// Waits (bounded) until the read models reflect every event up to `position`.

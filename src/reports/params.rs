@@ -104,7 +104,6 @@ impl ReportQuery {
             .transpose()
     }
 
-    /// `min_position` parsed as a non-negative integer.
     /// Every date parameter lies in 1900–2199: outside it is a typo, and
     /// period arithmetic and month-by-month curves stay bounded.
     pub fn check_date_range(&self) -> Result<(), ApiError> {
@@ -132,6 +131,7 @@ impl ReportQuery {
         Ok(())
     }
 
+    /// `min_position` parsed as a non-negative integer.
     pub fn min_position(&self) -> Result<Option<i64>, ApiError> {
         self.min_position
             .as_deref()

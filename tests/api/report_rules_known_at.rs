@@ -140,3 +140,20 @@ async fn a_late_recorded_leaving_changes_the_live_answer_but_not_the_answer_know
     assert_eq!(cell(row(&csv_rows(&then), "role_code", "total"), "after_leavers"), "1");
     assert_eq!(then, first);
 }
+
+#[tokio::test]
+async fn a_known_at_after_the_stores_clock_is_refused_because_its_answer_could_still_change() {
+    let app = spawn_app().await;
+    let future = (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339();
+    let reply = app
+        .get(&format!(
+            "/api/v1/reports/leavers?from=2019-04-01&to=2019-09-30&known_at={}",
+            encode(&future)
+        ))
+        .await;
+    assert_eq!(reply.status, 422, "{}", reply.body);
+    assert_eq!(
+        (reply.str("error"), reply.str("field")),
+        ("known_at_in_future".into(), "known_at".into())
+    );
+}
