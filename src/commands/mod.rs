@@ -26,7 +26,8 @@ use cqrs_es::event_sink::EventSink;
 use cqrs_es::Aggregate;
 
 use crate::event_store::{
-    new_events, AppendError, Commit, CommitReceipt, EventStore, LoadedStream, Metadata, StoreError, StreamWrite,
+    new_events, AppendError, Commit, CommitReceipt, EventStore, KeyedAnswer, LoadedStream, Metadata, Refusal,
+    StoreError, StreamWrite,
 };
 use crate::ladders::Ladders;
 
@@ -87,6 +88,10 @@ pub enum CommandError {
     /// The idempotency key was used before for another request (HTTP 422).
     #[error("idempotency key {0:?} was already used for a different request")]
     KeyReused(String),
+    /// The request was refused before, under the same idempotency key: this
+    /// is that first answer again (404 or 422, as it was).
+    #[error("{}", .0.message)]
+    Repeated(Refusal),
     /// A fault of ours (HTTP 500).
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -99,6 +104,27 @@ impl CommandError {
             code: code.to_string(),
             message: message.into(),
             field: field.map(str::to_string),
+        }
+    }
+
+    /// The refusal an idempotency key keeps for this error: rules and unknown
+    /// aggregates are final answers; conflicts and faults invite a retry.
+    fn refusal(&self) -> Option<Refusal> {
+        match self {
+            CommandError::Rule { code, message, field } => Some(Refusal {
+                status: 422,
+                error: code.clone(),
+                message: message.clone(),
+                field: field.clone(),
+            }),
+            CommandError::NotFound { .. } => Some(Refusal {
+                status: 404,
+                error: "not_found".to_string(),
+                message: self.to_string(),
+                field: None,
+            }),
+            CommandError::Repeated(refusal) => Some(refusal.clone()),
+            CommandError::Conflict(_) | CommandError::KeyReused(_) | CommandError::Store(_) => None,
         }
     }
 
@@ -245,17 +271,63 @@ impl CommandRunner {
         &self.store
     }
 
-    /// Decides `use_case` and appends its events as one commit.
+    /// Builds the use case with `build` (which may read reference data such
+    /// as ladders), decides it and appends its events as one commit.
+    ///
+    /// Under an idempotency key the key is looked up before anything else, so
+    /// a retry gets the first answer even when the data `build` reads has
+    /// changed since; a refusal is kept under the key like a receipt.
+    pub async fn run_built(
+        &self,
+        origin: &CommandOrigin,
+        build: impl std::future::Future<Output = Result<UseCase, CommandError>>,
+    ) -> Result<CommitReceipt, CommandError> {
+        let Some((key, fingerprint)) = &origin.idempotency else {
+            return self.decide_and_append(origin, &build.await?).await;
+        };
+        if let Some(answer) = self.stored_answer(key, fingerprint).await? {
+            return answered(answer);
+        }
+        let outcome = match build.await {
+            Ok(use_case) => self.decide_and_append(origin, &use_case).await,
+            Err(e) => Err(e),
+        };
+        match outcome.as_ref().err().and_then(CommandError::refusal) {
+            Some(refusal) => match self.store.record_refusal(key, fingerprint, &refusal).await {
+                Ok(answer) => answered(answer),
+                Err(e) => Err(append_failure(e)),
+            },
+            None => outcome,
+        }
+    }
+
+    /// The first answer under an idempotency key, if the key was used.
+    async fn stored_answer(&self, key: &str, fingerprint: &str) -> Result<Option<KeyedAnswer>, CommandError> {
+        self.store
+            .idempotent_answer(key, fingerprint)
+            .await
+            .map_err(append_failure)
+    }
+
+    /// Decides `use_case` and appends its events as one commit; under an
+    /// idempotency key, as [`Self::run_built`].
     pub async fn run(&self, origin: &CommandOrigin, use_case: &UseCase) -> Result<CommitReceipt, CommandError> {
+        self.run_built(origin, async { Ok(use_case.clone()) }).await
+    }
+
+    /// Decides on fresh state until the commit lands, a rule refuses it or
+    /// the attempts run out.
+    async fn decide_and_append(
+        &self,
+        origin: &CommandOrigin,
+        use_case: &UseCase,
+    ) -> Result<CommitReceipt, CommandError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
             if let Some((key, fingerprint)) = &origin.idempotency {
-                match self.store.idempotent_answer(key, fingerprint).await {
-                    Ok(Some(receipt)) => return Ok(receipt),
-                    Ok(None) => {}
-                    Err(AppendError::KeyReused(k)) => return Err(CommandError::KeyReused(k)),
-                    Err(e) => return Err(CommandError::Store(StoreError::Repository(e.to_string()))),
+                if let Some(answer) = self.stored_answer(key, fingerprint).await? {
+                    return answered(answer);
                 }
             }
             let mut decision = Decision {
@@ -290,6 +362,7 @@ impl CommandRunner {
             match self.store.append(commit).await {
                 Ok(receipt) => return Ok(receipt),
                 Err(AppendError::Replayed(receipt)) => return Ok(*receipt),
+                Err(AppendError::Refused(refusal)) => return Err(CommandError::Repeated(refusal)),
                 Err(AppendError::KeyReused(k)) => return Err(CommandError::KeyReused(k)),
                 Err(AppendError::Duplicate(what)) => {
                     return Err(CommandError::rule("duplicate", Some(what.field()), what.message()))
@@ -312,5 +385,22 @@ impl CommandRunner {
                 Err(AppendError::Store(e)) => return Err(CommandError::Store(e)),
             }
         }
+    }
+}
+
+/// A stored answer given again.
+fn answered(answer: KeyedAnswer) -> Result<CommitReceipt, CommandError> {
+    match answer {
+        KeyedAnswer::Accepted(receipt) => Ok(receipt),
+        KeyedAnswer::Refused(refusal) => Err(CommandError::Repeated(refusal)),
+    }
+}
+
+/// An idempotency lookup that failed.
+fn append_failure(e: AppendError) -> CommandError {
+    match e {
+        AppendError::KeyReused(key) => CommandError::KeyReused(key),
+        AppendError::Store(e) => CommandError::Store(e),
+        other => CommandError::Store(StoreError::Repository(other.to_string())),
     }
 }

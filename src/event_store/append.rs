@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{EventStore, Metadata, StoreError, APPEND_LOCK_KEY};
+use super::{EventStore, KeyedAnswer, Metadata, Refusal, StoreError, APPEND_LOCK_KEY};
 
 /// One event to append, already serialised.
 #[derive(Debug, Clone)]
@@ -81,6 +81,9 @@ pub enum AppendError {
     /// The idempotency key was already used for this request: here is its first answer.
     #[error("idempotency key already used")]
     Replayed(Box<CommitReceipt>),
+    /// The idempotency key was already used for this request, which was refused.
+    #[error("{}", .0.message)]
+    Refused(Refusal),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -130,23 +133,6 @@ impl From<sqlx::Error> for AppendError {
 }
 
 impl EventStore {
-    /// Looks up the first answer given under an idempotency key.
-    pub async fn idempotent_answer(&self, key: &str, fingerprint: &str) -> Result<Option<CommitReceipt>, AppendError> {
-        let row: Option<(String, Value)> = sqlx::query_as(
-            "SELECT request_fingerprint, response_body FROM idempotency_keys WHERE idempotency_key = $1",
-        )
-        .bind(key)
-        .fetch_optional(&self.pool)
-        .await?;
-        match row {
-            None => Ok(None),
-            Some((stored, _)) if stored != fingerprint => Err(AppendError::KeyReused(key.to_string())),
-            Some((_, body)) => serde_json::from_value(body)
-                .map(Some)
-                .map_err(|e| AppendError::Store(StoreError::Repository(e.to_string()))),
-        }
-    }
-
     /// Appends a commit atomically: all of its events or none.
     pub async fn append(&self, commit: Commit) -> Result<CommitReceipt, AppendError> {
         let mut tx = self.pool.begin().await?;
@@ -156,19 +142,15 @@ impl EventStore {
             .await?;
 
         if let Some((key, fingerprint)) = &commit.idempotency {
-            let row: Option<(String, Value)> = sqlx::query_as(
-                "SELECT request_fingerprint, response_body FROM idempotency_keys WHERE idempotency_key = $1",
-            )
-            .bind(key)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if let Some((stored, body)) = row {
-                if &stored != fingerprint {
-                    return Err(AppendError::KeyReused(key.clone()));
-                }
-                let receipt = serde_json::from_value(body)
-                    .map_err(|e| AppendError::Store(StoreError::Repository(e.to_string())))?;
-                return Err(AppendError::Replayed(Box::new(receipt)));
+            let row: Option<(String, i16, Value)> = sqlx::query_as(super::idempotency::SELECT_ANSWER)
+                .bind(key)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if let Some(row) = row {
+                return Err(match super::idempotency::answer_from_row(key, fingerprint, row)? {
+                    KeyedAnswer::Accepted(receipt) => AppendError::Replayed(Box::new(receipt)),
+                    KeyedAnswer::Refused(refusal) => AppendError::Refused(refusal),
+                });
             }
         }
 

@@ -20,9 +20,11 @@
 //! in `benches/` and documented in README.md.
 
 mod append;
+mod idempotency;
 mod read;
 
 pub use append::{AppendError, Commit, CommitReceipt, Duplicate, NewEvent, StreamReceipt, StreamWrite};
+pub use idempotency::{KeyedAnswer, Refusal};
 pub use read::{Position, StoredEvent};
 
 use cqrs_es::persist::PersistedEventRepository;

@@ -160,8 +160,20 @@ async fn run_use_case(
     fingerprint: &str,
     use_case: UseCase,
 ) -> Result<(StatusCode, Json<CommandResponse>), ApiError> {
+    run_built_use_case(s, headers, fingerprint, async move { Ok(use_case) }).await
+}
+
+/// Like [`run_use_case`] for a use case that must read reference data (a
+/// ladder, say) to be built: `build` runs only when the request's
+/// idempotency key has no answer yet, so a retry gets the first answer.
+async fn run_built_use_case(
+    s: &AppState,
+    headers: &CommandHeaders,
+    fingerprint: &str,
+    build: impl std::future::Future<Output = Result<UseCase, CommandError>>,
+) -> Result<(StatusCode, Json<CommandResponse>), ApiError> {
     let origin = s.origin(headers, fingerprint);
-    let receipt = s.runner.run(&origin, &use_case).await?;
+    let receipt = s.runner.run_built(&origin, build).await?;
     Ok((StatusCode::CREATED, Json(receipt.into())))
 }
 
@@ -179,6 +191,15 @@ impl From<CommandError> for ApiError {
                 code: "idempotency_key_reused".to_string(),
                 message: format!("idempotency key {key:?} was already used for a different request"),
                 field: Some("Idempotency-Key".to_string()),
+            },
+            CommandError::Repeated(refusal) if refusal.status == 404 => ApiError::NotFound {
+                code: "not_found",
+                message: refusal.message,
+            },
+            CommandError::Repeated(refusal) => ApiError::Unprocessable {
+                code: refusal.error,
+                message: refusal.message,
+                field: refusal.field,
             },
             CommandError::Store(e) => ApiError::internal(e),
         }

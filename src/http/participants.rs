@@ -12,8 +12,8 @@ use uuid::Uuid;
 
 use super::error::ApiError;
 use super::extract::{ApiJson, CommandHeaders};
-use super::{run_use_case, AppState, CommandResponse};
-use crate::commands::{ChangeRole, Register, Rejoin, UseCase};
+use super::{run_built_use_case, run_use_case, AppState, CommandResponse};
+use crate::commands::{ChangeRole, CommandError, Register, Rejoin, UseCase};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -125,18 +125,20 @@ pub async fn register(
     body: ApiJson<RegisterRequest>,
 ) -> Result<(StatusCode, Json<CommandResponse>), ApiError> {
     let r = &body.value;
-    let input = Register {
-        participant_id: r.participant_id.unwrap_or_else(Uuid::new_v4),
-        external_ref: r.external_ref.clone(),
-        organisation: r.organisation.clone(),
-        team: r.team.clone(),
-        role: s.runner.ladders().resolve(&r.organisation, &r.role, "role").await?,
-        post_id: r.post_id,
-        basis: r.basis.unwrap_or(Basis::Permanent),
-        fte: r.fte.unwrap_or(1.0),
-        joined_on: r.joined_on,
+    let build = async {
+        Ok(UseCase::Register(Register {
+            participant_id: r.participant_id.unwrap_or_else(Uuid::new_v4),
+            external_ref: r.external_ref.clone(),
+            organisation: r.organisation.clone(),
+            team: r.team.clone(),
+            role: s.runner.ladders().resolve(&r.organisation, &r.role, "role").await?,
+            post_id: r.post_id,
+            basis: r.basis.unwrap_or(Basis::Permanent),
+            fte: r.fte.unwrap_or(1.0),
+            joined_on: r.joined_on,
+        }))
     };
-    run_use_case(&s, &headers, &body.fingerprint, UseCase::Register(input)).await
+    run_built_use_case(&s, &headers, &body.fingerprint, build).await
 }
 
 /// Change a participant's role: promotion, demotion, sideways move or terms.
@@ -152,35 +154,44 @@ pub async fn change_role(
 ) -> Result<(StatusCode, Json<CommandResponse>), ApiError> {
     let id = parse_id(&id)?;
     let r = &body.value;
-    let organisation = match &r.organisation {
-        Some(o) => o.clone(),
-        None => current_organisation(&s, id).await?,
+    let build = async {
+        let organisation = match &r.organisation {
+            Some(o) => o.clone(),
+            None => current_organisation(&s, id).await?,
+        };
+        Ok(UseCase::ChangeRole(
+            id,
+            ChangeRole {
+                effective_on: r.effective_on,
+                role: s.runner.ladders().resolve(&organisation, &r.role, "role").await?,
+                organisation,
+                team: r.team.clone(),
+                post_id: r.post_id,
+                basis: r.basis.unwrap_or(Basis::Permanent),
+                fte: r.fte,
+                kind: r.kind,
+            },
+        ))
     };
-    let input = ChangeRole {
-        effective_on: r.effective_on,
-        role: s.runner.ladders().resolve(&organisation, &r.role, "role").await?,
-        organisation,
-        team: r.team.clone(),
-        post_id: r.post_id,
-        basis: r.basis.unwrap_or(Basis::Permanent),
-        fte: r.fte,
-        kind: r.kind,
-    };
-    run_use_case(&s, &headers, &body.fingerprint, UseCase::ChangeRole(id, input)).await
+    run_built_use_case(&s, &headers, &body.fingerprint, build).await
 }
 
 /// The organisation a participant works for now (their last spell's).
-async fn current_organisation(s: &AppState, id: Uuid) -> Result<String, ApiError> {
+async fn current_organisation(s: &AppState, id: Uuid) -> Result<String, CommandError> {
+    let not_found = || CommandError::NotFound {
+        what: "participant",
+        id: id.to_string(),
+    };
     let loaded = s.store().load::<Participant>(&id.to_string()).await?;
     if loaded.version == 0 {
-        return Err(ApiError::not_found("participant", id));
+        return Err(not_found());
     }
     loaded
         .aggregate
         .timeline()
         .and_then(|t| t.spells().last())
         .map(|spell| spell.organisation.clone())
-        .ok_or_else(|| ApiError::not_found("participant", id))
+        .ok_or_else(not_found)
 }
 
 /// Record that a participant left their organisation.
@@ -223,17 +234,22 @@ pub async fn record_rejoining(
 ) -> Result<(StatusCode, Json<CommandResponse>), ApiError> {
     let id = parse_id(&id)?;
     let r = &body.value;
-    let input = Rejoin {
-        effective_on: r.effective_on,
-        organisation: r.organisation.clone(),
-        team: r.team.clone(),
-        role: s.runner.ladders().resolve(&r.organisation, &r.role, "role").await?,
-        post_id: r.post_id,
-        basis: r.basis.unwrap_or(Basis::Permanent),
-        fte: r.fte.unwrap_or(1.0),
-        kind: r.kind,
+    let build = async {
+        Ok(UseCase::RecordRejoining(
+            id,
+            Rejoin {
+                effective_on: r.effective_on,
+                organisation: r.organisation.clone(),
+                team: r.team.clone(),
+                role: s.runner.ladders().resolve(&r.organisation, &r.role, "role").await?,
+                post_id: r.post_id,
+                basis: r.basis.unwrap_or(Basis::Permanent),
+                fte: r.fte.unwrap_or(1.0),
+                kind: r.kind,
+            },
+        ))
     };
-    run_use_case(&s, &headers, &body.fingerprint, UseCase::RecordRejoining(id, input)).await
+    run_built_use_case(&s, &headers, &body.fingerprint, build).await
 }
 
 /// Exclude a participant from analysis (e.g. left to work abroad).

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::error::ApiError;
 use super::extract::{ApiJson, CommandHeaders};
 use super::participants::{parse_id, RetractionRequest};
-use super::{run_use_case, AppState, CommandResponse};
+use super::{run_built_use_case, run_use_case, AppState, CommandResponse};
 use crate::commands::UseCase;
 
 pub fn routes() -> Router<AppState> {
@@ -75,23 +75,19 @@ pub async fn establish(
 ) -> Result<(StatusCode, Json<CommandResponse>), ApiError> {
     let r = &body.value;
     let post_id = r.post_id.unwrap_or_else(Uuid::new_v4);
-    let role = s.runner.ladders().resolve(&r.organisation, &r.role, "role").await?;
-    run_use_case(
-        &s,
-        &headers,
-        &body.fingerprint,
-        UseCase::EstablishPost(
+    let build = async {
+        Ok(UseCase::EstablishPost(
             post_id,
             PostCommand::Establish {
                 post_id,
                 organisation: r.organisation.clone(),
                 title: r.title.clone(),
-                role,
+                role: s.runner.ladders().resolve(&r.organisation, &r.role, "role").await?,
                 established_on: r.established_on,
             },
-        ),
-    )
-    .await
+        ))
+    };
+    run_built_use_case(&s, &headers, &body.fingerprint, build).await
 }
 
 /// A participant takes up the post (recorded as their role change too).
