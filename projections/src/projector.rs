@@ -31,6 +31,9 @@ pub const LIVE_SCHEMA: &str = "read_models";
 pub const REBUILD_SCHEMA: &str = "read_models_next";
 /// The channel the store's trigger notifies on every commit.
 pub const CHANNEL: &str = "tenure_events";
+/// The advisory lock a rebuild holds, so that two rebuilds (two admins, or
+/// the CLI beside the server) never share the staging schema.
+pub const REBUILD_LOCK_KEY: i64 = 0x7265_6275_696c; // "rebuil"
 
 /// Projecting failed; the checkpoint did not move.
 #[derive(Debug, thiserror::Error)]
@@ -44,6 +47,9 @@ pub enum ProjectorError {
         aggregate_id: String,
         reason: String,
     },
+    /// Another rebuild holds the rebuild lock; this one did nothing.
+    #[error("another rebuild is running; try again when it has finished")]
+    RebuildInProgress,
 }
 
 /// Where a set of read-model tables stands.
@@ -253,6 +259,23 @@ pub struct RebuildReport {
 /// events arriving meanwhile are applied to the new tables by the live
 /// projector after it.
 pub async fn rebuild(pool: &PgPool) -> Result<RebuildReport, ProjectorError> {
+    // A transaction-scoped lock, so that a rebuild abandoned half way (its
+    // caller gone) releases it with the rollback. The transaction takes no
+    // transaction id, so it holds no gap-free reader back.
+    let mut lock = pool.begin().await?;
+    let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)")
+        .bind(REBUILD_LOCK_KEY)
+        .fetch_one(&mut *lock)
+        .await?;
+    if !locked {
+        return Err(ProjectorError::RebuildInProgress);
+    }
+    let report = rebuild_locked(pool).await;
+    lock.rollback().await?;
+    report
+}
+
+async fn rebuild_locked(pool: &PgPool) -> Result<RebuildReport, ProjectorError> {
     sqlx::query(&format!("DROP SCHEMA IF EXISTS {REBUILD_SCHEMA} CASCADE"))
         .execute(pool)
         .await?;

@@ -91,9 +91,15 @@ pub async fn status(State(s): State<AppState>) -> Result<Json<Checkpoint>, ApiEr
 
 /// Rebuild every read model from zero into fresh tables and swap them in.
 #[utoipa::path(post, path = "/api/v1/admin/rebuild", tag = "admin",
-    responses((status = 200, body = RebuildReport)))]
+    responses((status = 200, body = RebuildReport), (status = 409, body = super::error::ErrorBody)))]
 pub async fn rebuild(State(s): State<AppState>) -> Result<Json<RebuildReport>, ApiError> {
-    Ok(Json(
-        projector::rebuild(s.store().pool()).await.map_err(ApiError::internal)?,
-    ))
+    match projector::rebuild(s.store().pool()).await {
+        Ok(report) => Ok(Json(report)),
+        Err(e @ projector::ProjectorError::RebuildInProgress) => Err(ApiError::Conflict {
+            code: "rebuild_in_progress",
+            message: e.to_string(),
+            field: None,
+        }),
+        Err(e) => Err(ApiError::internal(e)),
+    }
 }

@@ -184,3 +184,39 @@ async fn a_report_waiting_for_an_unreached_position_answers_503() {
     let reached = app.get(&path).await;
     assert_eq!(reached.status, 200, "{}", reached.body);
 }
+
+#[tokio::test]
+async fn a_second_rebuild_while_one_runs_is_409_and_touches_nothing() {
+    let app = spawn_app().await;
+    app.register("RB-1", "O", "social_worker", "2016-01-01").await;
+    // Tests share a cluster, and another test's open transaction can hold
+    // every gap-free reader back: wait until the event is readable.
+    let caught_up = app
+        .get(&format!(
+            "/api/v1/reports/vacancies?organisation=O&on=2019-01-01&min_position={}&wait_ms=30000",
+            app.max_position().await
+        ))
+        .await;
+    assert_eq!(caught_up.status, 200, "{}", caught_up.body);
+    // Another rebuild (the CLI, say) holds the rebuild lock.
+    let mut other = app.pool.begin().await.unwrap();
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(projections::projector::REBUILD_LOCK_KEY)
+        .execute(&mut *other)
+        .await
+        .unwrap();
+    let refused = app.post("/api/v1/admin/rebuild", &json!({})).await;
+    assert_eq!(refused.status, 409, "{}", refused.body);
+    assert_eq!(refused.str("error"), "rebuild_in_progress");
+    let staging: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'read_models_next')")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert!(!staging, "a refused rebuild creates no staging schema");
+
+    other.rollback().await.unwrap();
+    let rebuilt = app.post("/api/v1/admin/rebuild", &json!({})).await;
+    assert_eq!(rebuilt.status, 200, "{}", rebuilt.body);
+    assert_eq!(rebuilt.body["events_applied"], 1);
+}
