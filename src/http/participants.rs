@@ -55,7 +55,8 @@ pub struct ChangeRoleRequest {
     pub effective_on: NaiveDate,
     /// The new role's code.
     pub role: String,
-    /// The organisation after the move (default: the current one).
+    /// The organisation after the move (default: the one employing them on
+    /// `effective_on`).
     pub organisation: Option<String>,
     pub team: Option<String>,
     pub post_id: Option<Uuid>,
@@ -157,7 +158,7 @@ pub async fn change_role(
     let build = async {
         let organisation = match &r.organisation {
             Some(o) => o.clone(),
-            None => current_organisation(&s, id).await?,
+            None => organisation_on(&s, id, r.effective_on).await?,
         };
         Ok(UseCase::ChangeRole(
             id,
@@ -176,8 +177,10 @@ pub async fn change_role(
     run_built_use_case(&s, &headers, &body.fingerprint, build).await
 }
 
-/// The organisation a participant works for now (their last spell's).
-async fn current_organisation(s: &AppState, id: Uuid) -> Result<String, CommandError> {
+/// The organisation a participant works for on `day` (effective-date clock):
+/// that of the last spell begun on or before it. A late record must not take
+/// the organisation of moves that happen after it.
+async fn organisation_on(s: &AppState, id: Uuid, day: NaiveDate) -> Result<String, CommandError> {
     let not_found = || CommandError::NotFound {
         what: "participant",
         id: id.to_string(),
@@ -189,7 +192,10 @@ async fn current_organisation(s: &AppState, id: Uuid) -> Result<String, CommandE
     loaded
         .aggregate
         .timeline()
-        .and_then(|t| t.spells().last())
+        .and_then(|t| {
+            let spells = t.spells();
+            spells.iter().rev().find(|spell| spell.from <= day).or(spells.first())
+        })
         .map(|spell| spell.organisation.clone())
         .ok_or_else(not_found)
 }

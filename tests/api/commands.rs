@@ -189,3 +189,33 @@ async fn a_cohort_enrols_only_participants_employed_on_the_enrolment_date() {
     let history = app.get(&format!("/api/v1/cohorts/{cohort_id}/events")).await;
     assert_eq!(history.body.as_array().unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn a_late_role_change_without_organisation_stays_with_the_employer_of_its_day() {
+    let app = spawn_app().await;
+    let id = app.register("LATE-ORG", "A", "social_worker", "2021-03-01").await;
+    let moved = app
+        .post(
+            &format!("/api/v1/participants/{id}/role-changes"),
+            &json!({"effective_on": "2021-03-10", "role": "social_worker", "organisation": "B"}),
+        )
+        .await;
+    assert_eq!(moved.status, 201, "{}", moved.body);
+    // Recorded late: on 5 March they still worked for A.
+    let promoted = app
+        .post(
+            &format!("/api/v1/participants/{id}/role-changes"),
+            &json!({"effective_on": "2021-03-05", "role": "senior_practitioner"}),
+        )
+        .await;
+    assert_eq!(promoted.status, 201, "{}", promoted.body);
+    let history = app.get(&format!("/api/v1/participants/{id}/events")).await;
+    let late = history
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["payload"].to_string().contains("2021-03-05"))
+        .expect("the late role change");
+    assert!(late["payload"].to_string().contains("\"organisation\":\"A\""), "{late}");
+}
