@@ -326,7 +326,7 @@ fn definitions(params: &LeaversParams) -> Vec<Definition> {
             "rate_ratio, ci_lower, ci_upper, p_value",
             "exact conditional test: given n = before + after leavers, after ~ Binomial(n, π0) with π0 = \
              exposure_after / (exposure_before + exposure_after), exposure = person-days in the role (equal \
-             exposure when either period has none, or when asked); p sums the probabilities of all outcomes no more \
+             exposure when neither period has person-days, or when asked; no test when only one has); p sums the probabilities of all outcomes no more \
              likely than the observed; 95% Clopper–Pearson interval for π mapped by RR = π/(1−π) × \
              exposure_before / exposure_after. small_numbers flags any count below 10: fragile evidence",
             "leavers after / exposure after",
