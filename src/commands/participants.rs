@@ -57,6 +57,15 @@ pub struct Rejoin {
 }
 
 /// The post a participant holds at the end of `day`, as history stands.
+/// Whether any spell of the participant starts or ends after `day`.
+fn has_later_changes(participant: &LoadedStream<Participant>, day: NaiveDate) -> bool {
+    participant.aggregate.timeline().is_some_and(|t| {
+        t.spells()
+            .iter()
+            .any(|s| s.from > day || s.until.is_some_and(|until| until > day))
+    })
+}
+
 fn post_held(participant: &LoadedStream<Participant>, day: NaiveDate) -> Option<Uuid> {
     participant
         .aggregate
@@ -196,6 +205,15 @@ pub async fn load_participant(d: &Decision, participant_id: Uuid) -> Result<Load
 pub async fn change_role(d: &mut Decision, participant_id: Uuid, input: &ChangeRole) -> Result<(), CommandError> {
     let mut participant = load_participant(d, participant_id).await?;
     let before = post_held(&participant, input.effective_on);
+    if input.post_id.is_some() && input.post_id != before && has_later_changes(&participant, input.effective_on) {
+        // The post would stay filled past the later change or leaving, which
+        // appends no vacancy for it: participant and post would disagree.
+        return Err(CommandError::rule(
+            "post_change_out_of_order",
+            Some("effective_on"),
+            "a move into a post must be recorded in date order: this person has role changes or a leaving              effective after this date; retract those first, then record them again after this move",
+        ));
+    }
     let id = participant_id.to_string();
     d.decide(
         &id,

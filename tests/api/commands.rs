@@ -219,3 +219,47 @@ async fn a_late_role_change_without_organisation_stays_with_the_employer_of_its_
         .expect("the late role change");
     assert!(late["payload"].to_string().contains("\"organisation\":\"A\""), "{late}");
 }
+
+#[tokio::test]
+async fn a_late_filling_before_a_later_move_is_refused_so_the_post_never_keeps_a_phantom_holder() {
+    let app = spawn_app().await;
+    let post = app
+        .post(
+            "/api/v1/posts",
+            &json!({"organisation": "O", "title": "TM east", "role": "team_manager", "established_on": "2020-07-01"}),
+        )
+        .await;
+    assert_eq!(post.status, 201, "{}", post.body);
+    let post_id = post.str("aggregate_id");
+    let id = app.register("PHANTOM", "O", "social_worker", "2020-06-01").await;
+    let moved = app
+        .post(
+            &format!("/api/v1/participants/{id}/role-changes"),
+            &json!({"effective_on": "2020-10-01", "role": "service_manager"}),
+        )
+        .await;
+    assert_eq!(moved.status, 201, "{}", moved.body);
+    let count = app.event_count().await;
+
+    // Filling on 1 August would leave the post filled after 1 October,
+    // when the person holds no post.
+    let late = app
+        .post(
+            &format!("/api/v1/posts/{post_id}/fillings"),
+            &json!({"participant_id": id, "effective_on": "2020-08-01"}),
+        )
+        .await;
+    assert_eq!(late.status, 422, "{}", late.body);
+    assert_eq!(late.str("error"), "post_change_out_of_order");
+    assert_eq!(late.str("field"), "effective_on");
+    assert_eq!(app.event_count().await, count);
+
+    // In date order it is accepted.
+    let in_order = app
+        .post(
+            &format!("/api/v1/posts/{post_id}/fillings"),
+            &json!({"participant_id": id, "effective_on": "2020-11-01"}),
+        )
+        .await;
+    assert_eq!(in_order.status, 201, "{}", in_order.body);
+}
