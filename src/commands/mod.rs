@@ -316,7 +316,8 @@ impl CommandRunner {
     }
 
     /// Decides on fresh state until the commit lands, a rule refuses it or
-    /// the attempts run out.
+    /// the attempts run out. The key was looked up by the caller; a request
+    /// with the same key that landed since is found by `append` under its lock.
     async fn decide_and_append(
         &self,
         origin: &CommandOrigin,
@@ -325,11 +326,6 @@ impl CommandRunner {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            if let Some((key, fingerprint)) = &origin.idempotency {
-                if let Some(answer) = self.stored_answer(key, fingerprint).await? {
-                    return answered(answer);
-                }
-            }
             let mut decision = Decision {
                 store: self.store.clone(),
                 context: CommandContext {
