@@ -23,7 +23,7 @@ async fn a_career_is_recorded_and_its_history_shows_both_clocks_and_who_recorded
     assert!(promoted.body["global_position"].as_i64().unwrap() >= 2);
 
     let left = app
-        .send(&Leaving::new(&id, "2019-03-31").destination("Southshire"))
+        .send(&Leaving::new(&id, "2019-03-31", "resigned").destination("Southshire"))
         .await;
     assert_eq!(left.status, 201, "{}", left.body);
     let rejoined = app
@@ -85,7 +85,12 @@ async fn filling_a_post_records_the_role_change_and_the_post_in_one_commit() {
     let app = spawn_app().await;
     let person = app.register("P-7", "Eastshire", "practice_manager", "2017-01-09").await;
     let post = app
-        .send(&Establishment::new("Eastshire", "Team manager, north", "team_manager", "2016-04-01"))
+        .send(&Establishment::new(
+            "Eastshire",
+            "Team manager, north",
+            "team_manager",
+            "2016-04-01",
+        ))
         .await;
     assert_eq!(post.status, 201, "{}", post.body);
     let post_id = post.id();
@@ -115,7 +120,7 @@ async fn filling_a_post_records_the_role_change_and_the_post_in_one_commit() {
     assert_eq!(app.event_count().await, before);
 
     // Leaving vacates the post in the same commit.
-    let left = app.send(&Leaving::new(&other, "2019-01-31").reason("retired")).await;
+    let left = app.send(&Leaving::new(&other, "2019-01-31", "retired")).await;
     assert_eq!(left.status, 201, "{}", left.body);
     assert_eq!(left.body["streams"].as_array().unwrap().len(), 2);
 }
@@ -126,9 +131,7 @@ async fn a_cohort_enrols_only_participants_employed_on_the_enrolment_date() {
     let person = app
         .register("P-20", "Northshire", "head_of_service", "2016-06-01")
         .await;
-    let cohort = app
-        .send(&CohortOpening::new("PLDP", "cohort 1", "2017-01-09"))
-        .await;
+    let cohort = app.send(&CohortOpening::new("PLDP", "cohort 1", "2017-01-09")).await;
     assert_eq!(cohort.status, 201, "{}", cohort.body);
     let cohort_id = cohort.id();
 
@@ -180,9 +183,7 @@ async fn a_late_filling_before_a_later_move_is_refused_so_the_post_never_keeps_a
     assert_eq!(post.status, 201, "{}", post.body);
     let post_id = post.id();
     let id = app.register("PHANTOM", "O", "social_worker", "2020-06-01").await;
-    let moved = app
-        .send(&RoleChange::new(&id, "2020-10-01", "service_manager"))
-        .await;
+    let moved = app.send(&RoleChange::new(&id, "2020-10-01", "service_manager")).await;
     assert_eq!(moved.status, 201, "{}", moved.body);
     let count = app.event_count().await;
 

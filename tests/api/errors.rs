@@ -44,7 +44,7 @@ async fn a_wrong_type_is_400_naming_the_field() {
 async fn an_unknown_participant_is_404() {
     let app = spawn_app().await;
     let id = uuid::Uuid::new_v4().to_string();
-    let reply = app.send(&Leaving::new(&id, "2018-01-01")).await;
+    let reply = app.send(&Leaving::new(&id, "2018-01-01", "resigned")).await;
     assert_eq!(reply.status, 404);
     assert_eq!(reply.str("error"), "not_found");
     assert_eq!(app.participant(&id).await.status, 404);
@@ -82,9 +82,7 @@ async fn rule_violations_are_422_naming_the_rule_and_append_nothing() {
     let id = app.register("P-2", "Northshire", "team_manager", "2016-01-04").await;
     let before = app.event_count().await;
 
-    let before_joining = app
-        .send(&RoleChange::new(&id, "2015-12-31", "service_manager"))
-        .await;
+    let before_joining = app.send(&RoleChange::new(&id, "2015-12-31", "service_manager")).await;
     assert_eq!(before_joining.status, 422, "{}", before_joining.body);
     assert_eq!(before_joining.str("field"), "effective_on");
 
@@ -104,7 +102,7 @@ async fn rule_violations_are_422_naming_the_rule_and_append_nothing() {
     assert_eq!(unknown_role.str("error"), "unknown_role");
     assert_eq!(unknown_role.str("field"), "role");
 
-    let far_future = app.send(&Leaving::new(&id, "2999-01-01")).await;
+    let far_future = app.send(&Leaving::new(&id, "2999-01-01", "resigned")).await;
     assert_eq!(far_future.status, 422);
     assert_eq!(far_future.str("field"), "effective_on");
 
@@ -181,7 +179,10 @@ async fn report_dates_out_of_range_and_positions_never_handed_out_are_refused_at
     // The store is empty: position 5 was never handed out (a wait would
     // end in 503 projection_behind).
     let ahead = app
-        .report("turnover", "organisation=O&from=2020-01-01&to=2020-12-31&min_position=5")
+        .report(
+            "turnover",
+            "organisation=O&from=2020-01-01&to=2020-12-31&min_position=5",
+        )
         .await;
     assert_eq!(ahead.status, 422, "{}", ahead.body);
     assert_eq!(

@@ -32,8 +32,7 @@ async fn concurrent_retries_with_one_key_append_once() {
     let id = app.register("IDEM-3", "O", "social_worker", "2016-01-01").await;
     let promotion = RoleChange::new(&id, "2017-01-01", "senior_practitioner");
     let replies =
-        futures::future::join_all((0..10).map(|_| app.send_with(&promotion, &[("Idempotency-Key", "same-key")])))
-            .await;
+        futures::future::join_all((0..10).map(|_| app.send_with(&promotion, &[("Idempotency-Key", "same-key")]))).await;
     for r in &replies {
         assert_eq!(r.status, 201, "{}", r.body);
         assert_eq!(r.body, replies[0].body);
@@ -73,7 +72,7 @@ async fn a_refusal_is_the_first_answer_too_even_after_the_data_changes() {
 async fn a_not_found_answer_is_kept_under_its_key() {
     let app = spawn_app().await;
     let id = "5f0c7a52-8d4e-4f57-9f0e-3a1f3cbf6a10";
-    let leaving = Leaving::new(id, "2017-06-30");
+    let leaving = Leaving::new(id, "2017-06-30", "resigned");
     let key = [("Idempotency-Key", "leave-unknown")];
     let first = app.send_with(&leaving, &key).await;
     assert_eq!(first.status, 404, "{}", first.body);

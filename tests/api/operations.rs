@@ -41,18 +41,29 @@ async fn an_organisation_replaces_its_ladder_and_moves_are_judged_by_it() {
     // An invalid ladder (duplicate codes) is refused and changes nothing.
     let duplicate = json!({"roles": [{"code": "a", "name": "a", "level": 1}, {"code": "a", "name": "b", "level": 2}]});
     assert_eq!(app.replace_ladder("Fenland", &duplicate, &[]).await.status, 422);
-    assert_eq!(
-        app.ladder("Fenland").await.body["roles"].as_array().unwrap().len(),
-        3
-    );
+    assert_eq!(app.ladder("Fenland").await.body["roles"].as_array().unwrap().len(), 3);
+}
+
+/// Runs the `tenure` binary on the database at `url`; insists it succeeds
+/// and returns what it printed.
+async fn run_tenure(url: &str, args: &[&str]) -> String {
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_tenure"))
+        .args(args)
+        .env("DATABASE_URL", url)
+        .output()
+        .await
+        .expect("run tenure");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).unwrap()
 }
 
 #[tokio::test]
 async fn the_report_command_prints_the_published_table() {
     let (pool, url) = fresh_database().await;
     load_demo(&pool).await;
-    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_tenure"))
-        .args([
+    let printed = run_tenure(
+        &url,
+        &[
             "report",
             "promotions",
             "--programme",
@@ -60,41 +71,37 @@ async fn the_report_command_prints_the_published_table() {
             "--as-at",
             "2021-01-31",
             "--csv",
-        ])
-        .env("DATABASE_URL", &url)
-        .output()
-        .await
-        .expect("run tenure");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    let text = String::from_utf8(output.stdout).unwrap();
-    let rows = csv_rows(&text);
+        ],
+    )
+    .await;
+    let rows = csv_rows(&printed);
     let total = row(&rows, "cohort", "total");
     // Published: 34 of 67 promoted to practice leader or DCS.
     assert_eq!(
-        (
-            cell(total, "promoted_to_targets_numerator"),
-            cell(total, "cohort_size")
-        ),
+        (cell(total, "promoted_to_targets_numerator"), cell(total, "cohort_size")),
         ("34", "67")
     );
 
-    let table = tokio::process::Command::new(env!("CARGO_BIN_EXE_tenure"))
-        .args([
+    let text = run_tenure(
+        &url,
+        &[
             "report",
             "leavers",
             "--organisation",
             "Riverside Council",
             "--role",
             "team_manager",
-        ])
-        .args(["--compare-from", "2017-04-01", "--compare-to", "2017-09-30"])
-        .args(["--from", "2018-04-01", "--to", "2018-09-30"])
-        .env("DATABASE_URL", &url)
-        .output()
-        .await
-        .expect("run tenure");
-    assert!(table.status.success(), "{}", String::from_utf8_lossy(&table.stderr));
-    let text = String::from_utf8(table.stdout).unwrap();
+            "--compare-from",
+            "2017-04-01",
+            "--compare-to",
+            "2017-09-30",
+            "--from",
+            "2018-04-01",
+            "--to",
+            "2018-09-30",
+        ],
+    )
+    .await;
     assert!(text.contains("team_manager"), "{text}");
     assert!(text.contains("reflects every event up to position"), "{text}");
 }

@@ -112,8 +112,13 @@ async fn someone_who_left_and_rejoined_by_as_at_has_not_left() {
         .await;
     // R2 rejoins as a social worker elsewhere: judged against the role held
     // before leaving (social worker, level 2 → 2, another organisation) → sideways.
-    app.record(&Rejoining::new(&enrolled[1], "2019-04-01", "Other Borough", "social_worker"))
-        .await;
+    app.record(&Rejoining::new(
+        &enrolled[1],
+        "2019-04-01",
+        "Other Borough",
+        "social_worker",
+    ))
+    .await;
     // R3 does not rejoin.
 
     let rows = app

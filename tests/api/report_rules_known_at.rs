@@ -21,10 +21,7 @@ async fn a_retracted_leaving_leaves_the_live_answer_but_stays_in_the_answer_know
     let before = app.report_csv("leavers", query).await;
     assert_eq!(cell(row(&before, "role_code", "total"), "after_leavers"), "1");
     let answer = app
-        .report(
-            "leavers",
-            &format!("{query}&min_position={}", app.max_position().await),
-        )
+        .report("leavers", &format!("{query}&min_position={}", app.max_position().await))
         .await;
     assert_eq!(answer.status, 200, "{}", answer.body);
     let reported_at = answer.body["provenance"]["last_recorded_at"]

@@ -40,10 +40,7 @@ async fn turnover_counts_rejoinings_and_moves_in_as_starters_and_works_out_stabi
     app.register("tt-7", org, "social_worker", "2019-03-01").await;
 
     let rows = app
-        .report_csv(
-            "turnover",
-            "organisation=Turnover%20Town&from=2018-10-01&to=2019-09-30",
-        )
+        .report_csv("turnover", "organisation=Turnover%20Town&from=2018-10-01&to=2019-09-30")
         .await;
     let r = &rows[0];
     // Leavers: T2 (0.5) and T3's move out (1.0) → 2, FTE 1.5.
@@ -140,10 +137,7 @@ async fn bad_report_parameters_are_refused_naming_the_problem_and_json_and_csv_a
     // known_at that is not RFC 3339: 400 naming known_at.
     for known_at in ["yesterday", "2021-02-01", "2021-02-01T09:00:00"] {
         let reply = app
-            .report(
-                "leavers",
-                &format!("from=2019-04-01&to=2019-09-30&known_at={known_at}"),
-            )
+            .report("leavers", &format!("from=2019-04-01&to=2019-09-30&known_at={known_at}"))
             .await;
         assert_eq!(reply.status, 400, "{known_at}: {}", reply.body);
         assert_eq!(reply.str("field"), "known_at", "{known_at}");

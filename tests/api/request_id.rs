@@ -27,7 +27,9 @@ async fn a_request_without_an_id_gets_a_new_uuid_back_and_its_command_records_th
     let registered = app
         .record(&Registration::new("RID-1", "O", "social_worker", "2016-01-01"))
         .await;
-    let made = registered.header("x-request-id").expect("an X-Request-Id on the answer");
+    let made = registered
+        .header("x-request-id")
+        .expect("an X-Request-Id on the answer");
     assert!(uuid::Uuid::parse_str(made).is_ok(), "{made} is a UUID");
     assert_eq!(correlation_id(&app, &registered.id(), 0).await, made);
 }
@@ -36,21 +38,23 @@ async fn a_request_without_an_id_gets_a_new_uuid_back_and_its_command_records_th
 async fn a_client_request_id_is_echoed_and_recorded_as_the_correlation_id() {
     let app = spawn_app().await;
     let id = app.register("RID-2", "O", "social_worker", "2016-01-01").await;
-    let left = app
-        .send_with(&Leaving::new(&id, "2018-01-31"), &[("X-Request-Id", "client-7")])
-        .await;
-    assert_eq!(left.status, 201, "{}", left.body);
-    assert_eq!(left.header("x-request-id"), Some("client-7"));
-    assert_eq!(correlation_id(&app, &id, 1).await, "client-7");
-    // Refusals and unknown paths name the request too.
-    let refused = app
-        .send_with(&Leaving::new(&id, "2018-02-28"), &[("X-Request-Id", "client-8")])
-        .await;
-    assert_eq!(refused.status, 422, "{}", refused.body);
-    assert_eq!(refused.header("x-request-id"), Some("client-8"));
+    let leave = |on: &'static str, request_id: &'static str| {
+        let (app, id) = (&app, &id);
+        async move {
+            app.send_with(&Leaving::new(id, on, "resigned"), &[("X-Request-Id", request_id)])
+                .await
+        }
+    };
+    // Accepted, refused (no longer employed) or at no endpoint: every answer
+    // names its request.
+    let left = leave("2018-01-31", "client-7").await;
+    let refused = leave("2018-02-28", "client-8").await;
     let nowhere = app.get_with("/nowhere", &[("X-Request-Id", "client-9")]).await;
-    assert_eq!(nowhere.status, 404);
-    assert_eq!(nowhere.header("x-request-id"), Some("client-9"));
+    assert_eq!((left.status, refused.status, nowhere.status), (201, 422, 404));
+    for (reply, sent) in [(&left, "client-7"), (&refused, "client-8"), (&nowhere, "client-9")] {
+        assert_eq!(reply.header("x-request-id"), Some(sent), "{}", reply.text);
+    }
+    assert_eq!(correlation_id(&app, &id, 1).await, "client-7");
 }
 
 #[tokio::test]

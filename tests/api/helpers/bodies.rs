@@ -15,235 +15,104 @@ pub trait Command: Serialize {
     fn path(&self) -> String;
 }
 
-/// Registers a participant.
-#[derive(Serialize)]
-pub struct Registration {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    participant_id: Option<String>,
-    external_ref: String,
-    organisation: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    team: Option<String>,
-    role: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    fte: Option<f64>,
-    joined_on: String,
-}
-
-impl Registration {
-    pub fn new(external_ref: &str, organisation: &str, role: &str, joined_on: &str) -> Self {
-        Registration {
-            participant_id: None,
-            external_ref: external_ref.into(),
-            organisation: organisation.into(),
-            team: None,
-            role: role.into(),
-            fte: None,
-            joined_on: joined_on.into(),
+/// Declares a command body:
+///
+/// ```text
+/// Name(target) => "/path/{}/..." { required, ...; setter => optional: Type, ... }
+/// ```
+///
+/// makes `Name::new(target, required...)` (all text), one builder method per
+/// optional field, and the path with the target's id (a participant, cohort
+/// or post) in place of `{}`. A command addressed to no aggregate yet has no
+/// target: `Name()`.
+macro_rules! command {
+    (
+        $(#[$doc:meta])*
+        $name:ident($($target:ident)?) => $path:literal {
+            $($field:ident),* $(,)?
+            $(; $($(#[$setter_doc:meta])* $setter:ident => $optional:ident: $type:ty),* $(,)?)?
         }
-    }
-
-    /// The id the client chooses (otherwise the server makes one).
-    pub fn id(self, participant_id: &str) -> Self {
-        Registration {
-            participant_id: Some(participant_id.into()),
-            ..self
+    ) => {
+        $(#[$doc])*
+        #[derive(Serialize)]
+        pub struct $name {
+            $(#[serde(skip)] $target: String,)?
+            $($field: String,)*
+            $($(#[serde(skip_serializing_if = "Option::is_none")] $optional: Option<$type>,)*)?
         }
-    }
 
-    pub fn team(self, team: &str) -> Self {
-        Registration {
-            team: Some(team.into()),
-            ..self
+        impl $name {
+            pub fn new($($target: &str,)? $($field: &str),*) -> Self {
+                $name {
+                    $($target: $target.into(),)?
+                    $($field: $field.into(),)*
+                    $($($optional: None,)*)?
+                }
+            }
+
+            $($(
+                $(#[$setter_doc])*
+                pub fn $setter(mut self, value: impl Into<$type>) -> Self {
+                    self.$optional = Some(value.into());
+                    self
+                }
+            )*)?
         }
-    }
 
-    pub fn fte(self, fte: f64) -> Self {
-        Registration { fte: Some(fte), ..self }
-    }
-}
-
-impl Command for Registration {
-    fn path(&self) -> String {
-        "/api/v1/participants".into()
-    }
-}
-
-/// A participant's move to another role, team, organisation or post.
-#[derive(Serialize)]
-pub struct RoleChange {
-    #[serde(skip)]
-    participant: String,
-    effective_on: String,
-    role: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    organisation: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    team: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    post_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    basis: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    fte: Option<f64>,
-}
-
-impl RoleChange {
-    /// A move to `role`; with no organisation the server takes the employer
-    /// on `effective_on`.
-    pub fn new(participant: &str, effective_on: &str, role: &str) -> Self {
-        RoleChange {
-            participant: participant.into(),
-            effective_on: effective_on.into(),
-            role: role.into(),
-            organisation: None,
-            team: None,
-            post_id: None,
-            basis: None,
-            fte: None,
+        impl Command for $name {
+            #[allow(clippy::useless_format)]
+            fn path(&self) -> String {
+                format!($path $(, self.$target)?)
+            }
         }
-    }
+    };
+}
 
-    /// The organisation the role is at, named explicitly.
-    pub fn at(self, organisation: &str) -> Self {
-        RoleChange {
-            organisation: Some(organisation.into()),
-            ..self
-        }
-    }
-
-    pub fn team(self, team: &str) -> Self {
-        RoleChange {
-            team: Some(team.into()),
-            ..self
-        }
-    }
-
-    /// Into a post (`basis` only when given).
-    pub fn post(self, post_id: &str) -> Self {
-        RoleChange {
-            post_id: Some(post_id.into()),
-            ..self
-        }
-    }
-
-    pub fn basis(self, basis: &str) -> Self {
-        RoleChange {
-            basis: Some(basis.into()),
-            ..self
-        }
-    }
-
-    pub fn fte(self, fte: f64) -> Self {
-        RoleChange { fte: Some(fte), ..self }
+command! {
+    /// Registers a participant.
+    Registration() => "/api/v1/participants" {
+        external_ref, organisation, role, joined_on;
+        /// The id the client chooses (otherwise the server makes one).
+        id => participant_id: String,
+        team => team: String,
+        fte => fte: f64,
     }
 }
 
-impl Command for RoleChange {
-    fn path(&self) -> String {
-        format!("/api/v1/participants/{}/role-changes", self.participant)
+command! {
+    /// A participant's move to another role, team, organisation or post; with
+    /// no organisation the server takes the employer on `effective_on`.
+    RoleChange(participant) => "/api/v1/participants/{}/role-changes" {
+        effective_on, role;
+        /// The organisation the role is at, named explicitly.
+        at => organisation: String,
+        team => team: String,
+        /// Into a post (with a basis only when one is given).
+        post => post_id: String,
+        basis => basis: String,
+        fte => fte: f64,
     }
 }
 
-/// A participant leaves employment (by default: resigned, destination untold).
-#[derive(Serialize)]
-pub struct Leaving {
-    #[serde(skip)]
-    participant: String,
-    effective_on: String,
-    reason: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    destination: Option<String>,
-}
-
-impl Leaving {
-    pub fn new(participant: &str, effective_on: &str) -> Self {
-        Leaving {
-            participant: participant.into(),
-            effective_on: effective_on.into(),
-            reason: "resigned".into(),
-            destination: None,
-        }
-    }
-
-    pub fn reason(self, reason: &str) -> Self {
-        Leaving {
-            reason: reason.into(),
-            ..self
-        }
-    }
-
-    pub fn destination(self, destination: &str) -> Self {
-        Leaving {
-            destination: Some(destination.into()),
-            ..self
-        }
+command! {
+    /// A participant leaves employment.
+    Leaving(participant) => "/api/v1/participants/{}/leavings" {
+        effective_on, reason;
+        destination => destination: String,
     }
 }
 
-impl Command for Leaving {
-    fn path(&self) -> String {
-        format!("/api/v1/participants/{}/leavings", self.participant)
+command! {
+    /// A leaver comes back.
+    Rejoining(participant) => "/api/v1/participants/{}/rejoinings" {
+        effective_on, organisation, role;
+        fte => fte: f64,
     }
 }
 
-/// A leaver comes back.
-#[derive(Serialize)]
-pub struct Rejoining {
-    #[serde(skip)]
-    participant: String,
-    effective_on: String,
-    organisation: String,
-    role: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    fte: Option<f64>,
-}
-
-impl Rejoining {
-    pub fn new(participant: &str, effective_on: &str, organisation: &str, role: &str) -> Self {
-        Rejoining {
-            participant: participant.into(),
-            effective_on: effective_on.into(),
-            organisation: organisation.into(),
-            role: role.into(),
-            fte: None,
-        }
-    }
-
-    pub fn fte(self, fte: f64) -> Self {
-        Rejoining { fte: Some(fte), ..self }
-    }
-}
-
-impl Command for Rejoining {
-    fn path(&self) -> String {
-        format!("/api/v1/participants/{}/rejoinings", self.participant)
-    }
-}
-
-/// A participant is excluded from analysis.
-#[derive(Serialize)]
-pub struct Exclusion {
-    #[serde(skip)]
-    participant: String,
-    effective_on: String,
-    reason: String,
-}
-
-impl Exclusion {
-    pub fn new(participant: &str, effective_on: &str, reason: &str) -> Self {
-        Exclusion {
-            participant: participant.into(),
-            effective_on: effective_on.into(),
-            reason: reason.into(),
-        }
-    }
-}
-
-impl Command for Exclusion {
-    fn path(&self) -> String {
-        format!("/api/v1/participants/{}/exclusions", self.participant)
-    }
+command! {
+    /// A participant is excluded from analysis.
+    Exclusion(participant) => "/api/v1/participants/{}/exclusions" { effective_on, reason }
 }
 
 /// One of a participant's events is retracted (recorded in error).
@@ -272,189 +141,42 @@ impl Command for Retraction {
     }
 }
 
-/// A programme cohort is opened.
-#[derive(Serialize)]
-pub struct CohortOpening {
-    programme: String,
-    name: String,
-    starts_on: String,
+command! {
+    /// A programme cohort is opened.
+    CohortOpening() => "/api/v1/cohorts" { programme, name, starts_on }
 }
 
-impl CohortOpening {
-    pub fn new(programme: &str, name: &str, starts_on: &str) -> Self {
-        CohortOpening {
-            programme: programme.into(),
-            name: name.into(),
-            starts_on: starts_on.into(),
-        }
+command! {
+    /// A participant joins a cohort.
+    Enrolment(cohort) => "/api/v1/cohorts/{}/enrolments" { participant_id, enrolled_on }
+}
+
+command! {
+    /// A participant withdraws from a cohort.
+    Withdrawal(cohort) => "/api/v1/cohorts/{}/withdrawals" { participant_id, withdrawn_on, reason }
+}
+
+command! {
+    /// A post is established.
+    Establishment() => "/api/v1/posts" { organisation, title, role, established_on }
+}
+
+command! {
+    /// A participant fills a post.
+    Filling(post) => "/api/v1/posts/{}/fillings" {
+        participant_id, effective_on;
+        basis => basis: String,
     }
 }
 
-impl Command for CohortOpening {
-    fn path(&self) -> String {
-        "/api/v1/cohorts".into()
-    }
+command! {
+    /// A post's holder leaves it.
+    Vacation(post) => "/api/v1/posts/{}/vacations" { participant_id, effective_on }
 }
 
-/// A participant joins a cohort.
-#[derive(Serialize)]
-pub struct Enrolment {
-    #[serde(skip)]
-    cohort: String,
-    participant_id: String,
-    enrolled_on: String,
-}
-
-impl Enrolment {
-    pub fn new(cohort: &str, participant_id: &str, enrolled_on: &str) -> Self {
-        Enrolment {
-            cohort: cohort.into(),
-            participant_id: participant_id.into(),
-            enrolled_on: enrolled_on.into(),
-        }
-    }
-}
-
-impl Command for Enrolment {
-    fn path(&self) -> String {
-        format!("/api/v1/cohorts/{}/enrolments", self.cohort)
-    }
-}
-
-/// A participant withdraws from a cohort.
-#[derive(Serialize)]
-pub struct Withdrawal {
-    #[serde(skip)]
-    cohort: String,
-    participant_id: String,
-    withdrawn_on: String,
-    reason: String,
-}
-
-impl Withdrawal {
-    pub fn new(cohort: &str, participant_id: &str, withdrawn_on: &str, reason: &str) -> Self {
-        Withdrawal {
-            cohort: cohort.into(),
-            participant_id: participant_id.into(),
-            withdrawn_on: withdrawn_on.into(),
-            reason: reason.into(),
-        }
-    }
-}
-
-impl Command for Withdrawal {
-    fn path(&self) -> String {
-        format!("/api/v1/cohorts/{}/withdrawals", self.cohort)
-    }
-}
-
-/// A post is established.
-#[derive(Serialize)]
-pub struct Establishment {
-    organisation: String,
-    title: String,
-    role: String,
-    established_on: String,
-}
-
-impl Establishment {
-    pub fn new(organisation: &str, title: &str, role: &str, established_on: &str) -> Self {
-        Establishment {
-            organisation: organisation.into(),
-            title: title.into(),
-            role: role.into(),
-            established_on: established_on.into(),
-        }
-    }
-}
-
-impl Command for Establishment {
-    fn path(&self) -> String {
-        "/api/v1/posts".into()
-    }
-}
-
-/// A participant fills a post (the basis only when given).
-#[derive(Serialize)]
-pub struct Filling {
-    #[serde(skip)]
-    post: String,
-    participant_id: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    basis: Option<String>,
-    effective_on: String,
-}
-
-impl Filling {
-    pub fn new(post: &str, participant_id: &str, effective_on: &str) -> Self {
-        Filling {
-            post: post.into(),
-            participant_id: participant_id.into(),
-            basis: None,
-            effective_on: effective_on.into(),
-        }
-    }
-
-    pub fn basis(self, basis: &str) -> Self {
-        Filling {
-            basis: Some(basis.into()),
-            ..self
-        }
-    }
-}
-
-impl Command for Filling {
-    fn path(&self) -> String {
-        format!("/api/v1/posts/{}/fillings", self.post)
-    }
-}
-
-/// A post's holder leaves it.
-#[derive(Serialize)]
-pub struct Vacation {
-    #[serde(skip)]
-    post: String,
-    participant_id: String,
-    effective_on: String,
-}
-
-impl Vacation {
-    pub fn new(post: &str, participant_id: &str, effective_on: &str) -> Self {
-        Vacation {
-            post: post.into(),
-            participant_id: participant_id.into(),
-            effective_on: effective_on.into(),
-        }
-    }
-}
-
-impl Command for Vacation {
-    fn path(&self) -> String {
-        format!("/api/v1/posts/{}/vacations", self.post)
-    }
-}
-
-/// A post is abolished.
-#[derive(Serialize)]
-pub struct Disestablishment {
-    #[serde(skip)]
-    post: String,
-    effective_on: String,
-}
-
-impl Disestablishment {
-    pub fn new(post: &str, effective_on: &str) -> Self {
-        Disestablishment {
-            post: post.into(),
-            effective_on: effective_on.into(),
-        }
-    }
-}
-
-impl Command for Disestablishment {
-    fn path(&self) -> String {
-        format!("/api/v1/posts/{}/disestablishment", self.post)
-    }
+command! {
+    /// A post is abolished.
+    Disestablishment(post) => "/api/v1/posts/{}/disestablishment" { effective_on }
 }
 
 impl TestApp {
@@ -489,7 +211,7 @@ impl TestApp {
 
     /// Records a leaving (resigned).
     pub async fn leave(&self, participant: &str, effective_on: &str) -> Reply {
-        self.record(&Leaving::new(participant, effective_on)).await
+        self.record(&Leaving::new(participant, effective_on, "resigned")).await
     }
 
     /// Opens a cohort; returns its id.

@@ -139,7 +139,9 @@ impl Reply {
 
     /// A response header as text, if present.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).map(|v| v.to_str().expect("a visible ASCII header"))
+        self.headers
+            .get(name)
+            .map(|v| v.to_str().expect("a visible ASCII header"))
     }
 }
 
