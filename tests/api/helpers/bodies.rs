@@ -204,7 +204,7 @@ impl TestApp {
         self.record(&registration).await.id()
     }
 
-    /// Records a plain role change at the current employer.
+    /// Records a role change at the employer of its effective date.
     pub async fn change_role(&self, participant: &str, effective_on: &str, role: &str) -> Reply {
         self.record(&RoleChange::new(participant, effective_on, role)).await
     }
