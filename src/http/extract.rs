@@ -120,7 +120,8 @@ pub struct CommandHeaders {
     pub expected_version: Option<u64>,
     /// `X-Recorded-By`: who is recording (until authentication exists).
     pub recorded_by: Option<String>,
-    /// `X-Request-Id`: correlation id; a new one is made when absent.
+    /// `X-Request-Id`: correlation id; the request-id layer (see
+    /// [`super::app`]) has put a new UUID there when the client sent none.
     pub request_id: String,
     /// `X-Source`: where the fact comes from (defaults to `api`).
     pub source: Option<String>,

@@ -61,6 +61,7 @@ impl AppState {
 
 /// The router of the whole API.
 pub fn app(state: AppState) -> Router {
+    use tower_http::{request_id, trace};
     let api = Router::new()
         .merge(participants::routes())
         .merge(cohorts::routes())
@@ -86,7 +87,33 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
         .layer(axum::middleware::from_fn(guard::refuse_unsafe_uri))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(panic_response))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        // Outside the panic catcher, so even a panic's answer names the request.
+        .layer(request_id::PropagateRequestIdLayer::x_request_id())
+        .layer(
+            trace::TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_response(trace::DefaultOnResponse::new().level(tracing::Level::INFO)),
+        )
+        // Outermost: the id exists before the span that logs it is made.
+        .layer(request_id::SetRequestIdLayer::x_request_id(request_id::MakeRequestUuid))
+}
+
+/// The span every log line of a request sits in. It is at INFO so that its
+/// fields, the request id above all, show at the default log level; the id is
+/// the client's `X-Request-Id` or the UUID the request-id layer made, and the
+/// same one commands record as their correlation id.
+fn request_span<B>(request: &axum::http::Request<B>) -> tracing::Span {
+    let request_id = request
+        .extensions()
+        .get::<tower_http::request_id::RequestId>()
+        .map(|id| String::from_utf8_lossy(id.header_value().as_bytes()).into_owned())
+        .unwrap_or_default();
+    tracing::info_span!(
+        "request",
+        method = %request.method(),
+        path = %request.uri().path(),
+        request_id = %request_id,
+    )
 }
 
 /// A handler panicked: log it and answer like any internal error, so the

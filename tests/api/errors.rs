@@ -3,6 +3,7 @@
 
 use serde_json::json;
 
+use crate::helpers::bodies::{body, Command, Leaving, Registration, Rejoining, RoleChange};
 use crate::helpers::spawn_app;
 
 #[tokio::test]
@@ -19,28 +20,20 @@ async fn malformed_json_is_400_and_appends_nothing() {
 #[tokio::test]
 async fn a_wrong_type_is_400_naming_the_field() {
     let app = spawn_app().await;
-    let reply = app
-        .post(
-            "/api/v1/participants",
-            &json!({"external_ref": "X", "organisation": "O", "role": "social_worker", "joined_on": "2016-01-01", "fte": "full"}),
-        )
-        .await;
+    let registration = Registration::new("X", "O", "social_worker", "2016-01-01");
+    let mut wrong_type = body(&registration);
+    wrong_type["fte"] = json!("full");
+    let reply = app.post(&registration.path(), &wrong_type).await;
     assert_eq!(reply.status, 400);
     assert_eq!(reply.str("field"), "fte");
     let bad_date = app
-        .post(
-            "/api/v1/participants",
-            &json!({"external_ref": "X", "organisation": "O", "role": "social_worker", "joined_on": "2016-02-30"}),
-        )
+        .send(&Registration::new("X", "O", "social_worker", "2016-02-30"))
         .await;
     assert_eq!(bad_date.status, 400);
     assert_eq!(bad_date.str("field"), "joined_on");
-    let missing = app
-        .post(
-            "/api/v1/participants",
-            &json!({"organisation": "O", "role": "social_worker", "joined_on": "2016-01-01"}),
-        )
-        .await;
+    let mut without_reference = body(&registration);
+    without_reference.as_object_mut().unwrap().remove("external_ref");
+    let missing = app.post(&registration.path(), &without_reference).await;
     assert_eq!(missing.status, 400);
     assert_eq!(missing.str("error"), "missing_field");
     assert_eq!(missing.str("field"), "external_ref");
@@ -50,18 +43,13 @@ async fn a_wrong_type_is_400_naming_the_field() {
 #[tokio::test]
 async fn an_unknown_participant_is_404() {
     let app = spawn_app().await;
-    let id = uuid::Uuid::new_v4();
-    let reply = app
-        .post(
-            &format!("/api/v1/participants/{id}/leavings"),
-            &json!({"effective_on": "2018-01-01", "reason": "resigned"}),
-        )
-        .await;
+    let id = uuid::Uuid::new_v4().to_string();
+    let reply = app.send(&Leaving::new(&id, "2018-01-01", "resigned")).await;
     assert_eq!(reply.status, 404);
     assert_eq!(reply.str("error"), "not_found");
-    assert_eq!(app.get(&format!("/api/v1/participants/{id}")).await.status, 404);
-    assert_eq!(app.get(&format!("/api/v1/participants/{id}/events")).await.status, 404);
-    assert_eq!(app.get("/api/v1/participants/not-a-uuid").await.status, 400);
+    assert_eq!(app.participant(&id).await.status, 404);
+    assert_eq!(app.history("participants", &id).await.status, 404);
+    assert_eq!(app.participant("not-a-uuid").await.status, 400);
     assert_eq!(app.event_count().await, 0);
 }
 
@@ -70,29 +58,17 @@ async fn a_stale_if_match_is_409_and_appends_nothing() {
     let app = spawn_app().await;
     let id = app.register("P-1", "Northshire", "social_worker", "2016-01-04").await;
     let before = app.event_count().await;
-    let stale = app
-        .post_with(
-            &format!("/api/v1/participants/{id}/role-changes"),
-            &json!({"effective_on": "2017-01-01", "role": "senior_practitioner"}),
-            &[("If-Match", "\"7\"")],
-        )
-        .await;
+    let promotion = RoleChange::new(&id, "2017-01-01", "senior_practitioner");
+    let stale = app.send_with(&promotion, &[("If-Match", "\"7\"")]).await;
     assert_eq!(stale.status, 409, "{}", stale.body);
     assert_eq!(stale.str("error"), "conflict");
     assert_eq!(app.event_count().await, before);
 
-    let current = app
-        .post_with(
-            &format!("/api/v1/participants/{id}/role-changes"),
-            &json!({"effective_on": "2017-01-01", "role": "senior_practitioner"}),
-            &[("If-Match", "1")],
-        )
-        .await;
+    let current = app.send_with(&promotion, &[("If-Match", "1")]).await;
     assert_eq!(current.status, 201, "{}", current.body);
     let bad_header = app
-        .post_with(
-            &format!("/api/v1/participants/{id}/role-changes"),
-            &json!({"effective_on": "2017-06-01", "role": "practice_manager"}),
+        .send_with(
+            &RoleChange::new(&id, "2017-06-01", "practice_manager"),
             &[("If-Match", "yesterday")],
         )
         .await;
@@ -106,48 +82,27 @@ async fn rule_violations_are_422_naming_the_rule_and_append_nothing() {
     let id = app.register("P-2", "Northshire", "team_manager", "2016-01-04").await;
     let before = app.event_count().await;
 
-    let before_joining = app
-        .post(
-            &format!("/api/v1/participants/{id}/role-changes"),
-            &json!({"effective_on": "2015-12-31", "role": "service_manager"}),
-        )
-        .await;
+    let before_joining = app.send(&RoleChange::new(&id, "2015-12-31", "service_manager")).await;
     assert_eq!(before_joining.status, 422, "{}", before_joining.body);
     assert_eq!(before_joining.str("field"), "effective_on");
 
     let rejoin_while_employed = app
-        .post(
-            &format!("/api/v1/participants/{id}/rejoinings"),
-            &json!({"effective_on": "2017-01-01", "organisation": "Northshire", "role": "team_manager"}),
-        )
+        .send(&Rejoining::new(&id, "2017-01-01", "Northshire", "team_manager"))
         .await;
     assert_eq!(rejoin_while_employed.status, 422);
 
     let off_ladder_without_kind = app
-        .post(
-            &format!("/api/v1/participants/{id}/role-changes"),
-            &json!({"effective_on": "2017-01-01", "role": "inspector", "organisation": "Ofsted"}),
-        )
+        .send(&RoleChange::new(&id, "2017-01-01", "inspector").at("Ofsted"))
         .await;
     assert_eq!(off_ladder_without_kind.status, 422);
     assert_eq!(off_ladder_without_kind.str("field"), "kind");
 
-    let unknown_role = app
-        .post(
-            &format!("/api/v1/participants/{id}/role-changes"),
-            &json!({"effective_on": "2017-01-01", "role": "wizard"}),
-        )
-        .await;
+    let unknown_role = app.send(&RoleChange::new(&id, "2017-01-01", "wizard")).await;
     assert_eq!(unknown_role.status, 422);
     assert_eq!(unknown_role.str("error"), "unknown_role");
     assert_eq!(unknown_role.str("field"), "role");
 
-    let far_future = app
-        .post(
-            &format!("/api/v1/participants/{id}/leavings"),
-            &json!({"effective_on": "2999-01-01", "reason": "resigned"}),
-        )
-        .await;
+    let far_future = app.send(&Leaving::new(&id, "2999-01-01", "resigned")).await;
     assert_eq!(far_future.status, 422);
     assert_eq!(far_future.str("field"), "effective_on");
 
@@ -203,33 +158,31 @@ async fn text_that_postgresql_cannot_store_is_400_at_the_door_and_appends_nothin
 #[tokio::test]
 async fn a_method_the_path_does_not_take_is_405_with_the_json_body() {
     let app = spawn_app().await;
-    let response = app
-        .client
-        .delete(format!("{}/api/v1/participants", app.address))
-        .send()
-        .await
-        .expect("request");
-    assert_eq!(response.status().as_u16(), 405);
-    let body: serde_json::Value = response.json().await.expect("a JSON body");
-    assert_eq!(body["error"], "method_not_allowed");
-    assert!(body["message"].as_str().is_some_and(|m| m.contains("DELETE")));
+    let response = app.delete("/api/v1/participants").await;
+    assert_eq!(response.status, 405);
+    assert!(response.body.is_object(), "a JSON body: {}", response.text);
+    assert_eq!(response.body["error"], "method_not_allowed");
+    assert!(response.body["message"].as_str().is_some_and(|m| m.contains("DELETE")));
 }
 
 #[tokio::test]
 async fn report_dates_out_of_range_and_positions_never_handed_out_are_refused_at_once() {
     let app = spawn_app().await;
-    let far = app.get("/api/v1/reports/leavers?from=2000-01-01&to=9999-12-31").await;
+    let far = app.report("leavers", "from=2000-01-01&to=9999-12-31").await;
     assert_eq!(far.status, 400, "{}", far.body);
     assert_eq!(
         (far.str("error"), far.str("field")),
         ("invalid_parameter".into(), "to".into())
     );
-    let early = app.get("/api/v1/reports/vacancies?organisation=O&on=1066-10-14").await;
+    let early = app.report("vacancies", "organisation=O&on=1066-10-14").await;
     assert_eq!((early.status, early.str("field")), (400, "on".into()));
     // The store is empty: position 5 was never handed out (a wait would
     // end in 503 projection_behind).
     let ahead = app
-        .get("/api/v1/reports/turnover?organisation=O&from=2020-01-01&to=2020-12-31&min_position=5")
+        .report(
+            "turnover",
+            "organisation=O&from=2020-01-01&to=2020-12-31&min_position=5",
+        )
         .await;
     assert_eq!(ahead.status, 422, "{}", ahead.body);
     assert_eq!(

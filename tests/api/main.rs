@@ -14,3 +14,4 @@ mod report_rules;
 mod report_rules_cohorts;
 mod report_rules_known_at;
 mod report_rules_workforce;
+mod request_id;

@@ -3,7 +3,9 @@
 
 use serde_json::json;
 
-use crate::helpers::{fresh_database, spawn_app};
+use crate::helpers::bodies::{Registration, RoleChange};
+use crate::helpers::reports::{cell, csv_rows, row};
+use crate::helpers::{fresh_database, load_demo, spawn_app};
 
 #[tokio::test]
 async fn an_organisation_replaces_its_ladder_and_moves_are_judged_by_it() {
@@ -13,75 +15,55 @@ async fn an_organisation_replaces_its_ladder_and_moves_are_judged_by_it() {
         {"code": "lead", "name": "lead caseworker", "level": 2},
         {"code": "adviser", "name": "adviser", "level": null},
     ]});
-    let client = reqwest::Client::new();
-    let put = client
-        .put(format!("{}/api/v1/organisations/Fenland/ladder", app.address))
-        .json(&ladder)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(put.status().as_u16(), 200);
-    let read = app.get("/api/v1/organisations/Fenland/ladder").await;
+    let put = app.replace_ladder("Fenland", &ladder, &[]).await;
+    assert_eq!(put.status, 200);
+    let read = app.ladder("Fenland").await;
     assert_eq!(read.body["is_default"], false);
     assert_eq!(read.body["roles"].as_array().unwrap().len(), 3);
     // Other organisations keep the default ladder.
-    assert_eq!(
-        app.get("/api/v1/organisations/Elsewhere/ladder").await.body["is_default"],
-        true
-    );
+    assert_eq!(app.ladder("Elsewhere").await.body["is_default"], true);
 
     // The default ladder's roles are unknown in Fenland now.
     let refused = app
-        .post(
-            "/api/v1/participants",
-            &json!({"external_ref": "F-1", "organisation": "Fenland", "role": "team_manager", "joined_on": "2018-01-01"}),
-        )
+        .send(&Registration::new("F-1", "Fenland", "team_manager", "2018-01-01"))
         .await;
     assert_eq!(refused.status, 422);
     assert_eq!(refused.str("field"), "role");
 
     let id = app.register("F-2", "Fenland", "caseworker", "2018-01-01").await;
-    let promoted = app
-        .post(
-            &format!("/api/v1/participants/{id}/role-changes"),
-            &json!({"effective_on": "2019-01-01", "role": "lead"}),
-        )
-        .await;
+    let promoted = app.send(&RoleChange::new(&id, "2019-01-01", "lead")).await;
     assert_eq!(promoted.status, 201, "{}", promoted.body);
     // A move to a role without a level needs its kind.
-    let no_kind = app
-        .post(
-            &format!("/api/v1/participants/{id}/role-changes"),
-            &json!({"effective_on": "2020-01-01", "role": "adviser"}),
-        )
-        .await;
+    let no_kind = app.send(&RoleChange::new(&id, "2020-01-01", "adviser")).await;
     assert_eq!(no_kind.status, 422);
     assert_eq!(no_kind.str("field"), "kind");
 
     // An invalid ladder (duplicate codes) is refused and changes nothing.
-    let duplicate = client
-        .put(format!("{}/api/v1/organisations/Fenland/ladder", app.address))
-        .json(&json!({"roles": [{"code": "a", "name": "a", "level": 1}, {"code": "a", "name": "b", "level": 2}]}))
-        .send()
+    let duplicate = json!({"roles": [{"code": "a", "name": "a", "level": 1}, {"code": "a", "name": "b", "level": 2}]});
+    assert_eq!(app.replace_ladder("Fenland", &duplicate, &[]).await.status, 422);
+    assert_eq!(app.ladder("Fenland").await.body["roles"].as_array().unwrap().len(), 3);
+}
+
+/// Runs the `tenure` binary on the database at `url`; insists it succeeds
+/// and returns what it printed.
+async fn run_tenure(url: &str, args: &[&str]) -> String {
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_tenure"))
+        .args(args)
+        .env("DATABASE_URL", url)
+        .output()
         .await
-        .unwrap();
-    assert_eq!(duplicate.status().as_u16(), 422);
-    assert_eq!(
-        app.get("/api/v1/organisations/Fenland/ladder").await.body["roles"]
-            .as_array()
-            .unwrap()
-            .len(),
-        3
-    );
+        .expect("run tenure");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).unwrap()
 }
 
 #[tokio::test]
 async fn the_report_command_prints_the_published_table() {
     let (pool, url) = fresh_database().await;
-    let state = tenure::app_state(pool.clone(), &tenure::Settings::default());
-    tenure::demo::load(&state.runner).await.expect("demo loads");
-    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_tenure"))
-        .args([
+    load_demo(&pool).await;
+    let printed = run_tenure(
+        &url,
+        &[
             "report",
             "promotions",
             "--programme",
@@ -89,41 +71,37 @@ async fn the_report_command_prints_the_published_table() {
             "--as-at",
             "2021-01-31",
             "--csv",
-        ])
-        .env("DATABASE_URL", &url)
-        .output()
-        .await
-        .expect("run tenure");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    let text = String::from_utf8(output.stdout).unwrap();
-    let rows = crate::published::csv_rows(&text);
-    let total = rows.iter().find(|r| r["cohort"] == "total").expect("total row");
+        ],
+    )
+    .await;
+    let rows = csv_rows(&printed);
+    let total = row(&rows, "cohort", "total");
     // Published: 34 of 67 promoted to practice leader or DCS.
     assert_eq!(
-        (
-            total["promoted_to_targets_numerator"].as_str(),
-            total["cohort_size"].as_str()
-        ),
+        (cell(total, "promoted_to_targets_numerator"), cell(total, "cohort_size")),
         ("34", "67")
     );
 
-    let table = tokio::process::Command::new(env!("CARGO_BIN_EXE_tenure"))
-        .args([
+    let text = run_tenure(
+        &url,
+        &[
             "report",
             "leavers",
             "--organisation",
             "Riverside Council",
             "--role",
             "team_manager",
-        ])
-        .args(["--compare-from", "2017-04-01", "--compare-to", "2017-09-30"])
-        .args(["--from", "2018-04-01", "--to", "2018-09-30"])
-        .env("DATABASE_URL", &url)
-        .output()
-        .await
-        .expect("run tenure");
-    assert!(table.status.success(), "{}", String::from_utf8_lossy(&table.stderr));
-    let text = String::from_utf8(table.stdout).unwrap();
+            "--compare-from",
+            "2017-04-01",
+            "--compare-to",
+            "2017-09-30",
+            "--from",
+            "2018-04-01",
+            "--to",
+            "2018-09-30",
+        ],
+    )
+    .await;
     assert!(text.contains("team_manager"), "{text}");
     assert!(text.contains("reflects every event up to position"), "{text}");
 }
@@ -131,33 +109,32 @@ async fn the_report_command_prints_the_published_table() {
 #[tokio::test]
 async fn ladder_edits_with_if_match_land_only_on_the_version_they_name() {
     let app = spawn_app().await;
-    let url = format!("{}/api/v1/organisations/Marsh/ladder", app.address);
     let put = |version: &'static str, top: &'static str| {
         let ladder = json!({"roles": [
             {"code": "worker", "name": "worker", "level": 1},
             {"code": top, "name": top, "level": 2},
         ]});
-        app.client.put(&url).header("If-Match", version).json(&ladder).send()
+        let app = &app;
+        async move { app.replace_ladder("Marsh", &ladder, &[("If-Match", version)]).await }
     };
-    assert_eq!(app.get("/api/v1/organisations/Marsh/ladder").await.body["version"], 0);
+    assert_eq!(app.ladder("Marsh").await.body["version"], 0);
     // Two editors both read the default (version 0): the first lands, the
     // second is 409 rather than silently overwriting it.
-    let first = put("0", "lead").await.unwrap();
-    assert_eq!(first.status().as_u16(), 200);
-    let second = put("0", "senior").await.unwrap();
-    assert_eq!(second.status().as_u16(), 409);
-    let body: serde_json::Value = second.json().await.unwrap();
-    assert_eq!(body["error"], "conflict", "{body}");
+    let first = put("0", "lead").await;
+    assert_eq!(first.status, 200);
+    let second = put("0", "senior").await;
+    assert_eq!(second.status, 409);
+    assert_eq!(second.body["error"], "conflict", "{}", second.body);
     // Reading again gives version 1; an edit naming it lands as version 2.
-    let read = app.get("/api/v1/organisations/Marsh/ladder").await;
+    let read = app.ladder("Marsh").await;
     assert_eq!(
         (read.body["version"].as_i64(), read.body["roles"][1]["code"].as_str()),
         (Some(1), Some("lead"))
     );
-    let third = put("1", "senior").await.unwrap();
-    assert_eq!(third.status().as_u16(), 200);
-    assert_eq!(app.get("/api/v1/organisations/Marsh/ladder").await.body["version"], 2);
-    assert_eq!(put("1", "other").await.unwrap().status().as_u16(), 409);
+    let third = put("1", "senior").await;
+    assert_eq!(third.status, 200);
+    assert_eq!(app.ladder("Marsh").await.body["version"], 2);
+    assert_eq!(put("1", "other").await.status, 409);
 }
 
 #[tokio::test]
@@ -172,16 +149,16 @@ async fn a_report_waiting_for_an_unreached_position_answers_503() {
         .expect("take an xid");
     let id = app.register("W-1", "Nowhere", "social_worker", "2018-01-01").await;
     assert!(!id.is_empty());
-    let path = format!(
-        "/api/v1/reports/vacancies?organisation=Nowhere&on=2019-01-01&min_position={}",
+    let query = format!(
+        "organisation=Nowhere&on=2019-01-01&min_position={}",
         app.max_position().await
     );
-    let reply = app.get(&format!("{path}&wait_ms=300")).await;
+    let reply = app.report("vacancies", &format!("{query}&wait_ms=300")).await;
     assert_eq!(reply.status, 503, "{}", reply.body);
     assert_eq!(reply.str("error"), "projection_behind");
     // Once the transaction ends the projector passes and the report answers.
     blocker.rollback().await.expect("rollback");
-    let reached = app.get(&path).await;
+    let reached = app.report("vacancies", &query).await;
     assert_eq!(reached.status, 200, "{}", reached.body);
 }
 
@@ -192,10 +169,13 @@ async fn a_second_rebuild_while_one_runs_is_409_and_touches_nothing() {
     // Tests share a cluster, and another test's open transaction can hold
     // every gap-free reader back: wait until the event is readable.
     let caught_up = app
-        .get(&format!(
-            "/api/v1/reports/vacancies?organisation=O&on=2019-01-01&min_position={}&wait_ms=30000",
-            app.max_position().await
-        ))
+        .report(
+            "vacancies",
+            &format!(
+                "organisation=O&on=2019-01-01&min_position={}&wait_ms=30000",
+                app.max_position().await
+            ),
+        )
         .await;
     assert_eq!(caught_up.status, 200, "{}", caught_up.body);
     // Another rebuild (the CLI, say) holds the rebuild lock.
@@ -205,7 +185,7 @@ async fn a_second_rebuild_while_one_runs_is_409_and_touches_nothing() {
         .execute(&mut *other)
         .await
         .unwrap();
-    let refused = app.post("/api/v1/admin/rebuild", &json!({})).await;
+    let refused = app.rebuild().await;
     assert_eq!(refused.status, 409, "{}", refused.body);
     assert_eq!(refused.str("error"), "rebuild_in_progress");
     let staging: bool =
@@ -216,7 +196,7 @@ async fn a_second_rebuild_while_one_runs_is_409_and_touches_nothing() {
     assert!(!staging, "a refused rebuild creates no staging schema");
 
     other.rollback().await.unwrap();
-    let rebuilt = app.post("/api/v1/admin/rebuild", &json!({})).await;
+    let rebuilt = app.rebuild().await;
     assert_eq!(rebuilt.status, 200, "{}", rebuilt.body);
     assert_eq!(rebuilt.body["events_applied"], 1);
 }

@@ -5,13 +5,12 @@ use std::time::Duration;
 
 use projections::projector::{checkpoint, Projector, LIVE_SCHEMA};
 
-use crate::helpers::fresh_database;
+use crate::helpers::{fresh_database, load_demo};
 
 #[tokio::test]
 async fn a_projector_killed_mid_batch_resumes_without_losing_or_doubling_events() {
     let (pool, _) = fresh_database().await;
-    let state = tenure::app_state(pool.clone(), &tenure::Settings::default());
-    tenure::demo::load(&state.runner).await.expect("demo loads");
+    load_demo(&pool).await;
     let total: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
         .fetch_one(&pool)
         .await

@@ -2,85 +2,18 @@
 //! a fresh database with the live projector. Every expected figure is worked
 //! out by hand in the comment above its assertion.
 //!
-//! This file holds the shared helpers and §2 leavers (period bounds, leaving
-//! twice, external and internal moves, same-day order);
+//! This file holds §2 leavers (period bounds, leaving twice, external and
+//! internal moves, same-day order);
 //! `report_rules_known_at.rs` holds retractions and late records,
 //! `report_rules_cohorts.rs` promotions and retention,
 //! `report_rules_workforce.rs` turnover, vacancies and report parameters.
 
-use std::collections::HashMap;
-
-use serde_json::{json, Value};
-
-use crate::helpers::{spawn_app, Reply, TestApp};
-use crate::published::csv_rows;
+use crate::helpers::bodies::{Registration, Rejoining, RoleChange};
+use crate::helpers::reports::{cell, row};
+use crate::helpers::spawn_app;
 
 /// Period April–September 2019: 30 + 31 + 30 + 31 + 31 + 30 = 183 days.
 const APR_SEP_2019: &str = "from=2019-04-01&to=2019-09-30";
-
-/// POSTs and insists on 201 Created.
-pub async fn created(app: &TestApp, path: &str, body: Value) -> Reply {
-    let reply = app.post(path, &body).await;
-    assert_eq!(reply.status, 201, "POST {path} {body}: {}", reply.body);
-    reply
-}
-
-/// Registers a participant from a full request body; returns the id.
-pub async fn register(app: &TestApp, body: Value) -> String {
-    created(app, "/api/v1/participants", body).await.str("aggregate_id")
-}
-
-/// Records a leaving effective `on`.
-pub async fn leave(app: &TestApp, id: &str, on: &str) -> Reply {
-    created(
-        app,
-        &format!("/api/v1/participants/{id}/leavings"),
-        json!({"effective_on": on, "reason": "resigned"}),
-    )
-    .await
-}
-
-/// Records a role change (`body` without `effective_on`).
-pub async fn change_role(app: &TestApp, id: &str, on: &str, mut body: Value) -> Reply {
-    body["effective_on"] = json!(on);
-    created(app, &format!("/api/v1/participants/{id}/role-changes"), body).await
-}
-
-/// Records a rejoining (`body` without `effective_on`).
-pub async fn rejoin(app: &TestApp, id: &str, on: &str, mut body: Value) -> Reply {
-    body["effective_on"] = json!(on);
-    created(app, &format!("/api/v1/participants/{id}/rejoinings"), body).await
-}
-
-/// A report as CSV rows from the live read models, once the projector has
-/// caught up with every event recorded so far.
-pub async fn live_csv(app: &TestApp, path: &str) -> Vec<HashMap<String, String>> {
-    let path = format!("{path}&format=csv&min_position={}", app.max_position().await);
-    // The server waits up to 5 s for the projector; on a busy machine ask
-    // again a few times ("retry shortly", as its 503 says).
-    for _ in 0..5 {
-        let (status, text) = app.get_text(&path).await;
-        if status != 503 {
-            assert_eq!(status, 200, "{path}: {text}");
-            return csv_rows(&text);
-        }
-    }
-    panic!("{path}: the projector stayed behind for 25 s")
-}
-
-/// The row whose `key` column is `value`.
-pub fn row<'a>(rows: &'a [HashMap<String, String>], key: &str, value: &str) -> &'a HashMap<String, String> {
-    rows.iter()
-        .find(|r| r.get(key).map(String::as_str) == Some(value))
-        .unwrap_or_else(|| panic!("no row with {key} = {value} in {rows:?}"))
-}
-
-/// `row[column]` as `&str`.
-pub fn cell<'a>(row: &'a HashMap<String, String>, column: &str) -> &'a str {
-    row.get(column)
-        .unwrap_or_else(|| panic!("no column {column} in {row:?}"))
-        .as_str()
-}
 
 #[tokio::test]
 async fn leavings_on_the_first_and_last_day_of_the_period_count_and_the_days_either_side_do_not() {
@@ -93,13 +26,11 @@ async fn leavings_on_the_first_and_last_day_of_the_period_count_and_the_days_eit
     // A leaves the day before the period, B on its first day, C on its last
     // day, D the day after.
     for (id, on) in ids.iter().zip(["2019-03-31", "2019-04-01", "2019-09-30", "2019-10-01"]) {
-        leave(&app, id, on).await;
+        app.leave(id, on).await;
     }
-    let rows = live_csv(
-        &app,
-        &format!("/api/v1/reports/leavers?organisation=Boundary%20Borough&{APR_SEP_2019}"),
-    )
-    .await;
+    let rows = app
+        .report_csv("leavers", &format!("organisation=Boundary%20Borough&{APR_SEP_2019}"))
+        .await;
     for role in ["social_worker", "total"] {
         let r = row(&rows, "role_code", role);
         // Leavers: B (2019-04-01) and C (2019-09-30) → 2; A and D fall outside.
@@ -122,17 +53,12 @@ async fn a_person_who_leaves_rejoins_and_leaves_again_in_one_period_counts_twice
     let app = spawn_app().await;
     let org = "Twice Trust";
     let id = app.register("tt-1", org, "social_worker", "2017-06-01").await;
-    leave(&app, &id, "2019-05-10").await;
-    rejoin(
-        &app,
-        &id,
-        "2019-06-01",
-        json!({"organisation": org, "role": "social_worker"}),
-    )
-    .await;
-    leave(&app, &id, "2019-08-20").await;
+    app.leave(&id, "2019-05-10").await;
+    app.record(&Rejoining::new(&id, "2019-06-01", org, "social_worker"))
+        .await;
+    app.leave(&id, "2019-08-20").await;
     for scope in ["organisation=Twice%20Trust&", ""] {
-        let rows = live_csv(&app, &format!("/api/v1/reports/leavers?{scope}{APR_SEP_2019}")).await;
+        let rows = app.report_csv("leavers", &format!("{scope}{APR_SEP_2019}")).await;
         let r = row(&rows, "role_code", "social_worker");
         // Two leavings (2019-05-10 and 2019-08-20), both inside the period.
         assert_eq!(cell(r, "after_leavers"), "2", "{scope}");
@@ -153,45 +79,26 @@ async fn an_external_move_is_a_leaver_for_the_old_organisation_only_and_an_inter
     // E: team manager at Northgate, moves to a service manager post at
     // Southgate on 2020-06-15 (external).
     let e = app.register("ng-e", north, "team_manager", "2019-01-01").await;
-    change_role(
-        &app,
-        &e,
-        "2020-06-15",
-        json!({"role": "service_manager", "organisation": south}),
-    )
-    .await;
+    app.record(&RoleChange::new(&e, "2020-06-15", "service_manager").at(south))
+        .await;
     // I: social worker in team East, promoted inside Northgate on 2020-07-01,
     // then moved to team West on 2020-09-01: internal moves only.
-    let i = register(
-        &app,
-        json!({"external_ref": "ng-i", "organisation": north, "team": "East", "role": "social_worker",
-               "joined_on": "2019-01-01"}),
-    )
-    .await;
-    change_role(
-        &app,
-        &i,
-        "2020-07-01",
-        json!({"role": "senior_practitioner", "team": "East"}),
-    )
-    .await;
-    change_role(
-        &app,
-        &i,
-        "2020-09-01",
-        json!({"role": "senior_practitioner", "team": "West"}),
-    )
-    .await;
+    let i = app
+        .record(&Registration::new("ng-i", north, "social_worker", "2019-01-01").team("East"))
+        .await
+        .id();
+    app.record(&RoleChange::new(&i, "2020-07-01", "senior_practitioner").team("East"))
+        .await;
+    app.record(&RoleChange::new(&i, "2020-09-01", "senior_practitioner").team("West"))
+        .await;
     // L: practice manager at Northgate, leaves on 2020-10-31.
     let l = app.register("ng-l", north, "practice_manager", "2019-01-01").await;
-    leave(&app, &l, "2020-10-31").await;
+    app.leave(&l, "2020-10-31").await;
 
     let period = "from=2020-04-01&to=2021-03-31";
-    let northgate = live_csv(
-        &app,
-        &format!("/api/v1/reports/leavers?organisation=Northgate%20Council&{period}"),
-    )
-    .await;
+    let northgate = app
+        .report_csv("leavers", &format!("organisation=Northgate%20Council&{period}"))
+        .await;
     // For Northgate: E's move out (as team manager) and L's leaving → 2.
     assert_eq!(cell(row(&northgate, "role_code", "total"), "after_leavers"), "2");
     assert_eq!(cell(row(&northgate, "role_code", "team_manager"), "after_leavers"), "1");
@@ -210,18 +117,16 @@ async fn an_external_move_is_a_leaver_for_the_old_organisation_only_and_an_inter
         "0"
     );
 
-    let all = live_csv(&app, &format!("/api/v1/reports/leavers?{period}")).await;
+    let all = app.report_csv("leavers", period).await;
     // Over all organisations only L's leaving event counts: E stays in the
     // tracked workforce (now at Southgate) → 1.
     assert_eq!(cell(row(&all, "role_code", "total"), "after_leavers"), "1");
     assert_eq!(cell(row(&all, "role_code", "team_manager"), "after_leavers"), "0");
     assert_eq!(cell(row(&all, "role_code", "practice_manager"), "after_leavers"), "1");
 
-    let southgate = live_csv(
-        &app,
-        &format!("/api/v1/reports/leavers?organisation=Southgate%20Council&{period}"),
-    )
-    .await;
+    let southgate = app
+        .report_csv("leavers", &format!("organisation=Southgate%20Council&{period}"))
+        .await;
     // Southgate gained E and lost nobody → 0.
     assert_eq!(cell(row(&southgate, "role_code", "total"), "after_leavers"), "0");
 }
@@ -233,20 +138,18 @@ async fn a_leaver_is_grouped_by_the_role_held_immediately_before_leaving_with_sa
     // S: on 2019-05-01 promoted to senior practitioner (recorded first) and
     // leaves (recorded second): the leaving follows the role change.
     let s = app.register("ss-s", org, "social_worker", "2018-01-01").await;
-    change_role(&app, &s, "2019-05-01", json!({"role": "senior_practitioner"})).await;
-    leave(&app, &s, "2019-05-01").await;
+    app.change_role(&s, "2019-05-01", "senior_practitioner").await;
+    app.leave(&s, "2019-05-01").await;
     // T: the leaving on 2019-06-02 is recorded before a promotion to practice
     // manager effective 2019-06-01; the effective dates decide the role held
     // before leaving, so T leaves as a practice manager.
     let t = app.register("ss-t", org, "senior_practitioner", "2018-01-01").await;
-    leave(&app, &t, "2019-06-02").await;
-    change_role(&app, &t, "2019-06-01", json!({"role": "practice_manager"})).await;
+    app.leave(&t, "2019-06-02").await;
+    app.change_role(&t, "2019-06-01", "practice_manager").await;
 
-    let rows = live_csv(
-        &app,
-        &format!("/api/v1/reports/leavers?organisation=Sameday%20Services&{APR_SEP_2019}"),
-    )
-    .await;
+    let rows = app
+        .report_csv("leavers", &format!("organisation=Sameday%20Services&{APR_SEP_2019}"))
+        .await;
     // S leaves as a senior practitioner (the role held immediately before).
     // T held senior practitioner until 2019-06-01, not when leaving.
     let sp = row(&rows, "role_code", "senior_practitioner");

@@ -1,48 +1,25 @@
 //! §1 promotion outcomes and §3 cohort retention, worked by hand.
 
-use serde_json::{json, Value};
-
+use crate::helpers::bodies::{Exclusion, Rejoining, RoleChange, Withdrawal};
+use crate::helpers::reports::{cell, row};
 use crate::helpers::{spawn_app, TestApp};
-use crate::report_rules::{cell, change_role, created, leave, live_csv, rejoin, row};
 
-/// Opens a cohort; returns its id.
-async fn open_cohort(app: &TestApp, programme: &str, name: &str, starts_on: &str) -> String {
-    created(
-        app,
-        "/api/v1/cohorts",
-        json!({"programme": programme, "name": name, "starts_on": starts_on}),
-    )
-    .await
-    .str("aggregate_id")
-}
-
-async fn enrol(app: &TestApp, cohort: &str, participant: &str, on: &str) {
-    created(
-        app,
-        &format!("/api/v1/cohorts/{cohort}/enrolments"),
-        json!({"participant_id": participant, "enrolled_on": on}),
-    )
-    .await;
-}
-
+/// Excludes a participant from analysis (they left to work abroad).
 async fn exclude(app: &TestApp, participant: &str, on: &str) {
-    created(
-        app,
-        &format!("/api/v1/participants/{participant}/exclusions"),
-        json!({"effective_on": on, "reason": "left to work abroad"}),
-    )
-    .await;
+    app.record(&Exclusion::new(participant, on, "left to work abroad"))
+        .await;
 }
 
-fn to(role: &str, organisation: &str) -> Value {
-    json!({"role": role, "organisation": organisation})
+/// A move to `role` at `organisation`, named explicitly.
+fn to(participant: &str, on: &str, role: &str, organisation: &str) -> RoleChange {
+    RoleChange::new(participant, on, role).at(organisation)
 }
 
 #[tokio::test]
 async fn promotion_outcomes_take_the_first_that_applies_and_footnote_withdrawals_and_exclusions() {
     let app = spawn_app().await;
     let (org, other) = ("Promo County", "Other Shire");
-    let cohort = open_cohort(&app, "Rules PLDP", "rules cohort A", "2018-01-01").await;
+    let cohort = app.open_cohort("Rules PLDP", "rules cohort A", "2018-01-01").await;
     let mut enrolled = Vec::new();
     let people = [
         ("pc-a", "team_manager"),
@@ -55,7 +32,7 @@ async fn promotion_outcomes_take_the_first_that_applies_and_footnote_withdrawals
     ];
     for (r, role) in people {
         let id = app.register(r, org, role, "2017-01-01").await;
-        enrol(&app, &cohort, &id, "2018-01-15").await;
+        app.enrol(&cohort, &id, "2018-01-15").await;
         enrolled.push(id);
     }
     let [a, b, c, d, e, f, g] = &enrolled[..] else {
@@ -63,32 +40,26 @@ async fn promotion_outcomes_take_the_first_that_applies_and_footnote_withdrawals
     };
     // A: sideways (team manager → team manager at another organisation),
     // then promoted to head of service there: a promotion, not a target.
-    change_role(&app, a, "2018-06-01", to("team_manager", other)).await;
-    change_role(&app, a, "2019-06-01", to("head_of_service", other)).await;
+    app.record(&to(a, "2018-06-01", "team_manager", other)).await;
+    app.record(&to(a, "2019-06-01", "head_of_service", other)).await;
     // B: promoted to practice leader, later to DCS, both inside Promo County.
-    change_role(&app, b, "2018-09-01", to("practice_leader", org)).await;
-    change_role(&app, b, "2020-03-01", to("dcs", org)).await;
+    app.record(&to(b, "2018-09-01", "practice_leader", org)).await;
+    app.record(&to(b, "2020-03-01", "dcs", org)).await;
     // C: demoted only.
-    change_role(&app, c, "2019-01-01", to("practice_manager", org)).await;
+    app.record(&to(c, "2019-01-01", "practice_manager", org)).await;
     // D: left, no move, not rejoined.
-    leave(&app, d, "2019-03-01").await;
+    app.leave(d, "2019-03-01").await;
     // E: withdrew from the programme on 2018-06-30.
-    created(
-        &app,
-        &format!("/api/v1/cohorts/{cohort}/withdrawals"),
-        json!({"participant_id": e, "withdrawn_on": "2018-06-30", "reason": "caring responsibilities"}),
-    )
-    .await;
+    app.record(&Withdrawal::new(&cohort, e, "2018-06-30", "caring responsibilities"))
+        .await;
     // F: excluded from analysis on 2019-02-01.
     exclude(&app, f, "2019-02-01").await;
     // G: promoted to practice leader at another organisation (external).
-    change_role(&app, g, "2019-09-01", to("practice_leader", other)).await;
+    app.record(&to(g, "2019-09-01", "practice_leader", other)).await;
 
-    let rows = live_csv(
-        &app,
-        "/api/v1/reports/promotions?programme=Rules%20PLDP&as_at=2020-12-31",
-    )
-    .await;
+    let rows = app
+        .report_csv("promotions", "programme=Rules%20PLDP&as_at=2020-12-31")
+        .await;
     for name in ["rules cohort A", "total"] {
         let r = row(&rows, "cohort", name);
         // Footnotes: E withdrew, F excluded; neither counted.
@@ -128,26 +99,31 @@ async fn promotion_outcomes_take_the_first_that_applies_and_footnote_withdrawals
 async fn someone_who_left_and_rejoined_by_as_at_has_not_left() {
     let app = spawn_app().await;
     let org = "Rejoin Borough";
-    let cohort = open_cohort(&app, "Rules Rejoiners", "rejoiners", "2018-01-01").await;
+    let cohort = app.open_cohort("Rules Rejoiners", "rejoiners", "2018-01-01").await;
     let mut enrolled = Vec::new();
     for r in ["rb-1", "rb-2", "rb-3"] {
         let id = app.register(r, org, "social_worker", "2017-01-01").await;
-        enrol(&app, &cohort, &id, "2018-01-15").await;
-        leave(&app, &id, "2019-01-01").await;
+        app.enrol(&cohort, &id, "2018-01-15").await;
+        app.leave(&id, "2019-01-01").await;
         enrolled.push(id);
     }
     // R1 rejoins the same role at the same organisation: no career move.
-    rejoin(&app, &enrolled[0], "2019-04-01", to("social_worker", org)).await;
+    app.record(&Rejoining::new(&enrolled[0], "2019-04-01", org, "social_worker"))
+        .await;
     // R2 rejoins as a social worker elsewhere: judged against the role held
     // before leaving (social worker, level 2 → 2, another organisation) → sideways.
-    rejoin(&app, &enrolled[1], "2019-04-01", to("social_worker", "Other Borough")).await;
+    app.record(&Rejoining::new(
+        &enrolled[1],
+        "2019-04-01",
+        "Other Borough",
+        "social_worker",
+    ))
+    .await;
     // R3 does not rejoin.
 
-    let rows = live_csv(
-        &app,
-        "/api/v1/reports/promotions?programme=Rules%20Rejoiners&as_at=2020-12-31",
-    )
-    .await;
+    let rows = app
+        .report_csv("promotions", "programme=Rules%20Rejoiners&as_at=2020-12-31")
+        .await;
     let r = row(&rows, "cohort", "total");
     assert_eq!(cell(r, "cohort_size"), "3");
     // R2's rejoining is a sideways move → 1.
@@ -163,11 +139,11 @@ async fn someone_who_left_and_rejoined_by_as_at_has_not_left() {
 async fn retention_is_retained_over_members_less_excluded_and_a_rejoiner_is_retained() {
     let app = spawn_app().await;
     let org = "Retain Council";
-    let cohort = open_cohort(&app, "Rules Academy", "2016 intake", "2016-09-01").await;
+    let cohort = app.open_cohort("Rules Academy", "2016 intake", "2016-09-01").await;
     let mut members = Vec::new();
     for r in ["rt-1", "rt-2", "rt-3", "rt-4", "rt-5", "rt-6"] {
         let id = app.register(r, org, "social_worker", "2016-09-01").await;
-        enrol(&app, &cohort, &id, "2016-09-01").await;
+        app.enrol(&cohort, &id, "2016-09-01").await;
         members.push(id);
     }
     let [_m1, m2, m3, m4, m5, m6] = &members[..] else {
@@ -175,22 +151,25 @@ async fn retention_is_retained_over_members_less_excluded_and_a_rejoiner_is_reta
     };
     // M1 stays throughout.
     // M2 leaves 2017-03-01.
-    leave(&app, m2, "2017-03-01").await;
+    app.leave(m2, "2017-03-01").await;
     // M3 leaves 2017-05-01 and rejoins Retain Council 2017-11-01.
-    leave(&app, m3, "2017-05-01").await;
-    rejoin(&app, m3, "2017-11-01", to("social_worker", org)).await;
+    app.leave(m3, "2017-05-01").await;
+    app.record(&Rejoining::new(m3, "2017-11-01", org, "social_worker"))
+        .await;
     // M4 is excluded from analysis from 2017-06-01.
     exclude(&app, m4, "2017-06-01").await;
     // M5 moves to another organisation on 2018-01-01.
-    change_role(&app, m5, "2018-01-01", to("social_worker", "Elsewhere Trust")).await;
+    app.record(&to(m5, "2018-01-01", "social_worker", "Elsewhere Trust"))
+        .await;
     // M6 leaves on the as_at date itself: not employed at the end of it.
-    leave(&app, m6, "2018-08-31").await;
+    app.leave(m6, "2018-08-31").await;
 
-    let rows = live_csv(
-        &app,
-        "/api/v1/reports/retention?programme=Rules%20Academy&cohort=2016%20intake&as_at=2018-08-31",
-    )
-    .await;
+    let rows = app
+        .report_csv(
+            "retention",
+            "programme=Rules%20Academy&cohort=2016%20intake&as_at=2018-08-31",
+        )
+        .await;
     let r = &rows[0];
     // Members 6; excluded 1 (M4).
     assert_eq!(cell(r, "members"), "6");

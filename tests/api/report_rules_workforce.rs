@@ -1,19 +1,14 @@
 //! §4 turnover, §5 vacancy and cover, and how reports answer bad parameters
 //! and agree between JSON and CSV.
 
-use serde_json::json;
-
+use crate::helpers::bodies::{Disestablishment, Filling, Registration, Rejoining, Retraction, RoleChange, Vacation};
+use crate::helpers::reports::{cell, csv_rows, row};
 use crate::helpers::{spawn_app, TestApp};
-use crate::published::csv_rows;
-use crate::report_rules::{cell, change_role, created, leave, live_csv, register, rejoin, row};
 
+/// Registers someone who joined on 2017-01-01 at `fte`; returns the id.
 async fn register_fte(app: &TestApp, external_ref: &str, organisation: &str, role: &str, fte: f64) -> String {
-    register(
-        app,
-        json!({"external_ref": external_ref, "organisation": organisation, "role": role, "fte": fte,
-               "joined_on": "2017-01-01"}),
-    )
-    .await
+    let registration = Registration::new(external_ref, organisation, role, "2017-01-01").fte(fte);
+    app.record(&registration).await.id()
 }
 
 #[tokio::test]
@@ -24,46 +19,29 @@ async fn turnover_counts_rejoinings_and_moves_in_as_starters_and_works_out_stabi
     register_fte(&app, "tt-1", org, "social_worker", 1.0).await;
     // Half-time, leaves 2019-02-28.
     let t2 = register_fte(&app, "tt-2", org, "social_worker", 0.5).await;
-    leave(&app, &t2, "2019-02-28").await;
+    app.leave(&t2, "2019-02-28").await;
     // Moves to another organisation on 2019-05-01: leaves Turnover Town.
     let t3 = register_fte(&app, "tt-3", org, "team_manager", 1.0).await;
-    change_role(
-        &app,
-        &t3,
-        "2019-05-01",
-        json!({"role": "team_manager", "organisation": elsewhere}),
-    )
-    .await;
+    app.record(&RoleChange::new(&t3, "2019-05-01", "team_manager").at(elsewhere))
+        .await;
     // Promoted inside Turnover Town on 2019-01-01: neither leaver nor starter.
     let t4 = register_fte(&app, "tt-4", org, "senior_practitioner", 1.0).await;
-    change_role(&app, &t4, "2019-01-01", json!({"role": "practice_manager"})).await;
+    app.change_role(&t4, "2019-01-01", "practice_manager").await;
     // Left before the period, rejoins at 0.6 FTE on 2019-04-01: a starter.
     let t5 = register_fte(&app, "tt-5", org, "social_worker", 1.0).await;
-    leave(&app, &t5, "2018-03-31").await;
-    rejoin(
-        &app,
-        &t5,
-        "2019-04-01",
-        json!({"organisation": org, "role": "social_worker", "fte": 0.6}),
-    )
-    .await;
+    app.leave(&t5, "2018-03-31").await;
+    app.record(&Rejoining::new(&t5, "2019-04-01", org, "social_worker").fte(0.6))
+        .await;
     // At another organisation at 0.8 FTE, moves in on 2019-06-01: a starter.
     let t6 = register_fte(&app, "tt-6", elsewhere, "social_worker", 0.8).await;
-    change_role(
-        &app,
-        &t6,
-        "2019-06-01",
-        json!({"role": "social_worker", "organisation": org}),
-    )
-    .await;
+    app.record(&RoleChange::new(&t6, "2019-06-01", "social_worker").at(org))
+        .await;
     // Joins on 2019-03-01: a starter.
     app.register("tt-7", org, "social_worker", "2019-03-01").await;
 
-    let rows = live_csv(
-        &app,
-        "/api/v1/reports/turnover?organisation=Turnover%20Town&from=2018-10-01&to=2019-09-30",
-    )
-    .await;
+    let rows = app
+        .report_csv("turnover", "organisation=Turnover%20Town&from=2018-10-01&to=2019-09-30")
+        .await;
     let r = &rows[0];
     // Leavers: T2 (0.5) and T3's move out (1.0) → 2, FTE 1.5.
     assert_eq!(cell(r, "leavers"), "2");
@@ -89,28 +67,10 @@ async fn turnover_counts_rejoinings_and_moves_in_as_starters_and_works_out_stabi
 async fn vacancy_and_cover_rates_count_established_posts_on_the_date() {
     let app = spawn_app().await;
     let org = "Vacancy Vale";
-    let establish = |title: &'static str, on: &'static str| {
-        let app = &app;
-        async move {
-            created(
-                app,
-                "/api/v1/posts",
-                json!({"organisation": org, "title": title, "role": "team_manager", "established_on": on}),
-            )
-            .await
-            .str("aggregate_id")
-        }
-    };
+    let establish = |title: &'static str, on: &'static str| app.establish_post(org, title, "team_manager", on);
     let fill = |post: String, person: String, basis: &'static str, on: &'static str| {
         let app = &app;
-        async move {
-            created(
-                app,
-                &format!("/api/v1/posts/{post}/fillings"),
-                json!({"participant_id": person, "basis": basis, "effective_on": on}),
-            )
-            .await;
-        }
+        async move { app.record(&Filling::new(&post, &person, on).basis(basis)).await }
     };
     let mut people = Vec::new();
     for r in ["vv-1", "vv-2", "vv-3", "vv-5"] {
@@ -130,25 +90,13 @@ async fn vacancy_and_cover_rates_count_established_posts_on_the_date() {
     // P5 held on an agency basis until it was vacated on 2020-06-30 itself:
     // not held at the end of that day, so vacant.
     fill(p5.clone(), people[3].clone(), "agency", "2019-03-01").await;
-    created(
-        &app,
-        &format!("/api/v1/posts/{p5}/vacations"),
-        json!({"participant_id": people[3], "effective_on": "2020-06-30"}),
-    )
-    .await;
+    app.record(&Vacation::new(&p5, &people[3], "2020-06-30")).await;
     // P7 was disestablished on 2020-03-01; P6 is established after the date.
-    created(
-        &app,
-        &format!("/api/v1/posts/{p7}/disestablishment"),
-        json!({"effective_on": "2020-03-01"}),
-    )
-    .await;
+    app.record(&Disestablishment::new(&p7, "2020-03-01")).await;
 
-    let rows = live_csv(
-        &app,
-        "/api/v1/reports/vacancies?organisation=Vacancy%20Vale&on=2020-06-30",
-    )
-    .await;
+    let rows = app
+        .report_csv("vacancies", "organisation=Vacancy%20Vale&on=2020-06-30")
+        .await;
     for role in ["team_manager", "total"] {
         let r = row(&rows, "role_code", role);
         // Established on 2020-06-30: P1–P5 = 5 (P6 not yet, P7 no longer).
@@ -170,28 +118,26 @@ async fn bad_report_parameters_are_refused_naming_the_problem_and_json_and_csv_a
     let id = app
         .register("bp-1", "Parameter Parish", "social_worker", "2018-01-01")
         .await;
-    leave(&app, &id, "2019-05-01").await;
+    app.leave(&id, "2019-05-01").await;
 
     // An unknown report: 404 with a JSON body.
-    let unknown = app.get("/api/v1/reports/headcount?from=2019-04-01").await;
+    let unknown = app.report("headcount", "from=2019-04-01").await;
     assert_eq!(unknown.status, 404);
     assert_eq!(unknown.str("error"), "no_such_report");
     assert!(unknown.str("message").contains("leavers"), "{}", unknown.body);
 
     // A malformed date: 400 naming the field.
-    let bad_date = app.get("/api/v1/reports/leavers?from=2019-02-30&to=2019-09-30").await;
+    let bad_date = app.report("leavers", "from=2019-02-30&to=2019-09-30").await;
     assert_eq!(bad_date.status, 400, "{}", bad_date.body);
     assert_eq!(bad_date.str("field"), "from");
-    let bad_as_at = app.get("/api/v1/reports/promotions?as_at=31/12/2020").await;
+    let bad_as_at = app.report("promotions", "as_at=31/12/2020").await;
     assert_eq!(bad_as_at.status, 400, "{}", bad_as_at.body);
     assert_eq!(bad_as_at.str("field"), "as_at");
 
     // known_at that is not RFC 3339: 400 naming known_at.
     for known_at in ["yesterday", "2021-02-01", "2021-02-01T09:00:00"] {
         let reply = app
-            .get(&format!(
-                "/api/v1/reports/leavers?from=2019-04-01&to=2019-09-30&known_at={known_at}"
-            ))
+            .report("leavers", &format!("from=2019-04-01&to=2019-09-30&known_at={known_at}"))
             .await;
         assert_eq!(reply.status, 400, "{known_at}: {}", reply.body);
         assert_eq!(reply.str("field"), "known_at", "{known_at}");
@@ -199,33 +145,27 @@ async fn bad_report_parameters_are_refused_naming_the_problem_and_json_and_csv_a
     }
 
     // JSON and CSV agree: one leaver (2019-05-01), a social worker.
-    let base = "/api/v1/reports/leavers?organisation=Parameter%20Parish&from=2019-04-01&to=2019-09-30";
-    live_csv(&app, base).await; // the projector has caught up
-    let path = format!("{base}&min_position={}", app.max_position().await);
-    let json_answer = app.get(&path).await;
+    let base = "organisation=Parameter%20Parish&from=2019-04-01&to=2019-09-30";
+    app.report_csv("leavers", base).await; // the projector has caught up
+    let query = format!("{base}&min_position={}", app.max_position().await);
+    let json_answer = app.report("leavers", &query).await;
     assert_eq!(json_answer.status, 200, "{}", json_answer.body);
     let total = &json_answer.body["report"]["total"]["period"];
     assert_eq!(total["leavers"], 1);
     // Person-days 04-01..04-30 = 30; rate 100 × 1 × 183 / 30 = 610.0.
     assert_eq!(total["person_days"], 30);
     assert_eq!(total["leaver_rate_percent"], 610.0);
-    let (status, by_format) = app.get_text(&format!("{path}&format=csv")).await;
-    assert_eq!(status, 200, "{by_format}");
-    let by_accept = app
-        .client
-        .get(format!("{}{path}", app.address))
-        .header("accept", "text/csv")
-        .send()
-        .await
-        .expect("request");
-    assert_eq!(by_accept.status().as_u16(), 200);
-    assert!(by_accept.headers()["content-type"]
-        .to_str()
-        .unwrap()
+    let by_format = app.report("leavers", &format!("{query}&format=csv")).await;
+    assert_eq!(by_format.status, 200, "{}", by_format.text);
+    let path = format!("/api/v1/reports/leavers?{query}");
+    let by_accept = app.get_with(&path, &[("accept", "text/csv")]).await;
+    assert_eq!(by_accept.status, 200);
+    assert!(by_accept
+        .header("content-type")
+        .expect("content-type")
         .starts_with("text/csv"));
-    let by_accept = by_accept.text().await.expect("text");
-    assert_eq!(by_accept, by_format);
-    let rows = csv_rows(&by_format);
+    assert_eq!(by_accept.text, by_format.text);
+    let rows = csv_rows(&by_format.text);
     let csv_total = row(&rows, "role_code", "total");
     assert_eq!(cell(csv_total, "after_leavers"), "1");
     assert_eq!(cell(csv_total, "after_person_days"), "30");
@@ -236,18 +176,7 @@ async fn bad_report_parameters_are_refused_naming_the_problem_and_json_and_csv_a
 async fn a_change_of_basis_in_the_same_post_and_a_retracted_post_move_keep_posts_right() {
     let app = spawn_app().await;
     let org = "Basis Borough";
-    let establish = |title: &'static str| {
-        let app = &app;
-        async move {
-            created(
-                app,
-                "/api/v1/posts",
-                json!({"organisation": org, "title": title, "role": "team_manager", "established_on": "2019-01-01"}),
-            )
-            .await
-            .str("aggregate_id")
-        }
-    };
+    let establish = |title: &'static str| app.establish_post(org, title, "team_manager", "2019-01-01");
     let (north, south, east) = (
         establish("North").await,
         establish("South").await,
@@ -256,43 +185,27 @@ async fn a_change_of_basis_in_the_same_post_and_a_retracted_post_move_keep_posts
     // A is interim in North from 2019-02-01 and made permanent there on
     // 2019-06-01: on 2019-12-31 North is filled, not covered.
     let a = app.register("bb-a", org, "social_worker", "2018-01-01").await;
-    change_role(
-        &app,
-        &a,
-        "2019-02-01",
-        json!({"role": "team_manager", "post_id": north, "basis": "interim"}),
-    )
-    .await;
-    change_role(
-        &app,
-        &a,
-        "2019-06-01",
-        json!({"role": "team_manager", "post_id": north, "basis": "permanent"}),
-    )
-    .await;
+    let into_north = |on: &str, basis: &str| RoleChange::new(&a, on, "team_manager").post(&north).basis(basis);
+    app.record(&into_north("2019-02-01", "interim")).await;
+    app.record(&into_north("2019-06-01", "permanent")).await;
     // B holds South permanently, moves to East on 2019-09-01, and that move
     // is retracted: B is back in South, East is vacant again.
     let b = app.register("bb-b", org, "social_worker", "2018-01-01").await;
-    change_role(
-        &app,
-        &b,
-        "2019-02-01",
-        json!({"role": "team_manager", "post_id": south, "basis": "permanent"}),
+    app.record(
+        &RoleChange::new(&b, "2019-02-01", "team_manager")
+            .post(&south)
+            .basis("permanent"),
     )
     .await;
-    let moved = change_role(&app, &b, "2019-09-01", json!({"role": "team_manager", "post_id": east})).await;
-    created(
-        &app,
-        &format!("/api/v1/participants/{b}/retractions"),
-        json!({"sequence": moved.body["version"].as_u64().expect("version"), "reason": "recorded against the wrong person"}),
-    )
-    .await;
+    let moved = app
+        .record(&RoleChange::new(&b, "2019-09-01", "team_manager").post(&east))
+        .await;
+    let sequence = moved.body["version"].as_u64().expect("version");
+    app.record(&Retraction::new(&b, sequence)).await;
 
-    let rows = live_csv(
-        &app,
-        "/api/v1/reports/vacancies?organisation=Basis%20Borough&on=2019-12-31",
-    )
-    .await;
+    let rows = app
+        .report_csv("vacancies", "organisation=Basis%20Borough&on=2019-12-31")
+        .await;
     let total = row(&rows, "role_code", "total");
     // North (A) and South (B) filled, East vacant: 1/3; no cover: 0/2.
     assert_eq!(

@@ -6,9 +6,17 @@
 //! the process exits). With it set, test databases are created on that
 //! server (its role needs CREATEDB). Either way a template database is
 //! migrated once and every test clones it.
+//!
+//! Tests talk to the app through [`TestApp`]: typed command bodies
+//! ([`bodies`]) and report reads ([`reports`]), all over HTTP.
+
+pub mod bodies;
+pub mod reports;
 
 use std::sync::OnceLock;
 
+use reqwest::header::HeaderMap;
+use reqwest::{Method, RequestBuilder};
 use serde_json::Value;
 use sqlx::PgPool;
 use tenure::pg_cluster::{ClusterOptions, ManagedCluster};
@@ -109,9 +117,12 @@ pub struct TestApp {
     pub client: reqwest::Client,
 }
 
-/// A response's status and JSON body.
+/// A response: its status, headers, text and the text as JSON (`Null` when
+/// it is not JSON, a CSV report say).
 pub struct Reply {
     pub status: u16,
+    pub headers: HeaderMap,
+    pub text: String,
     pub body: Value,
 }
 
@@ -119,6 +130,18 @@ impl Reply {
     /// `body[field]` as a string.
     pub fn str(&self, field: &str) -> String {
         self.body[field].as_str().unwrap_or_default().to_string()
+    }
+
+    /// The id of the aggregate an accepted command addressed or created.
+    pub fn id(&self) -> String {
+        self.str("aggregate_id")
+    }
+
+    /// A response header as text, if present.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .get(name)
+            .map(|v| v.to_str().expect("a visible ASCII header"))
     }
 }
 
@@ -140,17 +163,45 @@ pub async fn spawn_app() -> TestApp {
     }
 }
 
+/// Loads the demo dataset straight through the command runner, as `tenure
+/// demo` does.
+pub async fn load_demo(pool: &PgPool) -> tenure::demo::DemoSummary {
+    let state = tenure::app_state(pool.clone(), &tenure::Settings::default());
+    tenure::demo::load(&state.runner).await.expect("demo loads")
+}
+
 impl TestApp {
-    /// POSTs JSON with extra headers.
-    pub async fn post_with(&self, path: &str, body: &Value, headers: &[(&str, &str)]) -> Reply {
-        let mut request = self.client.post(format!("{}{path}", self.address)).json(body);
-        for (name, value) in headers {
-            request = request.header(*name, *value);
-        }
+    /// A request to `path` carrying `headers`.
+    fn request(&self, method: Method, path: &str, headers: &[(&str, &str)]) -> RequestBuilder {
+        headers.iter().fold(
+            self.client.request(method, format!("{}{path}", self.address)),
+            |request, (name, value)| request.header(*name, *value),
+        )
+    }
+
+    /// Sends a request and reads the whole answer.
+    async fn read(request: RequestBuilder) -> Reply {
         let response = request.send().await.expect("request");
         let status = response.status().as_u16();
-        let body = response.json().await.unwrap_or(Value::Null);
-        Reply { status, body }
+        let headers = response.headers().clone();
+        let text = response.text().await.expect("response text");
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Reply {
+            status,
+            headers,
+            text,
+            body,
+        }
+    }
+
+    /// GETs a path.
+    pub async fn get(&self, path: &str) -> Reply {
+        self.get_with(path, &[]).await
+    }
+
+    /// GETs a path with extra headers.
+    pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Reply {
+        Self::read(self.request(Method::GET, path, headers)).await
     }
 
     /// POSTs JSON.
@@ -158,43 +209,48 @@ impl TestApp {
         self.post_with(path, body, &[]).await
     }
 
+    /// POSTs JSON with extra headers.
+    pub async fn post_with(&self, path: &str, body: &Value, headers: &[(&str, &str)]) -> Reply {
+        Self::read(self.request(Method::POST, path, headers).json(body)).await
+    }
+
     /// POSTs raw text as JSON (for malformed bodies).
     pub async fn post_raw(&self, path: &str, body: &str) -> Reply {
-        let response = self
-            .client
-            .post(format!("{}{path}", self.address))
-            .header("content-type", "application/json")
-            .body(body.to_string())
-            .send()
-            .await
-            .expect("request");
-        let status = response.status().as_u16();
-        let body = response.json().await.unwrap_or(Value::Null);
-        Reply { status, body }
+        let headers = [("content-type", "application/json")];
+        Self::read(self.request(Method::POST, path, &headers).body(body.to_string())).await
     }
 
-    /// GETs a path.
-    pub async fn get(&self, path: &str) -> Reply {
-        let response = self
-            .client
-            .get(format!("{}{path}", self.address))
-            .send()
-            .await
-            .expect("request");
-        let status = response.status().as_u16();
-        let body = response.json().await.unwrap_or(Value::Null);
-        Reply { status, body }
+    /// DELETEs a path.
+    pub async fn delete(&self, path: &str) -> Reply {
+        Self::read(self.request(Method::DELETE, path, &[])).await
     }
 
-    /// GETs a path, returning the raw text and status (CSV answers).
-    pub async fn get_text(&self, path: &str) -> (u16, String) {
-        let response = self
-            .client
-            .get(format!("{}{path}", self.address))
-            .send()
-            .await
-            .expect("request");
-        (response.status().as_u16(), response.text().await.expect("text"))
+    /// An organisation's career ladder.
+    pub async fn ladder(&self, organisation: &str) -> Reply {
+        self.get(&format!("/api/v1/organisations/{organisation}/ladder")).await
+    }
+
+    /// Replaces an organisation's career ladder (`ladder` is the whole body,
+    /// `{"roles": [...]}`).
+    pub async fn replace_ladder(&self, organisation: &str, ladder: &Value, headers: &[(&str, &str)]) -> Reply {
+        let path = format!("/api/v1/organisations/{organisation}/ladder");
+        Self::read(self.request(Method::PUT, &path, headers).json(ladder)).await
+    }
+
+    /// A participant's current state.
+    pub async fn participant(&self, id: &str) -> Reply {
+        self.get(&format!("/api/v1/participants/{id}")).await
+    }
+
+    /// Every event of an aggregate's stream (`kind` is the path segment:
+    /// `participants`, `cohorts` or `posts`).
+    pub async fn history(&self, kind: &str, id: &str) -> Reply {
+        self.get(&format!("/api/v1/{kind}/{id}/events")).await
+    }
+
+    /// Rebuilds every read model.
+    pub async fn rebuild(&self) -> Reply {
+        self.post("/api/v1/admin/rebuild", &serde_json::json!({})).await
     }
 
     /// The highest global position in the store.
@@ -211,20 +267,5 @@ impl TestApp {
             .fetch_one(&self.pool)
             .await
             .expect("count events")
-    }
-
-    /// Registers a participant and returns its id.
-    pub async fn register(&self, external_ref: &str, organisation: &str, role: &str, joined_on: &str) -> String {
-        let reply = self
-            .post(
-                "/api/v1/participants",
-                &serde_json::json!({
-                    "external_ref": external_ref, "organisation": organisation,
-                    "role": role, "joined_on": joined_on,
-                }),
-            )
-            .await;
-        assert_eq!(reply.status, 201, "register failed: {}", reply.body);
-        reply.str("aggregate_id")
     }
 }
