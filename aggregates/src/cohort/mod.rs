@@ -2,8 +2,8 @@
 //! enrolled in it, and who completed or withdrew.
 //!
 //! Whether a participant exists and is employed on the enrolment date is a
-//! cross-aggregate question the server answers before enrolling; this
-//! aggregate keeps the cohort's own rules. Every command is checked by
+//! cross-aggregate question ([`crate::decisions::enrol`]); this aggregate
+//! keeps the cohort's own rules. Every command is checked by
 //! building the [`Roster`] that would result, so retractions are accepted
 //! exactly when the remaining history is consistent.
 //!

@@ -5,7 +5,7 @@
 //! checked by building the [`PostHistory`] that would result (live events
 //! in effective order), and a retraction is accepted exactly when the
 //! history without the retracted event is valid. Whether the occupant's own
-//! record agrees (role, organisation) is the server's cross-aggregate check.
+//! record agrees (role, organisation) is decided in [`crate::decisions`].
 
 mod commands;
 mod error;
@@ -171,6 +171,7 @@ impl Post {
                 participant_id,
                 basis,
                 effective_on,
+                ..
             } => {
                 established()?;
                 ctx.check_not_too_far(Field::EffectiveOn, effective_on)?;
