@@ -111,6 +111,30 @@ pub fn decode<T: DeserializeOwned>(value: &serde_json::Value) -> Result<T, ApiEr
     })
 }
 
+/// A command request: its headers, then its JSON body (decoded into `T`),
+/// extracted in that order so a malformed header is reported first.
+pub struct CommandRequest<T> {
+    pub headers: CommandHeaders,
+    pub body: T,
+    /// See [`ApiJson::fingerprint`].
+    pub fingerprint: String,
+}
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for CommandRequest<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = req.into_parts();
+        let headers = CommandHeaders::from_request_parts(&mut parts, state).await?;
+        let json = ApiJson::<T>::from_request(Request::from_parts(parts, body), state).await?;
+        Ok(CommandRequest {
+            headers,
+            body: json.value,
+            fingerprint: json.fingerprint,
+        })
+    }
+}
+
 /// What a command request says about itself in its headers.
 #[derive(Debug, Clone, Default)]
 pub struct CommandHeaders {

@@ -39,7 +39,10 @@ fn registering_into_a_post_fills_it_on_the_joining_date() {
         .when(register(Some(north()), "Northshire"));
     assert_eq!(
         outcome,
-        then(registered("2019-01-01", Some(north())), vec![(north(), filled("2019-01-01"))])
+        then(
+            registered("2019-01-01", Some(north())),
+            vec![(north(), filled("2019-01-01"))]
+        )
     );
 }
 
@@ -47,7 +50,11 @@ fn registering_into_a_post_fills_it_on_the_joining_date() {
 fn an_external_reference_someone_else_holds_is_refused() {
     assert_eq!(check_external_ref_free("P-1", None), Ok(()));
     let taken = check_external_ref_free("P-1", Some(ann()));
-    refused(taken.map(|()| Default::default()), "external_ref_taken", Some("external_ref"));
+    refused(
+        taken.map(|()| Default::default()),
+        "external_ref_taken",
+        Some("external_ref"),
+    );
 }
 
 #[test]
@@ -130,7 +137,10 @@ fn a_leaving_vacates_the_post_held_that_day() {
             reason: "resigned".into(),
             destination: None,
         });
-    assert_eq!(outcome, then(left("2021-05-01"), vec![(north(), vacated("2021-05-01"))]));
+    assert_eq!(
+        outcome,
+        then(left("2021-05-01"), vec![(north(), vacated("2021-05-01"))])
+    );
 }
 
 #[test]

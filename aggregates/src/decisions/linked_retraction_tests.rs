@@ -34,7 +34,11 @@ fn retracting_a_move_between_posts_retracts_the_new_posts_fill_and_the_old_posts
     ])
     .post(
         north(),
-        vec![established(north(), "Northshire"), filled("2019-01-01"), vacated("2020-03-01")],
+        vec![
+            established(north(), "Northshire"),
+            filled("2019-01-01"),
+            vacated("2020-03-01"),
+        ],
     )
     .post(south(), vec![established(south(), "Northshire"), filled("2020-03-01")])
     .when(retract(2));
@@ -61,20 +65,34 @@ fn retracting_a_leaving_retracts_the_vacancy_of_the_post_held() {
     let outcome = given(vec![registered("2019-01-01", Some(north())), left("2021-05-01")])
         .post(
             north(),
-            vec![established(north(), "Northshire"), filled("2019-01-01"), vacated("2021-05-01")],
+            vec![
+                established(north(), "Northshire"),
+                filled("2019-01-01"),
+                vacated("2021-05-01"),
+            ],
         )
         .when(retract(2));
-    assert_eq!(outcome, then(participant_retracted(2), vec![(north(), post_retracted(3))]));
+    assert_eq!(
+        outcome,
+        then(participant_retracted(2), vec![(north(), post_retracted(3))])
+    );
 }
 
 #[test]
 fn a_post_change_already_retracted_on_the_post_is_left_alone() {
-    let outcome = given(vec![registered("2019-01-01", None), tm_from("2020-03-01", Some(north()))])
-        .post(
-            north(),
-            vec![established(north(), "Northshire"), filled("2020-03-01"), post_retracted(2)],
-        )
-        .when(retract(2));
+    let outcome = given(vec![
+        registered("2019-01-01", None),
+        tm_from("2020-03-01", Some(north())),
+    ])
+    .post(
+        north(),
+        vec![
+            established(north(), "Northshire"),
+            filled("2020-03-01"),
+            post_retracted(2),
+        ],
+    )
+    .when(retract(2));
     assert_eq!(outcome, then(participant_retracted(2), vec![]));
 }
 
