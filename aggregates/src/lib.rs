@@ -35,6 +35,7 @@ pub mod ladder;
 pub mod participant;
 pub mod post;
 mod retraction;
+mod stream;
 
 pub use context::{CommandContext, TooFarInFuture};
 pub use field::Field;

@@ -2,7 +2,7 @@
 //! aggregates decide, append the outcome as one commit.
 //!
 //! A [`Command`] is one aggregate's own command addressed to one stream.
-//! Dispatch ([`dispatch`]) loads what the command reads into a [`Decision`]
+//! Dispatch (`dispatch.rs`) loads what the command reads into a [`Decision`]
 //! and decides it with the aggregate's rules, or with a decision spanning
 //! aggregates from `aggregates::decisions`; the [`CommandRunner`] appends
 //! every resulting event in one transaction. When a stream moved on between

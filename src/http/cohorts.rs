@@ -9,7 +9,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::error::ApiError;
-use super::extract::CommandRequest;
+use super::extract::{Addressed, CommandRequest};
 use super::participants::RetractionRequest;
 use super::{AppState, CommandResponse, Created};
 use crate::commands::Command;
@@ -85,61 +85,49 @@ pub async fn open(State(s): State<AppState>, req: CommandRequest<OpenCohortReque
     params(("id" = Uuid, Path)),
     responses((status = 201, body = CommandResponse), (status = 404, body = super::error::ErrorBody),
               (status = 409, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
-pub async fn enrol(State(s): State<AppState>, Path(id): Path<String>, req: CommandRequest<EnrolRequest>) -> Created {
+pub async fn enrol(State(s): State<AppState>, req: Addressed<EnrolRequest>) -> Created {
     let (participant_id, enrolled_on) = (req.body.participant_id, req.body.enrolled_on);
     let command = CohortCommand::Enrol {
         participant_id,
         enrolled_on,
     };
-    s.run_on(&id, &req, |id| Command::Cohort(id, command)).await
+    s.run_on(&req, |id| Command::Cohort(id, command)).await
 }
 
 /// Record that a member completed the programme.
 #[utoipa::path(post, path = "/api/v1/cohorts/{id}/completions", request_body = CompletionRequest, tag = "cohorts",
     params(("id" = Uuid, Path)),
     responses((status = 201, body = CommandResponse), (status = 422, body = super::error::ErrorBody)))]
-pub async fn record_completion(
-    State(s): State<AppState>,
-    Path(id): Path<String>,
-    req: CommandRequest<CompletionRequest>,
-) -> Created {
+pub async fn record_completion(State(s): State<AppState>, req: Addressed<CompletionRequest>) -> Created {
     let (participant_id, completed_on) = (req.body.participant_id, req.body.completed_on);
     let command = CohortCommand::RecordCompletion {
         participant_id,
         completed_on,
     };
-    s.run_on(&id, &req, |id| Command::Cohort(id, command)).await
+    s.run_on(&req, |id| Command::Cohort(id, command)).await
 }
 
 /// Record that a member withdrew from the programme.
 #[utoipa::path(post, path = "/api/v1/cohorts/{id}/withdrawals", request_body = WithdrawalRequest, tag = "cohorts",
     params(("id" = Uuid, Path)),
     responses((status = 201, body = CommandResponse), (status = 422, body = super::error::ErrorBody)))]
-pub async fn record_withdrawal(
-    State(s): State<AppState>,
-    Path(id): Path<String>,
-    req: CommandRequest<WithdrawalRequest>,
-) -> Created {
+pub async fn record_withdrawal(State(s): State<AppState>, req: Addressed<WithdrawalRequest>) -> Created {
     let r = &req.body;
     let command = CohortCommand::RecordWithdrawal {
         participant_id: r.participant_id,
         withdrawn_on: r.withdrawn_on,
         reason: r.reason.clone(),
     };
-    s.run_on(&id, &req, |id| Command::Cohort(id, command)).await
+    s.run_on(&req, |id| Command::Cohort(id, command)).await
 }
 
 /// Retract one of the cohort's events.
 #[utoipa::path(post, path = "/api/v1/cohorts/{id}/retractions", request_body = RetractionRequest, tag = "cohorts",
     params(("id" = Uuid, Path)),
     responses((status = 201, body = CommandResponse), (status = 422, body = super::error::ErrorBody)))]
-pub async fn retract(
-    State(s): State<AppState>,
-    Path(id): Path<String>,
-    req: CommandRequest<RetractionRequest>,
-) -> Created {
+pub async fn retract(State(s): State<AppState>, req: Addressed<RetractionRequest>) -> Created {
     let (sequence, reason) = (req.body.sequence, req.body.reason.clone());
-    s.run_on(&id, &req, |id| {
+    s.run_on(&req, |id| {
         Command::Cohort(id, CohortCommand::Retract { sequence, reason })
     })
     .await

@@ -27,7 +27,7 @@ use crate::commands::{Command, CommandError, CommandOrigin, CommandRunner};
 use crate::event_store::{CommitReceipt, EventStore, StreamReceipt};
 use crate::ladders::LaddersError;
 use error::ApiError;
-use extract::{CommandHeaders, CommandRequest};
+use extract::{Addressed, CommandHeaders, CommandRequest};
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -165,10 +165,10 @@ impl AppState {
         self.run_built(request, async move { Ok(command) }).await
     }
 
-    /// Runs the command `command` makes for the aggregate whose path id is
-    /// `id` (400 when `id` is not a UUID).
-    async fn run_on<T>(&self, id: &str, request: &CommandRequest<T>, command: impl FnOnce(Uuid) -> Command) -> Created {
-        let id = participants::parse_id(id)?;
+    /// Runs the command `command` makes for the aggregate the request's path
+    /// names (400 when its id is not a UUID).
+    async fn run_on<T>(&self, request: &Addressed<T>, command: impl FnOnce(Uuid) -> Command) -> Created {
+        let id = participants::parse_id(&request.id)?;
         self.run(request, command(id)).await
     }
 

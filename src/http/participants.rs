@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::error::ApiError;
-use super::extract::CommandRequest;
+use super::extract::{Addressed, CommandRequest};
 use super::{AppState, CommandResponse, Created};
 use crate::commands::Command;
 
@@ -144,12 +144,8 @@ pub async fn register(State(s): State<AppState>, req: CommandRequest<RegisterReq
     tag = "participants", params(("id" = Uuid, Path)),
     responses((status = 201, body = CommandResponse), (status = 404, body = super::error::ErrorBody),
               (status = 409, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
-pub async fn change_role(
-    State(s): State<AppState>,
-    Path(id): Path<String>,
-    req: CommandRequest<ChangeRoleRequest>,
-) -> Created {
-    let id = parse_id(&id)?;
+pub async fn change_role(State(s): State<AppState>, req: Addressed<ChangeRoleRequest>) -> Created {
+    let id = parse_id(&req.id)?;
     let r = &req.body;
     let build = async {
         // No organisation given: the one employing them on the effective date.
@@ -177,17 +173,13 @@ pub async fn change_role(
     tag = "participants", params(("id" = Uuid, Path)),
     responses((status = 201, body = CommandResponse), (status = 404, body = super::error::ErrorBody),
               (status = 409, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
-pub async fn record_leaving(
-    State(s): State<AppState>,
-    Path(id): Path<String>,
-    req: CommandRequest<LeavingRequest>,
-) -> Created {
+pub async fn record_leaving(State(s): State<AppState>, req: Addressed<LeavingRequest>) -> Created {
     let command = ParticipantCommand::RecordLeaving {
         effective_on: req.body.effective_on,
         reason: req.body.reason.clone(),
         destination: req.body.destination.clone(),
     };
-    s.run_on(&id, &req, |id| Command::Participant(id, command)).await
+    s.run_on(&req, |id| Command::Participant(id, command)).await
 }
 
 /// Record that a participant who left has rejoined (any organisation).
@@ -195,12 +187,8 @@ pub async fn record_leaving(
     tag = "participants", params(("id" = Uuid, Path)),
     responses((status = 201, body = CommandResponse), (status = 404, body = super::error::ErrorBody),
               (status = 409, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
-pub async fn record_rejoining(
-    State(s): State<AppState>,
-    Path(id): Path<String>,
-    req: CommandRequest<RejoiningRequest>,
-) -> Created {
-    let id = parse_id(&id)?;
+pub async fn record_rejoining(State(s): State<AppState>, req: Addressed<RejoiningRequest>) -> Created {
+    let id = parse_id(&req.id)?;
     let r = &req.body;
     let build = async {
         let command = ParticipantCommand::RecordRejoining {
@@ -222,42 +210,41 @@ pub async fn record_rejoining(
 #[utoipa::path(post, path = "/api/v1/participants/{id}/exclusions", request_body = ExclusionRequest,
     tag = "participants", params(("id" = Uuid, Path)),
     responses((status = 201, body = CommandResponse), (status = 422, body = super::error::ErrorBody)))]
-pub async fn exclude(
-    State(s): State<AppState>,
-    Path(id): Path<String>,
-    req: CommandRequest<ExclusionRequest>,
-) -> Created {
-    let (effective_on, reason) = (req.body.effective_on, req.body.reason.clone());
-    let command = ParticipantCommand::ExcludeFromAnalysis { effective_on, reason };
-    s.run_on(&id, &req, |id| Command::Participant(id, command)).await
+pub async fn exclude(State(s): State<AppState>, req: Addressed<ExclusionRequest>) -> Created {
+    let exclude = |effective_on, reason| ParticipantCommand::ExcludeFromAnalysis { effective_on, reason };
+    run_exclusion(&s, &req, exclude).await
 }
 
 /// Lift an exclusion from analysis.
 #[utoipa::path(post, path = "/api/v1/participants/{id}/exclusion-lifts", request_body = ExclusionRequest,
     tag = "participants", params(("id" = Uuid, Path)),
     responses((status = 201, body = CommandResponse), (status = 422, body = super::error::ErrorBody)))]
-pub async fn lift_exclusion(
-    State(s): State<AppState>,
-    Path(id): Path<String>,
-    req: CommandRequest<ExclusionRequest>,
+pub async fn lift_exclusion(State(s): State<AppState>, req: Addressed<ExclusionRequest>) -> Created {
+    run_exclusion(&s, &req, |effective_on, reason| ParticipantCommand::LiftExclusion {
+        effective_on,
+        reason,
+    })
+    .await
+}
+
+/// Runs an exclusion or its lifting, made by `command` from the body's date and reason.
+async fn run_exclusion(
+    s: &AppState,
+    req: &Addressed<ExclusionRequest>,
+    command: impl FnOnce(NaiveDate, String) -> ParticipantCommand,
 ) -> Created {
-    let (effective_on, reason) = (req.body.effective_on, req.body.reason.clone());
-    let command = ParticipantCommand::LiftExclusion { effective_on, reason };
-    s.run_on(&id, &req, |id| Command::Participant(id, command)).await
+    let command = command(req.body.effective_on, req.body.reason.clone());
+    s.run_on(req, |id| Command::Participant(id, command)).await
 }
 
 /// Retract one of the participant's events; the original stays in history.
 #[utoipa::path(post, path = "/api/v1/participants/{id}/retractions", request_body = RetractionRequest,
     tag = "participants", params(("id" = Uuid, Path)),
     responses((status = 201, body = CommandResponse), (status = 422, body = super::error::ErrorBody)))]
-pub async fn retract(
-    State(s): State<AppState>,
-    Path(id): Path<String>,
-    req: CommandRequest<RetractionRequest>,
-) -> Created {
+pub async fn retract(State(s): State<AppState>, req: Addressed<RetractionRequest>) -> Created {
     let (sequence, reason) = (req.body.sequence, req.body.reason.clone());
     let command = ParticipantCommand::Retract { sequence, reason };
-    s.run_on(&id, &req, |id| Command::Participant(id, command)).await
+    s.run_on(&req, |id| Command::Participant(id, command)).await
 }
 
 /// A participant's current state (from its event stream).

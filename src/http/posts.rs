@@ -10,7 +10,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::error::ApiError;
-use super::extract::CommandRequest;
+use super::extract::{Addressed, CommandRequest};
 use super::participants::RetractionRequest;
 use super::{AppState, CommandResponse, Created};
 use crate::commands::Command;
@@ -88,7 +88,7 @@ pub async fn establish(State(s): State<AppState>, req: CommandRequest<EstablishP
     params(("id" = Uuid, Path)),
     responses((status = 201, body = CommandResponse), (status = 404, body = super::error::ErrorBody),
               (status = 409, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
-pub async fn fill(State(s): State<AppState>, Path(id): Path<String>, req: CommandRequest<FillRequest>) -> Created {
+pub async fn fill(State(s): State<AppState>, req: Addressed<FillRequest>) -> Created {
     let r = &req.body;
     let command = PostCommand::Fill {
         participant_id: r.participant_id,
@@ -96,52 +96,40 @@ pub async fn fill(State(s): State<AppState>, Path(id): Path<String>, req: Comman
         fte: r.fte,
         effective_on: r.effective_on,
     };
-    s.run_on(&id, &req, |id| Command::Post(id, command)).await
+    s.run_on(&req, |id| Command::Post(id, command)).await
 }
 
 /// The occupant leaves the post and keeps their role.
 #[utoipa::path(post, path = "/api/v1/posts/{id}/vacations", request_body = VacateRequest, tag = "posts",
     params(("id" = Uuid, Path)),
     responses((status = 201, body = CommandResponse), (status = 422, body = super::error::ErrorBody)))]
-pub async fn vacate(State(s): State<AppState>, Path(id): Path<String>, req: CommandRequest<VacateRequest>) -> Created {
+pub async fn vacate(State(s): State<AppState>, req: Addressed<VacateRequest>) -> Created {
     let (participant_id, effective_on) = (req.body.participant_id, req.body.effective_on);
     let command = PostCommand::Vacate {
         participant_id,
         effective_on,
     };
-    s.run_on(&id, &req, |id| Command::Post(id, command)).await
+    s.run_on(&req, |id| Command::Post(id, command)).await
 }
 
 /// Disestablish the post.
 #[utoipa::path(post, path = "/api/v1/posts/{id}/disestablishment", request_body = DisestablishRequest, tag = "posts",
     params(("id" = Uuid, Path)),
     responses((status = 201, body = CommandResponse), (status = 422, body = super::error::ErrorBody)))]
-pub async fn disestablish(
-    State(s): State<AppState>,
-    Path(id): Path<String>,
-    req: CommandRequest<DisestablishRequest>,
-) -> Created {
+pub async fn disestablish(State(s): State<AppState>, req: Addressed<DisestablishRequest>) -> Created {
     let effective_on = req.body.effective_on;
-    s.run_on(&id, &req, |id| {
-        Command::Post(id, PostCommand::Disestablish { effective_on })
-    })
-    .await
+    s.run_on(&req, |id| Command::Post(id, PostCommand::Disestablish { effective_on }))
+        .await
 }
 
 /// Retract one of the post's events.
 #[utoipa::path(post, path = "/api/v1/posts/{id}/retractions", request_body = RetractionRequest, tag = "posts",
     params(("id" = Uuid, Path)),
     responses((status = 201, body = CommandResponse), (status = 422, body = super::error::ErrorBody)))]
-pub async fn retract(
-    State(s): State<AppState>,
-    Path(id): Path<String>,
-    req: CommandRequest<RetractionRequest>,
-) -> Created {
+pub async fn retract(State(s): State<AppState>, req: Addressed<RetractionRequest>) -> Created {
     let (sequence, reason) = (req.body.sequence, req.body.reason.clone());
-    s.run_on(&id, &req, |id| {
-        Command::Post(id, PostCommand::Retract { sequence, reason })
-    })
-    .await
+    s.run_on(&req, |id| Command::Post(id, PostCommand::Retract { sequence, reason }))
+        .await
 }
 
 /// A post's current state and occupancy history.
