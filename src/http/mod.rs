@@ -20,7 +20,6 @@ use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-
 use uuid::Uuid;
 
 use crate::commands::{Command, CommandError, CommandOrigin, CommandRunner};

@@ -31,7 +31,7 @@ use crate::retraction::retracted_set;
 use crate::stream::{impl_aggregate, EventStream};
 
 /// A role reference for posts not yet established (never shown to users:
-/// the server checks a post exists before reading its role).
+/// a decision checks a post exists before reading its role).
 static NO_ROLE: RoleRef = RoleRef {
     code: String::new(),
     level: None,
