@@ -7,11 +7,52 @@
 //! Organisations without a ladder of their own use the default
 //! children's-services ladder of metrics.md.
 
-use aggregates::ladder::{Ladder, Role, RoleRef};
+use aggregates::ladder::{Ladder, LadderError, Role, RoleRef};
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 
-use crate::commands::CommandError;
+/// Why a ladder could not be read, replaced or used.
+#[derive(Debug, thiserror::Error)]
+pub enum LaddersError {
+    /// The roles given do not make a ladder.
+    #[error("{0}")]
+    Invalid(#[from] LadderError),
+    /// A role code that is not on the organisation's ladder.
+    #[error("{code:?} is not a role on {organisation}'s ladder; known roles: {known}")]
+    UnknownRole {
+        organisation: String,
+        code: String,
+        /// The ladder's role codes, comma-separated.
+        known: String,
+    },
+    /// `If-Match` named a version the ladder is no longer (or not yet) at.
+    #[error("the ladder of {organisation} is not at version {expected}; read it again")]
+    NotAtVersion { organisation: String, expected: u64 },
+    /// The database failed.
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+impl LaddersError {
+    /// A stable snake_case code for the refusal.
+    pub fn code(&self) -> &'static str {
+        match self {
+            LaddersError::Invalid(_) => "invalid_ladder",
+            LaddersError::UnknownRole { .. } => "unknown_role",
+            LaddersError::NotAtVersion { .. } => "conflict",
+            LaddersError::Database(_) => "internal",
+        }
+    }
+
+    /// The request field the refusal is about, if any.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            LaddersError::Invalid(_) => Some("roles"),
+            LaddersError::UnknownRole { .. } => Some("role"),
+            LaddersError::NotAtVersion { .. } | LaddersError::Database(_) => None,
+        }
+    }
+}
 
 /// A ladder as the API shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -63,7 +104,7 @@ impl Ladders {
 
     /// Replaces `organisation`'s ladder after checking it is a valid ladder.
     /// With `expected` (the `If-Match` version; 0 = still the default) it
-    /// lands only on that version, else [`CommandError::Conflict`]. Each
+    /// lands only on that version, else [`LaddersError::NotAtVersion`]. Each
     /// case is one statement, so the row lock orders concurrent edits.
     pub async fn replace(
         &self,
@@ -71,9 +112,8 @@ impl Ladders {
         roles: Vec<Role>,
         updated_by: &str,
         expected: Option<u64>,
-    ) -> Result<LadderView, CommandError> {
-        let ladder =
-            Ladder::new(roles).map_err(|e| CommandError::rule("invalid_ladder", Some("roles"), e.to_string()))?;
+    ) -> Result<LadderView, LaddersError> {
+        let ladder = Ladder::new(roles)?;
         let sql = match expected {
             None => {
                 "INSERT INTO ladders AS l (organisation, roles, updated_by) VALUES ($1, $2, $3) \
@@ -98,15 +138,10 @@ impl Ladders {
         if let Some(v) = expected.filter(|v| *v > 0) {
             query = query.bind(i64::try_from(v).unwrap_or(i64::MAX));
         }
-        let version: Option<i64> = query
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(|e| CommandError::Store(e.into()))?;
-        let version = version.ok_or_else(|| {
-            CommandError::Conflict(format!(
-                "the ladder of {organisation} is not at version {}; read it again",
-                expected.unwrap_or_default()
-            ))
+        let version: Option<i64> = query.fetch_optional(&self.pool).await?;
+        let version = version.ok_or_else(|| LaddersError::NotAtVersion {
+            organisation: organisation.to_string(),
+            expected: expected.unwrap_or_default(),
         })?;
         Ok(LadderView {
             organisation: organisation.to_string(),
@@ -116,12 +151,9 @@ impl Ladders {
         })
     }
 
-    /// Resolves a role code against `organisation`'s ladder.
-    pub async fn resolve(&self, organisation: &str, code: &str, field: &str) -> Result<RoleRef, CommandError> {
-        let view = self
-            .for_organisation(organisation)
-            .await
-            .map_err(|e| CommandError::Store(e.into()))?;
+    /// Resolves a role code (the request's `role`) against `organisation`'s ladder.
+    pub async fn resolve(&self, organisation: &str, code: &str) -> Result<RoleRef, LaddersError> {
+        let view = self.for_organisation(organisation).await?;
         view.roles
             .iter()
             .find(|r| r.code == code)
@@ -129,16 +161,15 @@ impl Ladders {
                 code: r.code.clone(),
                 level: r.level,
             })
-            .ok_or_else(|| {
-                let known: Vec<&str> = view.roles.iter().map(|r| r.code.as_str()).collect();
-                CommandError::rule(
-                    "unknown_role",
-                    Some(field),
-                    format!(
-                        "{code:?} is not a role on {organisation}'s ladder; known roles: {}",
-                        known.join(", ")
-                    ),
-                )
+            .ok_or_else(|| LaddersError::UnknownRole {
+                organisation: organisation.to_string(),
+                code: code.to_string(),
+                known: view
+                    .roles
+                    .iter()
+                    .map(|r| r.code.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
             })
     }
 }

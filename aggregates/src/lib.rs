@@ -1,6 +1,7 @@
 //! tenure's domain: the `Participant`, `Cohort` and `Post` aggregates, their
-//! commands, events and rules. Pure code: no I/O, no clock (today's date
-//! arrives in [`CommandContext`]), no database or HTTP types.
+//! commands, events and rules, and the [`decisions`] that span them. Pure
+//! code: no I/O, no clock (today's date arrives in [`CommandContext`]), no
+//! database or HTTP types.
 //!
 //! # Design
 //!
@@ -28,11 +29,13 @@
 
 pub mod cohort;
 pub mod context;
+pub mod decisions;
 pub mod field;
 pub mod ladder;
 pub mod participant;
 pub mod post;
 mod retraction;
+mod stream;
 
 pub use context::{CommandContext, TooFarInFuture};
 pub use field::Field;

@@ -12,8 +12,8 @@
 //!
 //! - **commands, 1 task / 8 tasks**: participants are registered and then
 //!   change role twice (asye → social worker → senior practitioner), every
-//!   command through `CommandRunner::run` (`UseCase::Register`,
-//!   `UseCase::ChangeRole`) without idempotency key, exactly as the HTTP API
+//!   command through `CommandRunner::run` (`ParticipantCommand::Register`,
+//!   `ParticipantCommand::ChangeRole`) without idempotency key, exactly as the HTTP API
 //!   runs it: load the stream, decide, append one commit under the store's
 //!   append lock, commit with fsync. With 8 tasks each task works on its own
 //!   participants, so there are no version conflicts; what concurrency can

@@ -10,7 +10,7 @@ use chrono::{Days, NaiveDate, Utc};
 use cqrs_es::Aggregate;
 use serde_json::{json, Value};
 use sqlx::PgPool;
-use tenure::commands::{ChangeRole, CommandOrigin, CommandRunner, Register, UseCase};
+use tenure::commands::{Command, CommandOrigin, CommandRunner};
 use tenure::event_store::{new_events, Commit, EventStore, Metadata, NewEvent, StreamWrite};
 use tenure::reports::ReportQuery;
 use uuid::Uuid;
@@ -158,42 +158,46 @@ pub(crate) fn origin(correlation_id: &str) -> CommandOrigin {
     }
 }
 
-/// The three commands of one participant: registration, two role changes.
-pub(crate) fn participant_commands(run: &str, i: usize) -> [UseCase; 3] {
-    let id = Uuid::new_v4();
+/// Participant `i`'s registration under `external_ref` and their role
+/// change `days` after joining into `code` (in their organisation and team).
+fn career(id: Uuid, i: usize, external_ref: String) -> (ParticipantCommand, impl Fn(u64, &str) -> ParticipantCommand) {
     let org = organisation(i);
     let team = Some(format!("Team {}", i % 7));
     let joined = joined_on(i);
-    let change = |days: u64, code: &str| {
-        UseCase::ChangeRole(
-            id,
-            ChangeRole {
-                effective_on: after(joined, days),
-                role: role(code),
-                organisation: org.clone(),
-                team: team.clone(),
-                post_id: None,
-                basis: Basis::Permanent,
-                fte: None,
-                kind: None,
-            },
-        )
+    let registration = ParticipantCommand::Register {
+        participant_id: id,
+        external_ref,
+        organisation: org.clone(),
+        team: team.clone(),
+        role: role("asye"),
+        post_id: None,
+        basis: Basis::Permanent,
+        fte: 1.0,
+        joined_on: joined,
     };
+    let change = move |days: u64, code: &str| ParticipantCommand::ChangeRole {
+        effective_on: after(joined, days),
+        role: role(code),
+        organisation: org.clone(),
+        team: team.clone(),
+        post_id: None,
+        basis: Basis::Permanent,
+        fte: None,
+        kind: None,
+    };
+    (registration, change)
+}
+
+/// The three commands of one participant: registration, two role changes.
+pub(crate) fn participant_commands(run: &str, i: usize) -> [Command; 3] {
+    let id = Uuid::new_v4();
+    let (registration, change) = career(id, i, format!("bench-{run}-{i}"));
     [
-        UseCase::Register(Register {
-            participant_id: id,
-            external_ref: format!("bench-{run}-{i}"),
-            organisation: org.clone(),
-            team: team.clone(),
-            role: role("asye"),
-            post_id: None,
-            basis: Basis::Permanent,
-            fte: 1.0,
-            joined_on: joined,
-        }),
+        registration,
         change(365, "social_worker"),
         change(730, "senior_practitioner"),
     ]
+    .map(|command| Command::Participant(id, command))
 }
 
 /// Runs `participants` participants' commands in each of `tasks` tasks.
@@ -212,12 +216,12 @@ pub(crate) async fn run_commands(
             let origin = origin(&run);
             let mut latencies = Vec::with_capacity(participants * 3);
             for i in 0..participants {
-                for use_case in participant_commands(&run, i) {
+                for command in participant_commands(&run, i) {
                     let t = Instant::now();
                     runner
-                        .run(&origin, &use_case)
+                        .run(&origin, &command)
                         .await
-                        .map_err(|e| format!("{run}: command {use_case:?} failed: {e}"))?;
+                        .map_err(|e| format!("{run}: command {command:?} failed: {e}"))?;
                     latencies.push(t.elapsed());
                 }
             }
@@ -239,22 +243,10 @@ pub(crate) async fn run_commands(
 /// One participant's bulk history: its id and each event serialised alone.
 pub(crate) fn bulk_history(i: usize, ctx: &CommandContext) -> Result<(String, Vec<Vec<NewEvent>>), BoxError> {
     let id = Uuid::new_v4();
-    let org = organisation(i);
-    let team = Some(format!("Team {}", i % 7));
-    let joined = joined_on(i);
-    let change = |days: u64, code: &str| ParticipantCommand::ChangeRole {
-        effective_on: after(joined, days),
-        role: role(code),
-        organisation: org.clone(),
-        team: team.clone(),
-        post_id: None,
-        basis: Basis::Permanent,
-        fte: None,
-        kind: None,
-    };
+    let (registration, change) = career(id, i, format!("bulk-{i}"));
     let last = if i % 3 == 0 {
         ParticipantCommand::RecordLeaving {
-            effective_on: after(joined, 1000 + (i % 300) as u64),
+            effective_on: after(joined_on(i), 1000 + (i % 300) as u64),
             reason: "resigned".to_string(),
             destination: Some("another council".to_string()),
         }
@@ -262,17 +254,7 @@ pub(crate) fn bulk_history(i: usize, ctx: &CommandContext) -> Result<(String, Ve
         change(1100, "practice_manager")
     };
     let commands = [
-        ParticipantCommand::Register {
-            participant_id: id,
-            external_ref: format!("bulk-{i}"),
-            organisation: org.clone(),
-            team: team.clone(),
-            role: role("asye"),
-            post_id: None,
-            basis: Basis::Permanent,
-            fte: 1.0,
-            joined_on: joined,
-        },
+        registration,
         change(365, "social_worker"),
         change(730, "senior_practitioner"),
         last,

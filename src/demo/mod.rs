@@ -16,7 +16,7 @@
 //!
 //! The dataset is built as data first ([`plan`]: a list of [`Step`]s, checked
 //! by pure unit tests), then [`load`] (in `run.rs`) issues every step as a command through
-//! the same use cases any client uses. Every id is derived from a stable
+//! the same command runner any client uses. Every id is derived from a stable
 //! name and every command carries the idempotency key `demo:<step name>`, so
 //! loading twice appends nothing the second time.
 

@@ -1,4 +1,4 @@
-//! Loading the plan: every step issued through its use case, in order, under
+//! Loading the plan: every step issued as its command, in order, under
 //! the idempotency key `demo:<step name>`.
 
 use std::collections::HashMap;
@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use aggregates::cohort::CohortCommand;
 use aggregates::ladder::{Basis, Ladder, MoveKind, RoleRef};
 use aggregates::participant::{Participant, ParticipantCommand};
+use aggregates::post::PostCommand;
 use chrono::Utc;
 use cqrs_es::Aggregate;
 use uuid::Uuid;
@@ -13,7 +14,7 @@ use uuid::Uuid;
 use super::{
     academy, intakes, plan, pldp, Action, DatasetSummary, DemoError, DemoSummary, Plan, RetractedLeaving, Step,
 };
-use crate::commands::{ChangeRole, CommandError, CommandOrigin, CommandRunner, Register, UseCase};
+use crate::commands::{Command, CommandError, CommandOrigin, CommandRunner};
 use crate::event_store::CommitReceipt;
 
 /// Resolves a role code against the default children's-services ladder.
@@ -23,7 +24,7 @@ fn role_ref(code: &str) -> Result<RoleRef, DemoError> {
         .ok_or_else(|| DemoError::UnknownRole(code.to_string()))
 }
 
-/// Issues one step through its use case.
+/// Issues one step through its command.
 async fn issue(
     runner: &CommandRunner,
     origin: &CommandOrigin,
@@ -31,7 +32,7 @@ async fn issue(
     receipts: &HashMap<String, CommitReceipt>,
 ) -> Result<CommitReceipt, CommandError> {
     let role = |code: &str| role_ref(code).map_err(|e| CommandError::rule("unknown_role", Some("role"), e.to_string()));
-    match action {
+    let command = match action {
         Action::Register {
             participant,
             external_ref,
@@ -39,8 +40,9 @@ async fn issue(
             team,
             role: code,
             joined_on,
-        } => {
-            let input = Register {
+        } => Command::Participant(
+            *participant,
+            ParticipantCommand::Register {
                 participant_id: *participant,
                 external_ref: external_ref.clone(),
                 organisation: organisation.clone(),
@@ -50,9 +52,8 @@ async fn issue(
                 basis: Basis::Permanent,
                 fte: 1.0,
                 joined_on: *joined_on,
-            };
-            runner.run(origin, &UseCase::Register(input)).await
-        }
+            },
+        ),
         Action::ChangeRole {
             participant,
             effective_on,
@@ -61,8 +62,9 @@ async fn issue(
             team,
             interim,
             explicit_promotion,
-        } => {
-            let input = ChangeRole {
+        } => Command::Participant(
+            *participant,
+            ParticipantCommand::ChangeRole {
                 effective_on: *effective_on,
                 role: role(code)?,
                 organisation: organisation.clone(),
@@ -71,45 +73,32 @@ async fn issue(
                 basis: if *interim { Basis::Interim } else { Basis::Permanent },
                 fte: None,
                 kind: explicit_promotion.then_some(MoveKind::Promotion),
-            };
-            runner.run(origin, &UseCase::ChangeRole(*participant, input)).await
-        }
+            },
+        ),
         Action::Leave {
             participant,
             effective_on,
             reason,
             destination,
-        } => {
-            runner
-                .run(
-                    origin,
-                    &UseCase::RecordLeaving {
-                        participant_id: *participant,
-                        effective_on: *effective_on,
-                        reason: reason.clone(),
-                        destination: destination.clone(),
-                    },
-                )
-                .await
-        }
+        } => Command::Participant(
+            *participant,
+            ParticipantCommand::RecordLeaving {
+                effective_on: *effective_on,
+                reason: reason.clone(),
+                destination: destination.clone(),
+            },
+        ),
         Action::Exclude {
             participant,
             effective_on,
             reason,
-        } => {
-            runner
-                .run(
-                    origin,
-                    &UseCase::Participant(
-                        *participant,
-                        ParticipantCommand::ExcludeFromAnalysis {
-                            effective_on: *effective_on,
-                            reason: reason.clone(),
-                        },
-                    ),
-                )
-                .await
-        }
+        } => Command::Participant(
+            *participant,
+            ParticipantCommand::ExcludeFromAnalysis {
+                effective_on: *effective_on,
+                reason: reason.clone(),
+            },
+        ),
         Action::Retract {
             participant,
             step,
@@ -121,16 +110,8 @@ async fn issue(
                 .get(step)
                 .and_then(|r| stream_version(r, *participant))
                 .unwrap_or(*sequence);
-            runner
-                .run(
-                    origin,
-                    &UseCase::RetractParticipantEvent {
-                        participant_id: *participant,
-                        sequence,
-                        reason: reason.clone(),
-                    },
-                )
-                .await
+            let reason = reason.clone();
+            Command::Participant(*participant, ParticipantCommand::Retract { sequence, reason })
         }
         Action::OpenCohort {
             cohort,
@@ -138,62 +119,43 @@ async fn issue(
             name,
             starts_on,
             ends_on,
-        } => {
-            runner
-                .run(
-                    origin,
-                    &UseCase::OpenCohort(
-                        *cohort,
-                        CohortCommand::Open {
-                            cohort_id: *cohort,
-                            programme: programme.clone(),
-                            name: name.clone(),
-                            starts_on: *starts_on,
-                            ends_on: Some(*ends_on),
-                        },
-                    ),
-                )
-                .await
-        }
+        } => Command::Cohort(
+            *cohort,
+            CohortCommand::Open {
+                cohort_id: *cohort,
+                programme: programme.clone(),
+                name: name.clone(),
+                starts_on: *starts_on,
+                ends_on: Some(*ends_on),
+            },
+        ),
         Action::Enrol {
             cohort,
             participant,
             enrolled_on,
-        } => {
-            runner
-                .run(
-                    origin,
-                    &UseCase::Enrol {
-                        cohort_id: *cohort,
-                        participant_id: *participant,
-                        enrolled_on: *enrolled_on,
-                    },
-                )
-                .await
-        }
+        } => Command::Cohort(
+            *cohort,
+            CohortCommand::Enrol {
+                participant_id: *participant,
+                enrolled_on: *enrolled_on,
+            },
+        ),
         Action::EstablishPost {
             post,
             organisation,
             title,
             role: code,
             established_on,
-        } => {
-            runner
-                .run(
-                    origin,
-                    &UseCase::EstablishPost(
-                        *post,
-                        aggregates::post::PostCommand::Establish {
-                            post_id: *post,
-                            organisation: organisation.clone(),
-                            title: title.clone(),
-                            role: role(code)?,
-                            established_on: *established_on,
-                        },
-                    ),
-                )
-                .await
-        }
+        } => Command::Post(
+            *post,
+            PostCommand::Establish {
+                post_id: *post,
+                organisation: organisation.clone(),
+                title: title.clone(),
+                role: role(code)?,
+                established_on: *established_on,
+            },
+        ),
         Action::RegisterInPost {
             participant,
             external_ref,
@@ -203,8 +165,9 @@ async fn issue(
             post,
             basis,
             joined_on,
-        } => {
-            let input = Register {
+        } => Command::Participant(
+            *participant,
+            ParticipantCommand::Register {
                 participant_id: *participant,
                 external_ref: external_ref.clone(),
                 organisation: organisation.clone(),
@@ -214,28 +177,21 @@ async fn issue(
                 basis: *basis,
                 fte: 1.0,
                 joined_on: *joined_on,
-            };
-            runner.run(origin, &UseCase::Register(input)).await
-        }
+            },
+        ),
         Action::Complete {
             cohort,
             participant,
             completed_on,
-        } => {
-            runner
-                .run(
-                    origin,
-                    &UseCase::Cohort(
-                        *cohort,
-                        CohortCommand::RecordCompletion {
-                            participant_id: *participant,
-                            completed_on: *completed_on,
-                        },
-                    ),
-                )
-                .await
-        }
-    }
+        } => Command::Cohort(
+            *cohort,
+            CohortCommand::RecordCompletion {
+                participant_id: *participant,
+                completed_on: *completed_on,
+            },
+        ),
+    };
+    runner.run(origin, &command).await
 }
 
 /// The version a commit left `participant`'s stream at: the sequence of
@@ -248,7 +204,7 @@ fn stream_version(receipt: &CommitReceipt, participant: Uuid) -> Option<u64> {
         .map(|s| s.version)
 }
 
-/// Loads the demo dataset through the command use cases. Loading it again
+/// Loads the demo dataset through the command runner. Loading it again
 /// appends nothing: every command's idempotency key was used before, and the
 /// runner answers with the first receipt.
 pub async fn load(runner: &CommandRunner) -> Result<DemoSummary, DemoError> {

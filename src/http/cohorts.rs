@@ -2,7 +2,6 @@
 
 use aggregates::cohort::{Cohort, CohortCommand};
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::NaiveDate;
@@ -10,10 +9,10 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::error::ApiError;
-use super::extract::{ApiJson, CommandHeaders};
-use super::participants::{parse_id, RetractionRequest};
-use super::{run_use_case, AppState, CommandResponse};
-use crate::commands::UseCase;
+use super::extract::{Addressed, CommandRequest};
+use super::participants::RetractionRequest;
+use super::{AppState, CommandResponse, Created};
+use crate::commands::Command;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -68,29 +67,17 @@ pub struct WithdrawalRequest {
 #[utoipa::path(post, path = "/api/v1/cohorts", request_body = OpenCohortRequest, tag = "cohorts",
     responses((status = 201, body = CommandResponse), (status = 400, body = super::error::ErrorBody),
               (status = 422, body = super::error::ErrorBody)))]
-pub async fn open(
-    State(s): State<AppState>,
-    headers: CommandHeaders,
-    body: ApiJson<OpenCohortRequest>,
-) -> Result<(StatusCode, Json<CommandResponse>), ApiError> {
-    let r = &body.value;
+pub async fn open(State(s): State<AppState>, req: CommandRequest<OpenCohortRequest>) -> Created {
+    let r = &req.body;
     let cohort_id = r.cohort_id.unwrap_or_else(Uuid::new_v4);
-    run_use_case(
-        &s,
-        &headers,
-        &body.fingerprint,
-        UseCase::OpenCohort(
-            cohort_id,
-            CohortCommand::Open {
-                cohort_id,
-                programme: r.programme.clone(),
-                name: r.name.clone(),
-                starts_on: r.starts_on,
-                ends_on: r.ends_on,
-            },
-        ),
-    )
-    .await
+    let command = CohortCommand::Open {
+        cohort_id,
+        programme: r.programme.clone(),
+        name: r.name.clone(),
+        starts_on: r.starts_on,
+        ends_on: r.ends_on,
+    };
+    s.run(&req, Command::Cohort(cohort_id, command)).await
 }
 
 /// Enrol a participant employed on the enrolment date.
@@ -98,89 +85,52 @@ pub async fn open(
     params(("id" = Uuid, Path)),
     responses((status = 201, body = CommandResponse), (status = 404, body = super::error::ErrorBody),
               (status = 409, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
-pub async fn enrol(
-    State(s): State<AppState>,
-    Path(id): Path<String>,
-    headers: CommandHeaders,
-    body: ApiJson<EnrolRequest>,
-) -> Result<(StatusCode, Json<CommandResponse>), ApiError> {
-    let id = parse_id(&id)?;
-    let r = &body.value;
-    run_use_case(
-        &s,
-        &headers,
-        &body.fingerprint,
-        UseCase::Enrol {
-            cohort_id: id,
-            participant_id: r.participant_id,
-            enrolled_on: r.enrolled_on,
-        },
-    )
-    .await
+pub async fn enrol(State(s): State<AppState>, req: Addressed<EnrolRequest>) -> Created {
+    let (participant_id, enrolled_on) = (req.body.participant_id, req.body.enrolled_on);
+    let command = CohortCommand::Enrol {
+        participant_id,
+        enrolled_on,
+    };
+    s.run_on(&req, |id| Command::Cohort(id, command)).await
 }
 
 /// Record that a member completed the programme.
 #[utoipa::path(post, path = "/api/v1/cohorts/{id}/completions", request_body = CompletionRequest, tag = "cohorts",
     params(("id" = Uuid, Path)),
     responses((status = 201, body = CommandResponse), (status = 422, body = super::error::ErrorBody)))]
-pub async fn record_completion(
-    State(s): State<AppState>,
-    Path(id): Path<String>,
-    headers: CommandHeaders,
-    body: ApiJson<CompletionRequest>,
-) -> Result<(StatusCode, Json<CommandResponse>), ApiError> {
+pub async fn record_completion(State(s): State<AppState>, req: Addressed<CompletionRequest>) -> Created {
+    let (participant_id, completed_on) = (req.body.participant_id, req.body.completed_on);
     let command = CohortCommand::RecordCompletion {
-        participant_id: body.value.participant_id,
-        completed_on: body.value.completed_on,
+        participant_id,
+        completed_on,
     };
-    run_cohort_command(s, id, headers, &body.fingerprint, command).await
+    s.run_on(&req, |id| Command::Cohort(id, command)).await
 }
 
 /// Record that a member withdrew from the programme.
 #[utoipa::path(post, path = "/api/v1/cohorts/{id}/withdrawals", request_body = WithdrawalRequest, tag = "cohorts",
     params(("id" = Uuid, Path)),
     responses((status = 201, body = CommandResponse), (status = 422, body = super::error::ErrorBody)))]
-pub async fn record_withdrawal(
-    State(s): State<AppState>,
-    Path(id): Path<String>,
-    headers: CommandHeaders,
-    body: ApiJson<WithdrawalRequest>,
-) -> Result<(StatusCode, Json<CommandResponse>), ApiError> {
-    let r = &body.value;
+pub async fn record_withdrawal(State(s): State<AppState>, req: Addressed<WithdrawalRequest>) -> Created {
+    let r = &req.body;
     let command = CohortCommand::RecordWithdrawal {
         participant_id: r.participant_id,
         withdrawn_on: r.withdrawn_on,
         reason: r.reason.clone(),
     };
-    run_cohort_command(s, id, headers, &body.fingerprint, command).await
+    s.run_on(&req, |id| Command::Cohort(id, command)).await
 }
 
 /// Retract one of the cohort's events.
 #[utoipa::path(post, path = "/api/v1/cohorts/{id}/retractions", request_body = RetractionRequest, tag = "cohorts",
     params(("id" = Uuid, Path)),
     responses((status = 201, body = CommandResponse), (status = 422, body = super::error::ErrorBody)))]
-pub async fn retract(
-    State(s): State<AppState>,
-    Path(id): Path<String>,
-    headers: CommandHeaders,
-    body: ApiJson<RetractionRequest>,
-) -> Result<(StatusCode, Json<CommandResponse>), ApiError> {
-    let command = CohortCommand::Retract {
-        sequence: body.value.sequence,
-        reason: body.value.reason.clone(),
-    };
-    run_cohort_command(s, id, headers, &body.fingerprint, command).await
-}
-
-async fn run_cohort_command(
-    s: AppState,
-    id: String,
-    headers: CommandHeaders,
-    fingerprint: &str,
-    command: CohortCommand,
-) -> Result<(StatusCode, Json<CommandResponse>), ApiError> {
-    let id = parse_id(&id)?;
-    run_use_case(&s, &headers, fingerprint, UseCase::Cohort(id, command)).await
+pub async fn retract(State(s): State<AppState>, req: Addressed<RetractionRequest>) -> Created {
+    let (sequence, reason) = (req.body.sequence, req.body.reason.clone());
+    s.run_on(&req, |id| {
+        Command::Cohort(id, CohortCommand::Retract { sequence, reason })
+    })
+    .await
 }
 
 /// A cohort's current state: programme, dates, members.

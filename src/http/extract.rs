@@ -1,9 +1,10 @@
 //! Request extractors that fail with tenure's own error body.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method};
+use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
@@ -109,6 +110,62 @@ pub fn decode<T: DeserializeOwned>(value: &serde_json::Value) -> Result<T, ApiEr
             field: Some(field),
         }
     })
+}
+
+/// A command request: its headers, then its JSON body (decoded into `T`),
+/// extracted in that order so a malformed header is reported first.
+pub struct CommandRequest<T> {
+    pub headers: CommandHeaders,
+    pub body: T,
+    /// See [`ApiJson::fingerprint`].
+    pub fingerprint: String,
+}
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for CommandRequest<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = req.into_parts();
+        let headers = CommandHeaders::from_request_parts(&mut parts, state).await?;
+        let json = ApiJson::<T>::from_request(Request::from_parts(parts, body), state).await?;
+        Ok(CommandRequest {
+            headers,
+            body: json.value,
+            fingerprint: json.fingerprint,
+        })
+    }
+}
+
+/// A command request to an existing aggregate: the raw `{id}` of its path,
+/// then headers and body as [`CommandRequest`]. The id is parsed when the
+/// command is run, after the body, so a malformed body is reported first.
+pub struct Addressed<T> {
+    pub id: String,
+    pub request: CommandRequest<T>,
+}
+
+impl<T> std::ops::Deref for Addressed<T> {
+    type Target = CommandRequest<T>;
+
+    fn deref(&self) -> &CommandRequest<T> {
+        &self.request
+    }
+}
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Addressed<T> {
+    /// axum's own answer for an unreadable path, as before; ours otherwise.
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = req.into_parts();
+        let Path(id) = Path::<String>::from_request_parts(&mut parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let request = CommandRequest::from_request(Request::from_parts(parts, body), state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(Addressed { id, request })
+    }
 }
 
 /// What a command request says about itself in its headers.

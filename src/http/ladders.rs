@@ -46,9 +46,9 @@ pub async fn replace(
     body: ApiJson<ReplaceLadderRequest>,
 ) -> Result<Json<LadderView>, ApiError> {
     let by = headers.recorded_by.unwrap_or_else(|| s.default_recorded_by.clone());
+    let ladders = s.runner.ladders();
     Ok(Json(
-        s.runner
-            .ladders()
+        ladders
             .replace(&organisation, body.value.roles, &by, headers.expected_version)
             .await?,
     ))

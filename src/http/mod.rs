@@ -20,11 +20,13 @@ use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
-use crate::commands::{CommandError, CommandOrigin, CommandRunner, UseCase};
+use crate::commands::{Command, CommandError, CommandOrigin, CommandRunner};
 use crate::event_store::{CommitReceipt, EventStore, StreamReceipt};
+use crate::ladders::LaddersError;
 use error::ApiError;
-use extract::CommandHeaders;
+use extract::{Addressed, CommandHeaders, CommandRequest};
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -180,28 +182,34 @@ where
         .ok_or_else(|| ApiError::not_found(what, id))
 }
 
-/// Runs a use case for a command request and answers 201 with its receipt.
-async fn run_use_case(
-    s: &AppState,
-    headers: &CommandHeaders,
-    fingerprint: &str,
-    use_case: UseCase,
-) -> Result<(StatusCode, Json<CommandResponse>), ApiError> {
-    run_built_use_case(s, headers, fingerprint, async move { Ok(use_case) }).await
-}
+/// What a command handler answers: 201 with the commit's receipt.
+type Created = Result<(StatusCode, Json<CommandResponse>), ApiError>;
 
-/// Like [`run_use_case`] for a use case that must read reference data (a
-/// ladder, say) to be built: `build` runs only when the request's
-/// idempotency key has no answer yet, so a retry gets the first answer.
-async fn run_built_use_case(
-    s: &AppState,
-    headers: &CommandHeaders,
-    fingerprint: &str,
-    build: impl std::future::Future<Output = Result<UseCase, CommandError>>,
-) -> Result<(StatusCode, Json<CommandResponse>), ApiError> {
-    let origin = s.origin(headers, fingerprint);
-    let receipt = s.runner.run_built(&origin, build).await?;
-    Ok((StatusCode::CREATED, Json(receipt.into())))
+impl AppState {
+    /// Runs `command` for `request` and answers 201 with its receipt.
+    async fn run<T>(&self, request: &CommandRequest<T>, command: Command) -> Created {
+        self.run_built(request, async move { Ok(command) }).await
+    }
+
+    /// Runs the command `command` makes for the aggregate the request's path
+    /// names (400 when its id is not a UUID).
+    async fn run_on<T>(&self, request: &Addressed<T>, command: impl FnOnce(Uuid) -> Command) -> Created {
+        let id = participants::parse_id(&request.id)?;
+        self.run(request, command(id)).await
+    }
+
+    /// Like [`Self::run`] for a command that must read reference data (a
+    /// ladder, say) to be built: `build` runs only when the request's
+    /// idempotency key has no answer yet, so a retry gets the first answer.
+    async fn run_built<T>(
+        &self,
+        request: &CommandRequest<T>,
+        build: impl std::future::Future<Output = Result<Command, CommandError>>,
+    ) -> Created {
+        let origin = self.origin(&request.headers, &request.fingerprint);
+        let receipt = self.runner.run_built(&origin, build).await?;
+        Ok((StatusCode::CREATED, Json(receipt.into())))
+    }
 }
 
 impl From<CommandError> for ApiError {
@@ -230,5 +238,11 @@ impl From<CommandError> for ApiError {
             },
             CommandError::Store(e) => ApiError::internal(e),
         }
+    }
+}
+
+impl From<LaddersError> for ApiError {
+    fn from(e: LaddersError) -> Self {
+        CommandError::from(e).into()
     }
 }

@@ -3,7 +3,6 @@
 use aggregates::ladder::{Basis, MoveKind};
 use aggregates::participant::{Participant, ParticipantCommand};
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::NaiveDate;
@@ -11,9 +10,9 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::error::ApiError;
-use super::extract::{ApiJson, CommandHeaders};
-use super::{run_built_use_case, run_use_case, AppState, CommandResponse};
-use crate::commands::{ChangeRole, CommandError, Register, Rejoin, UseCase};
+use super::extract::{Addressed, CommandRequest};
+use super::{AppState, CommandResponse, Created};
+use crate::commands::Command;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -120,26 +119,24 @@ pub(super) fn parse_id(id: &str) -> Result<Uuid, ApiError> {
 #[utoipa::path(post, path = "/api/v1/participants", request_body = RegisterRequest, tag = "participants",
     responses((status = 201, body = CommandResponse), (status = 400, body = super::error::ErrorBody),
               (status = 409, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
-pub async fn register(
-    State(s): State<AppState>,
-    headers: CommandHeaders,
-    body: ApiJson<RegisterRequest>,
-) -> Result<(StatusCode, Json<CommandResponse>), ApiError> {
-    let r = &body.value;
+pub async fn register(State(s): State<AppState>, req: CommandRequest<RegisterRequest>) -> Created {
+    let r = &req.body;
+    let participant_id = r.participant_id.unwrap_or_else(Uuid::new_v4);
     let build = async {
-        Ok(UseCase::Register(Register {
-            participant_id: r.participant_id.unwrap_or_else(Uuid::new_v4),
+        let command = ParticipantCommand::Register {
+            participant_id,
             external_ref: r.external_ref.clone(),
             organisation: r.organisation.clone(),
             team: r.team.clone(),
-            role: s.runner.ladders().resolve(&r.organisation, &r.role, "role").await?,
+            role: s.runner.ladders().resolve(&r.organisation, &r.role).await?,
             post_id: r.post_id,
             basis: r.basis.unwrap_or(Basis::Permanent),
             fte: r.fte.unwrap_or(1.0),
             joined_on: r.joined_on,
-        }))
+        };
+        Ok(Command::Participant(participant_id, command))
     };
-    run_built_use_case(&s, &headers, &body.fingerprint, build).await
+    s.run_built(&req, build).await
 }
 
 /// Change a participant's role: promotion, demotion, sideways move or terms.
@@ -147,57 +144,28 @@ pub async fn register(
     tag = "participants", params(("id" = Uuid, Path)),
     responses((status = 201, body = CommandResponse), (status = 404, body = super::error::ErrorBody),
               (status = 409, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
-pub async fn change_role(
-    State(s): State<AppState>,
-    Path(id): Path<String>,
-    headers: CommandHeaders,
-    body: ApiJson<ChangeRoleRequest>,
-) -> Result<(StatusCode, Json<CommandResponse>), ApiError> {
-    let id = parse_id(&id)?;
-    let r = &body.value;
+pub async fn change_role(State(s): State<AppState>, req: Addressed<ChangeRoleRequest>) -> Created {
+    let id = parse_id(&req.id)?;
+    let r = &req.body;
     let build = async {
+        // No organisation given: the one employing them on the effective date.
         let organisation = match &r.organisation {
             Some(o) => o.clone(),
-            None => organisation_on(&s, id, r.effective_on).await?,
+            None => s.runner.organisation_on(id, r.effective_on).await?,
         };
-        Ok(UseCase::ChangeRole(
-            id,
-            ChangeRole {
-                effective_on: r.effective_on,
-                role: s.runner.ladders().resolve(&organisation, &r.role, "role").await?,
-                organisation,
-                team: r.team.clone(),
-                post_id: r.post_id,
-                basis: r.basis.unwrap_or(Basis::Permanent),
-                fte: r.fte,
-                kind: r.kind,
-            },
-        ))
+        let command = ParticipantCommand::ChangeRole {
+            effective_on: r.effective_on,
+            role: s.runner.ladders().resolve(&organisation, &r.role).await?,
+            organisation,
+            team: r.team.clone(),
+            post_id: r.post_id,
+            basis: r.basis.unwrap_or(Basis::Permanent),
+            fte: r.fte,
+            kind: r.kind,
+        };
+        Ok(Command::Participant(id, command))
     };
-    run_built_use_case(&s, &headers, &body.fingerprint, build).await
-}
-
-/// The organisation a participant works for on `day` (effective-date clock):
-/// that of the last spell begun on or before it. A late record must not take
-/// the organisation of moves that happen after it.
-async fn organisation_on(s: &AppState, id: Uuid, day: NaiveDate) -> Result<String, CommandError> {
-    let not_found = || CommandError::NotFound {
-        what: "participant",
-        id: id.to_string(),
-    };
-    let loaded = s.store().load::<Participant>(&id.to_string()).await?;
-    if loaded.version == 0 {
-        return Err(not_found());
-    }
-    loaded
-        .aggregate
-        .timeline()
-        .and_then(|t| {
-            let spells = t.spells();
-            spells.iter().rev().find(|spell| spell.from <= day).or(spells.first())
-        })
-        .map(|spell| spell.organisation.clone())
-        .ok_or_else(not_found)
+    s.run_built(&req, build).await
 }
 
 /// Record that a participant left their organisation.
@@ -205,26 +173,13 @@ async fn organisation_on(s: &AppState, id: Uuid, day: NaiveDate) -> Result<Strin
     tag = "participants", params(("id" = Uuid, Path)),
     responses((status = 201, body = CommandResponse), (status = 404, body = super::error::ErrorBody),
               (status = 409, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
-pub async fn record_leaving(
-    State(s): State<AppState>,
-    Path(id): Path<String>,
-    headers: CommandHeaders,
-    body: ApiJson<LeavingRequest>,
-) -> Result<(StatusCode, Json<CommandResponse>), ApiError> {
-    let id = parse_id(&id)?;
-    let r = &body.value;
-    run_use_case(
-        &s,
-        &headers,
-        &body.fingerprint,
-        UseCase::RecordLeaving {
-            participant_id: id,
-            effective_on: r.effective_on,
-            reason: r.reason.clone(),
-            destination: r.destination.clone(),
-        },
-    )
-    .await
+pub async fn record_leaving(State(s): State<AppState>, req: Addressed<LeavingRequest>) -> Created {
+    let command = ParticipantCommand::RecordLeaving {
+        effective_on: req.body.effective_on,
+        reason: req.body.reason.clone(),
+        destination: req.body.destination.clone(),
+    };
+    s.run_on(&req, |id| Command::Participant(id, command)).await
 }
 
 /// Record that a participant who left has rejoined (any organisation).
@@ -232,109 +187,64 @@ pub async fn record_leaving(
     tag = "participants", params(("id" = Uuid, Path)),
     responses((status = 201, body = CommandResponse), (status = 404, body = super::error::ErrorBody),
               (status = 409, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
-pub async fn record_rejoining(
-    State(s): State<AppState>,
-    Path(id): Path<String>,
-    headers: CommandHeaders,
-    body: ApiJson<RejoiningRequest>,
-) -> Result<(StatusCode, Json<CommandResponse>), ApiError> {
-    let id = parse_id(&id)?;
-    let r = &body.value;
+pub async fn record_rejoining(State(s): State<AppState>, req: Addressed<RejoiningRequest>) -> Created {
+    let id = parse_id(&req.id)?;
+    let r = &req.body;
     let build = async {
-        Ok(UseCase::RecordRejoining(
-            id,
-            Rejoin {
-                effective_on: r.effective_on,
-                organisation: r.organisation.clone(),
-                team: r.team.clone(),
-                role: s.runner.ladders().resolve(&r.organisation, &r.role, "role").await?,
-                post_id: r.post_id,
-                basis: r.basis.unwrap_or(Basis::Permanent),
-                fte: r.fte.unwrap_or(1.0),
-                kind: r.kind,
-            },
-        ))
+        let command = ParticipantCommand::RecordRejoining {
+            effective_on: r.effective_on,
+            organisation: r.organisation.clone(),
+            team: r.team.clone(),
+            role: s.runner.ladders().resolve(&r.organisation, &r.role).await?,
+            post_id: r.post_id,
+            basis: r.basis.unwrap_or(Basis::Permanent),
+            fte: r.fte.unwrap_or(1.0),
+            kind: r.kind,
+        };
+        Ok(Command::Participant(id, command))
     };
-    run_built_use_case(&s, &headers, &body.fingerprint, build).await
+    s.run_built(&req, build).await
 }
 
 /// Exclude a participant from analysis (e.g. left to work abroad).
 #[utoipa::path(post, path = "/api/v1/participants/{id}/exclusions", request_body = ExclusionRequest,
     tag = "participants", params(("id" = Uuid, Path)),
     responses((status = 201, body = CommandResponse), (status = 422, body = super::error::ErrorBody)))]
-pub async fn exclude(
-    State(s): State<AppState>,
-    Path(id): Path<String>,
-    headers: CommandHeaders,
-    body: ApiJson<ExclusionRequest>,
-) -> Result<(StatusCode, Json<CommandResponse>), ApiError> {
-    let id = parse_id(&id)?;
-    let r = &body.value;
-    run_use_case(
-        &s,
-        &headers,
-        &body.fingerprint,
-        UseCase::Participant(
-            id,
-            ParticipantCommand::ExcludeFromAnalysis {
-                effective_on: r.effective_on,
-                reason: r.reason.clone(),
-            },
-        ),
-    )
-    .await
+pub async fn exclude(State(s): State<AppState>, req: Addressed<ExclusionRequest>) -> Created {
+    let exclude = |effective_on, reason| ParticipantCommand::ExcludeFromAnalysis { effective_on, reason };
+    run_exclusion(&s, &req, exclude).await
 }
 
 /// Lift an exclusion from analysis.
 #[utoipa::path(post, path = "/api/v1/participants/{id}/exclusion-lifts", request_body = ExclusionRequest,
     tag = "participants", params(("id" = Uuid, Path)),
     responses((status = 201, body = CommandResponse), (status = 422, body = super::error::ErrorBody)))]
-pub async fn lift_exclusion(
-    State(s): State<AppState>,
-    Path(id): Path<String>,
-    headers: CommandHeaders,
-    body: ApiJson<ExclusionRequest>,
-) -> Result<(StatusCode, Json<CommandResponse>), ApiError> {
-    let id = parse_id(&id)?;
-    let r = &body.value;
-    run_use_case(
-        &s,
-        &headers,
-        &body.fingerprint,
-        UseCase::Participant(
-            id,
-            ParticipantCommand::LiftExclusion {
-                effective_on: r.effective_on,
-                reason: r.reason.clone(),
-            },
-        ),
-    )
+pub async fn lift_exclusion(State(s): State<AppState>, req: Addressed<ExclusionRequest>) -> Created {
+    run_exclusion(&s, &req, |effective_on, reason| ParticipantCommand::LiftExclusion {
+        effective_on,
+        reason,
+    })
     .await
+}
+
+/// Runs an exclusion or its lifting, made by `command` from the body's date and reason.
+async fn run_exclusion(
+    s: &AppState,
+    req: &Addressed<ExclusionRequest>,
+    command: impl FnOnce(NaiveDate, String) -> ParticipantCommand,
+) -> Created {
+    let command = command(req.body.effective_on, req.body.reason.clone());
+    s.run_on(req, |id| Command::Participant(id, command)).await
 }
 
 /// Retract one of the participant's events; the original stays in history.
 #[utoipa::path(post, path = "/api/v1/participants/{id}/retractions", request_body = RetractionRequest,
     tag = "participants", params(("id" = Uuid, Path)),
     responses((status = 201, body = CommandResponse), (status = 422, body = super::error::ErrorBody)))]
-pub async fn retract(
-    State(s): State<AppState>,
-    Path(id): Path<String>,
-    headers: CommandHeaders,
-    body: ApiJson<RetractionRequest>,
-) -> Result<(StatusCode, Json<CommandResponse>), ApiError> {
-    let id = parse_id(&id)?;
-    let r = &body.value;
-    run_use_case(
-        &s,
-        &headers,
-        &body.fingerprint,
-        UseCase::RetractParticipantEvent {
-            participant_id: id,
-            sequence: r.sequence,
-            reason: r.reason.clone(),
-        },
-    )
-    .await
+pub async fn retract(State(s): State<AppState>, req: Addressed<RetractionRequest>) -> Created {
+    let (sequence, reason) = (req.body.sequence, req.body.reason.clone());
+    let command = ParticipantCommand::Retract { sequence, reason };
+    s.run_on(&req, |id| Command::Participant(id, command)).await
 }
 
 /// A participant's current state (from its event stream).

@@ -3,7 +3,6 @@
 use aggregates::ladder::Basis;
 use aggregates::post::{Post, PostCommand};
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::NaiveDate;
@@ -11,10 +10,10 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::error::ApiError;
-use super::extract::{ApiJson, CommandHeaders};
-use super::participants::{parse_id, RetractionRequest};
-use super::{run_built_use_case, run_use_case, AppState, CommandResponse};
-use crate::commands::UseCase;
+use super::extract::{Addressed, CommandRequest};
+use super::participants::RetractionRequest;
+use super::{AppState, CommandResponse, Created};
+use crate::commands::Command;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -68,26 +67,20 @@ pub struct DisestablishRequest {
 #[utoipa::path(post, path = "/api/v1/posts", request_body = EstablishPostRequest, tag = "posts",
     responses((status = 201, body = CommandResponse), (status = 400, body = super::error::ErrorBody),
               (status = 422, body = super::error::ErrorBody)))]
-pub async fn establish(
-    State(s): State<AppState>,
-    headers: CommandHeaders,
-    body: ApiJson<EstablishPostRequest>,
-) -> Result<(StatusCode, Json<CommandResponse>), ApiError> {
-    let r = &body.value;
+pub async fn establish(State(s): State<AppState>, req: CommandRequest<EstablishPostRequest>) -> Created {
+    let r = &req.body;
     let post_id = r.post_id.unwrap_or_else(Uuid::new_v4);
     let build = async {
-        Ok(UseCase::EstablishPost(
+        let command = PostCommand::Establish {
             post_id,
-            PostCommand::Establish {
-                post_id,
-                organisation: r.organisation.clone(),
-                title: r.title.clone(),
-                role: s.runner.ladders().resolve(&r.organisation, &r.role, "role").await?,
-                established_on: r.established_on,
-            },
-        ))
+            organisation: r.organisation.clone(),
+            title: r.title.clone(),
+            role: s.runner.ladders().resolve(&r.organisation, &r.role).await?,
+            established_on: r.established_on,
+        };
+        Ok(Command::Post(post_id, command))
     };
-    run_built_use_case(&s, &headers, &body.fingerprint, build).await
+    s.run_built(&req, build).await
 }
 
 /// A participant takes up the post (recorded as their role change too).
@@ -95,91 +88,48 @@ pub async fn establish(
     params(("id" = Uuid, Path)),
     responses((status = 201, body = CommandResponse), (status = 404, body = super::error::ErrorBody),
               (status = 409, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
-pub async fn fill(
-    State(s): State<AppState>,
-    Path(id): Path<String>,
-    headers: CommandHeaders,
-    body: ApiJson<FillRequest>,
-) -> Result<(StatusCode, Json<CommandResponse>), ApiError> {
-    let id = parse_id(&id)?;
-    let r = &body.value;
-    let fill = UseCase::FillPost {
-        post_id: id,
+pub async fn fill(State(s): State<AppState>, req: Addressed<FillRequest>) -> Created {
+    let r = &req.body;
+    let command = PostCommand::Fill {
         participant_id: r.participant_id,
         basis: r.basis.unwrap_or(Basis::Permanent),
         fte: r.fte,
         effective_on: r.effective_on,
     };
-    run_use_case(&s, &headers, &body.fingerprint, fill).await
+    s.run_on(&req, |id| Command::Post(id, command)).await
 }
 
 /// The occupant leaves the post and keeps their role.
 #[utoipa::path(post, path = "/api/v1/posts/{id}/vacations", request_body = VacateRequest, tag = "posts",
     params(("id" = Uuid, Path)),
     responses((status = 201, body = CommandResponse), (status = 422, body = super::error::ErrorBody)))]
-pub async fn vacate(
-    State(s): State<AppState>,
-    Path(id): Path<String>,
-    headers: CommandHeaders,
-    body: ApiJson<VacateRequest>,
-) -> Result<(StatusCode, Json<CommandResponse>), ApiError> {
-    let id = parse_id(&id)?;
-    let r = &body.value;
-    run_use_case(
-        &s,
-        &headers,
-        &body.fingerprint,
-        UseCase::VacatePost {
-            post_id: id,
-            participant_id: r.participant_id,
-            effective_on: r.effective_on,
-        },
-    )
-    .await
+pub async fn vacate(State(s): State<AppState>, req: Addressed<VacateRequest>) -> Created {
+    let (participant_id, effective_on) = (req.body.participant_id, req.body.effective_on);
+    let command = PostCommand::Vacate {
+        participant_id,
+        effective_on,
+    };
+    s.run_on(&req, |id| Command::Post(id, command)).await
 }
 
 /// Disestablish the post.
 #[utoipa::path(post, path = "/api/v1/posts/{id}/disestablishment", request_body = DisestablishRequest, tag = "posts",
     params(("id" = Uuid, Path)),
     responses((status = 201, body = CommandResponse), (status = 422, body = super::error::ErrorBody)))]
-pub async fn disestablish(
-    State(s): State<AppState>,
-    Path(id): Path<String>,
-    headers: CommandHeaders,
-    body: ApiJson<DisestablishRequest>,
-) -> Result<(StatusCode, Json<CommandResponse>), ApiError> {
-    let command = PostCommand::Disestablish {
-        effective_on: body.value.effective_on,
-    };
-    run_post_command(s, id, headers, &body.fingerprint, command).await
+pub async fn disestablish(State(s): State<AppState>, req: Addressed<DisestablishRequest>) -> Created {
+    let effective_on = req.body.effective_on;
+    s.run_on(&req, |id| Command::Post(id, PostCommand::Disestablish { effective_on }))
+        .await
 }
 
 /// Retract one of the post's events.
 #[utoipa::path(post, path = "/api/v1/posts/{id}/retractions", request_body = RetractionRequest, tag = "posts",
     params(("id" = Uuid, Path)),
     responses((status = 201, body = CommandResponse), (status = 422, body = super::error::ErrorBody)))]
-pub async fn retract(
-    State(s): State<AppState>,
-    Path(id): Path<String>,
-    headers: CommandHeaders,
-    body: ApiJson<RetractionRequest>,
-) -> Result<(StatusCode, Json<CommandResponse>), ApiError> {
-    let command = PostCommand::Retract {
-        sequence: body.value.sequence,
-        reason: body.value.reason.clone(),
-    };
-    run_post_command(s, id, headers, &body.fingerprint, command).await
-}
-
-async fn run_post_command(
-    s: AppState,
-    id: String,
-    headers: CommandHeaders,
-    fingerprint: &str,
-    command: PostCommand,
-) -> Result<(StatusCode, Json<CommandResponse>), ApiError> {
-    let id = parse_id(&id)?;
-    run_use_case(&s, &headers, fingerprint, UseCase::Post(id, command)).await
+pub async fn retract(State(s): State<AppState>, req: Addressed<RetractionRequest>) -> Created {
+    let (sequence, reason) = (req.body.sequence, req.body.reason.clone());
+    s.run_on(&req, |id| Command::Post(id, PostCommand::Retract { sequence, reason }))
+        .await
 }
 
 /// A post's current state and occupancy history.

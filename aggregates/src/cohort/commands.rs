@@ -15,7 +15,8 @@ pub enum CohortCommand {
         starts_on: NaiveDate,
         ends_on: Option<NaiveDate>,
     },
-    /// Enrol a participant (the server checks they exist and are employed then).
+    /// Enrol a participant ([`crate::decisions::enrol`] checks they exist and
+    /// are employed then).
     Enrol {
         participant_id: Uuid,
         enrolled_on: NaiveDate,

@@ -2,8 +2,8 @@
 //! enrolled in it, and who completed or withdrew.
 //!
 //! Whether a participant exists and is employed on the enrolment date is a
-//! cross-aggregate question the server answers before enrolling; this
-//! aggregate keeps the cohort's own rules. Every command is checked by
+//! cross-aggregate question ([`crate::decisions::enrol`]); this aggregate
+//! keeps the cohort's own rules. Every command is checked by
 //! building the [`Roster`] that would result, so retractions are accepted
 //! exactly when the remaining history is consistent.
 //!
@@ -25,14 +25,13 @@ pub use events::CohortEvent;
 pub use roster::{Member, Roster};
 
 use chrono::NaiveDate;
-use cqrs_es::event_sink::EventSink;
-use cqrs_es::Aggregate;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::context::CommandContext;
 use crate::field::{require_text, Field};
-use crate::retraction::{check_target, retracted_set};
+use crate::retraction::retracted_set;
+use crate::stream::{impl_aggregate, EventStream};
 
 /// One cohort's event stream and the roster it yields.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -177,54 +176,36 @@ impl Cohort {
             CohortCommand::Retract { sequence, reason } => {
                 opened()?;
                 require_text(Field::Reason, &reason)?;
-                check_target(&self.events, &retracted_set(&self.events), sequence)?;
-                let event = CohortEvent::EventRetracted {
-                    retracted_sequence: sequence,
-                    reason,
-                };
-                return match self.candidate(&event) {
-                    Ok(_) => Ok(event),
-                    Err(e) => Err(CohortError::RetractionWouldBreakHistory {
-                        sequence,
-                        because: e.to_string(),
-                    }),
-                };
+                return self.retract(sequence, reason);
             }
         };
-        self.candidate(&event)?;
-        Ok(event)
-    }
-
-    /// The roster with `event` recorded next.
-    fn candidate(&self, event: &CohortEvent) -> Result<Roster, CohortError> {
-        let mut events = self.events.clone();
-        events.push((self.version() + 1, event.clone()));
-        Roster::build(&events)
+        self.checked(event)
     }
 }
 
-impl Aggregate for Cohort {
-    const TYPE: &'static str = "cohort";
-    type Command = CohortCommand;
+impl EventStream for Cohort {
     type Event = CohortEvent;
+    type History = Roster;
     type Error = CohortError;
-    type Services = CommandContext;
 
-    async fn handle(
-        &mut self,
-        command: Self::Command,
-        services: &Self::Services,
-        sink: &EventSink<Self>,
-    ) -> Result<(), Self::Error> {
-        let event = self.decide(command, services)?;
-        sink.write(event, self).await;
-        Ok(())
+    fn recorded(&self) -> &[(u64, CohortEvent)] {
+        &self.events
     }
 
-    fn apply(&mut self, event: Self::Event) {
-        let sequence = self.version() + 1;
-        self.events.push((sequence, event));
-        // Valid by construction for streams written through `handle`.
-        self.roster = Roster::build(&self.events).ok();
+    fn derive(events: &[(u64, CohortEvent)]) -> Result<Roster, CohortError> {
+        Roster::build(events)
+    }
+
+    fn retraction(sequence: u64, reason: String) -> CohortEvent {
+        CohortEvent::EventRetracted {
+            retracted_sequence: sequence,
+            reason,
+        }
+    }
+
+    fn retraction_would_break(sequence: u64, because: String) -> CohortError {
+        CohortError::RetractionWouldBreakHistory { sequence, because }
     }
 }
+
+impl_aggregate!(Cohort, "cohort", CohortCommand, CohortEvent, CohortError, roster);

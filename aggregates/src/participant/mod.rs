@@ -28,15 +28,13 @@ pub use events::ParticipantEvent;
 pub use timeline::{Exclusion, Leaving, Move, Spell, SpellEnd, Timeline};
 
 use chrono::NaiveDate;
-use cqrs_es::event_sink::EventSink;
-use cqrs_es::Aggregate;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::context::CommandContext;
 use crate::field::{optional_text, require_text, Field};
 use crate::ladder::{Basis, RoleRef};
-use crate::retraction::{check_target, retracted_set};
+use crate::stream::{impl_aggregate, EventStream};
 
 /// One participant's event stream and the timeline it yields.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -262,29 +260,10 @@ impl Participant {
             ParticipantCommand::Retract { sequence, reason } => {
                 require_text(Field::Reason, &reason)?;
                 registered()?;
-                check_target(&self.events, &retracted_set(&self.events), sequence)?;
-                let event = ParticipantEvent::EventRetracted {
-                    retracted_sequence: sequence,
-                    reason,
-                };
-                return match self.candidate(&event) {
-                    Ok(_) => Ok(event),
-                    Err(e) => Err(ParticipantError::RetractionWouldBreakHistory {
-                        sequence,
-                        because: e.to_string(),
-                    }),
-                };
+                return self.retract(sequence, reason);
             }
         };
-        self.candidate(&event)?;
-        Ok(event)
-    }
-
-    /// The timeline with `event` recorded next.
-    fn candidate(&self, event: &ParticipantEvent) -> Result<Timeline, ParticipantError> {
-        let mut events = self.events.clone();
-        events.push((self.version() + 1, event.clone()));
-        Timeline::build(&events)
+        self.checked(event)
     }
 }
 
@@ -317,30 +296,36 @@ fn check_date(ctx: &CommandContext, timeline: &Timeline, effective_on: NaiveDate
     Ok(())
 }
 
-impl Aggregate for Participant {
-    const TYPE: &'static str = "participant";
-    type Command = ParticipantCommand;
+impl EventStream for Participant {
     type Event = ParticipantEvent;
+    type History = Timeline;
     type Error = ParticipantError;
-    type Services = CommandContext;
 
-    async fn handle(
-        &mut self,
-        command: Self::Command,
-        services: &Self::Services,
-        sink: &EventSink<Self>,
-    ) -> Result<(), Self::Error> {
-        let event = self.decide(command, services)?;
-        sink.write(event, self).await;
-        Ok(())
+    fn recorded(&self) -> &[(u64, ParticipantEvent)] {
+        &self.events
     }
 
-    fn apply(&mut self, event: Self::Event) {
-        let sequence = self.version() + 1;
-        self.events.push((sequence, event));
-        // Only valid histories are ever recorded, so this succeeds for
-        // streams written through `handle`; a stream that fails (written by
-        // other means) shows as having no timeline rather than a wrong one.
-        self.timeline = Timeline::build(&self.events).ok();
+    fn derive(events: &[(u64, ParticipantEvent)]) -> Result<Timeline, ParticipantError> {
+        Timeline::build(events)
+    }
+
+    fn retraction(sequence: u64, reason: String) -> ParticipantEvent {
+        ParticipantEvent::EventRetracted {
+            retracted_sequence: sequence,
+            reason,
+        }
+    }
+
+    fn retraction_would_break(sequence: u64, because: String) -> ParticipantError {
+        ParticipantError::RetractionWouldBreakHistory { sequence, because }
     }
 }
+
+impl_aggregate!(
+    Participant,
+    "participant",
+    ParticipantCommand,
+    ParticipantEvent,
+    ParticipantError,
+    timeline
+);

@@ -21,6 +21,10 @@ pub enum PostCommand {
     Fill {
         participant_id: Uuid,
         basis: Basis,
+        /// The occupant's FTE from then on (`None` keeps theirs). The post
+        /// records no FTE: it goes on the occupant's role change when the
+        /// post is filled from the post's side.
+        fte: Option<f64>,
         effective_on: NaiveDate,
     },
     /// A participant stops occupying the post on `effective_on`.

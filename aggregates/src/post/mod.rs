@@ -5,7 +5,7 @@
 //! checked by building the [`PostHistory`] that would result (live events
 //! in effective order), and a retraction is accepted exactly when the
 //! history without the retracted event is valid. Whether the occupant's own
-//! record agrees (role, organisation) is the server's cross-aggregate check.
+//! record agrees (role, organisation) is decided in [`crate::decisions`].
 
 mod commands;
 mod error;
@@ -21,18 +21,17 @@ pub use events::PostEvent;
 pub use history::{Occupancy, PostHistory};
 
 use chrono::NaiveDate;
-use cqrs_es::event_sink::EventSink;
-use cqrs_es::Aggregate;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::context::CommandContext;
 use crate::field::{require_text, Field};
 use crate::ladder::{Basis, RoleRef};
-use crate::retraction::{check_target, retracted_set};
+use crate::retraction::retracted_set;
+use crate::stream::{impl_aggregate, EventStream};
 
 /// A role reference for posts not yet established (never shown to users:
-/// the server checks a post exists before reading its role).
+/// a decision checks a post exists before reading its role).
 static NO_ROLE: RoleRef = RoleRef {
     code: String::new(),
     level: None,
@@ -171,6 +170,7 @@ impl Post {
                 participant_id,
                 basis,
                 effective_on,
+                ..
             } => {
                 established()?;
                 ctx.check_not_too_far(Field::EffectiveOn, effective_on)?;
@@ -199,54 +199,36 @@ impl Post {
             PostCommand::Retract { sequence, reason } => {
                 established()?;
                 require_text(Field::Reason, &reason)?;
-                check_target(&self.events, &retracted_set(&self.events), sequence)?;
-                let event = PostEvent::EventRetracted {
-                    retracted_sequence: sequence,
-                    reason,
-                };
-                return match self.candidate(&event) {
-                    Ok(_) => Ok(event),
-                    Err(e) => Err(PostError::RetractionWouldBreakHistory {
-                        sequence,
-                        because: e.to_string(),
-                    }),
-                };
+                return self.retract(sequence, reason);
             }
         };
-        self.candidate(&event)?;
-        Ok(event)
-    }
-
-    /// The history with `event` recorded next.
-    fn candidate(&self, event: &PostEvent) -> Result<PostHistory, PostError> {
-        let mut events = self.events.clone();
-        events.push((self.version() + 1, event.clone()));
-        PostHistory::build(&events)
+        self.checked(event)
     }
 }
 
-impl Aggregate for Post {
-    const TYPE: &'static str = "post";
-    type Command = PostCommand;
+impl EventStream for Post {
     type Event = PostEvent;
+    type History = PostHistory;
     type Error = PostError;
-    type Services = CommandContext;
 
-    async fn handle(
-        &mut self,
-        command: Self::Command,
-        services: &Self::Services,
-        sink: &EventSink<Self>,
-    ) -> Result<(), Self::Error> {
-        let event = self.decide(command, services)?;
-        sink.write(event, self).await;
-        Ok(())
+    fn recorded(&self) -> &[(u64, PostEvent)] {
+        &self.events
     }
 
-    fn apply(&mut self, event: Self::Event) {
-        let sequence = self.version() + 1;
-        self.events.push((sequence, event));
-        // Valid by construction for streams written through `handle`.
-        self.history = PostHistory::build(&self.events).ok();
+    fn derive(events: &[(u64, PostEvent)]) -> Result<PostHistory, PostError> {
+        PostHistory::build(events)
+    }
+
+    fn retraction(sequence: u64, reason: String) -> PostEvent {
+        PostEvent::EventRetracted {
+            retracted_sequence: sequence,
+            reason,
+        }
+    }
+
+    fn retraction_would_break(sequence: u64, because: String) -> PostError {
+        PostError::RetractionWouldBreakHistory { sequence, because }
     }
 }
+
+impl_aggregate!(Post, "post", PostCommand, PostEvent, PostError, history);

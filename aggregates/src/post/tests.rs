@@ -60,6 +60,7 @@ fn fill(who: u128, basis: Basis, on: &str) -> PostCommand {
     PostCommand::Fill {
         participant_id: p(who),
         basis,
+        fte: None,
         effective_on: day(on),
     }
 }

@@ -1,0 +1,92 @@
+//! What the three aggregates share: each keeps its events with their
+//! sequences and the history they derive, decides a command by deriving the
+//! history that would result, and retracts an event only when the history
+//! without it is still valid.
+
+use std::fmt::Display;
+
+use crate::retraction::{check_target, retracted_set, Retractable, RetractionIssue};
+
+/// An aggregate kept as its events and the history they derive.
+pub(crate) trait EventStream {
+    type Event: Retractable + Clone;
+    /// The history derived from the live events.
+    type History;
+    type Error: From<RetractionIssue> + Display;
+
+    /// Every event applied, as `(sequence, event)` in stream order.
+    fn recorded(&self) -> &[(u64, Self::Event)];
+
+    /// Derives the history from `events`, or the first rule they break.
+    fn derive(events: &[(u64, Self::Event)]) -> Result<Self::History, Self::Error>;
+
+    /// The event retracting `sequence`.
+    fn retraction(sequence: u64, reason: String) -> Self::Event;
+
+    /// The refusal of a retraction that would leave an impossible history.
+    fn retraction_would_break(sequence: u64, because: String) -> Self::Error;
+
+    /// The history with `event` recorded next.
+    fn candidate(&self, event: &Self::Event) -> Result<Self::History, Self::Error> {
+        let mut events = self.recorded().to_vec();
+        events.push((events.len() as u64 + 1, event.clone()));
+        Self::derive(&events)
+    }
+
+    /// `event`, once the history with it recorded next is valid.
+    fn checked(&self, event: Self::Event) -> Result<Self::Event, Self::Error> {
+        self.candidate(&event)?;
+        Ok(event)
+    }
+
+    /// The retraction of `sequence`, once it names a retractable live event
+    /// and the history without that event is valid.
+    fn retract(&self, sequence: u64, reason: String) -> Result<Self::Event, Self::Error> {
+        let events = self.recorded();
+        check_target(events, &retracted_set(events), sequence)?;
+        let event = Self::retraction(sequence, reason);
+        match self.candidate(&event) {
+            Ok(_) => Ok(event),
+            Err(e) => Err(Self::retraction_would_break(sequence, e.to_string())),
+        }
+    }
+}
+
+/// Implements cqrs-es's `Aggregate` for an [`EventStream`] with a
+/// `decide(&self, command, &CommandContext)` method, an `events` field and
+/// the derived history in the field `$history`: `handle` records what
+/// `decide` returns; `apply` appends the event and derives the history again.
+macro_rules! impl_aggregate {
+    ($aggregate:ty, $type:literal, $command:ty, $event:ty, $error:ty, $history:ident) => {
+        impl cqrs_es::Aggregate for $aggregate {
+            const TYPE: &'static str = $type;
+            type Command = $command;
+            type Event = $event;
+            type Error = $error;
+            type Services = crate::context::CommandContext;
+
+            async fn handle(
+                &mut self,
+                command: Self::Command,
+                services: &Self::Services,
+                sink: &cqrs_es::event_sink::EventSink<Self>,
+            ) -> Result<(), Self::Error> {
+                let event = self.decide(command, services)?;
+                sink.write(event, self).await;
+                Ok(())
+            }
+
+            fn apply(&mut self, event: Self::Event) {
+                let sequence = self.events.len() as u64 + 1;
+                self.events.push((sequence, event));
+                // Only valid histories are ever recorded, so this succeeds
+                // for streams written through `handle`; a stream that fails
+                // (written by other means) shows as having no history rather
+                // than a wrong one.
+                self.$history = <$aggregate as crate::stream::EventStream>::derive(&self.events).ok();
+            }
+        }
+    };
+}
+
+pub(crate) use impl_aggregate;

@@ -1,0 +1,173 @@
+//! Runs commands: answers a repeated idempotency key, decides, appends,
+//! and decides again on fresh state after a conflict.
+
+use std::future::Future;
+use std::time::Duration;
+
+use aggregates::decisions;
+use aggregates::participant::Participant;
+use aggregates::CommandContext;
+use chrono::NaiveDate;
+use uuid::Uuid;
+
+use super::{Command, CommandError, Decision};
+use crate::event_store::{AppendError, Commit, CommitReceipt, EventStore, KeyedAnswer, Metadata};
+use crate::ladders::Ladders;
+
+/// How many times a decision is retried on fresh state after a conflict.
+const MAX_ATTEMPTS: u32 = 8;
+
+/// How a command arrived: who sent it, under which keys.
+#[derive(Debug, Clone)]
+pub struct CommandOrigin {
+    pub recorded_by: String,
+    pub source: String,
+    pub correlation_id: String,
+    /// The client's idempotency key and the request's fingerprint.
+    pub idempotency: Option<(String, String)>,
+    /// The version the client expects the addressed aggregate to be at.
+    pub expected_version: Option<u64>,
+}
+
+/// Runs commands: decides, appends, retries on conflict.
+#[derive(Clone)]
+pub struct CommandRunner {
+    store: EventStore,
+    ladders: Ladders,
+    future_margin_days: u32,
+}
+
+impl CommandRunner {
+    /// A runner appending to `store`, refusing effective dates more than
+    /// `future_margin_days` after today.
+    pub fn new(store: EventStore, future_margin_days: u32) -> Self {
+        let ladders = Ladders::new(store.pool().clone());
+        Self {
+            store,
+            ladders,
+            future_margin_days,
+        }
+    }
+
+    /// The organisations' career ladders.
+    pub fn ladders(&self) -> &Ladders {
+        &self.ladders
+    }
+
+    /// The event store.
+    pub fn store(&self) -> &EventStore {
+        &self.store
+    }
+
+    /// The organisation participant `id` works for on `day`, for a role
+    /// change that does not name one (see
+    /// [`aggregates::decisions::organisation_on`]).
+    pub async fn organisation_on(&self, id: Uuid, day: NaiveDate) -> Result<String, CommandError> {
+        let loaded = self.store.load::<Participant>(&id.to_string()).await?;
+        decisions::organisation_on(&loaded.aggregate, day)
+            .map(str::to_string)
+            .ok_or_else(|| CommandError::NotFound {
+                what: "participant",
+                id: id.to_string(),
+            })
+    }
+
+    /// Builds the command with `build` (which may read reference data such
+    /// as ladders), decides it and appends its events as one commit.
+    ///
+    /// Under an idempotency key the key is looked up before anything else, so
+    /// a retry gets the first answer even when the data `build` reads has
+    /// changed since; a refusal is kept under the key like a receipt.
+    pub async fn run_built(
+        &self,
+        origin: &CommandOrigin,
+        build: impl Future<Output = Result<Command, CommandError>>,
+    ) -> Result<CommitReceipt, CommandError> {
+        let Some((key, fingerprint)) = &origin.idempotency else {
+            return self.decide_and_append(origin, &build.await?).await;
+        };
+        if let Some(answer) = self.store.idempotent_answer(key, fingerprint).await? {
+            return answered(answer);
+        }
+        let outcome = match build.await {
+            Ok(command) => self.decide_and_append(origin, &command).await,
+            Err(e) => Err(e),
+        };
+        match outcome.as_ref().err().and_then(CommandError::refusal) {
+            Some(refusal) => answered(self.store.record_refusal(key, fingerprint, &refusal).await?),
+            None => outcome,
+        }
+    }
+
+    /// Decides `command` and appends its events as one commit; under an
+    /// idempotency key, as [`Self::run_built`].
+    pub async fn run(&self, origin: &CommandOrigin, command: &Command) -> Result<CommitReceipt, CommandError> {
+        self.run_built(origin, async { Ok(command.clone()) }).await
+    }
+
+    /// Decides on fresh state until the commit lands, a rule refuses it or
+    /// the attempts run out. The key was looked up by the caller; a request
+    /// with the same key that landed since is found by `append` under its lock.
+    async fn decide_and_append(
+        &self,
+        origin: &CommandOrigin,
+        command: &Command,
+    ) -> Result<CommitReceipt, CommandError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let context = CommandContext {
+                today: chrono::Utc::now().date_naive(),
+                future_margin_days: self.future_margin_days,
+            };
+            let mut decision = Decision::new(self.store.clone(), context, origin.expected_version);
+            command.decide(&mut decision).await?;
+            if decision.writes.is_empty() {
+                return Err(CommandError::rule(
+                    "nothing_to_record",
+                    None,
+                    "the command changes nothing, so nothing was recorded",
+                ));
+            }
+            let commit = Commit {
+                writes: decision.writes,
+                guards: decision.guards,
+                metadata: Metadata {
+                    recorded_by: origin.recorded_by.clone(),
+                    source: origin.source.clone(),
+                    correlation_id: origin.correlation_id.clone(),
+                    idempotency_key: origin.idempotency.as_ref().map(|(k, _)| k.clone()),
+                },
+                idempotency: origin.idempotency.clone(),
+            };
+            match self.store.append(commit).await {
+                Ok(receipt) => return Ok(receipt),
+                Err(AppendError::Replayed(receipt)) => return Ok(*receipt),
+                Err(AppendError::Conflict { .. }) if origin.expected_version.is_none() && attempt < MAX_ATTEMPTS => {
+                    // Another commit got in first: decide again on fresh state.
+                    tokio::time::sleep(Duration::from_millis(u64::from(attempt) * 2)).await;
+                }
+                Err(AppendError::Conflict {
+                    aggregate_type,
+                    aggregate_id,
+                    expected,
+                    actual,
+                }) => {
+                    return Err(CommandError::Conflict(format!(
+                        "{aggregate_type} {aggregate_id} moved from version {expected} to {actual} while this \
+                         command was decided; read it again and retry"
+                    )))
+                }
+                Err(other) => return Err(other.into()),
+            }
+        }
+    }
+}
+
+/// A stored answer given again.
+fn answered(answer: KeyedAnswer) -> Result<CommitReceipt, CommandError> {
+    match answer {
+        KeyedAnswer::Accepted(receipt) => Ok(receipt),
+        KeyedAnswer::Refused(refusal) => Err(CommandError::Repeated(refusal)),
+    }
+}
