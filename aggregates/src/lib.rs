@@ -28,6 +28,7 @@
 
 pub mod cohort;
 pub mod context;
+pub mod days;
 pub mod field;
 pub mod ladder;
 pub mod participant;

@@ -1,5 +1,9 @@
 //! `/reports/*`: the five reports as JSON or CSV, and the projector's admin
 //! endpoints (status, rebuild).
+//!
+//! The one place a report request's error becomes an HTTP answer: a
+//! malformed or missing parameter is 400, a parameter the rules refuse 422,
+//! read models that have not caught up 503.
 
 use std::collections::HashMap;
 
@@ -13,13 +17,38 @@ use projections::projector::{self, Checkpoint, RebuildReport};
 use super::error::ApiError;
 use super::extract::decode;
 use super::AppState;
-use crate::reports::{self, ReportKind, ReportQuery};
+use crate::reports::{self, ReportKind, ReportQuery, ReportRequestError};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/reports/{kind}", get(report))
         .route("/admin/projection", get(status))
         .route("/admin/rebuild", post(rebuild))
+}
+
+impl From<ReportRequestError> for ApiError {
+    fn from(e: ReportRequestError) -> Self {
+        let (code, field) = (e.code(), e.field());
+        match e {
+            ReportRequestError::MissingParameter { .. }
+            | ReportRequestError::KnownAtNotTimestamp { .. }
+            | ReportRequestError::DateOutOfRange { .. }
+            | ReportRequestError::MinPositionNotPosition
+            | ReportRequestError::WaitNotMilliseconds => ApiError::BadRequest {
+                code,
+                message: e.to_string(),
+                field: field.map(str::to_string),
+            },
+            ReportRequestError::Refused { .. }
+            | ReportRequestError::KnownAtInFuture { .. }
+            | ReportRequestError::UnknownPosition { .. } => ApiError::rule(code, field, e.to_string()),
+            ReportRequestError::ProjectionBehind { .. } => ApiError::Unavailable {
+                code,
+                message: e.to_string(),
+            },
+            ReportRequestError::Internal(cause) => ApiError::Internal(cause),
+        }
+    }
 }
 
 fn wants_csv(query: &ReportQuery, headers: &HeaderMap) -> Result<bool, ApiError> {

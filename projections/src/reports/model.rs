@@ -2,7 +2,15 @@
 //! spells, moves, leavings and exclusions; cohorts; posts. The caller fills
 //! it from the event store (already filtered by `known_at`, retractions
 //! applied), so the report calculations stay pure and testable.
+//!
+//! The words of the domain are the domain's own types ([`Basis`],
+//! [`MoveKind`], [`SpellEnd`] from `aggregates`), so the read side cannot
+//! drift from what the aggregates judged; the structs here are flat rows of
+//! what the reports read, without the sequences and reasons the domain keeps.
 
+use aggregates::days;
+pub use aggregates::ladder::{Basis, MoveKind};
+pub use aggregates::participant::SpellEnd;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -18,8 +26,9 @@ pub struct Dataset {
     pub posts: Vec<Post>,
 }
 
-/// One participant's employment history.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One participant's employment history (the default has none: a cohort
+/// member whose participant the dataset does not hold).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Person {
     /// Stable identity.
     pub participant_id: Uuid,
@@ -35,40 +44,22 @@ pub struct Person {
     pub exclusions: Vec<Exclusion>,
 }
 
-/// The basis on which a role or post is held.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Basis {
-    /// Substantive, permanent appointment.
-    Permanent,
-    /// Interim appointment.
-    Interim,
-    /// Acting up into the post.
-    Acting,
-    /// Agency worker.
-    Agency,
-}
+impl Person {
+    /// The spell (at `organisation`, or anywhere when `None`) employing the
+    /// person at the end of `day`: the domain's "employed on D"
+    /// (`Timeline::employment_on`). Spells never overlap, so there is at
+    /// most one.
+    pub fn employment_on(&self, organisation: Option<&str>, day: NaiveDate) -> Option<&Spell> {
+        self.spells
+            .iter()
+            .find(|s| s.covers(day) && organisation.is_none_or(|o| s.organisation == o))
+    }
 
-/// How a spell ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SpellEnd {
-    /// A leaving event ended it.
-    Leaving,
-    /// A move (role, team, post or organisation change) ended it.
-    RoleChange,
-}
-
-/// The kind of a move on the career ladder (the recorded kind wins).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum MoveKind {
-    /// To a higher level.
-    Promotion,
-    /// To a lower level.
-    Demotion,
-    /// Same level, different post or organisation.
-    Sideways,
+    /// Whether an exclusion is in force at the end of `day`: the domain's
+    /// "excluded on D" (`Timeline::excluded_on`).
+    pub fn excluded_on(&self, day: NaiveDate) -> bool {
+        self.exclusions.iter().any(|e| e.covers(day))
+    }
 }
 
 /// Employment in one role, half-open `[from, until)`: employed at the end
@@ -95,6 +86,13 @@ pub struct Spell {
     pub until: Option<NaiveDate>,
     /// What ended the spell.
     pub ended_by: Option<SpellEnd>,
+}
+
+impl Spell {
+    /// Whether the spell employs the person at the end of `day`.
+    pub fn covers(&self, day: NaiveDate) -> bool {
+        days::covers(self.from, self.until, day)
+    }
 }
 
 /// A role change, including rejoinings (judged against the last role held
@@ -147,6 +145,13 @@ pub struct Exclusion {
     pub reason: String,
 }
 
+impl Exclusion {
+    /// Whether the exclusion is in force at the end of `day`.
+    pub fn covers(&self, day: NaiveDate) -> bool {
+        days::covers(self.from, self.until, day)
+    }
+}
+
 /// A cohort (intake) of a programme.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Cohort {
@@ -194,6 +199,14 @@ pub struct Post {
     pub occupancies: Vec<Occupancy>,
 }
 
+impl Post {
+    /// Whether the post counts on `day`: established on or before it and
+    /// not disestablished on or before it.
+    pub fn established_at_end_of(&self, day: NaiveDate) -> bool {
+        days::covers(self.established_on, self.disestablished_on, day)
+    }
+}
+
 /// One holder of a post, half-open `[from, until)`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Occupancy {
@@ -205,4 +218,11 @@ pub struct Occupancy {
     pub from: NaiveDate,
     /// First day no longer held; `None` = still held.
     pub until: Option<NaiveDate>,
+}
+
+impl Occupancy {
+    /// Whether the occupant holds the post at the end of `day`.
+    pub fn covers(&self, day: NaiveDate) -> bool {
+        days::covers(self.from, self.until, day)
+    }
 }

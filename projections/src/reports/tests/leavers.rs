@@ -173,7 +173,7 @@ fn filters_by_role_and_population() {
 fn worked_example_nineteen_to_nine_with_no_headcount_uses_equal_exposure() {
     // 19 leavings in 2017's period, 9 in 2018's, no spells at all: both
     // exposures are 0 person-days, so the test falls back to equal exposure
-    // and gives the metrics.md example: RR 0.47, CI 0.19–1.10, p 0.087.
+    // and gives the docs/metrics.md example: RR 0.47, CI 0.19–1.10, p 0.087.
     let mut people = Vec::new();
     for n in 0..28u128 {
         let on = if n < 19 { "2017-06-01" } else { "2018-06-01" };

@@ -1,0 +1,356 @@
+//! Reading the tables of one schema back as the report input: one named row
+//! type per table, each turned into its part of the [`Dataset`].
+//!
+//! Enumerations (`basis`, `kind`, `ended_by`) are stored as the snake_case
+//! text of the domain's serde form, so they are read back through serde.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::postgres::PgRow;
+use sqlx::{FromRow, PgConnection};
+use uuid::Uuid;
+
+use super::Provenance;
+use crate::derive::canonical_order;
+use crate::reports::model::{Cohort, Dataset, Exclusion, Leaving, Member, Move, Occupancy, Person, Post, Spell};
+
+/// The domain value whose serde form is `text` (e.g. `"interim"`).
+fn parse<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, sqlx::Error> {
+    serde_json::from_value(serde_json::Value::String(text.to_string())).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+}
+
+/// A ladder level as stored (`smallint`).
+fn level(stored: Option<i16>) -> Option<u8> {
+    stored.and_then(|l| u8::try_from(l).ok())
+}
+
+/// Every row of `sql`, as `T`.
+async fn fetch<T>(db: &mut PgConnection, sql: &str) -> Result<Vec<T>, sqlx::Error>
+where
+    T: for<'r> FromRow<'r, PgRow> + Send + Unpin,
+{
+    sqlx::query_as(sql).fetch_all(db).await
+}
+
+#[derive(FromRow)]
+struct CheckpointRow {
+    global_position: i64,
+    last_recorded_at: Option<DateTime<Utc>>,
+}
+
+#[derive(FromRow)]
+struct ParticipantRow {
+    participant_id: Uuid,
+    external_ref: String,
+}
+
+#[derive(FromRow)]
+struct SpellRow {
+    participant_id: Uuid,
+    organisation: String,
+    team: Option<String>,
+    role_code: String,
+    role_level: Option<i16>,
+    post_id: Option<Uuid>,
+    basis: String,
+    fte: f64,
+    from_on: NaiveDate,
+    until_on: Option<NaiveDate>,
+    ended_by: Option<String>,
+}
+
+impl SpellRow {
+    fn into_spell(self) -> Result<Spell, sqlx::Error> {
+        Ok(Spell {
+            organisation: self.organisation,
+            team: self.team,
+            role_code: self.role_code,
+            role_level: level(self.role_level),
+            post_id: self.post_id,
+            basis: parse(&self.basis)?,
+            fte: self.fte,
+            from: self.from_on,
+            until: self.until_on,
+            ended_by: self.ended_by.as_deref().map(parse).transpose()?,
+        })
+    }
+}
+
+#[derive(FromRow)]
+struct MoveRow {
+    participant_id: Uuid,
+    effective_on: NaiveDate,
+    from_role: String,
+    from_level: Option<i16>,
+    from_organisation: String,
+    to_role: String,
+    to_level: Option<i16>,
+    to_organisation: String,
+    kind: String,
+    internal: bool,
+    rejoining: bool,
+}
+
+impl MoveRow {
+    fn into_move(self) -> Result<Move, sqlx::Error> {
+        Ok(Move {
+            effective_on: self.effective_on,
+            from_role: self.from_role,
+            from_level: level(self.from_level),
+            from_organisation: self.from_organisation,
+            to_role: self.to_role,
+            to_level: level(self.to_level),
+            to_organisation: self.to_organisation,
+            kind: parse(&self.kind)?,
+            internal: self.internal,
+            rejoining: self.rejoining,
+        })
+    }
+}
+
+#[derive(FromRow)]
+struct LeavingRow {
+    participant_id: Uuid,
+    effective_on: NaiveDate,
+    organisation: String,
+    role_code: String,
+    fte: f64,
+}
+
+#[derive(FromRow)]
+struct ExclusionRow {
+    participant_id: Uuid,
+    from_on: NaiveDate,
+    until_on: Option<NaiveDate>,
+    reason: String,
+}
+
+#[derive(FromRow)]
+struct CohortRow {
+    cohort_id: Uuid,
+    programme: String,
+    name: String,
+    starts_on: NaiveDate,
+}
+
+#[derive(FromRow)]
+struct MemberRow {
+    cohort_id: Uuid,
+    participant_id: Uuid,
+    enrolled_on: NaiveDate,
+    completed_on: Option<NaiveDate>,
+    withdrawn_on: Option<NaiveDate>,
+}
+
+#[derive(FromRow)]
+struct PostRow {
+    post_id: Uuid,
+    organisation: String,
+    title: String,
+    role_code: String,
+    established_on: NaiveDate,
+    disestablished_on: Option<NaiveDate>,
+}
+
+#[derive(FromRow)]
+struct OccupancyRow {
+    post_id: Uuid,
+    participant_id: Uuid,
+    basis: String,
+    from_on: NaiveDate,
+    until_on: Option<NaiveDate>,
+}
+
+/// Reads the whole report input from the tables of `schema`, with the
+/// checkpoint it reflects, in one consistent snapshot.
+pub async fn load_dataset(pool: &sqlx::PgPool, schema: &str) -> Result<(Dataset, Provenance), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        .execute(&mut *tx)
+        .await?;
+    let checkpoint: CheckpointRow = sqlx::query_as(&format!(
+        "SELECT global_position, last_recorded_at FROM {schema}.checkpoint"
+    ))
+    .fetch_one(&mut *tx)
+    .await?;
+    let people = read_people(&mut tx, schema).await?;
+    let cohorts = read_cohorts(&mut tx, schema).await?;
+    let posts = read_posts(&mut tx, schema).await?;
+    tx.commit().await?;
+    let mut dataset = Dataset { people, cohorts, posts };
+    canonical_order(&mut dataset);
+    Ok((
+        dataset,
+        Provenance {
+            source: "read_models",
+            known_at: None,
+            last_global_position: checkpoint.global_position,
+            last_recorded_at: checkpoint.last_recorded_at,
+        },
+    ))
+}
+
+async fn read_people(db: &mut PgConnection, schema: &str) -> Result<Vec<Person>, sqlx::Error> {
+    let rows: Vec<ParticipantRow> = fetch(
+        db,
+        &format!("SELECT participant_id, external_ref FROM {schema}.participants"),
+    )
+    .await?;
+    let mut people: HashMap<Uuid, Person> = rows
+        .into_iter()
+        .map(|r| {
+            let person = Person {
+                participant_id: r.participant_id,
+                external_ref: r.external_ref,
+                ..Person::default()
+            };
+            (r.participant_id, person)
+        })
+        .collect();
+    let spells: Vec<SpellRow> = fetch(
+        db,
+        &format!(
+            "SELECT participant_id, organisation, team, role_code, role_level, post_id, basis, fte, from_on, \
+             until_on, ended_by FROM {schema}.spells ORDER BY participant_id, ordinal"
+        ),
+    )
+    .await?;
+    for row in spells {
+        if let Some(p) = people.get_mut(&row.participant_id) {
+            p.spells.push(row.into_spell()?);
+        }
+    }
+    let moves: Vec<MoveRow> = fetch(
+        db,
+        &format!(
+            "SELECT participant_id, effective_on, from_role, from_level, from_organisation, to_role, to_level, \
+             to_organisation, kind, internal, rejoining FROM {schema}.moves ORDER BY participant_id, ordinal"
+        ),
+    )
+    .await?;
+    for row in moves {
+        if let Some(p) = people.get_mut(&row.participant_id) {
+            p.moves.push(row.into_move()?);
+        }
+    }
+    let leavings: Vec<LeavingRow> = fetch(
+        db,
+        &format!(
+            "SELECT participant_id, effective_on, organisation, role_code, fte FROM {schema}.leavings \
+             ORDER BY participant_id, ordinal"
+        ),
+    )
+    .await?;
+    for row in leavings {
+        if let Some(p) = people.get_mut(&row.participant_id) {
+            p.leavings.push(Leaving {
+                effective_on: row.effective_on,
+                organisation: row.organisation,
+                role_code: row.role_code,
+                fte: row.fte,
+            });
+        }
+    }
+    let exclusions: Vec<ExclusionRow> = fetch(
+        db,
+        &format!(
+            "SELECT participant_id, from_on, until_on, reason FROM {schema}.exclusions \
+             ORDER BY participant_id, ordinal"
+        ),
+    )
+    .await?;
+    for row in exclusions {
+        if let Some(p) = people.get_mut(&row.participant_id) {
+            p.exclusions.push(Exclusion {
+                from: row.from_on,
+                until: row.until_on,
+                reason: row.reason,
+            });
+        }
+    }
+    Ok(people.into_values().collect())
+}
+
+async fn read_cohorts(db: &mut PgConnection, schema: &str) -> Result<Vec<Cohort>, sqlx::Error> {
+    let rows: Vec<CohortRow> = fetch(
+        db,
+        &format!("SELECT cohort_id, programme, name, starts_on FROM {schema}.cohorts"),
+    )
+    .await?;
+    let mut cohorts: HashMap<Uuid, Cohort> = rows
+        .into_iter()
+        .map(|r| {
+            let cohort = Cohort {
+                cohort_id: r.cohort_id,
+                programme: r.programme,
+                name: r.name,
+                starts_on: r.starts_on,
+                members: vec![],
+            };
+            (r.cohort_id, cohort)
+        })
+        .collect();
+    let members: Vec<MemberRow> = fetch(
+        db,
+        &format!(
+            "SELECT cohort_id, participant_id, enrolled_on, completed_on, withdrawn_on FROM {schema}.cohort_members"
+        ),
+    )
+    .await?;
+    for row in members {
+        if let Some(c) = cohorts.get_mut(&row.cohort_id) {
+            c.members.push(Member {
+                participant_id: row.participant_id,
+                enrolled_on: row.enrolled_on,
+                completed_on: row.completed_on,
+                withdrawn_on: row.withdrawn_on,
+            });
+        }
+    }
+    Ok(cohorts.into_values().collect())
+}
+
+async fn read_posts(db: &mut PgConnection, schema: &str) -> Result<Vec<Post>, sqlx::Error> {
+    let rows: Vec<PostRow> = fetch(
+        db,
+        &format!(
+            "SELECT post_id, organisation, title, role_code, established_on, disestablished_on FROM {schema}.posts"
+        ),
+    )
+    .await?;
+    let mut posts: HashMap<Uuid, Post> = rows
+        .into_iter()
+        .map(|r| {
+            let post = Post {
+                post_id: r.post_id,
+                organisation: r.organisation,
+                title: r.title,
+                role_code: r.role_code,
+                established_on: r.established_on,
+                disestablished_on: r.disestablished_on,
+                occupancies: vec![],
+            };
+            (r.post_id, post)
+        })
+        .collect();
+    let occupancies: Vec<OccupancyRow> = fetch(
+        db,
+        &format!(
+            "SELECT post_id, participant_id, basis, from_on, until_on FROM {schema}.post_occupancies \
+             ORDER BY post_id, ordinal"
+        ),
+    )
+    .await?;
+    for row in occupancies {
+        if let Some(p) = posts.get_mut(&row.post_id) {
+            p.occupancies.push(Occupancy {
+                participant_id: row.participant_id,
+                basis: parse(&row.basis)?,
+                from: row.from_on,
+                until: row.until_on,
+            });
+        }
+    }
+    Ok(posts.into_values().collect())
+}
