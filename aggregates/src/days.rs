@@ -16,6 +16,19 @@ pub fn covers(from: NaiveDate, until: Option<NaiveDate>, day: NaiveDate) -> bool
     from <= day && until.is_none_or(|until| day < until)
 }
 
+/// Something that holds over a half-open span of days `[from, until)`.
+pub trait Span {
+    /// The first day it holds, and the first day it no longer holds
+    /// (`None` while open).
+    fn span(&self) -> (NaiveDate, Option<NaiveDate>);
+
+    /// Whether it holds at the end of `day`.
+    fn covers(&self, day: NaiveDate) -> bool {
+        let (from, until) = self.span();
+        covers(from, until, day)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

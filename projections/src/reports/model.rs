@@ -9,6 +9,7 @@
 //! what the reports read, without the sequences and reasons the domain keeps.
 
 use aggregates::days;
+pub use aggregates::days::Span;
 pub use aggregates::ladder::{Basis, MoveKind};
 pub use aggregates::participant::SpellEnd;
 use chrono::NaiveDate;
@@ -88,10 +89,9 @@ pub struct Spell {
     pub ended_by: Option<SpellEnd>,
 }
 
-impl Spell {
-    /// Whether the spell employs the person at the end of `day`.
-    pub fn covers(&self, day: NaiveDate) -> bool {
-        days::covers(self.from, self.until, day)
+impl Span for Spell {
+    fn span(&self) -> (NaiveDate, Option<NaiveDate>) {
+        (self.from, self.until)
     }
 }
 
@@ -145,10 +145,9 @@ pub struct Exclusion {
     pub reason: String,
 }
 
-impl Exclusion {
-    /// Whether the exclusion is in force at the end of `day`.
-    pub fn covers(&self, day: NaiveDate) -> bool {
-        days::covers(self.from, self.until, day)
+impl Span for Exclusion {
+    fn span(&self) -> (NaiveDate, Option<NaiveDate>) {
+        (self.from, self.until)
     }
 }
 
@@ -220,9 +219,8 @@ pub struct Occupancy {
     pub until: Option<NaiveDate>,
 }
 
-impl Occupancy {
-    /// Whether the occupant holds the post at the end of `day`.
-    pub fn covers(&self, day: NaiveDate) -> bool {
-        days::covers(self.from, self.until, day)
+impl Span for Occupancy {
+    fn span(&self) -> (NaiveDate, Option<NaiveDate>) {
+        (self.from, self.until)
     }
 }

@@ -19,7 +19,7 @@ use chrono::{Datelike, Months, NaiveDate};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::model::{Dataset, Person};
+use super::model::{Dataset, Person, Span};
 use super::{exits, Definition, Rate, ReportError};
 use crate::stats::{kaplan_meier, KmStep, Observation};
 

@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::model::{Basis, Dataset, Person, Post};
+use super::model::{Basis, Dataset, Person, Post, Span};
 use super::{Definition, Rate, ReportError};
 
 /// Inputs of the vacancies report.

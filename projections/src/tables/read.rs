@@ -61,8 +61,8 @@ struct SpellRow {
 }
 
 impl SpellRow {
-    fn into_spell(self) -> Result<Spell, sqlx::Error> {
-        Ok(Spell {
+    fn into_spell(self) -> Result<(Uuid, Spell), sqlx::Error> {
+        let spell = Spell {
             organisation: self.organisation,
             team: self.team,
             role_code: self.role_code,
@@ -73,7 +73,8 @@ impl SpellRow {
             from: self.from_on,
             until: self.until_on,
             ended_by: self.ended_by.as_deref().map(parse).transpose()?,
-        })
+        };
+        Ok((self.participant_id, spell))
     }
 }
 
@@ -93,8 +94,9 @@ struct MoveRow {
 }
 
 impl MoveRow {
-    fn into_move(self) -> Result<Move, sqlx::Error> {
-        Ok(Move {
+    fn into_move(self) -> Result<(Uuid, Move), sqlx::Error> {
+        let kind = parse(&self.kind)?;
+        let step = Move {
             effective_on: self.effective_on,
             from_role: self.from_role,
             from_level: level(self.from_level),
@@ -102,10 +104,11 @@ impl MoveRow {
             to_role: self.to_role,
             to_level: level(self.to_level),
             to_organisation: self.to_organisation,
-            kind: parse(&self.kind)?,
+            kind,
             internal: self.internal,
             rejoining: self.rejoining,
-        })
+        };
+        Ok((self.participant_id, step))
     }
 }
 
@@ -118,12 +121,35 @@ struct LeavingRow {
     fte: f64,
 }
 
+impl From<LeavingRow> for (Uuid, Leaving) {
+    fn from(r: LeavingRow) -> Self {
+        let leaving = Leaving {
+            effective_on: r.effective_on,
+            organisation: r.organisation,
+            role_code: r.role_code,
+            fte: r.fte,
+        };
+        (r.participant_id, leaving)
+    }
+}
+
 #[derive(FromRow)]
 struct ExclusionRow {
     participant_id: Uuid,
     from_on: NaiveDate,
     until_on: Option<NaiveDate>,
     reason: String,
+}
+
+impl From<ExclusionRow> for (Uuid, Exclusion) {
+    fn from(r: ExclusionRow) -> Self {
+        let exclusion = Exclusion {
+            from: r.from_on,
+            until: r.until_on,
+            reason: r.reason,
+        };
+        (r.participant_id, exclusion)
+    }
 }
 
 #[derive(FromRow)]
@@ -134,6 +160,19 @@ struct CohortRow {
     starts_on: NaiveDate,
 }
 
+impl From<CohortRow> for (Uuid, Cohort) {
+    fn from(r: CohortRow) -> Self {
+        let cohort = Cohort {
+            cohort_id: r.cohort_id,
+            programme: r.programme,
+            name: r.name,
+            starts_on: r.starts_on,
+            members: vec![],
+        };
+        (r.cohort_id, cohort)
+    }
+}
+
 #[derive(FromRow)]
 struct MemberRow {
     cohort_id: Uuid,
@@ -141,6 +180,18 @@ struct MemberRow {
     enrolled_on: NaiveDate,
     completed_on: Option<NaiveDate>,
     withdrawn_on: Option<NaiveDate>,
+}
+
+impl From<MemberRow> for (Uuid, Member) {
+    fn from(r: MemberRow) -> Self {
+        let member = Member {
+            participant_id: r.participant_id,
+            enrolled_on: r.enrolled_on,
+            completed_on: r.completed_on,
+            withdrawn_on: r.withdrawn_on,
+        };
+        (r.cohort_id, member)
+    }
 }
 
 #[derive(FromRow)]
@@ -153,6 +204,21 @@ struct PostRow {
     disestablished_on: Option<NaiveDate>,
 }
 
+impl From<PostRow> for (Uuid, Post) {
+    fn from(r: PostRow) -> Self {
+        let post = Post {
+            post_id: r.post_id,
+            organisation: r.organisation,
+            title: r.title,
+            role_code: r.role_code,
+            established_on: r.established_on,
+            disestablished_on: r.disestablished_on,
+            occupancies: vec![],
+        };
+        (r.post_id, post)
+    }
+}
+
 #[derive(FromRow)]
 struct OccupancyRow {
     post_id: Uuid,
@@ -160,6 +226,51 @@ struct OccupancyRow {
     basis: String,
     from_on: NaiveDate,
     until_on: Option<NaiveDate>,
+}
+
+impl OccupancyRow {
+    fn into_occupancy(self) -> Result<(Uuid, Occupancy), sqlx::Error> {
+        let occupancy = Occupancy {
+            participant_id: self.participant_id,
+            basis: parse(&self.basis)?,
+            from: self.from_on,
+            until: self.until_on,
+        };
+        Ok((self.post_id, occupancy))
+    }
+}
+
+impl From<ParticipantRow> for (Uuid, Person) {
+    fn from(r: ParticipantRow) -> Self {
+        let person = Person {
+            participant_id: r.participant_id,
+            external_ref: r.external_ref,
+            ..Person::default()
+        };
+        (r.participant_id, person)
+    }
+}
+
+/// Hands each `(parent id, child)` to its parent; a child whose parent the
+/// snapshot lacks is dropped.
+fn attach<P, C>(parents: &mut HashMap<Uuid, P>, children: Vec<(Uuid, C)>, add: impl Fn(&mut P, C)) {
+    for (id, child) in children {
+        if let Some(parent) = parents.get_mut(&id) {
+            add(parent, child);
+        }
+    }
+}
+
+/// Every row of `sql` as `(parent id, item)`, converted by `convert`.
+async fn fetch_into<R, T>(
+    db: &mut PgConnection,
+    sql: &str,
+    convert: impl Fn(R) -> Result<(Uuid, T), sqlx::Error>,
+) -> Result<Vec<(Uuid, T)>, sqlx::Error>
+where
+    R: for<'r> FromRow<'r, PgRow> + Send + Unpin,
+{
+    fetch::<R>(db, sql).await?.into_iter().map(convert).collect()
 }
 
 /// Reads the whole report input from the tables of `schema`, with the
@@ -192,165 +303,64 @@ pub async fn load_dataset(pool: &sqlx::PgPool, schema: &str) -> Result<(Dataset,
 }
 
 async fn read_people(db: &mut PgConnection, schema: &str) -> Result<Vec<Person>, sqlx::Error> {
-    let rows: Vec<ParticipantRow> = fetch(
-        db,
-        &format!("SELECT participant_id, external_ref FROM {schema}.participants"),
-    )
-    .await?;
-    let mut people: HashMap<Uuid, Person> = rows
+    let sql = format!("SELECT participant_id, external_ref FROM {schema}.participants");
+    let mut people: HashMap<Uuid, Person> = fetch_into(db, &sql, |r: ParticipantRow| Ok(r.into()))
+        .await?
         .into_iter()
-        .map(|r| {
-            let person = Person {
-                participant_id: r.participant_id,
-                external_ref: r.external_ref,
-                ..Person::default()
-            };
-            (r.participant_id, person)
-        })
         .collect();
-    let spells: Vec<SpellRow> = fetch(
-        db,
-        &format!(
-            "SELECT participant_id, organisation, team, role_code, role_level, post_id, basis, fte, from_on, \
-             until_on, ended_by FROM {schema}.spells ORDER BY participant_id, ordinal"
-        ),
-    )
-    .await?;
-    for row in spells {
-        if let Some(p) = people.get_mut(&row.participant_id) {
-            p.spells.push(row.into_spell()?);
-        }
-    }
-    let moves: Vec<MoveRow> = fetch(
-        db,
-        &format!(
-            "SELECT participant_id, effective_on, from_role, from_level, from_organisation, to_role, to_level, \
-             to_organisation, kind, internal, rejoining FROM {schema}.moves ORDER BY participant_id, ordinal"
-        ),
-    )
-    .await?;
-    for row in moves {
-        if let Some(p) = people.get_mut(&row.participant_id) {
-            p.moves.push(row.into_move()?);
-        }
-    }
-    let leavings: Vec<LeavingRow> = fetch(
-        db,
-        &format!(
-            "SELECT participant_id, effective_on, organisation, role_code, fte FROM {schema}.leavings \
-             ORDER BY participant_id, ordinal"
-        ),
-    )
-    .await?;
-    for row in leavings {
-        if let Some(p) = people.get_mut(&row.participant_id) {
-            p.leavings.push(Leaving {
-                effective_on: row.effective_on,
-                organisation: row.organisation,
-                role_code: row.role_code,
-                fte: row.fte,
-            });
-        }
-    }
-    let exclusions: Vec<ExclusionRow> = fetch(
-        db,
-        &format!(
-            "SELECT participant_id, from_on, until_on, reason FROM {schema}.exclusions \
-             ORDER BY participant_id, ordinal"
-        ),
-    )
-    .await?;
-    for row in exclusions {
-        if let Some(p) = people.get_mut(&row.participant_id) {
-            p.exclusions.push(Exclusion {
-                from: row.from_on,
-                until: row.until_on,
-                reason: row.reason,
-            });
-        }
-    }
+    let sql = format!(
+        "SELECT participant_id, organisation, team, role_code, role_level, post_id, basis, fte, from_on, until_on, \
+         ended_by FROM {schema}.spells ORDER BY participant_id, ordinal"
+    );
+    let spells = fetch_into(db, &sql, SpellRow::into_spell).await?;
+    attach(&mut people, spells, |p, s| p.spells.push(s));
+    let sql = format!(
+        "SELECT participant_id, effective_on, from_role, from_level, from_organisation, to_role, to_level, \
+         to_organisation, kind, internal, rejoining FROM {schema}.moves ORDER BY participant_id, ordinal"
+    );
+    let moves = fetch_into(db, &sql, MoveRow::into_move).await?;
+    attach(&mut people, moves, |p, m| p.moves.push(m));
+    let sql = format!(
+        "SELECT participant_id, effective_on, organisation, role_code, fte FROM {schema}.leavings \
+         ORDER BY participant_id, ordinal"
+    );
+    let leavings = fetch_into(db, &sql, |r: LeavingRow| Ok(r.into())).await?;
+    attach(&mut people, leavings, |p, l| p.leavings.push(l));
+    let sql = format!(
+        "SELECT participant_id, from_on, until_on, reason FROM {schema}.exclusions ORDER BY participant_id, ordinal"
+    );
+    let exclusions = fetch_into(db, &sql, |r: ExclusionRow| Ok(r.into())).await?;
+    attach(&mut people, exclusions, |p, x| p.exclusions.push(x));
     Ok(people.into_values().collect())
 }
 
 async fn read_cohorts(db: &mut PgConnection, schema: &str) -> Result<Vec<Cohort>, sqlx::Error> {
-    let rows: Vec<CohortRow> = fetch(
-        db,
-        &format!("SELECT cohort_id, programme, name, starts_on FROM {schema}.cohorts"),
-    )
-    .await?;
-    let mut cohorts: HashMap<Uuid, Cohort> = rows
+    let sql = format!("SELECT cohort_id, programme, name, starts_on FROM {schema}.cohorts");
+    let mut cohorts: HashMap<Uuid, Cohort> = fetch_into(db, &sql, |r: CohortRow| Ok(r.into()))
+        .await?
         .into_iter()
-        .map(|r| {
-            let cohort = Cohort {
-                cohort_id: r.cohort_id,
-                programme: r.programme,
-                name: r.name,
-                starts_on: r.starts_on,
-                members: vec![],
-            };
-            (r.cohort_id, cohort)
-        })
         .collect();
-    let members: Vec<MemberRow> = fetch(
-        db,
-        &format!(
-            "SELECT cohort_id, participant_id, enrolled_on, completed_on, withdrawn_on FROM {schema}.cohort_members"
-        ),
-    )
-    .await?;
-    for row in members {
-        if let Some(c) = cohorts.get_mut(&row.cohort_id) {
-            c.members.push(Member {
-                participant_id: row.participant_id,
-                enrolled_on: row.enrolled_on,
-                completed_on: row.completed_on,
-                withdrawn_on: row.withdrawn_on,
-            });
-        }
-    }
+    let sql = format!(
+        "SELECT cohort_id, participant_id, enrolled_on, completed_on, withdrawn_on FROM {schema}.cohort_members"
+    );
+    let members = fetch_into(db, &sql, |r: MemberRow| Ok(r.into())).await?;
+    attach(&mut cohorts, members, |c, m| c.members.push(m));
     Ok(cohorts.into_values().collect())
 }
 
 async fn read_posts(db: &mut PgConnection, schema: &str) -> Result<Vec<Post>, sqlx::Error> {
-    let rows: Vec<PostRow> = fetch(
-        db,
-        &format!(
-            "SELECT post_id, organisation, title, role_code, established_on, disestablished_on FROM {schema}.posts"
-        ),
-    )
-    .await?;
-    let mut posts: HashMap<Uuid, Post> = rows
+    let sql = format!(
+        "SELECT post_id, organisation, title, role_code, established_on, disestablished_on FROM {schema}.posts"
+    );
+    let mut posts: HashMap<Uuid, Post> = fetch_into(db, &sql, |r: PostRow| Ok(r.into()))
+        .await?
         .into_iter()
-        .map(|r| {
-            let post = Post {
-                post_id: r.post_id,
-                organisation: r.organisation,
-                title: r.title,
-                role_code: r.role_code,
-                established_on: r.established_on,
-                disestablished_on: r.disestablished_on,
-                occupancies: vec![],
-            };
-            (r.post_id, post)
-        })
         .collect();
-    let occupancies: Vec<OccupancyRow> = fetch(
-        db,
-        &format!(
-            "SELECT post_id, participant_id, basis, from_on, until_on FROM {schema}.post_occupancies \
-             ORDER BY post_id, ordinal"
-        ),
-    )
-    .await?;
-    for row in occupancies {
-        if let Some(p) = posts.get_mut(&row.post_id) {
-            p.occupancies.push(Occupancy {
-                participant_id: row.participant_id,
-                basis: parse(&row.basis)?,
-                from: row.from_on,
-                until: row.until_on,
-            });
-        }
-    }
+    let sql = format!(
+        "SELECT post_id, participant_id, basis, from_on, until_on FROM {schema}.post_occupancies \
+         ORDER BY post_id, ordinal"
+    );
+    let occupancies = fetch_into(db, &sql, OccupancyRow::into_occupancy).await?;
+    attach(&mut posts, occupancies, |p, o| p.occupancies.push(o));
     Ok(posts.into_values().collect())
 }
