@@ -8,12 +8,6 @@ use crate::reports::model::{Dataset, MoveKind::*, Person, SpellEnd::*};
 use crate::reports::retention::{compute, floor_months, RetentionParams};
 use crate::reports::ReportError;
 
-fn with(n: u128, f: impl FnOnce(&mut Person)) -> Person {
-    let mut p = person(n);
-    f(&mut p);
-    p
-}
-
 const SW: &str = "social_worker";
 
 fn dataset() -> Dataset {
@@ -22,15 +16,11 @@ fn dataset() -> Dataset {
         with(1, |p| p.spells.push(spell("la", SW, "2015-09-01", None, None))),
         // 2: leaves 2016-03-01 = start + 6 months exactly: in month 6.
         with(2, |p| {
-            p.spells
-                .push(spell("la", SW, "2015-09-01", Some("2016-03-01"), Some(Leaving)));
-            p.leavings.push(leaving("2016-03-01", "la", SW));
+            worked_then_left(p, "la", SW, "2015-09-01", "2016-03-01");
         }),
         // 3: leaves 2016-03-02, one day past month 6: in month 7.
         with(3, |p| {
-            p.spells
-                .push(spell("la", SW, "2015-09-01", Some("2016-03-02"), Some(Leaving)));
-            p.leavings.push(leaving("2016-03-02", "la", SW));
+            worked_then_left(p, "la", SW, "2015-09-01", "2016-03-02");
         }),
         // 4: leaves 2016-03-15, rejoins 2016-06-01: retained, but the curve
         // counts the first leaving: in month 7.
@@ -204,9 +194,7 @@ fn members_enrolled_after_as_at_are_not_members_yet_and_a_lifted_exclusion_does_
     // 2018-03-01, after as_at 2018-01-01. Members = 1 (A): not retained;
     // A's leaving is an event on the curve: S = 0 from month 8.
     let mut a = with(0, |p| {
-        p.spells
-            .push(spell("la", SW, "2017-01-01", Some("2017-09-01"), Some(Leaving)));
-        p.leavings.push(leaving("2017-09-01", "la", SW));
+        worked_then_left(p, "la", SW, "2017-01-01", "2017-09-01");
     });
     let mut lifted = exclusion("2017-03-01");
     lifted.until = Some(d("2017-06-01"));
@@ -248,8 +236,7 @@ fn the_2013_intake_that_all_left_has_zero_retention() {
     for n in 0..23u128 {
         let left = format!("{}-06-30", 2014 + (n % 3));
         people.push(with(n, |p| {
-            p.spells.push(spell("la", SW, "2013-09-01", Some(&left), Some(Leaving)));
-            p.leavings.push(leaving(&left, "la", SW));
+            worked_then_left(p, "la", SW, "2013-09-01", &left);
         }));
     }
     let members = (0..23).map(|n| member(n, "2013-09-01")).collect();
