@@ -132,3 +132,61 @@ pub async fn rebuild(State(s): State<AppState>) -> Result<Json<RebuildReport>, A
         Err(e) => Err(ApiError::internal(e)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The API's answer is the one it gave before reports had their own error.
+    fn same(new: ReportRequestError, old: ApiError) {
+        assert_eq!(format!("{:?}", ApiError::from(new)), format!("{old:?}"));
+    }
+
+    #[test]
+    fn malformed_parameters_are_400_refused_ones_422_and_a_lagging_projection_503() {
+        same(
+            ReportRequestError::MissingParameter {
+                field: "as_at",
+                message: "give ?as_at= for this report".into(),
+            },
+            ApiError::bad_request("missing_parameter", "as_at", "give ?as_at= for this report"),
+        );
+        same(
+            ReportRequestError::WaitNotMilliseconds,
+            ApiError::bad_request(
+                "invalid_parameter",
+                "wait_ms",
+                "wait_ms must be a number of milliseconds",
+            ),
+        );
+        same(
+            projections::reports::ReportError::NoTargets.into(),
+            ApiError::rule(
+                "invalid_report_parameters",
+                Some("targets"),
+                "at least one target role is needed",
+            ),
+        );
+        same(
+            ReportRequestError::UnknownPosition { position: 9, last: 7 },
+            ApiError::rule(
+                "unknown_position",
+                Some("min_position"),
+                "no event has global position 9: the store ends at 7",
+            ),
+        );
+        same(
+            ReportRequestError::ProjectionBehind {
+                position: 9,
+                waited_ms: 20,
+            },
+            ApiError::Unavailable {
+                code: "projection_behind",
+                message: "the read models have not reached position 9 within 20 ms; retry shortly, or ask with \
+                          known_at for an answer replayed from the events"
+                    .into(),
+            },
+        );
+        same(ReportRequestError::internal("boom"), ApiError::internal("boom"));
+    }
+}

@@ -269,3 +269,6 @@ pub fn to_table(rows: &[Vec<String>]) -> String {
 pub fn last_recorded(p: &Provenance) -> Option<DateTime<Utc>> {
     p.last_recorded_at
 }
+
+#[cfg(test)]
+mod tests;
