@@ -24,30 +24,28 @@ fn dataset() -> Dataset {
     }
 }
 
-/// Code, field and message of the refusal of `kind` with `query`.
-fn refusal(kind: ReportKind, query: ReportQuery) -> (&'static str, Option<&'static str>, String) {
+/// Asserts that `kind` with `query` is refused with `code` on `field`
+/// saying `message`.
+fn assert_refused(kind: ReportKind, query: ReportQuery, code: &str, field: &str, message: &str) {
     let e = compute(&dataset(), kind, &query).expect_err("refused");
-    (e.code(), e.field(), e.to_string())
+    assert_eq!(
+        (e.code(), e.field(), e.to_string()),
+        (code, Some(field), message.to_string())
+    );
 }
 
 #[test]
 fn a_missing_date_names_the_parameter_to_give() {
-    assert_eq!(
-        refusal(ReportKind::Promotions, ReportQuery::default()),
-        (
-            "missing_parameter",
-            Some("as_at"),
-            "give ?as_at= for this report".into()
-        )
+    let (missing, none) = ("missing_parameter", ReportQuery::default);
+    assert_refused(
+        ReportKind::Promotions,
+        none(),
+        missing,
+        "as_at",
+        "give ?as_at= for this report",
     );
-    assert_eq!(
-        refusal(ReportKind::Vacancies, ReportQuery::default()),
-        (
-            "missing_parameter",
-            Some("organisation"),
-            "give ?organisation= for vacancies".into()
-        )
-    );
+    let message = "give ?organisation= for vacancies";
+    assert_refused(ReportKind::Vacancies, none(), missing, "organisation", message);
 }
 
 #[test]
@@ -56,13 +54,12 @@ fn retention_needs_exactly_one_cohort() {
         as_at: Some(d("2018-01-01")),
         ..ReportQuery::default()
     };
-    assert_eq!(
-        refusal(ReportKind::Retention, query),
-        (
-            "missing_parameter",
-            Some("cohort"),
-            "give exactly one ?cohort= (id or name) for the retention report".into()
-        )
+    assert_refused(
+        ReportKind::Retention,
+        query,
+        "missing_parameter",
+        "cohort",
+        "give exactly one ?cohort= (id or name) for the retention report",
     );
 }
 
@@ -73,13 +70,12 @@ fn a_cohort_nobody_has_is_an_unknown_cohort() {
         as_at: Some(d("2018-01-01")),
         ..ReportQuery::default()
     };
-    assert_eq!(
-        refusal(ReportKind::Promotions, query),
-        (
-            "unknown_cohort",
-            Some("cohort"),
-            r#"no cohort with id or name "cohort 9""#.into()
-        )
+    assert_refused(
+        ReportKind::Promotions,
+        query,
+        "unknown_cohort",
+        "cohort",
+        r#"no cohort with id or name "cohort 9""#,
     );
 }
 
@@ -92,13 +88,12 @@ fn an_inverted_comparison_period_is_put_on_its_own_start() {
         compare_to: Some(d("2017-04-01")),
         ..ReportQuery::default()
     };
-    assert_eq!(
-        refusal(ReportKind::Leavers, query),
-        (
-            "invalid_report_parameters",
-            Some("compare_from"),
-            "period starts on 2017-09-30 but ends on 2017-04-01".into()
-        )
+    assert_refused(
+        ReportKind::Leavers,
+        query,
+        "invalid_report_parameters",
+        "compare_from",
+        "period starts on 2017-09-30 but ends on 2017-04-01",
     );
 }
 
@@ -109,13 +104,12 @@ fn as_at_before_the_cohort_start_is_refused_on_as_at() {
         as_at: Some(d("2016-12-31")),
         ..ReportQuery::default()
     };
-    assert_eq!(
-        refusal(ReportKind::Retention, query),
-        (
-            "invalid_report_parameters",
-            Some("as_at"),
-            "as_at 2016-12-31 is before the cohort start 2017-01-09".into()
-        )
+    assert_refused(
+        ReportKind::Retention,
+        query,
+        "invalid_report_parameters",
+        "as_at",
+        "as_at 2016-12-31 is before the cohort start 2017-01-09",
     );
 }
 

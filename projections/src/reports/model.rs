@@ -7,6 +7,8 @@
 //! [`MoveKind`], [`SpellEnd`] from `aggregates`), so the read side cannot
 //! drift from what the aggregates judged; the structs here are flat rows of
 //! what the reports read, without the sequences and reasons the domain keeps.
+//! Where a read-model table's columns are such a struct's fields, its rows
+//! decode straight into it (`sqlx::FromRow`; `docs/read-models.md`).
 
 use aggregates::days;
 pub use aggregates::days::Span;
@@ -29,19 +31,23 @@ pub struct Dataset {
 
 /// One participant's employment history (the default has none: a cohort
 /// member whose participant the dataset does not hold).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct Person {
     /// Stable identity.
     pub participant_id: Uuid,
     /// The employer's or programme's reference.
     pub external_ref: String,
     /// Employment in one role at a time; never overlapping.
+    #[sqlx(skip)]
     pub spells: Vec<Spell>,
     /// Role changes, with their kind already resolved.
+    #[sqlx(skip)]
     pub moves: Vec<Move>,
     /// Leaving events (employment ends, not followed by a move).
+    #[sqlx(skip)]
     pub leavings: Vec<Leaving>,
     /// Exclusions from analysis.
+    #[sqlx(skip)]
     pub exclusions: Vec<Exclusion>,
 }
 
@@ -122,7 +128,7 @@ pub struct Move {
 }
 
 /// A leaving event.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct Leaving {
     /// Effective date (not employed at the end of it).
     pub effective_on: NaiveDate,
@@ -135,11 +141,13 @@ pub struct Leaving {
 }
 
 /// An exclusion from analysis, half-open `[from, until)`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct Exclusion {
     /// Effective date.
+    #[sqlx(rename = "from_on")]
     pub from: NaiveDate,
     /// End of the exclusion; `None` = open.
+    #[sqlx(rename = "until_on")]
     pub until: Option<NaiveDate>,
     /// Why (for example "left to work abroad").
     pub reason: String,
@@ -152,7 +160,7 @@ impl Span for Exclusion {
 }
 
 /// A cohort (intake) of a programme.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct Cohort {
     /// Identity.
     pub cohort_id: Uuid,
@@ -163,11 +171,12 @@ pub struct Cohort {
     /// Start date of the cohort.
     pub starts_on: NaiveDate,
     /// Enrolled participants.
+    #[sqlx(skip)]
     pub members: Vec<Member>,
 }
 
 /// One enrolment in a cohort.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct Member {
     /// The participant.
     pub participant_id: Uuid,
@@ -180,7 +189,7 @@ pub struct Member {
 }
 
 /// An established post.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct Post {
     /// Identity.
     pub post_id: Uuid,
@@ -195,6 +204,7 @@ pub struct Post {
     /// Disestablished on (no longer counts from this day).
     pub disestablished_on: Option<NaiveDate>,
     /// Who held the post, half-open intervals.
+    #[sqlx(skip)]
     pub occupancies: Vec<Occupancy>,
 }
 

@@ -1,5 +1,7 @@
-//! Reading the tables of one schema back as the report input: one named row
-//! type per table, each turned into its part of the [`Dataset`].
+//! Reading the tables of one schema back as the report input. Rows whose
+//! columns are a model struct's fields decode into it (a child row with its
+//! parent's id as [`Child`]); spells, moves and occupancies, which store the
+//! domain's enumerations as text, have their own row types.
 //!
 //! Enumerations (`basis`, `kind`, `ended_by`) are stored as the snake_case
 //! text of the domain's serde form, so they are read back through serde.
@@ -39,10 +41,19 @@ struct CheckpointRow {
     last_recorded_at: Option<DateTime<Utc>>,
 }
 
+/// A row that belongs to a parent (a participant, cohort or post), its id
+/// selected `AS parent`, with the columns of `T`.
 #[derive(FromRow)]
-struct ParticipantRow {
-    participant_id: Uuid,
-    external_ref: String,
+struct Child<T> {
+    parent: Uuid,
+    #[sqlx(flatten)]
+    item: T,
+}
+
+impl<T> From<Child<T>> for (Uuid, T) {
+    fn from(row: Child<T>) -> Self {
+        (row.parent, row.item)
+    }
 }
 
 #[derive(FromRow)]
@@ -113,113 +124,6 @@ impl MoveRow {
 }
 
 #[derive(FromRow)]
-struct LeavingRow {
-    participant_id: Uuid,
-    effective_on: NaiveDate,
-    organisation: String,
-    role_code: String,
-    fte: f64,
-}
-
-impl From<LeavingRow> for (Uuid, Leaving) {
-    fn from(r: LeavingRow) -> Self {
-        let leaving = Leaving {
-            effective_on: r.effective_on,
-            organisation: r.organisation,
-            role_code: r.role_code,
-            fte: r.fte,
-        };
-        (r.participant_id, leaving)
-    }
-}
-
-#[derive(FromRow)]
-struct ExclusionRow {
-    participant_id: Uuid,
-    from_on: NaiveDate,
-    until_on: Option<NaiveDate>,
-    reason: String,
-}
-
-impl From<ExclusionRow> for (Uuid, Exclusion) {
-    fn from(r: ExclusionRow) -> Self {
-        let exclusion = Exclusion {
-            from: r.from_on,
-            until: r.until_on,
-            reason: r.reason,
-        };
-        (r.participant_id, exclusion)
-    }
-}
-
-#[derive(FromRow)]
-struct CohortRow {
-    cohort_id: Uuid,
-    programme: String,
-    name: String,
-    starts_on: NaiveDate,
-}
-
-impl From<CohortRow> for (Uuid, Cohort) {
-    fn from(r: CohortRow) -> Self {
-        let cohort = Cohort {
-            cohort_id: r.cohort_id,
-            programme: r.programme,
-            name: r.name,
-            starts_on: r.starts_on,
-            members: vec![],
-        };
-        (r.cohort_id, cohort)
-    }
-}
-
-#[derive(FromRow)]
-struct MemberRow {
-    cohort_id: Uuid,
-    participant_id: Uuid,
-    enrolled_on: NaiveDate,
-    completed_on: Option<NaiveDate>,
-    withdrawn_on: Option<NaiveDate>,
-}
-
-impl From<MemberRow> for (Uuid, Member) {
-    fn from(r: MemberRow) -> Self {
-        let member = Member {
-            participant_id: r.participant_id,
-            enrolled_on: r.enrolled_on,
-            completed_on: r.completed_on,
-            withdrawn_on: r.withdrawn_on,
-        };
-        (r.cohort_id, member)
-    }
-}
-
-#[derive(FromRow)]
-struct PostRow {
-    post_id: Uuid,
-    organisation: String,
-    title: String,
-    role_code: String,
-    established_on: NaiveDate,
-    disestablished_on: Option<NaiveDate>,
-}
-
-impl From<PostRow> for (Uuid, Post) {
-    fn from(r: PostRow) -> Self {
-        let post = Post {
-            post_id: r.post_id,
-            organisation: r.organisation,
-            title: r.title,
-            role_code: r.role_code,
-            established_on: r.established_on,
-            disestablished_on: r.disestablished_on,
-            occupancies: vec![],
-        };
-        (r.post_id, post)
-    }
-}
-
-#[derive(FromRow)]
 struct OccupancyRow {
     post_id: Uuid,
     participant_id: Uuid,
@@ -237,17 +141,6 @@ impl OccupancyRow {
             until: self.until_on,
         };
         Ok((self.post_id, occupancy))
-    }
-}
-
-impl From<ParticipantRow> for (Uuid, Person) {
-    fn from(r: ParticipantRow) -> Self {
-        let person = Person {
-            participant_id: r.participant_id,
-            external_ref: r.external_ref,
-            ..Person::default()
-        };
-        (r.participant_id, person)
     }
 }
 
@@ -304,9 +197,10 @@ pub async fn load_dataset(pool: &sqlx::PgPool, schema: &str) -> Result<(Dataset,
 
 async fn read_people(db: &mut PgConnection, schema: &str) -> Result<Vec<Person>, sqlx::Error> {
     let sql = format!("SELECT participant_id, external_ref FROM {schema}.participants");
-    let mut people: HashMap<Uuid, Person> = fetch_into(db, &sql, |r: ParticipantRow| Ok(r.into()))
+    let mut people: HashMap<Uuid, Person> = fetch::<Person>(db, &sql)
         .await?
         .into_iter()
+        .map(|p| (p.participant_id, p))
         .collect();
     let sql = format!(
         "SELECT participant_id, organisation, team, role_code, role_level, post_id, basis, fte, from_on, until_on, \
@@ -321,29 +215,32 @@ async fn read_people(db: &mut PgConnection, schema: &str) -> Result<Vec<Person>,
     let moves = fetch_into(db, &sql, MoveRow::into_move).await?;
     attach(&mut people, moves, |p, m| p.moves.push(m));
     let sql = format!(
-        "SELECT participant_id, effective_on, organisation, role_code, fte FROM {schema}.leavings \
+        "SELECT participant_id AS parent, effective_on, organisation, role_code, fte FROM {schema}.leavings \
          ORDER BY participant_id, ordinal"
     );
-    let leavings = fetch_into(db, &sql, |r: LeavingRow| Ok(r.into())).await?;
+    let leavings = fetch_into(db, &sql, |r: Child<Leaving>| Ok(r.into())).await?;
     attach(&mut people, leavings, |p, l| p.leavings.push(l));
     let sql = format!(
-        "SELECT participant_id, from_on, until_on, reason FROM {schema}.exclusions ORDER BY participant_id, ordinal"
+        "SELECT participant_id AS parent, from_on, until_on, reason FROM {schema}.exclusions \
+         ORDER BY participant_id, ordinal"
     );
-    let exclusions = fetch_into(db, &sql, |r: ExclusionRow| Ok(r.into())).await?;
+    let exclusions = fetch_into(db, &sql, |r: Child<Exclusion>| Ok(r.into())).await?;
     attach(&mut people, exclusions, |p, x| p.exclusions.push(x));
     Ok(people.into_values().collect())
 }
 
 async fn read_cohorts(db: &mut PgConnection, schema: &str) -> Result<Vec<Cohort>, sqlx::Error> {
     let sql = format!("SELECT cohort_id, programme, name, starts_on FROM {schema}.cohorts");
-    let mut cohorts: HashMap<Uuid, Cohort> = fetch_into(db, &sql, |r: CohortRow| Ok(r.into()))
+    let mut cohorts: HashMap<Uuid, Cohort> = fetch::<Cohort>(db, &sql)
         .await?
         .into_iter()
+        .map(|c| (c.cohort_id, c))
         .collect();
     let sql = format!(
-        "SELECT cohort_id, participant_id, enrolled_on, completed_on, withdrawn_on FROM {schema}.cohort_members"
+        "SELECT cohort_id AS parent, participant_id, enrolled_on, completed_on, withdrawn_on \
+         FROM {schema}.cohort_members"
     );
-    let members = fetch_into(db, &sql, |r: MemberRow| Ok(r.into())).await?;
+    let members = fetch_into(db, &sql, |r: Child<Member>| Ok(r.into())).await?;
     attach(&mut cohorts, members, |c, m| c.members.push(m));
     Ok(cohorts.into_values().collect())
 }
@@ -352,9 +249,10 @@ async fn read_posts(db: &mut PgConnection, schema: &str) -> Result<Vec<Post>, sq
     let sql = format!(
         "SELECT post_id, organisation, title, role_code, established_on, disestablished_on FROM {schema}.posts"
     );
-    let mut posts: HashMap<Uuid, Post> = fetch_into(db, &sql, |r: PostRow| Ok(r.into()))
+    let mut posts: HashMap<Uuid, Post> = fetch::<Post>(db, &sql)
         .await?
         .into_iter()
+        .map(|p| (p.post_id, p))
         .collect();
     let sql = format!(
         "SELECT post_id, participant_id, basis, from_on, until_on FROM {schema}.post_occupancies \
