@@ -27,6 +27,23 @@ pub fn person(n: u128) -> Person {
     }
 }
 
+/// A dataset of `people` with no cohorts and no posts.
+pub fn of_people(people: Vec<Person>) -> Dataset {
+    Dataset {
+        people,
+        ..Dataset::default()
+    }
+}
+
+/// People and one cohort, no posts.
+pub fn with_cohort(people: Vec<Person>, cohort: Cohort) -> Dataset {
+    Dataset {
+        people,
+        cohorts: vec![cohort],
+        posts: vec![],
+    }
+}
+
 /// Person `n` with the history `f` gives them.
 pub fn with(n: u128, f: impl FnOnce(&mut Person)) -> Person {
     let mut p = person(n);

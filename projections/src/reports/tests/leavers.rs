@@ -62,11 +62,7 @@ fn dataset() -> Dataset {
             worked_then_left(p, "lb", TM, "2016-01-01", "2018-05-01");
         }),
     ];
-    Dataset {
-        people,
-        cohorts: vec![],
-        posts: vec![],
-    }
+    of_people(people)
 }
 
 fn params(org: Option<&str>) -> LeaversParams {
@@ -165,11 +161,7 @@ fn worked_example_nineteen_to_nine_with_no_headcount_uses_equal_exposure() {
         let on = if n < 19 { "2017-06-01" } else { "2018-06-01" };
         people.push(with(n, |p| p.leavings.push(leaving(on, "la", PM))));
     }
-    let ds = Dataset {
-        people,
-        cohorts: vec![],
-        posts: vec![],
-    };
+    let ds = of_people(people);
     let r = compute(&ds, &params(Some("la"))).unwrap();
     let c = r.total.comparison.unwrap();
     assert_eq!(c.exposure_basis, ExposureBasis::Equal);
@@ -193,11 +185,7 @@ fn one_period_without_person_days_gives_no_test_rather_than_equal_exposure() {
         }),
         with(2, |p| p.leavings.push(leaving("2018-06-01", "la", TM))),
     ];
-    let ds = Dataset {
-        people,
-        cohorts: vec![],
-        posts: vec![],
-    };
+    let ds = of_people(people);
     let r = compute(&ds, &params(Some("la"))).unwrap();
     let c = r.total.comparison.unwrap();
     assert_eq!(

@@ -206,11 +206,7 @@ fn published_cohort_one_share_rounds_to_78_percent() {
         }));
     }
     let members = (1..=18).map(|n| member(n, "2017-01-01")).collect();
-    let ds = Dataset {
-        people,
-        cohorts: vec![cohort(1, "c1", "2017-01-01", members)],
-        posts: vec![],
-    };
+    let ds = with_cohort(people, cohort(1, "c1", "2017-01-01", members));
     let r = compute(&ds, &params()).unwrap();
     assert_eq!(r.total.promoted_to_targets.percent, Some(77.8));
 }

@@ -55,11 +55,7 @@ fn dataset() -> Dataset {
     ];
     let mut members: Vec<_> = (1..=8).map(|n| member(n, "2015-09-01")).collect();
     members[6].withdrawn_on = Some(d("2016-01-01"));
-    Dataset {
-        people,
-        cohorts: vec![cohort(1, "2015 intake", "2015-09-01", members)],
-        posts: vec![],
-    }
+    with_cohort(people, cohort(1, "2015 intake", "2015-09-01", members))
 }
 
 fn params(org: Option<&str>) -> RetentionParams {
@@ -147,11 +143,7 @@ fn intake_of(start: &str, people: Vec<Person>) -> Dataset {
         .iter()
         .map(|p| member(p.participant_id.as_u128(), start))
         .collect();
-    Dataset {
-        people,
-        cohorts: vec![cohort(1, "intake", start, members)],
-        posts: vec![],
-    }
+    with_cohort(people, cohort(1, "intake", start, members))
 }
 
 #[test]
@@ -240,11 +232,7 @@ fn the_2013_intake_that_all_left_has_zero_retention() {
         }));
     }
     let members = (0..23).map(|n| member(n, "2013-09-01")).collect();
-    let ds = Dataset {
-        people,
-        cohorts: vec![cohort(1, "2013 intake", "2013-09-01", members)],
-        posts: vec![],
-    };
+    let ds = with_cohort(people, cohort(1, "2013 intake", "2013-09-01", members));
     let mut p = params(None);
     p.as_at = d("2016-12-31");
     let r = compute(&ds, &p).unwrap();

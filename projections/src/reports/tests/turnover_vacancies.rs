@@ -74,11 +74,7 @@ fn workforce() -> Dataset {
         // P9: joins on the last day: starter, in post at the end.
         with(9, |p| p.spells.push(spell("la", SW, "2018-09-30", None, None))),
     ];
-    Dataset {
-        people,
-        cohorts: vec![],
-        posts: vec![],
-    }
+    of_people(people)
 }
 
 #[test]
