@@ -126,6 +126,12 @@ fn required<T: Copy>(value: Option<T>, field: &'static str) -> Result<T, ReportR
     value.ok_or_else(|| missing(field, format!("give ?{field}= for this report")))
 }
 
+/// The organisation a single-organisation report is about.
+fn organisation(q: &ReportQuery, report: &str) -> Result<String, ReportRequestError> {
+    let message = || missing("organisation", format!("give ?organisation= for {report}"));
+    q.organisation.clone().ok_or_else(message)
+}
+
 fn period(
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
@@ -205,20 +211,14 @@ fn compute(
         }
         ReportKind::Turnover => {
             let params = turnover::TurnoverParams {
-                organisation: q
-                    .organisation
-                    .clone()
-                    .ok_or_else(|| missing("organisation", "give ?organisation= for turnover"))?,
+                organisation: organisation(q, "turnover")?,
                 period: period(q.from, q.to, "from", "to")?,
             };
             render(turnover::compute(dataset, &params))
         }
         ReportKind::Vacancies => {
             let params = vacancies::VacancyParams {
-                organisation: q
-                    .organisation
-                    .clone()
-                    .ok_or_else(|| missing("organisation", "give ?organisation= for vacancies"))?,
+                organisation: organisation(q, "vacancies")?,
                 on: required(q.on, "on")?,
             };
             render(vacancies::compute(dataset, &params))
