@@ -29,6 +29,7 @@
 
 pub mod cohort;
 pub mod context;
+pub mod days;
 pub mod decisions;
 pub mod field;
 pub mod ladder;

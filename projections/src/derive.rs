@@ -6,13 +6,10 @@
 use aggregates::cohort::Cohort as CohortAggregate;
 use aggregates::participant::Participant;
 use aggregates::post::Post as PostAggregate;
-use aggregates::{Basis as DomainBasis, MoveKind as DomainMoveKind};
 use cqrs_es::Aggregate;
 use serde::de::DeserializeOwned;
 
-use crate::reports::model::{
-    Basis, Cohort, Exclusion, Leaving, Member, Move, MoveKind, Occupancy, Person, Post, Spell, SpellEnd,
-};
+use crate::reports::model::{Cohort, Exclusion, Leaving, Member, Move, Occupancy, Person, Post, Spell};
 use crate::source::StoredEvent;
 
 /// One aggregate's contribution to the report input.
@@ -64,25 +61,7 @@ pub fn derive(aggregate_type: &str, events: &[StoredEvent]) -> Result<Part, Deri
     })
 }
 
-fn basis(b: DomainBasis) -> Basis {
-    match b {
-        DomainBasis::Permanent => Basis::Permanent,
-        DomainBasis::Interim => Basis::Interim,
-        DomainBasis::Acting => Basis::Acting,
-        DomainBasis::Agency => Basis::Agency,
-    }
-}
-
-fn kind(k: DomainMoveKind) -> MoveKind {
-    match k {
-        DomainMoveKind::Promotion => MoveKind::Promotion,
-        DomainMoveKind::Demotion => MoveKind::Demotion,
-        DomainMoveKind::Sideways => MoveKind::Sideways,
-    }
-}
-
 fn person(t: &aggregates::participant::Timeline) -> Person {
-    use aggregates::participant::SpellEnd as DomainEnd;
     Person {
         participant_id: t.participant_id(),
         external_ref: t.external_ref().to_string(),
@@ -95,14 +74,11 @@ fn person(t: &aggregates::participant::Timeline) -> Person {
                 role_code: s.role.code.clone(),
                 role_level: s.role.level,
                 post_id: s.post_id,
-                basis: basis(s.basis),
+                basis: s.basis,
                 fte: s.fte,
                 from: s.from,
                 until: s.until,
-                ended_by: s.ended_by.map(|e| match e {
-                    DomainEnd::Leaving => SpellEnd::Leaving,
-                    DomainEnd::RoleChange => SpellEnd::RoleChange,
-                }),
+                ended_by: s.ended_by,
             })
             .collect(),
         moves: t
@@ -116,7 +92,7 @@ fn person(t: &aggregates::participant::Timeline) -> Person {
                 to_role: m.to_role.code.clone(),
                 to_level: m.to_role.level,
                 to_organisation: m.to_organisation.clone(),
-                kind: kind(m.kind),
+                kind: m.kind,
                 internal: m.internal,
                 rejoining: m.rejoining,
             })
@@ -178,7 +154,7 @@ fn post(p: &PostAggregate) -> Option<Post> {
             .iter()
             .map(|o| Occupancy {
                 participant_id: o.participant_id,
-                basis: basis(o.basis),
+                basis: o.basis,
                 from: o.from,
                 until: o.until,
             })

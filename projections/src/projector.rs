@@ -53,7 +53,7 @@ pub enum ProjectorError {
 }
 
 /// Where a set of read-model tables stands.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Checkpoint {
     /// The global position of the last event applied (0: none yet).
     pub global_position: i64,
@@ -119,17 +119,13 @@ impl Projector {
     async fn apply_batch(&self) -> Result<Option<u64>, ProjectorError> {
         let schema = self.schema;
         let mut tx = self.pool.begin().await?;
-        let checkpoint: Option<(i64, i64)> = sqlx::query_as(&format!(
+        let checkpoint: Option<Position> = sqlx::query_as(&format!(
             "SELECT transaction_id, global_position FROM {schema}.checkpoint FOR UPDATE SKIP LOCKED"
         ))
         .fetch_optional(&mut *tx)
         .await?;
-        let Some((transaction_id, global_position)) = checkpoint else {
+        let Some(after) = checkpoint else {
             return Ok(None);
-        };
-        let after = Position {
-            transaction_id,
-            global_position,
         };
         let batch = source::read_after(&mut *tx, after, self.batch_size).await?;
         let Some(last) = batch.last() else {
@@ -216,18 +212,11 @@ impl Projector {
 
 /// Where the tables of `schema` stand.
 pub async fn checkpoint(pool: &PgPool, schema: &str) -> Result<Checkpoint, sqlx::Error> {
-    let (transaction_id, global_position, last_recorded_at, events_applied): (i64, i64, Option<DateTime<Utc>>, i64) =
-        sqlx::query_as(&format!(
-            "SELECT transaction_id, global_position, last_recorded_at, events_applied FROM {schema}.checkpoint"
-        ))
-        .fetch_one(pool)
-        .await?;
-    Ok(Checkpoint {
-        global_position,
-        transaction_id,
-        last_recorded_at,
-        events_applied,
-    })
+    sqlx::query_as(&format!(
+        "SELECT transaction_id, global_position, last_recorded_at, events_applied FROM {schema}.checkpoint"
+    ))
+    .fetch_one(pool)
+    .await
 }
 
 /// Whether every event at or before `global_position` has been applied to

@@ -12,7 +12,7 @@ use sqlx::{FromRow, PgExecutor};
 /// A point in the all-events order. Events are read in
 /// `(transaction_id, global_position)` order; a reader remembers the pair of
 /// the last event it applied.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, FromRow)]
 pub struct Position {
     pub transaction_id: i64,
     pub global_position: i64,

@@ -1,4 +1,4 @@
-//! Small, exact statistics behind the report figures (metrics.md §2 and §3).
+//! Small, exact statistics behind the report figures (docs/metrics.md §2 and §3).
 //!
 //! Three tools, all pure functions over plain numbers:
 //!
@@ -12,7 +12,7 @@
 use serde::Serialize;
 use statrs::distribution::{Beta, Binomial, ContinuousCDF, Discrete};
 
-/// The normal quantile used for every 95% interval (metrics.md uses 1.96).
+/// The normal quantile used for every 95% interval (docs/metrics.md uses 1.96).
 pub const Z_95: f64 = 1.96;
 
 /// Relative tolerance for "no more likely than the observed outcome", as R's
@@ -56,7 +56,7 @@ pub enum NoTest {
     InvalidExposure,
 }
 
-/// Exact conditional test of two Poisson rates (metrics.md §2).
+/// Exact conditional test of two Poisson rates (docs/metrics.md §2).
 ///
 /// Given n = before + after, the after count is Binomial(n, π0) under "no
 /// change". The two-sided p-value sums the probabilities of all outcomes no
@@ -238,7 +238,7 @@ mod tests {
 
     #[test]
     fn nineteen_before_and_nine_after_with_equal_exposure_is_the_worked_example() {
-        // metrics.md §2: RR = 9/19 = 0.4737; CI 0.19–1.10; p = 0.087.
+        // docs/metrics.md §2: RR = 9/19 = 0.4737; CI 0.19–1.10; p = 0.087.
         // By hand: n = 28, π0 = 0.5, Σ_{k=0..9} C(28,k) = 1+28+378+3276+20475
         // +98280+376740+1184040+3108105+6906900 = 11 698 223; over 2^28 =
         // 268 435 456 that is 0.043579; the distribution is symmetric, so

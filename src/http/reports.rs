@@ -1,5 +1,9 @@
 //! `/reports/*`: the five reports as JSON or CSV, and the projector's admin
 //! endpoints (status, rebuild).
+//!
+//! The one place a report request's error becomes an HTTP answer: a
+//! malformed or missing parameter is 400, a parameter the rules refuse 422,
+//! read models that have not caught up 503.
 
 use std::collections::HashMap;
 
@@ -13,13 +17,38 @@ use projections::projector::{self, Checkpoint, RebuildReport};
 use super::error::ApiError;
 use super::extract::decode;
 use super::AppState;
-use crate::reports::{self, ReportKind, ReportQuery};
+use crate::reports::{self, ReportKind, ReportQuery, ReportRequestError};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/reports/{kind}", get(report))
         .route("/admin/projection", get(status))
         .route("/admin/rebuild", post(rebuild))
+}
+
+impl From<ReportRequestError> for ApiError {
+    fn from(e: ReportRequestError) -> Self {
+        let (code, field) = (e.code(), e.field());
+        match e {
+            ReportRequestError::MissingParameter { .. }
+            | ReportRequestError::KnownAtNotTimestamp { .. }
+            | ReportRequestError::DateOutOfRange { .. }
+            | ReportRequestError::MinPositionNotPosition
+            | ReportRequestError::WaitNotMilliseconds => ApiError::BadRequest {
+                code,
+                message: e.to_string(),
+                field: field.map(str::to_string),
+            },
+            ReportRequestError::Refused { .. }
+            | ReportRequestError::KnownAtInFuture { .. }
+            | ReportRequestError::UnknownPosition { .. } => ApiError::rule(code, field, e.to_string()),
+            ReportRequestError::ProjectionBehind { .. } => ApiError::Unavailable {
+                code,
+                message: e.to_string(),
+            },
+            ReportRequestError::Internal(cause) => ApiError::Internal(cause),
+        }
+    }
 }
 
 fn wants_csv(query: &ReportQuery, headers: &HeaderMap) -> Result<bool, ApiError> {
@@ -101,5 +130,63 @@ pub async fn rebuild(State(s): State<AppState>) -> Result<Json<RebuildReport>, A
             field: None,
         }),
         Err(e) => Err(ApiError::internal(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The API's answer is the one it gave before reports had their own error.
+    fn same(new: ReportRequestError, old: ApiError) {
+        assert_eq!(format!("{:?}", ApiError::from(new)), format!("{old:?}"));
+    }
+
+    #[test]
+    fn malformed_parameters_are_400_refused_ones_422_and_a_lagging_projection_503() {
+        same(
+            ReportRequestError::MissingParameter {
+                field: "as_at",
+                message: "give ?as_at= for this report".into(),
+            },
+            ApiError::bad_request("missing_parameter", "as_at", "give ?as_at= for this report"),
+        );
+        same(
+            ReportRequestError::WaitNotMilliseconds,
+            ApiError::bad_request(
+                "invalid_parameter",
+                "wait_ms",
+                "wait_ms must be a number of milliseconds",
+            ),
+        );
+        same(
+            projections::reports::ReportError::NoTargets.into(),
+            ApiError::rule(
+                "invalid_report_parameters",
+                Some("targets"),
+                "at least one target role is needed",
+            ),
+        );
+        same(
+            ReportRequestError::UnknownPosition { position: 9, last: 7 },
+            ApiError::rule(
+                "unknown_position",
+                Some("min_position"),
+                "no event has global position 9: the store ends at 7",
+            ),
+        );
+        same(
+            ReportRequestError::ProjectionBehind {
+                position: 9,
+                waited_ms: 20,
+            },
+            ApiError::Unavailable {
+                code: "projection_behind",
+                message: "the read models have not reached position 9 within 20 ms; retry shortly, or ask with \
+                          known_at for an answer replayed from the events"
+                    .into(),
+            },
+        );
+        same(ReportRequestError::internal("boom"), ApiError::internal("boom"));
     }
 }

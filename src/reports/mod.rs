@@ -1,9 +1,12 @@
-//! Reports: parameters as analysts name them (metrics.md), the report input
+//! Reports: parameters as analysts name them (docs/metrics.md), the report input
 //! from the read models or from an "as known at" replay, and the answer as
-//! JSON or as CSV rows. Used by the HTTP API and the `tenure report` command.
+//! JSON or as CSV rows. Used by the HTTP API and the `tenure report` command,
+//! which each turn a [`ReportRequestError`] into their own answer.
 
+mod error;
 mod params;
 
+pub use error::ReportRequestError;
 pub use params::{ReportKind, ReportQuery};
 
 use std::collections::HashSet;
@@ -12,14 +15,12 @@ use std::time::Duration;
 use chrono::{DateTime, NaiveDate, Utc};
 use projections::reports::csv::ToCsvRows;
 use projections::reports::model::Dataset;
-use projections::reports::{leavers, promotions, retention, turnover, vacancies, Period, ReportError};
+use projections::reports::{leavers, promotions, retention, selection, turnover, vacancies, Period, ReportError};
 use projections::tables::Provenance;
 use serde::Serialize;
 use serde_json::Value;
 use sqlx::PgPool;
 use uuid::Uuid;
-
-use crate::http::error::ApiError;
 
 /// A computed report with what it reflects.
 #[derive(Debug, Clone, Serialize)]
@@ -41,7 +42,7 @@ const LONGEST_WAIT: Duration = Duration::from_secs(30);
 
 /// Computes `kind` with `query`: from a replay when `known_at` is given,
 /// otherwise from the read models (after waiting for `min_position`).
-pub async fn produce(pool: &PgPool, kind: ReportKind, query: &ReportQuery) -> Result<ReportAnswer, ApiError> {
+pub async fn produce(pool: &PgPool, kind: ReportKind, query: &ReportQuery) -> Result<ReportAnswer, ReportRequestError> {
     query.check_date_range()?;
     let known_at = query.known_at()?;
     let (dataset, provenance) = match known_at {
@@ -49,7 +50,7 @@ pub async fn produce(pool: &PgPool, kind: ReportKind, query: &ReportQuery) -> Re
             refuse_future(pool, at).await?;
             projections::replay::dataset_known_at(pool, Some(at))
                 .await
-                .map_err(ApiError::internal)?
+                .map_err(ReportRequestError::internal)?
         }
         None => {
             if let Some(position) = query.min_position()? {
@@ -70,17 +71,10 @@ pub async fn produce(pool: &PgPool, kind: ReportKind, query: &ReportQuery) -> Re
 /// A `known_at` after the database's clock names a moment whose events are
 /// not all recorded yet (one may still commit stamped before it), so its
 /// answer could change: 422 rather than a figure that cannot be reproduced.
-async fn refuse_future(pool: &PgPool, known_at: DateTime<Utc>) -> Result<(), ApiError> {
-    let now: DateTime<Utc> = sqlx::query_scalar("SELECT clock_timestamp()")
-        .fetch_one(pool)
-        .await
-        .map_err(ApiError::internal)?;
+async fn refuse_future(pool: &PgPool, known_at: DateTime<Utc>) -> Result<(), ReportRequestError> {
+    let now: DateTime<Utc> = sqlx::query_scalar("SELECT clock_timestamp()").fetch_one(pool).await?;
     if known_at > now {
-        return Err(ApiError::rule(
-            "known_at_in_future",
-            Some("known_at"),
-            format!("known_at {known_at} is after the store's clock ({now}); ask about a moment that has passed"),
-        ));
+        return Err(ReportRequestError::KnownAtInFuture { known_at, now });
     }
     Ok(())
 }
@@ -88,17 +82,12 @@ async fn refuse_future(pool: &PgPool, known_at: DateTime<Utc>) -> Result<(), Api
 /// Waits (bounded) until the read models reflect every event up to `position`.
 /// A position past the last committed event was never handed out: 422 at
 /// once rather than a wait that cannot end well.
-async fn wait_for(pool: &PgPool, position: i64, wait: Duration) -> Result<(), ApiError> {
+async fn wait_for(pool: &PgPool, position: i64, wait: Duration) -> Result<(), ReportRequestError> {
     let last: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(global_position), 0) FROM events")
         .fetch_one(pool)
-        .await
-        .map_err(ApiError::internal)?;
+        .await?;
     if position > last {
-        return Err(ApiError::rule(
-            "unknown_position",
-            Some("min_position"),
-            format!("no event has global position {position}: the store ends at {last}"),
-        ));
+        return Err(ReportRequestError::UnknownPosition { position, last });
     }
     let deadline = tokio::time::Instant::now() + wait;
     loop {
@@ -106,89 +95,77 @@ async fn wait_for(pool: &PgPool, position: i64, wait: Duration) -> Result<(), Ap
             return Ok(());
         }
         if tokio::time::Instant::now() >= deadline {
-            return Err(ApiError::Unavailable {
-                code: "projection_behind",
-                message: format!(
-                    "the read models have not reached position {position} within {} ms; retry shortly, or ask \
-                     with known_at for an answer replayed from the events",
-                    wait.as_millis()
-                ),
+            return Err(ReportRequestError::ProjectionBehind {
+                position,
+                waited_ms: wait.as_millis(),
             });
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
-fn report_error(e: ReportError) -> ApiError {
-    let field = match &e {
-        ReportError::InvalidPeriod { .. } => "from",
-        ReportError::UnknownCohort(_) => "cohort",
-        ReportError::NoCohorts => "programme",
-        ReportError::AsAtBeforeStart { .. } => "as_at",
-        ReportError::NoTargets => "targets",
-    };
-    ApiError::rule("invalid_report_parameters", Some(field), e.to_string())
-}
-
-fn render<R: Serialize + ToCsvRows>(report: Result<R, ReportError>) -> Result<(Value, Vec<Vec<String>>), ApiError> {
-    let report = report.map_err(report_error)?;
+fn render<R: Serialize + ToCsvRows>(
+    report: Result<R, ReportError>,
+) -> Result<(Value, Vec<Vec<String>>), ReportRequestError> {
+    let report = report?;
     let rows = report.to_csv_rows();
-    Ok((serde_json::to_value(&report).map_err(ApiError::internal)?, rows))
-}
-
-fn required<T: Copy>(value: Option<T>, field: &str) -> Result<T, ApiError> {
-    value.ok_or_else(|| ApiError::bad_request("missing_parameter", field, format!("give ?{field}= for this report")))
-}
-
-fn period(from: Option<NaiveDate>, to: Option<NaiveDate>, from_name: &str, to_name: &str) -> Result<Period, ApiError> {
-    Period::new(required(from, from_name)?, required(to, to_name)?)
-        .map_err(|e| ApiError::rule("invalid_report_parameters", Some(from_name), e.to_string()))
-}
-
-/// The cohorts named by `cohort` (ids or names), within `programme` if given.
-fn cohorts(dataset: &Dataset, query: &ReportQuery) -> Result<Option<Vec<Uuid>>, ApiError> {
-    let Some(list) = &query.cohort else { return Ok(None) };
-    let mut ids = Vec::new();
-    for wanted in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        let found: Vec<Uuid> = dataset
-            .cohorts
-            .iter()
-            .filter(|c| query.programme.as_ref().is_none_or(|p| &c.programme == p))
-            .filter(|c| c.cohort_id.to_string() == wanted || c.name == wanted)
-            .map(|c| c.cohort_id)
-            .collect();
-        if found.is_empty() {
-            return Err(ApiError::rule(
-                "unknown_cohort",
-                Some("cohort"),
-                format!("no cohort with id or name {wanted:?}"),
-            ));
-        }
-        ids.extend(found);
-    }
-    Ok(Some(ids))
-}
-
-/// Members of the selected cohorts (or of the programme's), for filters.
-fn population(dataset: &Dataset, query: &ReportQuery) -> Result<Option<HashSet<Uuid>>, ApiError> {
-    let chosen = cohorts(dataset, query)?;
-    if chosen.is_none() && query.programme.is_none() {
-        return Ok(None);
-    }
-    Ok(Some(
-        dataset
-            .cohorts
-            .iter()
-            .filter(|c| match &chosen {
-                Some(ids) => ids.contains(&c.cohort_id),
-                None => query.programme.as_ref() == Some(&c.programme),
-            })
-            .flat_map(|c| c.members.iter().map(|m| m.participant_id))
-            .collect(),
+    Ok((
+        serde_json::to_value(&report).map_err(ReportRequestError::internal)?,
+        rows,
     ))
 }
 
-fn compute(dataset: &Dataset, kind: ReportKind, q: &ReportQuery) -> Result<(Value, Vec<Vec<String>>), ApiError> {
+fn missing(field: &'static str, message: impl Into<String>) -> ReportRequestError {
+    ReportRequestError::MissingParameter {
+        field,
+        message: message.into(),
+    }
+}
+
+fn required<T: Copy>(value: Option<T>, field: &'static str) -> Result<T, ReportRequestError> {
+    value.ok_or_else(|| missing(field, format!("give ?{field}= for this report")))
+}
+
+/// The organisation a single-organisation report is about.
+fn organisation(q: &ReportQuery, report: &str) -> Result<String, ReportRequestError> {
+    let message = || missing("organisation", format!("give ?organisation= for {report}"));
+    q.organisation.clone().ok_or_else(message)
+}
+
+fn period(
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    from_name: &'static str,
+    to_name: &'static str,
+) -> Result<Period, ReportRequestError> {
+    Period::new(required(from, from_name)?, required(to, to_name)?)
+        .map_err(|rule| ReportRequestError::Refused { rule, field: from_name })
+}
+
+/// The cohorts named by `cohort` (ids or names), within `programme` if given.
+fn cohorts(dataset: &Dataset, query: &ReportQuery) -> Result<Option<Vec<Uuid>>, ReportError> {
+    query
+        .cohort
+        .as_deref()
+        .map(|names| selection::named_cohorts(dataset, names, query.programme.as_deref()))
+        .transpose()
+}
+
+/// Members of the selected cohorts (or of the programme's), for filters.
+fn population(dataset: &Dataset, query: &ReportQuery) -> Result<Option<HashSet<Uuid>>, ReportError> {
+    let chosen = cohorts(dataset, query)?;
+    Ok(selection::population(
+        dataset,
+        chosen.as_deref(),
+        query.programme.as_deref(),
+    ))
+}
+
+fn compute(
+    dataset: &Dataset,
+    kind: ReportKind,
+    q: &ReportQuery,
+) -> Result<(Value, Vec<Vec<String>>), ReportRequestError> {
     match kind {
         ReportKind::Promotions => {
             let targets = q
@@ -220,8 +197,7 @@ fn compute(dataset: &Dataset, kind: ReportKind, q: &ReportQuery) -> Result<(Valu
         ReportKind::Retention => {
             let ids = cohorts(dataset, q)?.unwrap_or_default();
             let [cohort_id] = ids[..] else {
-                return Err(ApiError::bad_request(
-                    "missing_parameter",
+                return Err(missing(
                     "cohort",
                     "give exactly one ?cohort= (id or name) for the retention report",
                 ));
@@ -235,18 +211,14 @@ fn compute(dataset: &Dataset, kind: ReportKind, q: &ReportQuery) -> Result<(Valu
         }
         ReportKind::Turnover => {
             let params = turnover::TurnoverParams {
-                organisation: q.organisation.clone().ok_or_else(|| {
-                    ApiError::bad_request("missing_parameter", "organisation", "give ?organisation= for turnover")
-                })?,
+                organisation: organisation(q, "turnover")?,
                 period: period(q.from, q.to, "from", "to")?,
             };
             render(turnover::compute(dataset, &params))
         }
         ReportKind::Vacancies => {
             let params = vacancies::VacancyParams {
-                organisation: q.organisation.clone().ok_or_else(|| {
-                    ApiError::bad_request("missing_parameter", "organisation", "give ?organisation= for vacancies")
-                })?,
+                organisation: organisation(q, "vacancies")?,
                 on: required(q.on, "on")?,
             };
             render(vacancies::compute(dataset, &params))
@@ -255,13 +227,13 @@ fn compute(dataset: &Dataset, kind: ReportKind, q: &ReportQuery) -> Result<(Valu
 }
 
 /// Writes rows as CSV text.
-pub fn to_csv(rows: &[Vec<String>]) -> Result<String, ApiError> {
+pub fn to_csv(rows: &[Vec<String>]) -> Result<String, ReportRequestError> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     for row in rows {
-        writer.write_record(row).map_err(ApiError::internal)?;
+        writer.write_record(row).map_err(ReportRequestError::internal)?;
     }
-    let bytes = writer.into_inner().map_err(ApiError::internal)?;
-    String::from_utf8(bytes).map_err(ApiError::internal)
+    let bytes = writer.into_inner().map_err(ReportRequestError::internal)?;
+    String::from_utf8(bytes).map_err(ReportRequestError::internal)
 }
 
 /// Writes rows as an aligned plain-text table for the terminal.
@@ -297,3 +269,6 @@ pub fn to_table(rows: &[Vec<String>]) -> String {
 pub fn last_recorded(p: &Provenance) -> Option<DateTime<Utc>> {
     p.last_recorded_at
 }
+
+#[cfg(test)]
+mod tests;

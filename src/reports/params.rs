@@ -1,17 +1,17 @@
-//! Report parameters, named as in metrics.md, shared by the query string
+//! Report parameters, named as in docs/metrics.md, shared by the query string
 //! and the command line.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use projections::reports::leavers::ExposureBasis;
 use serde::Deserialize;
 
-use crate::http::error::ApiError;
+use super::ReportRequestError;
 
 /// Which report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum ReportKind {
-    /// Promotion outcomes by cohort (metrics.md §1).
+    /// Promotion outcomes by cohort (docs/metrics.md §1).
     Promotions,
     /// Leavers by role and period, before and after (§2).
     Leavers,
@@ -87,26 +87,20 @@ fn parse_exposure(s: &str) -> Result<ExposureBasis, String> {
 
 impl ReportQuery {
     /// `known_at` parsed as RFC 3339.
-    pub fn known_at(&self) -> Result<Option<DateTime<Utc>>, ApiError> {
+    pub fn known_at(&self) -> Result<Option<DateTime<Utc>>, ReportRequestError> {
         self.known_at
             .as_deref()
             .map(|s| {
                 DateTime::parse_from_rfc3339(s)
                     .map(|t| t.with_timezone(&Utc))
-                    .map_err(|_| {
-                        ApiError::bad_request(
-                            "invalid_parameter",
-                            "known_at",
-                            format!("known_at {s:?} is not an RFC 3339 timestamp such as 2021-02-01T09:00:00Z"),
-                        )
-                    })
+                    .map_err(|_| ReportRequestError::KnownAtNotTimestamp { given: s.to_string() })
             })
             .transpose()
     }
 
     /// Every date parameter lies in 1900–2199: outside it is a typo, and
     /// period arithmetic and month-by-month curves stay bounded.
-    pub fn check_date_range(&self) -> Result<(), ApiError> {
+    pub fn check_date_range(&self) -> Result<(), ReportRequestError> {
         let (earliest, latest) = (
             NaiveDate::from_ymd_opt(1900, 1, 1),
             NaiveDate::from_ymd_opt(2199, 12, 31),
@@ -121,44 +115,33 @@ impl ReportQuery {
         ];
         for (field, date) in dates {
             if let Some(d) = date.filter(|d| Some(*d) < earliest || Some(*d) > latest) {
-                return Err(ApiError::bad_request(
-                    "invalid_parameter",
-                    field,
-                    format!("{field} = {d} is outside 1900-01-01..2199-12-31"),
-                ));
+                return Err(ReportRequestError::DateOutOfRange { field, date: d });
             }
         }
         Ok(())
     }
 
     /// `min_position` parsed as a non-negative integer.
-    pub fn min_position(&self) -> Result<Option<i64>, ApiError> {
+    pub fn min_position(&self) -> Result<Option<i64>, ReportRequestError> {
         self.min_position
             .as_deref()
             .map(|s| {
-                s.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
-                    ApiError::bad_request(
-                        "invalid_parameter",
-                        "min_position",
-                        "min_position must be a global position from a command's answer",
-                    )
-                })
+                s.parse::<i64>()
+                    .ok()
+                    .filter(|n| *n >= 0)
+                    .ok_or(ReportRequestError::MinPositionNotPosition)
             })
             .transpose()
     }
 
     /// `wait_ms` as a duration.
-    pub fn wait(&self) -> Result<Option<std::time::Duration>, ApiError> {
+    pub fn wait(&self) -> Result<Option<std::time::Duration>, ReportRequestError> {
         self.wait_ms
             .as_deref()
             .map(|s| {
-                s.parse::<u64>().map(std::time::Duration::from_millis).map_err(|_| {
-                    ApiError::bad_request(
-                        "invalid_parameter",
-                        "wait_ms",
-                        "wait_ms must be a number of milliseconds",
-                    )
-                })
+                s.parse::<u64>()
+                    .map(std::time::Duration::from_millis)
+                    .map_err(|_| ReportRequestError::WaitNotMilliseconds)
             })
             .transpose()
     }

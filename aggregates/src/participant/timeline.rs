@@ -53,7 +53,7 @@ pub struct Spell {
 impl Spell {
     /// Whether the spell covers the end of `day`.
     pub fn covers(&self, day: NaiveDate) -> bool {
-        self.from <= day && self.until.is_none_or(|until| day < until)
+        crate::days::covers(self.from, self.until, day)
     }
 }
 
@@ -121,7 +121,7 @@ pub struct Exclusion {
 impl Exclusion {
     /// Whether the exclusion is in force at the end of `day`.
     pub fn covers(&self, day: NaiveDate) -> bool {
-        self.from <= day && self.until.is_none_or(|until| day < until)
+        crate::days::covers(self.from, self.until, day)
     }
 }
 

@@ -342,7 +342,7 @@ mod reading_tests {
 
     #[test]
     fn the_reading_of_19_to_9_says_it_could_be_chance_and_is_fragile() {
-        // Equal exposure: RR = 9/19 = 0.47, CI 0.19–1.10, p = 0.087 (metrics.md §2).
+        // Equal exposure: RR = 9/19 = 0.47, CI 0.19–1.10, p = 0.087 (docs/metrics.md §2).
         let t = compare_poisson_rates(19, 9, 1.0, 1.0).unwrap();
         let text = reading(19, 9, Some(&t), true);
         assert!(

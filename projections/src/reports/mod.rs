@@ -12,10 +12,12 @@
 //! - every report lists the [`Definition`] of each figure it returns.
 
 pub mod csv;
+mod error;
 pub mod leavers;
 pub mod model;
 pub mod promotions;
 pub mod retention;
+pub mod selection;
 pub mod turnover;
 pub mod vacancies;
 
@@ -25,37 +27,8 @@ mod tests;
 use chrono::{Days, NaiveDate};
 use serde::{Deserialize, Serialize};
 
+pub use error::ReportError;
 use model::{Person, Spell};
-
-/// Why a report could not be computed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ReportError {
-    /// A period whose start is after its end.
-    #[error("period starts on {from} but ends on {to}")]
-    InvalidPeriod {
-        /// Start.
-        from: NaiveDate,
-        /// End.
-        to: NaiveDate,
-    },
-    /// A cohort id that is not in the dataset.
-    #[error("unknown cohort {0}")]
-    UnknownCohort(uuid::Uuid),
-    /// No cohort matched the programme/cohort selection.
-    #[error("no cohort matches the selection")]
-    NoCohorts,
-    /// The `as_at` date is before the cohort started.
-    #[error("as_at {as_at} is before the cohort start {starts_on}")]
-    AsAtBeforeStart {
-        /// Requested date.
-        as_at: NaiveDate,
-        /// Cohort start.
-        starts_on: NaiveDate,
-    },
-    /// The list of target roles is empty.
-    #[error("at least one target role is needed")]
-    NoTargets,
-}
 
 /// An inclusive period of calendar dates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -173,20 +146,6 @@ pub fn round(x: f64, dp: i32) -> f64 {
     (x * f).round() / f
 }
 
-/// Whether the spell employs the person at the end of day `d`.
-pub(crate) fn spell_covers(spell: &Spell, d: NaiveDate) -> bool {
-    spell.from <= d && spell.until.is_none_or(|u| d < u)
-}
-
-/// The spell (at `organisation`, or anywhere when `None`) employing the
-/// person at the end of day `d`.
-pub(crate) fn spell_on<'a>(person: &'a Person, organisation: Option<&str>, d: NaiveDate) -> Option<&'a Spell> {
-    person
-        .spells
-        .iter()
-        .find(|s| spell_covers(s, d) && organisation.is_none_or(|o| s.organisation == o))
-}
-
 /// Days of the spell inside the period (employed at the end of each).
 pub(crate) fn person_days(spell: &Spell, period: &Period) -> u64 {
     let start = spell.from.max(period.from);
@@ -210,7 +169,7 @@ pub(crate) struct Exit {
     pub fte: Option<f64>,
 }
 
-/// Every end of employment of `person`, per metrics.md "Leaving an
+/// Every end of employment of `person`, per docs/metrics.md "Leaving an
 /// organisation": for one organisation, leaving events there and
 /// (non-rejoining) moves from it to another organisation; over all
 /// organisations (`None`), leaving events only. Sorted by date.
@@ -222,7 +181,7 @@ pub(crate) fn exits(person: &Person, organisation: Option<&str>) -> Vec<Exit> {
             .iter()
             .rev()
             .find(|s| s.organisation == org && s.until == Some(date));
-        ending.or_else(|| date.pred_opt().and_then(|d| spell_on(person, Some(org), d)))
+        ending.or_else(|| date.pred_opt().and_then(|d| person.employment_on(Some(org), d)))
     };
     let mut out: Vec<Exit> = person
         .leavings
@@ -256,12 +215,4 @@ pub(crate) fn exits(person: &Person, organisation: Option<&str>) -> Vec<Exit> {
     }
     out.sort_by_key(|e| e.date);
     out
-}
-
-/// Whether an exclusion is in force at the end of `d` (from ≤ d < until).
-pub(crate) fn excluded_on(person: &Person, d: NaiveDate) -> bool {
-    person
-        .exclusions
-        .iter()
-        .any(|e| e.from <= d && e.until.is_none_or(|u| d < u))
 }

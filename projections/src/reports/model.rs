@@ -2,7 +2,18 @@
 //! spells, moves, leavings and exclusions; cohorts; posts. The caller fills
 //! it from the event store (already filtered by `known_at`, retractions
 //! applied), so the report calculations stay pure and testable.
+//!
+//! The words of the domain are the domain's own types ([`Basis`],
+//! [`MoveKind`], [`SpellEnd`] from `aggregates`), so the read side cannot
+//! drift from what the aggregates judged; the structs here are flat rows of
+//! what the reports read, without the sequences and reasons the domain keeps.
+//! Where a read-model table's columns are such a struct's fields, its rows
+//! decode straight into it (`sqlx::FromRow`; `docs/read-models.md`).
 
+use aggregates::days;
+pub use aggregates::days::Span;
+pub use aggregates::ladder::{Basis, MoveKind};
+pub use aggregates::participant::SpellEnd;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -18,57 +29,44 @@ pub struct Dataset {
     pub posts: Vec<Post>,
 }
 
-/// One participant's employment history.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One participant's employment history (the default has none: a cohort
+/// member whose participant the dataset does not hold).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct Person {
     /// Stable identity.
     pub participant_id: Uuid,
     /// The employer's or programme's reference.
     pub external_ref: String,
     /// Employment in one role at a time; never overlapping.
+    #[sqlx(skip)]
     pub spells: Vec<Spell>,
     /// Role changes, with their kind already resolved.
+    #[sqlx(skip)]
     pub moves: Vec<Move>,
     /// Leaving events (employment ends, not followed by a move).
+    #[sqlx(skip)]
     pub leavings: Vec<Leaving>,
     /// Exclusions from analysis.
+    #[sqlx(skip)]
     pub exclusions: Vec<Exclusion>,
 }
 
-/// The basis on which a role or post is held.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Basis {
-    /// Substantive, permanent appointment.
-    Permanent,
-    /// Interim appointment.
-    Interim,
-    /// Acting up into the post.
-    Acting,
-    /// Agency worker.
-    Agency,
-}
+impl Person {
+    /// The spell (at `organisation`, or anywhere when `None`) employing the
+    /// person at the end of `day`: the domain's "employed on D"
+    /// (`Timeline::employment_on`). Spells never overlap, so there is at
+    /// most one.
+    pub fn employment_on(&self, organisation: Option<&str>, day: NaiveDate) -> Option<&Spell> {
+        self.spells
+            .iter()
+            .find(|s| s.covers(day) && organisation.is_none_or(|o| s.organisation == o))
+    }
 
-/// How a spell ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SpellEnd {
-    /// A leaving event ended it.
-    Leaving,
-    /// A move (role, team, post or organisation change) ended it.
-    RoleChange,
-}
-
-/// The kind of a move on the career ladder (the recorded kind wins).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum MoveKind {
-    /// To a higher level.
-    Promotion,
-    /// To a lower level.
-    Demotion,
-    /// Same level, different post or organisation.
-    Sideways,
+    /// Whether an exclusion is in force at the end of `day`: the domain's
+    /// "excluded on D" (`Timeline::excluded_on`).
+    pub fn excluded_on(&self, day: NaiveDate) -> bool {
+        self.exclusions.iter().any(|e| e.covers(day))
+    }
 }
 
 /// Employment in one role, half-open `[from, until)`: employed at the end
@@ -95,6 +93,12 @@ pub struct Spell {
     pub until: Option<NaiveDate>,
     /// What ended the spell.
     pub ended_by: Option<SpellEnd>,
+}
+
+impl Span for Spell {
+    fn span(&self) -> (NaiveDate, Option<NaiveDate>) {
+        (self.from, self.until)
+    }
 }
 
 /// A role change, including rejoinings (judged against the last role held
@@ -124,7 +128,7 @@ pub struct Move {
 }
 
 /// A leaving event.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct Leaving {
     /// Effective date (not employed at the end of it).
     pub effective_on: NaiveDate,
@@ -137,18 +141,26 @@ pub struct Leaving {
 }
 
 /// An exclusion from analysis, half-open `[from, until)`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct Exclusion {
     /// Effective date.
+    #[sqlx(rename = "from_on")]
     pub from: NaiveDate,
     /// End of the exclusion; `None` = open.
+    #[sqlx(rename = "until_on")]
     pub until: Option<NaiveDate>,
     /// Why (for example "left to work abroad").
     pub reason: String,
 }
 
+impl Span for Exclusion {
+    fn span(&self) -> (NaiveDate, Option<NaiveDate>) {
+        (self.from, self.until)
+    }
+}
+
 /// A cohort (intake) of a programme.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct Cohort {
     /// Identity.
     pub cohort_id: Uuid,
@@ -159,11 +171,12 @@ pub struct Cohort {
     /// Start date of the cohort.
     pub starts_on: NaiveDate,
     /// Enrolled participants.
+    #[sqlx(skip)]
     pub members: Vec<Member>,
 }
 
 /// One enrolment in a cohort.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct Member {
     /// The participant.
     pub participant_id: Uuid,
@@ -176,7 +189,7 @@ pub struct Member {
 }
 
 /// An established post.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct Post {
     /// Identity.
     pub post_id: Uuid,
@@ -191,7 +204,16 @@ pub struct Post {
     /// Disestablished on (no longer counts from this day).
     pub disestablished_on: Option<NaiveDate>,
     /// Who held the post, half-open intervals.
+    #[sqlx(skip)]
     pub occupancies: Vec<Occupancy>,
+}
+
+impl Post {
+    /// Whether the post counts on `day`: established on or before it and
+    /// not disestablished on or before it.
+    pub fn established_at_end_of(&self, day: NaiveDate) -> bool {
+        days::covers(self.established_on, self.disestablished_on, day)
+    }
 }
 
 /// One holder of a post, half-open `[from, until)`.
@@ -205,4 +227,10 @@ pub struct Occupancy {
     pub from: NaiveDate,
     /// First day no longer held; `None` = still held.
     pub until: Option<NaiveDate>,
+}
+
+impl Span for Occupancy {
+    fn span(&self) -> (NaiveDate, Option<NaiveDate>) {
+        (self.from, self.until)
+    }
 }

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::model::{Cohort, Dataset, Move, MoveKind, Person};
-use super::{excluded_on, round, spell_on, Definition, Rate, ReportError};
+use super::{round, Definition, Rate, ReportError};
 use crate::stats::median;
 
 /// Days in an average Gregorian month: months = days / 30.4375.
@@ -200,21 +200,14 @@ fn cohort_column(
 ) -> (CohortColumn, Vec<ParticipantOutcome>) {
     let mut column = empty_column(Some(cohort.cohort_id), &cohort.name, params.targets.len());
     let mut outcomes = Vec::new();
-    let no_history = Person {
-        participant_id: Uuid::nil(),
-        external_ref: String::new(),
-        spells: vec![],
-        moves: vec![],
-        leavings: vec![],
-        exclusions: vec![],
-    };
+    let no_history = Person::default();
     for member in &cohort.members {
         let person = people.get(&member.participant_id).copied().unwrap_or(&no_history);
         if member.enrolled_on > params.as_at {
             column.not_yet_enrolled += 1;
         } else if member.withdrawn_on.is_some_and(|w| w <= params.as_at) {
             column.withdrawn += 1;
-        } else if excluded_on(person, params.as_at) {
+        } else if person.excluded_on(params.as_at) {
             column.excluded += 1;
         } else {
             let (outcome, target_move) = classify(person, member.enrolled_on, params);
@@ -272,7 +265,7 @@ pub fn classify<'a>(
     // `as_at` (a rejoining, even in the same role and so not a move, undoes
     // it). Any leaving counts, even one on the enrolment date itself.
     let has_left = person.leavings.iter().any(|l| l.effective_on <= as_at);
-    if has_left && spell_on(person, None, as_at).is_none() {
+    if has_left && person.employment_on(None, as_at).is_none() {
         return (Outcome::Left, None);
     }
     (Outcome::Remained, None)

@@ -19,8 +19,8 @@ use chrono::{Datelike, Months, NaiveDate};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::model::{Dataset, Person};
-use super::{excluded_on, exits, spell_on, Definition, Rate, ReportError};
+use super::model::{Dataset, Person, Span};
+use super::{exits, Definition, Rate, ReportError};
 use crate::stats::{kaplan_meier, KmStep, Observation};
 
 /// Inputs of the retention report.
@@ -102,14 +102,7 @@ pub fn compute(dataset: &Dataset, params: &RetentionParams) -> Result<RetentionR
             starts_on: start,
         });
     }
-    let no_history = Person {
-        participant_id: Uuid::nil(),
-        external_ref: String::new(),
-        spells: vec![],
-        moves: vec![],
-        leavings: vec![],
-        exclusions: vec![],
-    };
+    let no_history = Person::default();
     let (mut withdrawn, mut excluded, mut not_employed, mut retained, mut not_yet_enrolled) = (0, 0, 0, 0, 0);
     let mut observations = Vec::new();
     for member in &cohort.members {
@@ -123,21 +116,22 @@ pub fn compute(dataset: &Dataset, params: &RetentionParams) -> Result<RetentionR
             .find(|p| p.participant_id == member.participant_id)
             .unwrap_or(&no_history);
         withdrawn += u64::from(member.withdrawn_on.is_some_and(|w| w <= as_at));
-        let org = params
-            .organisation
-            .clone()
-            .or_else(|| spell_on(person, None, member.enrolled_on).map(|s| s.organisation.clone()));
-        if excluded_on(person, as_at) {
+        let org = params.organisation.clone().or_else(|| {
+            person
+                .employment_on(None, member.enrolled_on)
+                .map(|s| s.organisation.clone())
+        });
+        if person.excluded_on(as_at) {
             excluded += 1;
         } else if org
             .as_deref()
-            .is_some_and(|o| spell_on(person, Some(o), as_at).is_some())
+            .is_some_and(|o| person.employment_on(Some(o), as_at).is_some())
         {
             retained += 1;
         }
         match org
             .as_deref()
-            .filter(|o| spell_on(person, Some(o), member.enrolled_on).is_some())
+            .filter(|o| person.employment_on(Some(o), member.enrolled_on).is_some())
         {
             Some(o) => observations.push(observe(person, o, member.enrolled_on, start, as_at)),
             None => not_employed += 1,
@@ -201,7 +195,7 @@ fn observe(person: &Person, org: &str, enrolled_on: NaiveDate, start: NaiveDate,
     let excluded = person
         .exclusions
         .iter()
-        .filter(|e| e.from <= as_at && e.until.is_none_or(|u| u > as_at))
+        .filter(|e| e.covers(as_at))
         .map(|e| e.from.max(enrolled_on))
         .min();
     let days = |d: NaiveDate| (d - start).num_days().max(0) as f64;

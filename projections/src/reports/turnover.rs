@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::model::{Dataset, SpellEnd};
-use super::{exits, round, spell_on, Definition, FteRate, Period, Rate, ReportError};
+use super::{exits, round, Definition, FteRate, Period, Rate, ReportError};
 
 /// Inputs of the turnover report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -92,14 +92,14 @@ pub fn compute(dataset: &Dataset, params: &TurnoverParams) -> Result<TurnoverRep
                 starters.1 += spell.fte;
             }
         }
-        if let Some(s) = spell_on(person, Some(org), period.from) {
+        if let Some(s) = person.employment_on(Some(org), period.from) {
             start.0 += 1;
             start.1 += s.fte;
             // In post at the end of the first day: an exit that day ended an
             // earlier employment (left and rejoined the same day).
             stable += u64::from(person_exits.iter().all(|e| e.date == period.from));
         }
-        if let Some(s) = spell_on(person, Some(org), period.to) {
+        if let Some(s) = person.employment_on(Some(org), period.to) {
             end.0 += 1;
             end.1 += s.fte;
         }

@@ -4,7 +4,7 @@
 //! disestablished on or before D. It is filled when an occupancy covers the
 //! end of D, vacant otherwise. It is covered when its occupants on D
 //! include no permanent holder and at least one interim or agency holder
-//! (metrics.md: "held on an interim or agency basis"); a post held only on
+//! (docs/metrics.md: "held on an interim or agency basis"); a post held only on
 //! an acting basis is filled but not covered, and is counted separately.
 //! An occupant's basis on D is the one of their own role on D when that
 //! role is in this post: a change of basis in the same post (interim made
@@ -15,8 +15,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::model::{Basis, Dataset, Person, Post};
-use super::spell_on;
+use super::model::{Basis, Dataset, Person, Post, Span};
 use super::{Definition, Rate, ReportError};
 
 /// Inputs of the vacancies report.
@@ -73,7 +72,7 @@ pub fn compute(dataset: &Dataset, params: &VacancyParams) -> Result<VacancyRepor
     for post in dataset
         .posts
         .iter()
-        .filter(|p| p.organisation == params.organisation && established_on(p, d))
+        .filter(|p| p.organisation == params.organisation && p.established_at_end_of(d))
     {
         let state = post_state(post, d, &people);
         for acc in [by_role.entry(&post.role_code).or_default(), &mut total] {
@@ -108,19 +107,15 @@ enum State {
     ActingOnly,
 }
 
-fn established_on(post: &Post, d: NaiveDate) -> bool {
-    post.established_on <= d && post.disestablished_on.is_none_or(|x| x > d)
-}
-
 fn post_state(post: &Post, d: NaiveDate, people: &HashMap<uuid::Uuid, &Person>) -> State {
     let bases: Vec<Basis> = post
         .occupancies
         .iter()
-        .filter(|o| o.from <= d && o.until.is_none_or(|u| d < u))
+        .filter(|o| o.covers(d))
         .map(|o| {
             people
                 .get(&o.participant_id)
-                .and_then(|p| spell_on(p, None, d))
+                .and_then(|p| p.employment_on(None, d))
                 .filter(|s| s.post_id == Some(post.post_id))
                 .map_or(o.basis, |s| s.basis)
         })

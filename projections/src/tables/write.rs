@@ -5,7 +5,6 @@
 
 use std::collections::BTreeMap;
 
-use chrono::NaiveDate;
 use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
 
@@ -14,6 +13,49 @@ use crate::projector::ProjectorError;
 use crate::reports::model::{Cohort, Person, Post};
 use crate::source::StoredEvent;
 
+/// The children of every parent (a person's spells, a post's occupancies),
+/// each with its parent's id and its ordinal among its siblings, as the
+/// columns the `UNNEST` inserts bind.
+struct Children<'a, C> {
+    parent_ids: Vec<Uuid>,
+    ordinals: Vec<i32>,
+    items: Vec<&'a C>,
+}
+
+impl<'a, C> Children<'a, C> {
+    fn of<P: 'a>(parents: &'a [(P, i64)], id: impl Fn(&P) -> Uuid, children: impl Fn(&'a P) -> &'a [C]) -> Self {
+        let mut out = Children {
+            parent_ids: vec![],
+            ordinals: vec![],
+            items: vec![],
+        };
+        for (parent, _) in parents {
+            for (i, child) in children(parent).iter().enumerate() {
+                out.parent_ids.push(id(parent));
+                out.ordinals.push(i32::try_from(i).unwrap_or(i32::MAX));
+                out.items.push(child);
+            }
+        }
+        out
+    }
+
+    /// One column: `value` of every child.
+    fn column<T>(&self, value: impl Fn(&C) -> T) -> Vec<T> {
+        self.items.iter().map(|c| value(c)).collect()
+    }
+}
+
+/// One column of the parents themselves: `value` of every parent.
+fn column<P, T>(parents: &[(P, i64)], value: impl Fn(&P) -> T) -> Vec<T> {
+    parents.iter().map(|(p, _)| value(p)).collect()
+}
+
+/// The stream version of every parent.
+fn versions<P>(parents: &[(P, i64)]) -> Vec<i64> {
+    parents.iter().map(|(_, v)| *v).collect()
+}
+
+/// The snake_case text of an enumeration's serde form (`"interim"`).
 fn text<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_value(value)
         .ok()
@@ -82,126 +124,85 @@ async fn insert_people(
     if people.is_empty() {
         return Ok(());
     }
-    let ids: Vec<Uuid> = people.iter().map(|(p, _)| p.participant_id).collect();
-    let refs: Vec<&str> = people.iter().map(|(p, _)| p.external_ref.as_str()).collect();
-    let joined: Vec<Option<NaiveDate>> = people.iter().map(|(p, _)| p.spells.first().map(|s| s.from)).collect();
-    let versions: Vec<i64> = people.iter().map(|(_, v)| *v).collect();
     sqlx::query(&format!(
         "INSERT INTO {schema}.participants (participant_id, external_ref, joined_on, version) \
          SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::date[], $4::bigint[])"
     ))
-    .bind(&ids)
-    .bind(&refs)
-    .bind(&joined)
-    .bind(&versions)
+    .bind(column(people, |p| p.participant_id))
+    .bind(column(people, |p| p.external_ref.clone()))
+    .bind(column(people, |p| p.spells.first().map(|s| s.from)))
+    .bind(versions(people))
     .execute(&mut **tx)
     .await?;
 
-    let spells: Vec<_> = people
-        .iter()
-        .flat_map(|(p, _)| {
-            p.spells
-                .iter()
-                .enumerate()
-                .map(move |(i, s)| (p.participant_id, i as i32, s))
-        })
-        .collect();
+    let spells = Children::of(people, |p| p.participant_id, |p| &p.spells);
     sqlx::query(&format!(
         "INSERT INTO {schema}.spells (participant_id, ordinal, organisation, team, role_code, role_level, post_id, \
          basis, fte, from_on, until_on, ended_by) \
          SELECT * FROM UNNEST($1::uuid[], $2::int[], $3::text[], $4::text[], $5::text[], $6::smallint[], \
                               $7::uuid[], $8::text[], $9::float8[], $10::date[], $11::date[], $12::text[])"
     ))
-    .bind(spells.iter().map(|s| s.0).collect::<Vec<_>>())
-    .bind(spells.iter().map(|s| s.1).collect::<Vec<_>>())
-    .bind(spells.iter().map(|s| s.2.organisation.clone()).collect::<Vec<_>>())
-    .bind(spells.iter().map(|s| s.2.team.clone()).collect::<Vec<_>>())
-    .bind(spells.iter().map(|s| s.2.role_code.clone()).collect::<Vec<_>>())
-    .bind(spells.iter().map(|s| s.2.role_level.map(i16::from)).collect::<Vec<_>>())
-    .bind(spells.iter().map(|s| s.2.post_id).collect::<Vec<_>>())
-    .bind(spells.iter().map(|s| text(&s.2.basis)).collect::<Vec<_>>())
-    .bind(spells.iter().map(|s| s.2.fte).collect::<Vec<_>>())
-    .bind(spells.iter().map(|s| s.2.from).collect::<Vec<_>>())
-    .bind(spells.iter().map(|s| s.2.until).collect::<Vec<_>>())
-    .bind(
-        spells
-            .iter()
-            .map(|s| s.2.ended_by.as_ref().map(text))
-            .collect::<Vec<_>>(),
-    )
+    .bind(&spells.parent_ids)
+    .bind(&spells.ordinals)
+    .bind(spells.column(|s| s.organisation.clone()))
+    .bind(spells.column(|s| s.team.clone()))
+    .bind(spells.column(|s| s.role_code.clone()))
+    .bind(spells.column(|s| s.role_level.map(i16::from)))
+    .bind(spells.column(|s| s.post_id))
+    .bind(spells.column(|s| text(&s.basis)))
+    .bind(spells.column(|s| s.fte))
+    .bind(spells.column(|s| s.from))
+    .bind(spells.column(|s| s.until))
+    .bind(spells.column(|s| s.ended_by.as_ref().map(text)))
     .execute(&mut **tx)
     .await?;
 
-    let moves: Vec<_> = people
-        .iter()
-        .flat_map(|(p, _)| {
-            p.moves
-                .iter()
-                .enumerate()
-                .map(move |(i, m)| (p.participant_id, i as i32, m))
-        })
-        .collect();
+    let moves = Children::of(people, |p| p.participant_id, |p| &p.moves);
     sqlx::query(&format!(
         "INSERT INTO {schema}.moves (participant_id, ordinal, effective_on, from_role, from_level, from_organisation, \
          to_role, to_level, to_organisation, kind, internal, rejoining) \
          SELECT * FROM UNNEST($1::uuid[], $2::int[], $3::date[], $4::text[], $5::smallint[], $6::text[], \
                               $7::text[], $8::smallint[], $9::text[], $10::text[], $11::bool[], $12::bool[])"
     ))
-    .bind(moves.iter().map(|m| m.0).collect::<Vec<_>>())
-    .bind(moves.iter().map(|m| m.1).collect::<Vec<_>>())
-    .bind(moves.iter().map(|m| m.2.effective_on).collect::<Vec<_>>())
-    .bind(moves.iter().map(|m| m.2.from_role.clone()).collect::<Vec<_>>())
-    .bind(moves.iter().map(|m| m.2.from_level.map(i16::from)).collect::<Vec<_>>())
-    .bind(moves.iter().map(|m| m.2.from_organisation.clone()).collect::<Vec<_>>())
-    .bind(moves.iter().map(|m| m.2.to_role.clone()).collect::<Vec<_>>())
-    .bind(moves.iter().map(|m| m.2.to_level.map(i16::from)).collect::<Vec<_>>())
-    .bind(moves.iter().map(|m| m.2.to_organisation.clone()).collect::<Vec<_>>())
-    .bind(moves.iter().map(|m| text(&m.2.kind)).collect::<Vec<_>>())
-    .bind(moves.iter().map(|m| m.2.internal).collect::<Vec<_>>())
-    .bind(moves.iter().map(|m| m.2.rejoining).collect::<Vec<_>>())
+    .bind(&moves.parent_ids)
+    .bind(&moves.ordinals)
+    .bind(moves.column(|m| m.effective_on))
+    .bind(moves.column(|m| m.from_role.clone()))
+    .bind(moves.column(|m| m.from_level.map(i16::from)))
+    .bind(moves.column(|m| m.from_organisation.clone()))
+    .bind(moves.column(|m| m.to_role.clone()))
+    .bind(moves.column(|m| m.to_level.map(i16::from)))
+    .bind(moves.column(|m| m.to_organisation.clone()))
+    .bind(moves.column(|m| text(&m.kind)))
+    .bind(moves.column(|m| m.internal))
+    .bind(moves.column(|m| m.rejoining))
     .execute(&mut **tx)
     .await?;
 
-    let leavings: Vec<_> = people
-        .iter()
-        .flat_map(|(p, _)| {
-            p.leavings
-                .iter()
-                .enumerate()
-                .map(move |(i, l)| (p.participant_id, i as i32, l))
-        })
-        .collect();
+    let leavings = Children::of(people, |p| p.participant_id, |p| &p.leavings);
     sqlx::query(&format!(
         "INSERT INTO {schema}.leavings (participant_id, ordinal, effective_on, organisation, role_code, fte) \
          SELECT * FROM UNNEST($1::uuid[], $2::int[], $3::date[], $4::text[], $5::text[], $6::float8[])"
     ))
-    .bind(leavings.iter().map(|l| l.0).collect::<Vec<_>>())
-    .bind(leavings.iter().map(|l| l.1).collect::<Vec<_>>())
-    .bind(leavings.iter().map(|l| l.2.effective_on).collect::<Vec<_>>())
-    .bind(leavings.iter().map(|l| l.2.organisation.clone()).collect::<Vec<_>>())
-    .bind(leavings.iter().map(|l| l.2.role_code.clone()).collect::<Vec<_>>())
-    .bind(leavings.iter().map(|l| l.2.fte).collect::<Vec<_>>())
+    .bind(&leavings.parent_ids)
+    .bind(&leavings.ordinals)
+    .bind(leavings.column(|l| l.effective_on))
+    .bind(leavings.column(|l| l.organisation.clone()))
+    .bind(leavings.column(|l| l.role_code.clone()))
+    .bind(leavings.column(|l| l.fte))
     .execute(&mut **tx)
     .await?;
 
-    let exclusions: Vec<_> = people
-        .iter()
-        .flat_map(|(p, _)| {
-            p.exclusions
-                .iter()
-                .enumerate()
-                .map(move |(i, x)| (p.participant_id, i as i32, x))
-        })
-        .collect();
+    let exclusions = Children::of(people, |p| p.participant_id, |p| &p.exclusions);
     sqlx::query(&format!(
         "INSERT INTO {schema}.exclusions (participant_id, ordinal, from_on, until_on, reason) \
          SELECT * FROM UNNEST($1::uuid[], $2::int[], $3::date[], $4::date[], $5::text[])"
     ))
-    .bind(exclusions.iter().map(|x| x.0).collect::<Vec<_>>())
-    .bind(exclusions.iter().map(|x| x.1).collect::<Vec<_>>())
-    .bind(exclusions.iter().map(|x| x.2.from).collect::<Vec<_>>())
-    .bind(exclusions.iter().map(|x| x.2.until).collect::<Vec<_>>())
-    .bind(exclusions.iter().map(|x| x.2.reason.clone()).collect::<Vec<_>>())
+    .bind(&exclusions.parent_ids)
+    .bind(&exclusions.ordinals)
+    .bind(exclusions.column(|x| x.from))
+    .bind(exclusions.column(|x| x.until))
+    .bind(exclusions.column(|x| x.reason.clone()))
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -219,26 +220,23 @@ async fn insert_cohorts(
         "INSERT INTO {schema}.cohorts (cohort_id, programme, name, starts_on, version) \
          SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::date[], $5::bigint[])"
     ))
-    .bind(cohorts.iter().map(|(c, _)| c.cohort_id).collect::<Vec<_>>())
-    .bind(cohorts.iter().map(|(c, _)| c.programme.clone()).collect::<Vec<_>>())
-    .bind(cohorts.iter().map(|(c, _)| c.name.clone()).collect::<Vec<_>>())
-    .bind(cohorts.iter().map(|(c, _)| c.starts_on).collect::<Vec<_>>())
-    .bind(cohorts.iter().map(|(_, v)| *v).collect::<Vec<_>>())
+    .bind(column(cohorts, |c| c.cohort_id))
+    .bind(column(cohorts, |c| c.programme.clone()))
+    .bind(column(cohorts, |c| c.name.clone()))
+    .bind(column(cohorts, |c| c.starts_on))
+    .bind(versions(cohorts))
     .execute(&mut **tx)
     .await?;
-    let members: Vec<_> = cohorts
-        .iter()
-        .flat_map(|(c, _)| c.members.iter().map(move |m| (c.cohort_id, m)))
-        .collect();
+    let members = Children::of(cohorts, |c| c.cohort_id, |c| &c.members);
     sqlx::query(&format!(
         "INSERT INTO {schema}.cohort_members (cohort_id, participant_id, enrolled_on, completed_on, withdrawn_on) \
          SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::date[], $4::date[], $5::date[])"
     ))
-    .bind(members.iter().map(|m| m.0).collect::<Vec<_>>())
-    .bind(members.iter().map(|m| m.1.participant_id).collect::<Vec<_>>())
-    .bind(members.iter().map(|m| m.1.enrolled_on).collect::<Vec<_>>())
-    .bind(members.iter().map(|m| m.1.completed_on).collect::<Vec<_>>())
-    .bind(members.iter().map(|m| m.1.withdrawn_on).collect::<Vec<_>>())
+    .bind(&members.parent_ids)
+    .bind(members.column(|m| m.participant_id))
+    .bind(members.column(|m| m.enrolled_on))
+    .bind(members.column(|m| m.completed_on))
+    .bind(members.column(|m| m.withdrawn_on))
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -256,34 +254,26 @@ async fn insert_posts(
         "INSERT INTO {schema}.posts (post_id, organisation, title, role_code, established_on, disestablished_on, version) \
          SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::date[], $6::date[], $7::bigint[])"
     ))
-    .bind(posts.iter().map(|(p, _)| p.post_id).collect::<Vec<_>>())
-    .bind(posts.iter().map(|(p, _)| p.organisation.clone()).collect::<Vec<_>>())
-    .bind(posts.iter().map(|(p, _)| p.title.clone()).collect::<Vec<_>>())
-    .bind(posts.iter().map(|(p, _)| p.role_code.clone()).collect::<Vec<_>>())
-    .bind(posts.iter().map(|(p, _)| p.established_on).collect::<Vec<_>>())
-    .bind(posts.iter().map(|(p, _)| p.disestablished_on).collect::<Vec<_>>())
-    .bind(posts.iter().map(|(_, v)| *v).collect::<Vec<_>>())
+    .bind(column(posts, |p| p.post_id))
+    .bind(column(posts, |p| p.organisation.clone()))
+    .bind(column(posts, |p| p.title.clone()))
+    .bind(column(posts, |p| p.role_code.clone()))
+    .bind(column(posts, |p| p.established_on))
+    .bind(column(posts, |p| p.disestablished_on))
+    .bind(versions(posts))
     .execute(&mut **tx)
     .await?;
-    let occupancies: Vec<_> = posts
-        .iter()
-        .flat_map(|(p, _)| {
-            p.occupancies
-                .iter()
-                .enumerate()
-                .map(move |(i, o)| (p.post_id, i as i32, o))
-        })
-        .collect();
+    let occupancies = Children::of(posts, |p| p.post_id, |p| &p.occupancies);
     sqlx::query(&format!(
         "INSERT INTO {schema}.post_occupancies (post_id, ordinal, participant_id, basis, from_on, until_on) \
          SELECT * FROM UNNEST($1::uuid[], $2::int[], $3::uuid[], $4::text[], $5::date[], $6::date[])"
     ))
-    .bind(occupancies.iter().map(|o| o.0).collect::<Vec<_>>())
-    .bind(occupancies.iter().map(|o| o.1).collect::<Vec<_>>())
-    .bind(occupancies.iter().map(|o| o.2.participant_id).collect::<Vec<_>>())
-    .bind(occupancies.iter().map(|o| text(&o.2.basis)).collect::<Vec<_>>())
-    .bind(occupancies.iter().map(|o| o.2.from).collect::<Vec<_>>())
-    .bind(occupancies.iter().map(|o| o.2.until).collect::<Vec<_>>())
+    .bind(&occupancies.parent_ids)
+    .bind(&occupancies.ordinals)
+    .bind(occupancies.column(|o| o.participant_id))
+    .bind(occupancies.column(|o| text(&o.basis)))
+    .bind(occupancies.column(|o| o.from))
+    .bind(occupancies.column(|o| o.until))
     .execute(&mut **tx)
     .await?;
     Ok(())

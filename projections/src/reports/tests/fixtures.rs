@@ -27,6 +27,38 @@ pub fn person(n: u128) -> Person {
     }
 }
 
+/// A dataset of `people` with no cohorts and no posts.
+pub fn of_people(people: Vec<Person>) -> Dataset {
+    Dataset {
+        people,
+        ..Dataset::default()
+    }
+}
+
+/// People and one cohort, no posts.
+pub fn with_cohort(people: Vec<Person>, cohort: Cohort) -> Dataset {
+    Dataset {
+        people,
+        cohorts: vec![cohort],
+        posts: vec![],
+    }
+}
+
+/// Person `n` with the history `f` gives them.
+pub fn with(n: u128, f: impl FnOnce(&mut Person)) -> Person {
+    let mut p = person(n);
+    f(&mut p);
+    p
+}
+
+/// A permanent full-time spell at `org` in `role` from `from`, ended by a
+/// leaving on `left_on`, and that leaving.
+pub fn worked_then_left(p: &mut Person, org: &str, role: &str, from: &str, left_on: &str) {
+    p.spells
+        .push(spell(org, role, from, Some(left_on), Some(SpellEnd::Leaving)));
+    p.leavings.push(leaving(left_on, org, role));
+}
+
 /// A permanent full-time spell.
 pub fn spell(org: &str, role: &str, from: &str, until: Option<&str>, ended_by: Option<SpellEnd>) -> Spell {
     Spell {

@@ -5,38 +5,26 @@ use std::collections::HashSet;
 
 use super::fixtures::*;
 use crate::reports::leavers::{compute, ExposureBasis, LeaversParams};
-use crate::reports::model::{Dataset, MoveKind::*, Person, SpellEnd::*};
+use crate::reports::model::{Dataset, MoveKind::*, SpellEnd::*};
 use crate::reports::Period;
 
 const TM: &str = "team_manager";
 const PM: &str = "practice_manager";
-
-fn with(n: u128, f: impl FnOnce(&mut Person)) -> Person {
-    let mut p = person(n);
-    f(&mut p);
-    p
-}
 
 fn dataset() -> Dataset {
     let people = vec![
         // A: TM leaves on the before period's first day: a leaver (inclusive);
         // person-days before: [2016-01-01, 2017-04-01) ∩ period = 0.
         with(1, |p| {
-            p.spells
-                .push(spell("la", TM, "2016-01-01", Some("2017-04-01"), Some(Leaving)));
-            p.leavings.push(leaving("2017-04-01", "la", TM));
+            worked_then_left(p, "la", TM, "2016-01-01", "2017-04-01");
         }),
         // B: TM leaves on the last day: a leaver; 182 person-days before.
         with(2, |p| {
-            p.spells
-                .push(spell("la", TM, "2016-01-01", Some("2017-09-30"), Some(Leaving)));
-            p.leavings.push(leaving("2017-09-30", "la", TM));
+            worked_then_left(p, "la", TM, "2016-01-01", "2017-09-30");
         }),
         // C: TM leaves the day after the period: not a leaver; 183 days.
         with(3, |p| {
-            p.spells
-                .push(spell("la", TM, "2016-01-01", Some("2017-10-01"), Some(Leaving)));
-            p.leavings.push(leaving("2017-10-01", "la", TM));
+            worked_then_left(p, "la", TM, "2016-01-01", "2017-10-01");
         }),
         // D: PM leaves 2018-05-01, rejoins 2018-06-01, leaves 2018-08-01: two
         // leavers after. Before: 183 days. After: [04-01, 05-01) = 30 and
@@ -71,16 +59,10 @@ fn dataset() -> Dataset {
         // G: TM at lb leaves 2018-05-01: not la's; a leaver over all
         // organisations. After: [04-01, 05-01) = 30 days.
         with(7, |p| {
-            p.spells
-                .push(spell("lb", TM, "2016-01-01", Some("2018-05-01"), Some(Leaving)));
-            p.leavings.push(leaving("2018-05-01", "lb", TM));
+            worked_then_left(p, "lb", TM, "2016-01-01", "2018-05-01");
         }),
     ];
-    Dataset {
-        people,
-        cohorts: vec![],
-        posts: vec![],
-    }
+    of_people(people)
 }
 
 fn params(org: Option<&str>) -> LeaversParams {
@@ -173,17 +155,13 @@ fn filters_by_role_and_population() {
 fn worked_example_nineteen_to_nine_with_no_headcount_uses_equal_exposure() {
     // 19 leavings in 2017's period, 9 in 2018's, no spells at all: both
     // exposures are 0 person-days, so the test falls back to equal exposure
-    // and gives the metrics.md example: RR 0.47, CI 0.19–1.10, p 0.087.
+    // and gives the docs/metrics.md example: RR 0.47, CI 0.19–1.10, p 0.087.
     let mut people = Vec::new();
     for n in 0..28u128 {
         let on = if n < 19 { "2017-06-01" } else { "2018-06-01" };
         people.push(with(n, |p| p.leavings.push(leaving(on, "la", PM))));
     }
-    let ds = Dataset {
-        people,
-        cohorts: vec![],
-        posts: vec![],
-    };
+    let ds = of_people(people);
     let r = compute(&ds, &params(Some("la"))).unwrap();
     let c = r.total.comparison.unwrap();
     assert_eq!(c.exposure_basis, ExposureBasis::Equal);
@@ -203,17 +181,11 @@ fn one_period_without_person_days_gives_no_test_rather_than_equal_exposure() {
     // with no spell on 2018-06-01. Exposure after is 0: no test.
     let people = vec![
         with(1, |p| {
-            p.spells
-                .push(spell("la", TM, "2016-01-01", Some("2017-06-01"), Some(Leaving)));
-            p.leavings.push(leaving("2017-06-01", "la", TM));
+            worked_then_left(p, "la", TM, "2016-01-01", "2017-06-01");
         }),
         with(2, |p| p.leavings.push(leaving("2018-06-01", "la", TM))),
     ];
-    let ds = Dataset {
-        people,
-        cohorts: vec![],
-        posts: vec![],
-    };
+    let ds = of_people(people);
     let r = compute(&ds, &params(Some("la"))).unwrap();
     let c = r.total.comparison.unwrap();
     assert_eq!(

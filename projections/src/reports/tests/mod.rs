@@ -5,4 +5,5 @@ mod fixtures;
 mod leavers;
 mod promotions;
 mod retention;
+mod selection;
 mod turnover_vacancies;

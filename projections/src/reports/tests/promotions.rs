@@ -1,19 +1,13 @@
 //! §1 promotion outcomes, worked by hand.
 
 use super::fixtures::*;
-use crate::reports::model::{Dataset, MoveKind::*, Person};
+use crate::reports::model::{Dataset, MoveKind::*};
 use crate::reports::promotions::{compute, Outcome, PromotionParams};
 use crate::reports::ReportError;
 
 const LA1: &str = "la1";
 const LA2: &str = "la2";
 const HOS: (&str, &str) = (LA1, "head_of_service");
-
-fn with(n: u128, f: impl FnOnce(&mut Person)) -> Person {
-    let mut p = person(n);
-    f(&mut p);
-    p
-}
 
 /// Cohort 1 (enrolled 2017-01-01, 13 members) and cohort 2 (one member).
 fn dataset() -> Dataset {
@@ -212,11 +206,7 @@ fn published_cohort_one_share_rounds_to_78_percent() {
         }));
     }
     let members = (1..=18).map(|n| member(n, "2017-01-01")).collect();
-    let ds = Dataset {
-        people,
-        cohorts: vec![cohort(1, "c1", "2017-01-01", members)],
-        posts: vec![],
-    };
+    let ds = with_cohort(people, cohort(1, "c1", "2017-01-01", members));
     let r = compute(&ds, &params()).unwrap();
     assert_eq!(r.total.promoted_to_targets.percent, Some(77.8));
 }
@@ -261,9 +251,7 @@ fn left_means_a_leaving_and_no_employment_at_as_at() {
         with(1, |p| {
             p.spells
                 .push(spell(LA1, hos, "2016-01-01", Some("2019-03-01"), Some(RoleChange)));
-            p.spells
-                .push(spell(LA1, hos, "2019-03-01", Some("2019-03-01"), Some(Leaving)));
-            p.leavings.push(leaving("2019-03-01", LA1, hos));
+            worked_then_left(p, LA1, hos, "2019-03-01", "2019-03-01");
         }),
         // 2: leaves 2019-03-01 and rejoins in the same role (not a move)
         // 2019-09-01: remained.
@@ -276,9 +264,7 @@ fn left_means_a_leaving_and_no_employment_at_as_at() {
         // 3: enrolled 2017-01-01 and left that same day (recorded after the
         // enrolment): left.
         with(3, |p| {
-            p.spells
-                .push(spell(LA1, hos, "2016-01-01", Some("2017-01-01"), Some(Leaving)));
-            p.leavings.push(leaving("2017-01-01", LA1, hos));
+            worked_then_left(p, LA1, hos, "2016-01-01", "2017-01-01");
         }),
     ];
     let ds = Dataset {

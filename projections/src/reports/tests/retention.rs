@@ -8,12 +8,6 @@ use crate::reports::model::{Dataset, MoveKind::*, Person, SpellEnd::*};
 use crate::reports::retention::{compute, floor_months, RetentionParams};
 use crate::reports::ReportError;
 
-fn with(n: u128, f: impl FnOnce(&mut Person)) -> Person {
-    let mut p = person(n);
-    f(&mut p);
-    p
-}
-
 const SW: &str = "social_worker";
 
 fn dataset() -> Dataset {
@@ -22,15 +16,11 @@ fn dataset() -> Dataset {
         with(1, |p| p.spells.push(spell("la", SW, "2015-09-01", None, None))),
         // 2: leaves 2016-03-01 = start + 6 months exactly: in month 6.
         with(2, |p| {
-            p.spells
-                .push(spell("la", SW, "2015-09-01", Some("2016-03-01"), Some(Leaving)));
-            p.leavings.push(leaving("2016-03-01", "la", SW));
+            worked_then_left(p, "la", SW, "2015-09-01", "2016-03-01");
         }),
         // 3: leaves 2016-03-02, one day past month 6: in month 7.
         with(3, |p| {
-            p.spells
-                .push(spell("la", SW, "2015-09-01", Some("2016-03-02"), Some(Leaving)));
-            p.leavings.push(leaving("2016-03-02", "la", SW));
+            worked_then_left(p, "la", SW, "2015-09-01", "2016-03-02");
         }),
         // 4: leaves 2016-03-15, rejoins 2016-06-01: retained, but the curve
         // counts the first leaving: in month 7.
@@ -65,11 +55,7 @@ fn dataset() -> Dataset {
     ];
     let mut members: Vec<_> = (1..=8).map(|n| member(n, "2015-09-01")).collect();
     members[6].withdrawn_on = Some(d("2016-01-01"));
-    Dataset {
-        people,
-        cohorts: vec![cohort(1, "2015 intake", "2015-09-01", members)],
-        posts: vec![],
-    }
+    with_cohort(people, cohort(1, "2015 intake", "2015-09-01", members))
 }
 
 fn params(org: Option<&str>) -> RetentionParams {
@@ -157,11 +143,7 @@ fn intake_of(start: &str, people: Vec<Person>) -> Dataset {
         .iter()
         .map(|p| member(p.participant_id.as_u128(), start))
         .collect();
-    Dataset {
-        people,
-        cohorts: vec![cohort(1, "intake", start, members)],
-        posts: vec![],
-    }
+    with_cohort(people, cohort(1, "intake", start, members))
 }
 
 #[test]
@@ -204,9 +186,7 @@ fn members_enrolled_after_as_at_are_not_members_yet_and_a_lifted_exclusion_does_
     // 2018-03-01, after as_at 2018-01-01. Members = 1 (A): not retained;
     // A's leaving is an event on the curve: S = 0 from month 8.
     let mut a = with(0, |p| {
-        p.spells
-            .push(spell("la", SW, "2017-01-01", Some("2017-09-01"), Some(Leaving)));
-        p.leavings.push(leaving("2017-09-01", "la", SW));
+        worked_then_left(p, "la", SW, "2017-01-01", "2017-09-01");
     });
     let mut lifted = exclusion("2017-03-01");
     lifted.until = Some(d("2017-06-01"));
@@ -248,16 +228,11 @@ fn the_2013_intake_that_all_left_has_zero_retention() {
     for n in 0..23u128 {
         let left = format!("{}-06-30", 2014 + (n % 3));
         people.push(with(n, |p| {
-            p.spells.push(spell("la", SW, "2013-09-01", Some(&left), Some(Leaving)));
-            p.leavings.push(leaving(&left, "la", SW));
+            worked_then_left(p, "la", SW, "2013-09-01", &left);
         }));
     }
     let members = (0..23).map(|n| member(n, "2013-09-01")).collect();
-    let ds = Dataset {
-        people,
-        cohorts: vec![cohort(1, "2013 intake", "2013-09-01", members)],
-        posts: vec![],
-    };
+    let ds = with_cohort(people, cohort(1, "2013 intake", "2013-09-01", members));
     let mut p = params(None);
     p.as_at = d("2016-12-31");
     let r = compute(&ds, &p).unwrap();

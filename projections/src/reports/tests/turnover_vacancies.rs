@@ -2,16 +2,10 @@
 
 use super::fixtures::*;
 use crate::reports::csv::ToCsvRows;
-use crate::reports::model::{Basis, Dataset, MoveKind::*, Occupancy, Person, Post, SpellEnd::*};
+use crate::reports::model::{Basis, Dataset, MoveKind::*, Occupancy, Post, SpellEnd::*};
 use crate::reports::turnover::{self, TurnoverParams};
 use crate::reports::vacancies::{self, VacancyParams};
 use crate::reports::Period;
-
-fn with(n: u128, f: impl FnOnce(&mut Person)) -> Person {
-    let mut p = person(n);
-    f(&mut p);
-    p
-}
 
 const SW: &str = "social_worker";
 const TM: &str = "team_manager";
@@ -75,18 +69,12 @@ fn workforce() -> Dataset {
         }),
         // P8: leaves on the first day: a leaver, not in post at its end.
         with(8, |p| {
-            p.spells
-                .push(spell("la", SW, "2015-01-01", Some("2017-10-01"), Some(Leaving)));
-            p.leavings.push(leaving("2017-10-01", "la", SW));
+            worked_then_left(p, "la", SW, "2015-01-01", "2017-10-01");
         }),
         // P9: joins on the last day: starter, in post at the end.
         with(9, |p| p.spells.push(spell("la", SW, "2018-09-30", None, None))),
     ];
-    Dataset {
-        people,
-        cohorts: vec![],
-        posts: vec![],
-    }
+    of_people(people)
 }
 
 #[test]

@@ -1,0 +1,264 @@
+//! Reading the tables of one schema back as the report input. Rows whose
+//! columns are a model struct's fields decode into it (a child row with its
+//! parent's id as [`Child`]); spells, moves and occupancies, which store the
+//! domain's enumerations as text, have their own row types.
+//!
+//! Enumerations (`basis`, `kind`, `ended_by`) are stored as the snake_case
+//! text of the domain's serde form, so they are read back through serde.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::postgres::PgRow;
+use sqlx::{FromRow, PgConnection};
+use uuid::Uuid;
+
+use super::Provenance;
+use crate::derive::canonical_order;
+use crate::reports::model::{Cohort, Dataset, Exclusion, Leaving, Member, Move, Occupancy, Person, Post, Spell};
+
+/// The domain value whose serde form is `text` (e.g. `"interim"`).
+fn parse<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, sqlx::Error> {
+    serde_json::from_value(serde_json::Value::String(text.to_string())).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+}
+
+/// A ladder level as stored (`smallint`).
+fn level(stored: Option<i16>) -> Option<u8> {
+    stored.and_then(|l| u8::try_from(l).ok())
+}
+
+/// Every row of `sql`, as `T`.
+async fn fetch<T>(db: &mut PgConnection, sql: &str) -> Result<Vec<T>, sqlx::Error>
+where
+    T: for<'r> FromRow<'r, PgRow> + Send + Unpin,
+{
+    sqlx::query_as(sql).fetch_all(db).await
+}
+
+#[derive(FromRow)]
+struct CheckpointRow {
+    global_position: i64,
+    last_recorded_at: Option<DateTime<Utc>>,
+}
+
+/// A row that belongs to a parent (a participant, cohort or post), its id
+/// selected `AS parent`, with the columns of `T`.
+#[derive(FromRow)]
+struct Child<T> {
+    parent: Uuid,
+    #[sqlx(flatten)]
+    item: T,
+}
+
+impl<T> From<Child<T>> for (Uuid, T) {
+    fn from(row: Child<T>) -> Self {
+        (row.parent, row.item)
+    }
+}
+
+#[derive(FromRow)]
+struct SpellRow {
+    participant_id: Uuid,
+    organisation: String,
+    team: Option<String>,
+    role_code: String,
+    role_level: Option<i16>,
+    post_id: Option<Uuid>,
+    basis: String,
+    fte: f64,
+    from_on: NaiveDate,
+    until_on: Option<NaiveDate>,
+    ended_by: Option<String>,
+}
+
+impl SpellRow {
+    fn into_spell(self) -> Result<(Uuid, Spell), sqlx::Error> {
+        let spell = Spell {
+            organisation: self.organisation,
+            team: self.team,
+            role_code: self.role_code,
+            role_level: level(self.role_level),
+            post_id: self.post_id,
+            basis: parse(&self.basis)?,
+            fte: self.fte,
+            from: self.from_on,
+            until: self.until_on,
+            ended_by: self.ended_by.as_deref().map(parse).transpose()?,
+        };
+        Ok((self.participant_id, spell))
+    }
+}
+
+#[derive(FromRow)]
+struct MoveRow {
+    participant_id: Uuid,
+    effective_on: NaiveDate,
+    from_role: String,
+    from_level: Option<i16>,
+    from_organisation: String,
+    to_role: String,
+    to_level: Option<i16>,
+    to_organisation: String,
+    kind: String,
+    internal: bool,
+    rejoining: bool,
+}
+
+impl MoveRow {
+    fn into_move(self) -> Result<(Uuid, Move), sqlx::Error> {
+        let kind = parse(&self.kind)?;
+        let step = Move {
+            effective_on: self.effective_on,
+            from_role: self.from_role,
+            from_level: level(self.from_level),
+            from_organisation: self.from_organisation,
+            to_role: self.to_role,
+            to_level: level(self.to_level),
+            to_organisation: self.to_organisation,
+            kind,
+            internal: self.internal,
+            rejoining: self.rejoining,
+        };
+        Ok((self.participant_id, step))
+    }
+}
+
+#[derive(FromRow)]
+struct OccupancyRow {
+    post_id: Uuid,
+    participant_id: Uuid,
+    basis: String,
+    from_on: NaiveDate,
+    until_on: Option<NaiveDate>,
+}
+
+impl OccupancyRow {
+    fn into_occupancy(self) -> Result<(Uuid, Occupancy), sqlx::Error> {
+        let occupancy = Occupancy {
+            participant_id: self.participant_id,
+            basis: parse(&self.basis)?,
+            from: self.from_on,
+            until: self.until_on,
+        };
+        Ok((self.post_id, occupancy))
+    }
+}
+
+/// Hands each `(parent id, child)` to its parent; a child whose parent the
+/// snapshot lacks is dropped.
+fn attach<P, C>(parents: &mut HashMap<Uuid, P>, children: Vec<(Uuid, C)>, add: impl Fn(&mut P, C)) {
+    for (id, child) in children {
+        if let Some(parent) = parents.get_mut(&id) {
+            add(parent, child);
+        }
+    }
+}
+
+/// Every row of `sql` as `(parent id, item)`, converted by `convert`.
+async fn fetch_into<R, T>(
+    db: &mut PgConnection,
+    sql: &str,
+    convert: impl Fn(R) -> Result<(Uuid, T), sqlx::Error>,
+) -> Result<Vec<(Uuid, T)>, sqlx::Error>
+where
+    R: for<'r> FromRow<'r, PgRow> + Send + Unpin,
+{
+    fetch::<R>(db, sql).await?.into_iter().map(convert).collect()
+}
+
+/// Reads the whole report input from the tables of `schema`, with the
+/// checkpoint it reflects, in one consistent snapshot.
+pub async fn load_dataset(pool: &sqlx::PgPool, schema: &str) -> Result<(Dataset, Provenance), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        .execute(&mut *tx)
+        .await?;
+    let checkpoint: CheckpointRow = sqlx::query_as(&format!(
+        "SELECT global_position, last_recorded_at FROM {schema}.checkpoint"
+    ))
+    .fetch_one(&mut *tx)
+    .await?;
+    let people = read_people(&mut tx, schema).await?;
+    let cohorts = read_cohorts(&mut tx, schema).await?;
+    let posts = read_posts(&mut tx, schema).await?;
+    tx.commit().await?;
+    let mut dataset = Dataset { people, cohorts, posts };
+    canonical_order(&mut dataset);
+    Ok((
+        dataset,
+        Provenance {
+            source: "read_models",
+            known_at: None,
+            last_global_position: checkpoint.global_position,
+            last_recorded_at: checkpoint.last_recorded_at,
+        },
+    ))
+}
+
+async fn read_people(db: &mut PgConnection, schema: &str) -> Result<Vec<Person>, sqlx::Error> {
+    let sql = format!("SELECT participant_id, external_ref FROM {schema}.participants");
+    let mut people: HashMap<Uuid, Person> = fetch::<Person>(db, &sql)
+        .await?
+        .into_iter()
+        .map(|p| (p.participant_id, p))
+        .collect();
+    let sql = format!(
+        "SELECT participant_id, organisation, team, role_code, role_level, post_id, basis, fte, from_on, until_on, \
+         ended_by FROM {schema}.spells ORDER BY participant_id, ordinal"
+    );
+    let spells = fetch_into(db, &sql, SpellRow::into_spell).await?;
+    attach(&mut people, spells, |p, s| p.spells.push(s));
+    let sql = format!(
+        "SELECT participant_id, effective_on, from_role, from_level, from_organisation, to_role, to_level, \
+         to_organisation, kind, internal, rejoining FROM {schema}.moves ORDER BY participant_id, ordinal"
+    );
+    let moves = fetch_into(db, &sql, MoveRow::into_move).await?;
+    attach(&mut people, moves, |p, m| p.moves.push(m));
+    let sql = format!(
+        "SELECT participant_id AS parent, effective_on, organisation, role_code, fte FROM {schema}.leavings \
+         ORDER BY participant_id, ordinal"
+    );
+    let leavings = fetch_into(db, &sql, |r: Child<Leaving>| Ok(r.into())).await?;
+    attach(&mut people, leavings, |p, l| p.leavings.push(l));
+    let sql = format!(
+        "SELECT participant_id AS parent, from_on, until_on, reason FROM {schema}.exclusions \
+         ORDER BY participant_id, ordinal"
+    );
+    let exclusions = fetch_into(db, &sql, |r: Child<Exclusion>| Ok(r.into())).await?;
+    attach(&mut people, exclusions, |p, x| p.exclusions.push(x));
+    Ok(people.into_values().collect())
+}
+
+async fn read_cohorts(db: &mut PgConnection, schema: &str) -> Result<Vec<Cohort>, sqlx::Error> {
+    let sql = format!("SELECT cohort_id, programme, name, starts_on FROM {schema}.cohorts");
+    let mut cohorts: HashMap<Uuid, Cohort> = fetch::<Cohort>(db, &sql)
+        .await?
+        .into_iter()
+        .map(|c| (c.cohort_id, c))
+        .collect();
+    let sql = format!(
+        "SELECT cohort_id AS parent, participant_id, enrolled_on, completed_on, withdrawn_on \
+         FROM {schema}.cohort_members"
+    );
+    let members = fetch_into(db, &sql, |r: Child<Member>| Ok(r.into())).await?;
+    attach(&mut cohorts, members, |c, m| c.members.push(m));
+    Ok(cohorts.into_values().collect())
+}
+
+async fn read_posts(db: &mut PgConnection, schema: &str) -> Result<Vec<Post>, sqlx::Error> {
+    let sql = format!(
+        "SELECT post_id, organisation, title, role_code, established_on, disestablished_on FROM {schema}.posts"
+    );
+    let mut posts: HashMap<Uuid, Post> = fetch::<Post>(db, &sql)
+        .await?
+        .into_iter()
+        .map(|p| (p.post_id, p))
+        .collect();
+    let sql = format!(
+        "SELECT post_id, participant_id, basis, from_on, until_on FROM {schema}.post_occupancies \
+         ORDER BY post_id, ordinal"
+    );
+    let occupancies = fetch_into(db, &sql, OccupancyRow::into_occupancy).await?;
+    attach(&mut posts, occupancies, |p, o| p.occupancies.push(o));
+    Ok(posts.into_values().collect())
+}

@@ -1,0 +1,138 @@
+//! The report layer's refusals: which rule, code, field and message each
+//! parameter problem gives (the API and the command line show these).
+
+use chrono::NaiveDate;
+use projections::reports::model::{Cohort, Dataset};
+use uuid::Uuid;
+
+use super::{compute, ReportKind, ReportQuery, ReportRequestError};
+
+fn d(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+}
+
+fn dataset() -> Dataset {
+    Dataset {
+        cohorts: vec![Cohort {
+            cohort_id: Uuid::from_u128(1),
+            programme: "PLDP".into(),
+            name: "cohort 1 (2017)".into(),
+            starts_on: d("2017-01-09"),
+            members: vec![],
+        }],
+        ..Dataset::default()
+    }
+}
+
+/// A query as the query string `text` (`as_at=2018-01-01&cohort=...`)
+/// gives it.
+fn query(text: &str) -> ReportQuery {
+    let pairs: serde_json::Map<String, serde_json::Value> = text
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .filter_map(|p| p.split_once('='))
+        .map(|(k, v)| (k.to_string(), serde_json::Value::String(v.to_string())))
+        .collect();
+    serde_json::from_value(serde_json::Value::Object(pairs)).expect("a report query")
+}
+
+#[test]
+fn each_refusal_names_its_rule_the_parameter_and_what_to_do() {
+    use ReportKind::*;
+    let (missing, invalid) = ("missing_parameter", "invalid_report_parameters");
+    let cases = [
+        (Promotions, "", missing, "as_at", "give ?as_at= for this report"),
+        (
+            Vacancies,
+            "",
+            missing,
+            "organisation",
+            "give ?organisation= for vacancies",
+        ),
+        (
+            Turnover,
+            "",
+            missing,
+            "organisation",
+            "give ?organisation= for turnover",
+        ),
+        (
+            Retention,
+            "as_at=2018-01-01",
+            missing,
+            "cohort",
+            "give exactly one ?cohort= (id or name) for the retention report",
+        ),
+        (
+            Promotions,
+            "cohort=cohort 1 (2017),cohort 9&as_at=2018-01-01",
+            "unknown_cohort",
+            "cohort",
+            r#"no cohort with id or name "cohort 9""#,
+        ),
+        // A second period's fault is put on its own start.
+        (
+            Leavers,
+            "from=2018-04-01&to=2018-09-30&compare_from=2017-09-30&compare_to=2017-04-01",
+            invalid,
+            "compare_from",
+            "period starts on 2017-09-30 but ends on 2017-04-01",
+        ),
+        (
+            Retention,
+            "cohort=cohort 1 (2017)&as_at=2016-12-31",
+            invalid,
+            "as_at",
+            "as_at 2016-12-31 is before the cohort start 2017-01-09",
+        ),
+    ];
+    for (kind, text, code, field, message) in cases {
+        let e = compute(&dataset(), kind, &query(text)).expect_err(text);
+        assert_eq!(
+            (e.code(), e.field(), e.to_string()),
+            (code, Some(field), message.to_string()),
+            "{kind:?} {text}"
+        );
+    }
+}
+
+#[test]
+fn malformed_parameters_say_what_was_expected() {
+    let query = query("known_at=yesterday&min_position=-1&wait_ms=soon&on=2200-01-01");
+    let e = query.known_at().unwrap_err();
+    assert_eq!((e.code(), e.field()), ("invalid_parameter", Some("known_at")));
+    assert_eq!(
+        e.to_string(),
+        r#"known_at "yesterday" is not an RFC 3339 timestamp such as 2021-02-01T09:00:00Z"#
+    );
+    let e = query.min_position().unwrap_err();
+    assert_eq!((e.code(), e.field()), ("invalid_parameter", Some("min_position")));
+    let e = query.wait().unwrap_err();
+    assert_eq!((e.code(), e.field()), ("invalid_parameter", Some("wait_ms")));
+    let e = query.check_date_range().unwrap_err();
+    assert_eq!((e.code(), e.field()), ("invalid_parameter", Some("on")));
+    assert_eq!(e.to_string(), "on = 2200-01-01 is outside 1900-01-01..2199-12-31");
+}
+
+#[test]
+fn waiting_refusals_name_the_position() {
+    let behind = ReportRequestError::ProjectionBehind {
+        position: 42,
+        waited_ms: 10_000,
+    };
+    assert_eq!((behind.code(), behind.field()), ("projection_behind", None));
+    assert_eq!(
+        behind.to_string(),
+        "the read models have not reached position 42 within 10000 ms; retry shortly, or ask with known_at for an \
+         answer replayed from the events"
+    );
+    let unknown = ReportRequestError::UnknownPosition { position: 9, last: 7 };
+    assert_eq!(
+        (unknown.code(), unknown.field()),
+        ("unknown_position", Some("min_position"))
+    );
+    assert_eq!(
+        unknown.to_string(),
+        "no event has global position 9: the store ends at 7"
+    );
+}
