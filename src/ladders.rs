@@ -5,7 +5,7 @@
 //! role code and the level in force when they were recorded, so a ladder
 //! edit changes how new moves are judged and never rewrites history.
 //! Organisations without a ladder of their own use the default
-//! children's-services ladder of metrics.md.
+//! children's-services ladder of docs/metrics.md.
 
 use aggregates::ladder::{Ladder, LadderError, Role, RoleRef};
 use serde::{Deserialize, Serialize};

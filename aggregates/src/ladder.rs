@@ -1,5 +1,5 @@
 //! Career ladders: roles, their levels, and how a move between two roles is
-//! classified (metrics.md "Career ladder").
+//! classified (docs/metrics.md "Career ladder").
 //!
 //! A ladder is reference data that an organisation may edit, so events never
 //! point into it: they carry a [`RoleRef`], the role code *and* the level it
@@ -109,7 +109,7 @@ impl Ladder {
         Ok(Ladder { roles })
     }
 
-    /// The default children's-services ladder of metrics.md, plus the
+    /// The default children's-services ladder of docs/metrics.md, plus the
     /// off-ladder `inspector` role.
     pub fn children_services_default() -> Ladder {
         let role = |code: &str, level: Option<u8>, name: &str| Role {

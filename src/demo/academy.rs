@@ -1,6 +1,6 @@
 //! Figure B: Riverside Council's Leadership Academy, team and practice
 //! manager leavers in April–September 2017 against April–September 2018
-//! (published-figures.md §B): team managers 6 → 3, practice managers 13 → 6.
+//! (docs/published-figures.md §B): team managers 6 → 3, practice managers 13 → 6.
 //!
 //! Riverside Council (invented) has 30 teams, `"Riverside team 01"`..`30`,
 //! each with one team manager (`team_manager`, position `TM-nn`) and two

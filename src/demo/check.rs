@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::{Action, Step};
 
 /// The level of a role of the default children's-services ladder.
-pub fn level(code: &str) -> Option<u8> {
+pub(super) fn level(code: &str) -> Option<u8> {
     let ladder = [
         "asye",
         "social_worker",
@@ -28,7 +28,7 @@ pub fn level(code: &str) -> Option<u8> {
 
 /// How a role change is judged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub(super) enum Kind {
     Promotion,
     Demotion,
     Sideways,
@@ -38,7 +38,7 @@ pub enum Kind {
 
 /// One participant event, as the plan records it.
 #[derive(Debug, Clone)]
-pub enum Fact {
+pub(super) enum Fact {
     Joined {
         role: &'static str,
         org: String,
@@ -55,7 +55,7 @@ pub enum Fact {
 }
 
 #[derive(Debug, Clone)]
-pub struct Entry {
+pub(super) struct Entry {
     pub on: NaiveDate,
     pub fact: Fact,
     pub retracted: bool,
@@ -63,7 +63,7 @@ pub struct Entry {
 
 /// The plan's history, in memory.
 #[derive(Default)]
-pub struct World {
+pub(super) struct World {
     pub people: HashMap<Uuid, Vec<Entry>>,
     /// (cohort, participant, enrolled_on) in step order.
     pub enrolments: Vec<(Uuid, Uuid, NaiveDate)>,
@@ -72,7 +72,7 @@ pub struct World {
 
 impl World {
     /// The organisation `who` is employed by at the end of `day`.
-    pub fn employer_on(&self, who: Uuid, day: NaiveDate) -> Option<String> {
+    pub(super) fn employer_on(&self, who: Uuid, day: NaiveDate) -> Option<String> {
         let mut employer = None;
         for entry in self.people.get(&who).into_iter().flatten() {
             if entry.retracted || entry.on > day {
@@ -88,7 +88,7 @@ impl World {
     }
 
     /// The role `who` holds at the end of `day`, if employed.
-    pub fn role_on(&self, who: Uuid, day: NaiveDate) -> Option<&'static str> {
+    pub(super) fn role_on(&self, who: Uuid, day: NaiveDate) -> Option<&'static str> {
         let mut role = None;
         for entry in self.people.get(&who).into_iter().flatten() {
             if entry.retracted || entry.on > day {
@@ -104,7 +104,7 @@ impl World {
     }
 
     /// `who`'s non-retracted entries effective in `from..=to`.
-    pub fn entries(&self, who: Uuid, from: NaiveDate, to: NaiveDate) -> Vec<&Entry> {
+    pub(super) fn entries(&self, who: Uuid, from: NaiveDate, to: NaiveDate) -> Vec<&Entry> {
         self.people
             .get(&who)
             .into_iter()
@@ -114,7 +114,7 @@ impl World {
     }
 
     /// Leavings (non-retracted) effective in `from..=to`, with the role held before.
-    pub fn leavings(&self, from: NaiveDate, to: NaiveDate) -> Vec<(Uuid, &'static str)> {
+    pub(super) fn leavings(&self, from: NaiveDate, to: NaiveDate) -> Vec<(Uuid, &'static str)> {
         let mut out = Vec::new();
         for (who, entries) in &self.people {
             for e in entries.iter().filter(|e| !e.retracted && matches!(e.fact, Fact::Left)) {
@@ -146,7 +146,7 @@ fn judge(from_role: &str, from_org: &str, role: &str, org: &str, explicit_promot
 }
 
 /// Replays `steps` in order, panicking on any step the domain would refuse.
-pub fn simulate(steps: &[Step]) -> World {
+pub(super) fn simulate(steps: &[Step]) -> World {
     let mut world = World::default();
     let mut refs = std::collections::HashSet::new();
     let mut completions = std::collections::HashSet::new();
@@ -336,7 +336,7 @@ pub fn simulate(steps: &[Step]) -> World {
 }
 
 /// The members of `cohort` with their enrolment dates.
-pub fn members(world: &World, cohort: Uuid) -> Vec<(Uuid, NaiveDate)> {
+pub(super) fn members(world: &World, cohort: Uuid) -> Vec<(Uuid, NaiveDate)> {
     world
         .enrolments
         .iter()

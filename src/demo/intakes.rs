@@ -1,6 +1,6 @@
 //! Figure C: Shire County Council's social work academy, retention of the
 //! 2013 and 2015 intakes of newly qualified social workers
-//! (published-figures.md §C).
+//! (docs/published-figures.md §C).
 //!
 //! Shire County Council and its staff are invented. Programme `"Social work
 //! academy"`, one cohort per intake, running for the supported first year:

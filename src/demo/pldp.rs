@@ -1,4 +1,4 @@
-//! Figure A: PLDP career progression (published-figures.md §A), read with
+//! Figure A: PLDP career progression (docs/published-figures.md §A), read with
 //! `as_at = 2021-01-31` and targets `[dcs, practice_leader]`.
 //!
 //! Programme `"PLDP"`, cohorts `"cohort 1 (2017)"`, `"cohort 2 (2018)"` and

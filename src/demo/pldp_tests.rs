@@ -1,4 +1,4 @@
-//! The PLDP plan, counted by metrics.md §1's rule written out again here.
+//! The PLDP plan, counted by docs/metrics.md §1's rule written out again here.
 
 use std::collections::HashMap;
 

@@ -1,5 +1,5 @@
 //! Eastbrook Council's posts: an example for the vacancy and cover report
-//! (metrics.md §5). No published figure; the numbers are worked by hand.
+//! (docs/metrics.md §5). No published figure; the numbers are worked by hand.
 //!
 //! Six team manager posts are established on 2019-04-01. Four team managers
 //! join that day straight into posts: two on a permanent basis, one interim,
@@ -14,10 +14,10 @@ use aggregates::Basis;
 use super::{date, demo_id, participant_id, Action, Step};
 
 /// The organisation of this example.
-pub const ORGANISATION: &str = "Eastbrook Council";
+pub(super) const ORGANISATION: &str = "Eastbrook Council";
 
 /// The example's steps, in load order.
-pub fn steps() -> Vec<Step> {
+pub(super) fn steps() -> Vec<Step> {
     let opened = date(2019, 4, 1);
     let mut steps = Vec::new();
     let bases = [Basis::Permanent, Basis::Permanent, Basis::Interim, Basis::Agency];

@@ -17,7 +17,7 @@
 //! transaction ids and recorded times all increase in commit order, which
 //! makes "as known at T" reproducible (nothing can later appear with a
 //! recorded time at or before an answer's last event). The cost is measured
-//! in `benches/` and documented in README.md.
+//! in `benches/` and documented in docs/performance.md.
 
 mod append;
 mod idempotency;

@@ -14,7 +14,7 @@ use super::participants::RetractionRequest;
 use super::{AppState, CommandResponse, Created};
 use crate::commands::Command;
 
-pub fn routes() -> Router<AppState> {
+pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/cohorts", post(open))
         .route("/cohorts/{id}", get(current_state))
@@ -27,7 +27,7 @@ pub fn routes() -> Router<AppState> {
 /// Body of `POST /cohorts`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct OpenCohortRequest {
+pub(super) struct OpenCohortRequest {
     /// Optional: choose the id yourself.
     pub cohort_id: Option<Uuid>,
     /// The programme, e.g. `PLDP`.
@@ -41,7 +41,7 @@ pub struct OpenCohortRequest {
 /// Body of `POST /cohorts/{id}/enrolments`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct EnrolRequest {
+pub(super) struct EnrolRequest {
     pub participant_id: Uuid,
     pub enrolled_on: NaiveDate,
 }
@@ -49,7 +49,7 @@ pub struct EnrolRequest {
 /// Body of `POST /cohorts/{id}/completions`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CompletionRequest {
+pub(super) struct CompletionRequest {
     pub participant_id: Uuid,
     pub completed_on: NaiveDate,
 }
@@ -57,7 +57,7 @@ pub struct CompletionRequest {
 /// Body of `POST /cohorts/{id}/withdrawals`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct WithdrawalRequest {
+pub(super) struct WithdrawalRequest {
     pub participant_id: Uuid,
     pub withdrawn_on: NaiveDate,
     pub reason: String,
@@ -67,7 +67,7 @@ pub struct WithdrawalRequest {
 #[utoipa::path(post, path = "/api/v1/cohorts", request_body = OpenCohortRequest, tag = "cohorts",
     responses((status = 201, body = CommandResponse), (status = 400, body = super::error::ErrorBody),
               (status = 422, body = super::error::ErrorBody)))]
-pub async fn open(State(s): State<AppState>, req: CommandRequest<OpenCohortRequest>) -> Created {
+pub(super) async fn open(State(s): State<AppState>, req: CommandRequest<OpenCohortRequest>) -> Created {
     let r = &req.body;
     let cohort_id = r.cohort_id.unwrap_or_else(Uuid::new_v4);
     let command = CohortCommand::Open {
@@ -85,7 +85,7 @@ pub async fn open(State(s): State<AppState>, req: CommandRequest<OpenCohortReque
     params(("id" = Uuid, Path)),
     responses((status = 201, body = CommandResponse), (status = 404, body = super::error::ErrorBody),
               (status = 409, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
-pub async fn enrol(State(s): State<AppState>, req: Addressed<EnrolRequest>) -> Created {
+pub(super) async fn enrol(State(s): State<AppState>, req: Addressed<EnrolRequest>) -> Created {
     let (participant_id, enrolled_on) = (req.body.participant_id, req.body.enrolled_on);
     let command = CohortCommand::Enrol {
         participant_id,
@@ -98,7 +98,7 @@ pub async fn enrol(State(s): State<AppState>, req: Addressed<EnrolRequest>) -> C
 #[utoipa::path(post, path = "/api/v1/cohorts/{id}/completions", request_body = CompletionRequest, tag = "cohorts",
     params(("id" = Uuid, Path)),
     responses((status = 201, body = CommandResponse), (status = 422, body = super::error::ErrorBody)))]
-pub async fn record_completion(State(s): State<AppState>, req: Addressed<CompletionRequest>) -> Created {
+pub(super) async fn record_completion(State(s): State<AppState>, req: Addressed<CompletionRequest>) -> Created {
     let (participant_id, completed_on) = (req.body.participant_id, req.body.completed_on);
     let command = CohortCommand::RecordCompletion {
         participant_id,
@@ -111,7 +111,7 @@ pub async fn record_completion(State(s): State<AppState>, req: Addressed<Complet
 #[utoipa::path(post, path = "/api/v1/cohorts/{id}/withdrawals", request_body = WithdrawalRequest, tag = "cohorts",
     params(("id" = Uuid, Path)),
     responses((status = 201, body = CommandResponse), (status = 422, body = super::error::ErrorBody)))]
-pub async fn record_withdrawal(State(s): State<AppState>, req: Addressed<WithdrawalRequest>) -> Created {
+pub(super) async fn record_withdrawal(State(s): State<AppState>, req: Addressed<WithdrawalRequest>) -> Created {
     let r = &req.body;
     let command = CohortCommand::RecordWithdrawal {
         participant_id: r.participant_id,
@@ -125,7 +125,7 @@ pub async fn record_withdrawal(State(s): State<AppState>, req: Addressed<Withdra
 #[utoipa::path(post, path = "/api/v1/cohorts/{id}/retractions", request_body = RetractionRequest, tag = "cohorts",
     params(("id" = Uuid, Path)),
     responses((status = 201, body = CommandResponse), (status = 422, body = super::error::ErrorBody)))]
-pub async fn retract(State(s): State<AppState>, req: Addressed<RetractionRequest>) -> Created {
+pub(super) async fn retract(State(s): State<AppState>, req: Addressed<RetractionRequest>) -> Created {
     let (sequence, reason) = (req.body.sequence, req.body.reason.clone());
     s.run_on(&req, |id| {
         Command::Cohort(id, CohortCommand::Retract { sequence, reason })
@@ -136,7 +136,7 @@ pub async fn retract(State(s): State<AppState>, req: Addressed<RetractionRequest
 /// A cohort's current state: programme, dates, members.
 #[utoipa::path(get, path = "/api/v1/cohorts/{id}", tag = "cohorts", params(("id" = Uuid, Path)),
     responses((status = 200, body = Object), (status = 404, body = super::error::ErrorBody)))]
-pub async fn current_state(
+pub(super) async fn current_state(
     State(s): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<aggregates::cohort::CohortView>, ApiError> {

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use super::error::ApiError;
 
 /// Middleware: a 400 JSON error for a URI carrying NUL or invalid UTF-8.
-pub async fn refuse_unsafe_uri(request: Request, next: Next) -> Response {
+pub(super) async fn refuse_unsafe_uri(request: Request, next: Next) -> Response {
     let uri = request.uri();
     let parts = [("path", uri.path()), ("query", uri.query().unwrap_or(""))];
     for (part, raw) in parts {
@@ -27,7 +27,7 @@ pub async fn refuse_unsafe_uri(request: Request, next: Next) -> Response {
 }
 
 /// `Err` with the reason when `bytes` are not UTF-8 text free of NUL.
-pub fn check_text(bytes: &[u8]) -> Result<(), &'static str> {
+pub(super) fn check_text(bytes: &[u8]) -> Result<(), &'static str> {
     match std::str::from_utf8(bytes) {
         Err(_) => Err("is not valid UTF-8 once percent-decoded"),
         Ok(text) if text.contains('\0') => Err("contains a NUL character, which text cannot hold"),

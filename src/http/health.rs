@@ -9,7 +9,7 @@ use super::AppState;
 
 /// The health answer.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct Health {
+pub(super) struct Health {
     /// `ok` or `degraded`.
     pub status: &'static str,
     /// `reachable` or `unreachable`.
@@ -19,7 +19,7 @@ pub struct Health {
 /// 200 when the database answers, 503 when it does not.
 #[utoipa::path(get, path = "/healthz", tag = "health",
     responses((status = 200, body = Health), (status = 503, body = Health)))]
-pub async fn healthz(State(s): State<AppState>) -> (StatusCode, Json<Health>) {
+pub(super) async fn healthz(State(s): State<AppState>) -> (StatusCode, Json<Health>) {
     let probe = tokio::time::timeout(
         std::time::Duration::from_secs(3),
         sqlx::query("SELECT 1").execute(s.store().pool()),

@@ -10,7 +10,7 @@ use super::participants::parse_id;
 use super::AppState;
 use crate::event_store::StoredEvent;
 
-pub fn routes() -> Router<AppState> {
+pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/participants/{id}/events", get(participant_events))
         .route("/cohorts/{id}/events", get(cohort_events))
@@ -29,7 +29,7 @@ async fn history(s: &AppState, aggregate_type: &'static str, id: &str) -> Result
 /// Every event of a participant, in stream order.
 #[utoipa::path(get, path = "/api/v1/participants/{id}/events", tag = "history", params(("id" = Uuid, Path)),
     responses((status = 200, body = Vec<StoredEvent>), (status = 404, body = super::error::ErrorBody)))]
-pub async fn participant_events(
+pub(super) async fn participant_events(
     State(s): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<StoredEvent>>, ApiError> {
@@ -39,7 +39,7 @@ pub async fn participant_events(
 /// Every event of a cohort, in stream order.
 #[utoipa::path(get, path = "/api/v1/cohorts/{id}/events", tag = "history", params(("id" = Uuid, Path)),
     responses((status = 200, body = Vec<StoredEvent>), (status = 404, body = super::error::ErrorBody)))]
-pub async fn cohort_events(
+pub(super) async fn cohort_events(
     State(s): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<StoredEvent>>, ApiError> {
@@ -49,7 +49,7 @@ pub async fn cohort_events(
 /// Every event of a post, in stream order.
 #[utoipa::path(get, path = "/api/v1/posts/{id}/events", tag = "history", params(("id" = Uuid, Path)),
     responses((status = 200, body = Vec<StoredEvent>), (status = 404, body = super::error::ErrorBody)))]
-pub async fn post_events(
+pub(super) async fn post_events(
     State(s): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<StoredEvent>>, ApiError> {

@@ -11,14 +11,14 @@ use super::extract::{ApiJson, CommandHeaders};
 use super::AppState;
 use crate::ladders::LadderView;
 
-pub fn routes() -> Router<AppState> {
+pub(super) fn routes() -> Router<AppState> {
     Router::new().route("/organisations/{organisation}/ladder", get(read).put(replace))
 }
 
 /// Body of `PUT /organisations/{organisation}/ladder`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ReplaceLadderRequest {
+pub(super) struct ReplaceLadderRequest {
     /// Every role of the organisation: `{code, name, level}`, level null for
     /// roles off the ladder (moves to or from them must state their kind).
     #[schema(value_type = Vec<Object>)]
@@ -28,7 +28,10 @@ pub struct ReplaceLadderRequest {
 /// The ladder in force for an organisation (the default if it has none).
 #[utoipa::path(get, path = "/api/v1/organisations/{organisation}/ladder", tag = "ladders",
     params(("organisation" = String, Path)), responses((status = 200, body = LadderView)))]
-pub async fn read(State(s): State<AppState>, Path(organisation): Path<String>) -> Result<Json<LadderView>, ApiError> {
+pub(super) async fn read(
+    State(s): State<AppState>,
+    Path(organisation): Path<String>,
+) -> Result<Json<LadderView>, ApiError> {
     Ok(Json(s.runner.ladders().for_organisation(&organisation).await?))
 }
 
@@ -39,7 +42,7 @@ pub async fn read(State(s): State<AppState>, Path(organisation): Path<String>) -
     params(("organisation" = String, Path)), request_body = ReplaceLadderRequest,
     responses((status = 200, body = LadderView), (status = 409, body = super::error::ErrorBody),
         (status = 422, body = super::error::ErrorBody)))]
-pub async fn replace(
+pub(super) async fn replace(
     State(s): State<AppState>,
     Path(organisation): Path<String>,
     headers: CommandHeaders,

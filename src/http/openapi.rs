@@ -45,9 +45,9 @@ use super::{cohorts, error, health, history, ladders, participants, posts, repor
     ),
     components(schemas(CommandResponse, error::ErrorBody))
 )]
-pub struct ApiDoc;
+pub(super) struct ApiDoc;
 
 /// The OpenAPI document.
-pub async fn document() -> Json<utoipa::openapi::OpenApi> {
+pub(super) async fn document() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())
 }

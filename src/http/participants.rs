@@ -14,7 +14,7 @@ use super::extract::{Addressed, CommandRequest};
 use super::{AppState, CommandResponse, Created};
 use crate::commands::Command;
 
-pub fn routes() -> Router<AppState> {
+pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/participants", post(register).get(find_by_external_ref))
         .route("/participants/{id}", get(current_state))
@@ -29,7 +29,7 @@ pub fn routes() -> Router<AppState> {
 /// Body of `POST /participants`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RegisterRequest {
+pub(super) struct RegisterRequest {
     /// Optional: choose the id yourself (a new UUID otherwise).
     pub participant_id: Option<Uuid>,
     /// Your reference for the person; unique in the store.
@@ -50,7 +50,7 @@ pub struct RegisterRequest {
 /// Body of `POST /participants/{id}/role-changes`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ChangeRoleRequest {
+pub(super) struct ChangeRoleRequest {
     pub effective_on: NaiveDate,
     /// The new role's code.
     pub role: String,
@@ -72,7 +72,7 @@ pub struct ChangeRoleRequest {
 /// Body of `POST /participants/{id}/leavings`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct LeavingRequest {
+pub(super) struct LeavingRequest {
     pub effective_on: NaiveDate,
     pub reason: String,
     pub destination: Option<String>,
@@ -81,7 +81,7 @@ pub struct LeavingRequest {
 /// Body of `POST /participants/{id}/rejoinings`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RejoiningRequest {
+pub(super) struct RejoiningRequest {
     pub effective_on: NaiveDate,
     pub organisation: String,
     pub team: Option<String>,
@@ -97,7 +97,7 @@ pub struct RejoiningRequest {
 /// Body of exclusions and of lifting them.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ExclusionRequest {
+pub(super) struct ExclusionRequest {
     pub effective_on: NaiveDate,
     pub reason: String,
 }
@@ -105,7 +105,7 @@ pub struct ExclusionRequest {
 /// Body of `POST .../retractions`: which event of this aggregate, and why.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RetractionRequest {
+pub(super) struct RetractionRequest {
     pub sequence: u64,
     pub reason: String,
 }
@@ -119,7 +119,7 @@ pub(super) fn parse_id(id: &str) -> Result<Uuid, ApiError> {
 #[utoipa::path(post, path = "/api/v1/participants", request_body = RegisterRequest, tag = "participants",
     responses((status = 201, body = CommandResponse), (status = 400, body = super::error::ErrorBody),
               (status = 409, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
-pub async fn register(State(s): State<AppState>, req: CommandRequest<RegisterRequest>) -> Created {
+pub(super) async fn register(State(s): State<AppState>, req: CommandRequest<RegisterRequest>) -> Created {
     let r = &req.body;
     let participant_id = r.participant_id.unwrap_or_else(Uuid::new_v4);
     let build = async {
@@ -144,7 +144,7 @@ pub async fn register(State(s): State<AppState>, req: CommandRequest<RegisterReq
     tag = "participants", params(("id" = Uuid, Path)),
     responses((status = 201, body = CommandResponse), (status = 404, body = super::error::ErrorBody),
               (status = 409, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
-pub async fn change_role(State(s): State<AppState>, req: Addressed<ChangeRoleRequest>) -> Created {
+pub(super) async fn change_role(State(s): State<AppState>, req: Addressed<ChangeRoleRequest>) -> Created {
     let id = parse_id(&req.id)?;
     let r = &req.body;
     let build = async {
@@ -173,7 +173,7 @@ pub async fn change_role(State(s): State<AppState>, req: Addressed<ChangeRoleReq
     tag = "participants", params(("id" = Uuid, Path)),
     responses((status = 201, body = CommandResponse), (status = 404, body = super::error::ErrorBody),
               (status = 409, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
-pub async fn record_leaving(State(s): State<AppState>, req: Addressed<LeavingRequest>) -> Created {
+pub(super) async fn record_leaving(State(s): State<AppState>, req: Addressed<LeavingRequest>) -> Created {
     let command = ParticipantCommand::RecordLeaving {
         effective_on: req.body.effective_on,
         reason: req.body.reason.clone(),
@@ -187,7 +187,7 @@ pub async fn record_leaving(State(s): State<AppState>, req: Addressed<LeavingReq
     tag = "participants", params(("id" = Uuid, Path)),
     responses((status = 201, body = CommandResponse), (status = 404, body = super::error::ErrorBody),
               (status = 409, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
-pub async fn record_rejoining(State(s): State<AppState>, req: Addressed<RejoiningRequest>) -> Created {
+pub(super) async fn record_rejoining(State(s): State<AppState>, req: Addressed<RejoiningRequest>) -> Created {
     let id = parse_id(&req.id)?;
     let r = &req.body;
     let build = async {
@@ -210,7 +210,7 @@ pub async fn record_rejoining(State(s): State<AppState>, req: Addressed<Rejoinin
 #[utoipa::path(post, path = "/api/v1/participants/{id}/exclusions", request_body = ExclusionRequest,
     tag = "participants", params(("id" = Uuid, Path)),
     responses((status = 201, body = CommandResponse), (status = 422, body = super::error::ErrorBody)))]
-pub async fn exclude(State(s): State<AppState>, req: Addressed<ExclusionRequest>) -> Created {
+pub(super) async fn exclude(State(s): State<AppState>, req: Addressed<ExclusionRequest>) -> Created {
     let exclude = |effective_on, reason| ParticipantCommand::ExcludeFromAnalysis { effective_on, reason };
     run_exclusion(&s, &req, exclude).await
 }
@@ -219,7 +219,7 @@ pub async fn exclude(State(s): State<AppState>, req: Addressed<ExclusionRequest>
 #[utoipa::path(post, path = "/api/v1/participants/{id}/exclusion-lifts", request_body = ExclusionRequest,
     tag = "participants", params(("id" = Uuid, Path)),
     responses((status = 201, body = CommandResponse), (status = 422, body = super::error::ErrorBody)))]
-pub async fn lift_exclusion(State(s): State<AppState>, req: Addressed<ExclusionRequest>) -> Created {
+pub(super) async fn lift_exclusion(State(s): State<AppState>, req: Addressed<ExclusionRequest>) -> Created {
     run_exclusion(&s, &req, |effective_on, reason| ParticipantCommand::LiftExclusion {
         effective_on,
         reason,
@@ -241,7 +241,7 @@ async fn run_exclusion(
 #[utoipa::path(post, path = "/api/v1/participants/{id}/retractions", request_body = RetractionRequest,
     tag = "participants", params(("id" = Uuid, Path)),
     responses((status = 201, body = CommandResponse), (status = 422, body = super::error::ErrorBody)))]
-pub async fn retract(State(s): State<AppState>, req: Addressed<RetractionRequest>) -> Created {
+pub(super) async fn retract(State(s): State<AppState>, req: Addressed<RetractionRequest>) -> Created {
     let (sequence, reason) = (req.body.sequence, req.body.reason.clone());
     let command = ParticipantCommand::Retract { sequence, reason };
     s.run_on(&req, |id| Command::Participant(id, command)).await
@@ -250,7 +250,7 @@ pub async fn retract(State(s): State<AppState>, req: Addressed<RetractionRequest
 /// A participant's current state (from its event stream).
 #[utoipa::path(get, path = "/api/v1/participants/{id}", tag = "participants", params(("id" = Uuid, Path)),
     responses((status = 200, body = Object), (status = 404, body = super::error::ErrorBody)))]
-pub async fn current_state(
+pub(super) async fn current_state(
     State(s): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<aggregates::participant::ParticipantView>, ApiError> {
@@ -259,13 +259,13 @@ pub async fn current_state(
 
 /// `?external_ref=` for `GET /participants`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
-pub struct ExternalRefQuery {
+pub(super) struct ExternalRefQuery {
     pub external_ref: String,
 }
 
 /// Where a participant is found by its external reference.
 #[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct ParticipantRef {
+pub(super) struct ParticipantRef {
     pub participant_id: Uuid,
     pub external_ref: String,
 }
@@ -273,7 +273,7 @@ pub struct ParticipantRef {
 /// Find a participant by external reference.
 #[utoipa::path(get, path = "/api/v1/participants", tag = "participants", params(ExternalRefQuery),
     responses((status = 200, body = ParticipantRef), (status = 404, body = super::error::ErrorBody)))]
-pub async fn find_by_external_ref(
+pub(super) async fn find_by_external_ref(
     State(s): State<AppState>,
     query: Result<Query<ExternalRefQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<ParticipantRef>, ApiError> {

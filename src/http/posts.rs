@@ -15,7 +15,7 @@ use super::participants::RetractionRequest;
 use super::{AppState, CommandResponse, Created};
 use crate::commands::Command;
 
-pub fn routes() -> Router<AppState> {
+pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/posts", post(establish))
         .route("/posts/{id}", get(current_state))
@@ -28,7 +28,7 @@ pub fn routes() -> Router<AppState> {
 /// Body of `POST /posts`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct EstablishPostRequest {
+pub(super) struct EstablishPostRequest {
     pub post_id: Option<Uuid>,
     pub organisation: String,
     pub title: String,
@@ -40,7 +40,7 @@ pub struct EstablishPostRequest {
 /// Body of `POST /posts/{id}/fillings`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct FillRequest {
+pub(super) struct FillRequest {
     pub participant_id: Uuid,
     #[schema(value_type = Option<String>)]
     pub basis: Option<Basis>,
@@ -51,7 +51,7 @@ pub struct FillRequest {
 /// Body of `POST /posts/{id}/vacations`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct VacateRequest {
+pub(super) struct VacateRequest {
     pub participant_id: Uuid,
     pub effective_on: NaiveDate,
 }
@@ -59,7 +59,7 @@ pub struct VacateRequest {
 /// Body of `POST /posts/{id}/disestablishment`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct DisestablishRequest {
+pub(super) struct DisestablishRequest {
     pub effective_on: NaiveDate,
 }
 
@@ -67,7 +67,7 @@ pub struct DisestablishRequest {
 #[utoipa::path(post, path = "/api/v1/posts", request_body = EstablishPostRequest, tag = "posts",
     responses((status = 201, body = CommandResponse), (status = 400, body = super::error::ErrorBody),
               (status = 422, body = super::error::ErrorBody)))]
-pub async fn establish(State(s): State<AppState>, req: CommandRequest<EstablishPostRequest>) -> Created {
+pub(super) async fn establish(State(s): State<AppState>, req: CommandRequest<EstablishPostRequest>) -> Created {
     let r = &req.body;
     let post_id = r.post_id.unwrap_or_else(Uuid::new_v4);
     let build = async {
@@ -88,7 +88,7 @@ pub async fn establish(State(s): State<AppState>, req: CommandRequest<EstablishP
     params(("id" = Uuid, Path)),
     responses((status = 201, body = CommandResponse), (status = 404, body = super::error::ErrorBody),
               (status = 409, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
-pub async fn fill(State(s): State<AppState>, req: Addressed<FillRequest>) -> Created {
+pub(super) async fn fill(State(s): State<AppState>, req: Addressed<FillRequest>) -> Created {
     let r = &req.body;
     let command = PostCommand::Fill {
         participant_id: r.participant_id,
@@ -103,7 +103,7 @@ pub async fn fill(State(s): State<AppState>, req: Addressed<FillRequest>) -> Cre
 #[utoipa::path(post, path = "/api/v1/posts/{id}/vacations", request_body = VacateRequest, tag = "posts",
     params(("id" = Uuid, Path)),
     responses((status = 201, body = CommandResponse), (status = 422, body = super::error::ErrorBody)))]
-pub async fn vacate(State(s): State<AppState>, req: Addressed<VacateRequest>) -> Created {
+pub(super) async fn vacate(State(s): State<AppState>, req: Addressed<VacateRequest>) -> Created {
     let (participant_id, effective_on) = (req.body.participant_id, req.body.effective_on);
     let command = PostCommand::Vacate {
         participant_id,
@@ -116,7 +116,7 @@ pub async fn vacate(State(s): State<AppState>, req: Addressed<VacateRequest>) ->
 #[utoipa::path(post, path = "/api/v1/posts/{id}/disestablishment", request_body = DisestablishRequest, tag = "posts",
     params(("id" = Uuid, Path)),
     responses((status = 201, body = CommandResponse), (status = 422, body = super::error::ErrorBody)))]
-pub async fn disestablish(State(s): State<AppState>, req: Addressed<DisestablishRequest>) -> Created {
+pub(super) async fn disestablish(State(s): State<AppState>, req: Addressed<DisestablishRequest>) -> Created {
     let effective_on = req.body.effective_on;
     s.run_on(&req, |id| Command::Post(id, PostCommand::Disestablish { effective_on }))
         .await
@@ -126,7 +126,7 @@ pub async fn disestablish(State(s): State<AppState>, req: Addressed<Disestablish
 #[utoipa::path(post, path = "/api/v1/posts/{id}/retractions", request_body = RetractionRequest, tag = "posts",
     params(("id" = Uuid, Path)),
     responses((status = 201, body = CommandResponse), (status = 422, body = super::error::ErrorBody)))]
-pub async fn retract(State(s): State<AppState>, req: Addressed<RetractionRequest>) -> Created {
+pub(super) async fn retract(State(s): State<AppState>, req: Addressed<RetractionRequest>) -> Created {
     let (sequence, reason) = (req.body.sequence, req.body.reason.clone());
     s.run_on(&req, |id| Command::Post(id, PostCommand::Retract { sequence, reason }))
         .await
@@ -135,7 +135,7 @@ pub async fn retract(State(s): State<AppState>, req: Addressed<RetractionRequest
 /// A post's current state and occupancy history.
 #[utoipa::path(get, path = "/api/v1/posts/{id}", tag = "posts", params(("id" = Uuid, Path)),
     responses((status = 200, body = Object), (status = 404, body = super::error::ErrorBody)))]
-pub async fn current_state(
+pub(super) async fn current_state(
     State(s): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<aggregates::post::PostView>, ApiError> {

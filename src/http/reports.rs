@@ -19,7 +19,7 @@ use super::extract::decode;
 use super::AppState;
 use crate::reports::{self, ReportKind, ReportQuery, ReportRequestError};
 
-pub fn routes() -> Router<AppState> {
+pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/reports/{kind}", get(report))
         .route("/admin/projection", get(status))
@@ -73,7 +73,7 @@ fn wants_csv(query: &ReportQuery, headers: &HeaderMap) -> Result<bool, ApiError>
     responses((status = 200, description = "JSON {report, provenance} or CSV (Accept: text/csv or format=csv)", body = Object),
               (status = 400, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody),
               (status = 503, body = super::error::ErrorBody)))]
-pub async fn report(
+pub(super) async fn report(
     State(s): State<AppState>,
     Path(kind): Path<String>,
     Query(raw): Query<HashMap<String, String>>,
@@ -112,7 +112,7 @@ pub async fn report(
 /// Where the live read models stand.
 #[utoipa::path(get, path = "/api/v1/admin/projection", tag = "admin",
     responses((status = 200, body = Checkpoint)))]
-pub async fn status(State(s): State<AppState>) -> Result<Json<Checkpoint>, ApiError> {
+pub(super) async fn status(State(s): State<AppState>) -> Result<Json<Checkpoint>, ApiError> {
     Ok(Json(
         projector::checkpoint(s.store().pool(), projector::LIVE_SCHEMA).await?,
     ))
@@ -121,7 +121,7 @@ pub async fn status(State(s): State<AppState>) -> Result<Json<Checkpoint>, ApiEr
 /// Rebuild every read model from zero into fresh tables and swap them in.
 #[utoipa::path(post, path = "/api/v1/admin/rebuild", tag = "admin",
     responses((status = 200, body = RebuildReport), (status = 409, body = super::error::ErrorBody)))]
-pub async fn rebuild(State(s): State<AppState>) -> Result<Json<RebuildReport>, ApiError> {
+pub(super) async fn rebuild(State(s): State<AppState>) -> Result<Json<RebuildReport>, ApiError> {
     match projector::rebuild(s.store().pool()).await {
         Ok(report) => Ok(Json(report)),
         Err(e @ projector::ProjectorError::RebuildInProgress) => Err(ApiError::Conflict {

@@ -5,13 +5,18 @@ use crate::helpers::bodies::RoleChange;
 use crate::helpers::{spawn_app, TestApp};
 
 async fn participant_events(app: &TestApp, id: &str) -> usize {
-    app.history("participants", id).await.body.as_array().unwrap().len()
+    app.history("participants", id)
+        .await
+        .body
+        .as_array()
+        .expect("a history is a JSON array")
+        .len()
 }
 
 /// The `i`th of a burst of role changes: a day apart from 2012-01-01, each
 /// with its own FTE, so no two are the same request.
 fn nth_change(id: &str, i: u64, role: &str) -> RoleChange {
-    let day = chrono::NaiveDate::from_ymd_opt(2012, 1, 1).unwrap() + chrono::Days::new(i);
+    let day = chrono::NaiveDate::from_ymd_opt(2012, 1, 1).expect("a valid date") + chrono::Days::new(i);
     RoleChange::new(id, &day.to_string(), role).fte(0.5 + (i as f64) / 100.0)
 }
 

@@ -54,7 +54,7 @@ async fn run_tenure(url: &str, args: &[&str]) -> String {
         .await
         .expect("run tenure");
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    String::from_utf8(output.stdout).unwrap()
+    String::from_utf8(output.stdout).expect("tenure prints UTF-8")
 }
 
 #[tokio::test]

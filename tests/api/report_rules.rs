@@ -1,4 +1,4 @@
-//! Hand-worked metrics.md rules through the HTTP API, each a small case over
+//! Hand-worked docs/metrics.md rules through the HTTP API, each a small case over
 //! a fresh database with the live projector. Every expected figure is worked
 //! out by hand in the comment above its assertion.
 //!

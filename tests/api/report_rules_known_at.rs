@@ -1,4 +1,4 @@
-//! The two clocks (metrics.md "Two clocks"): a retraction removes a leaving
+//! The two clocks (docs/metrics.md "Two clocks"): a retraction removes a leaving
 //! from the live answer but not from the answer as known before it; a late
 //! record changes the live answer but not the answer as known earlier.
 

@@ -4,7 +4,7 @@
 //! timeline that would result; the projections build it to derive read
 //! models. Both therefore agree on every derivation.
 //!
-//! # Rules applied (metrics.md "Days" and "Career ladder")
+//! # Rules applied (docs/metrics.md "Days" and "Career ladder")
 //!
 //! * Live events (retracted ones and retractions dropped) apply in order of
 //!   `(effective date, sequence)`: two events on one date apply in recorded
@@ -419,7 +419,7 @@ fn judge_move(
     rejoining: bool,
 ) -> Result<Option<Move>, ParticipantError> {
     let derived = derive_move_kind(&from.role, &to.role);
-    // metrics.md: equal level is a sideways move only "when the post or
+    // docs/metrics.md: equal level is a sideways move only "when the post or
     // organisation differs"; otherwise (basis, FTE, team, or another role of
     // the same level) it is a change of terms, not a move.
     let same_role_or_level = from.role.code == to.role.code || derived == Some(MoveKind::Sideways);

@@ -58,7 +58,7 @@ fn a_change_of_terms_only_is_not_a_move_but_starts_a_new_spell() {
 #[test]
 fn another_role_of_the_same_level_in_the_same_place_is_not_a_move() {
     // An edited ladder with two level-3 roles: senior → advanced
-    // practitioner in the same organisation and post is no move (metrics.md:
+    // practitioner in the same organisation and post is no move (docs/metrics.md:
     // sideways only when the post or organisation differs); the same change
     // into another organisation is sideways.
     let ap = role("advanced_practitioner", Some(3));

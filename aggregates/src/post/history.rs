@@ -33,9 +33,9 @@ pub struct Occupancy {
 }
 
 impl Occupancy {
-    /// Whether the occupancy covers the end of `day`.
+    /// Whether the occupancy covers the end of `day` (the shared day rule).
     pub fn covers(&self, day: NaiveDate) -> bool {
-        self.from <= day && self.until.is_none_or(|until| day < until)
+        crate::days::covers(self.from, self.until, day)
     }
 }
 

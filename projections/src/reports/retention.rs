@@ -1,7 +1,7 @@
 //! §3 Cohort retention: retained at `as_at` and a Kaplan–Meier curve of
 //! "still employed by the organisation" by whole month since cohort start.
 //!
-//! Decisions (see the README):
+//! Decisions (docs/metrics.md §3, decisions 4, 7 and 8):
 //! - withdrawn members stay members: retention of an intake is about
 //!   employment, not about finishing the programme (counted in `withdrawn`);
 //! - members enrolled after `as_at` are not members yet (footnoted);

@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::{Reply, TestApp};
 
 /// A command request: a JSON body and where it goes.
-pub trait Command: Serialize {
+pub(crate) trait Command: Serialize {
     /// The path it is POSTed to.
     fn path(&self) -> String;
 }
@@ -35,14 +35,14 @@ macro_rules! command {
     ) => {
         $(#[$doc])*
         #[derive(Serialize)]
-        pub struct $name {
+        pub(crate) struct $name {
             $(#[serde(skip)] $target: String,)?
             $($field: String,)*
             $($(#[serde(skip_serializing_if = "Option::is_none")] $optional: Option<$type>,)*)?
         }
 
         impl $name {
-            pub fn new($($target: &str,)? $($field: &str),*) -> Self {
+            pub(crate) fn new($($target: &str,)? $($field: &str),*) -> Self {
                 $name {
                     $($target: $target.into(),)?
                     $($field: $field.into(),)*
@@ -52,7 +52,7 @@ macro_rules! command {
 
             $($(
                 $(#[$setter_doc])*
-                pub fn $setter(mut self, value: impl Into<$type>) -> Self {
+                pub(crate) fn $setter(mut self, value: impl Into<$type>) -> Self {
                     self.$optional = Some(value.into());
                     self
                 }
@@ -117,7 +117,7 @@ command! {
 
 /// One of a participant's events is retracted (recorded in error).
 #[derive(Serialize)]
-pub struct Retraction {
+pub(crate) struct Retraction {
     #[serde(skip)]
     participant: String,
     sequence: u64,
@@ -126,7 +126,7 @@ pub struct Retraction {
 
 impl Retraction {
     /// Retracts the event at `sequence` of the participant's stream.
-    pub fn new(participant: &str, sequence: u64) -> Self {
+    pub(crate) fn new(participant: &str, sequence: u64) -> Self {
         Retraction {
             participant: participant.into(),
             sequence,
@@ -181,17 +181,17 @@ command! {
 
 impl TestApp {
     /// POSTs a command, whatever the answer.
-    pub async fn send(&self, command: &impl Command) -> Reply {
+    pub(crate) async fn send(&self, command: &impl Command) -> Reply {
         self.send_with(command, &[]).await
     }
 
     /// POSTs a command with extra headers, whatever the answer.
-    pub async fn send_with(&self, command: &impl Command, headers: &[(&str, &str)]) -> Reply {
+    pub(crate) async fn send_with(&self, command: &impl Command, headers: &[(&str, &str)]) -> Reply {
         self.post_with(&command.path(), &body(command), headers).await
     }
 
     /// POSTs a command and insists on 201 Created.
-    pub async fn record(&self, command: &impl Command) -> Reply {
+    pub(crate) async fn record(&self, command: &impl Command) -> Reply {
         let reply = self.send(command).await;
         let (path, body) = (command.path(), body(command));
         assert_eq!(reply.status, 201, "POST {path} {body}: {}", reply.body);
@@ -199,39 +199,45 @@ impl TestApp {
     }
 
     /// Registers a participant; returns its id.
-    pub async fn register(&self, external_ref: &str, organisation: &str, role: &str, joined_on: &str) -> String {
+    pub(crate) async fn register(&self, external_ref: &str, organisation: &str, role: &str, joined_on: &str) -> String {
         let registration = Registration::new(external_ref, organisation, role, joined_on);
         self.record(&registration).await.id()
     }
 
     /// Records a role change at the employer of its effective date.
-    pub async fn change_role(&self, participant: &str, effective_on: &str, role: &str) -> Reply {
+    pub(crate) async fn change_role(&self, participant: &str, effective_on: &str, role: &str) -> Reply {
         self.record(&RoleChange::new(participant, effective_on, role)).await
     }
 
     /// Records a leaving (resigned).
-    pub async fn leave(&self, participant: &str, effective_on: &str) -> Reply {
+    pub(crate) async fn leave(&self, participant: &str, effective_on: &str) -> Reply {
         self.record(&Leaving::new(participant, effective_on, "resigned")).await
     }
 
     /// Opens a cohort; returns its id.
-    pub async fn open_cohort(&self, programme: &str, name: &str, starts_on: &str) -> String {
+    pub(crate) async fn open_cohort(&self, programme: &str, name: &str, starts_on: &str) -> String {
         self.record(&CohortOpening::new(programme, name, starts_on)).await.id()
     }
 
     /// Enrols a participant in a cohort.
-    pub async fn enrol(&self, cohort: &str, participant: &str, enrolled_on: &str) -> Reply {
+    pub(crate) async fn enrol(&self, cohort: &str, participant: &str, enrolled_on: &str) -> Reply {
         self.record(&Enrolment::new(cohort, participant, enrolled_on)).await
     }
 
     /// Establishes a post; returns its id.
-    pub async fn establish_post(&self, organisation: &str, title: &str, role: &str, established_on: &str) -> String {
+    pub(crate) async fn establish_post(
+        &self,
+        organisation: &str,
+        title: &str,
+        role: &str,
+        established_on: &str,
+    ) -> String {
         let establishment = Establishment::new(organisation, title, role, established_on);
         self.record(&establishment).await.id()
     }
 }
 
 /// A command's JSON body.
-pub fn body(command: &impl Command) -> Value {
+pub(crate) fn body(command: &impl Command) -> Value {
     serde_json::to_value(command).expect("a command body is JSON")
 }

@@ -10,8 +10,8 @@
 //! Tests talk to the app through [`TestApp`]: typed command bodies
 //! ([`bodies`]) and report reads ([`reports`]), all over HTTP.
 
-pub mod bodies;
-pub mod reports;
+pub(crate) mod bodies;
+pub(crate) mod reports;
 
 use std::sync::OnceLock;
 
@@ -96,7 +96,7 @@ fn server() -> &'static Server {
 }
 
 /// A fresh, migrated database of this test's own.
-pub async fn fresh_database() -> (PgPool, String) {
+pub(crate) async fn fresh_database() -> (PgPool, String) {
     let server = server();
     let name = format!("tenure_test_{}", Uuid::new_v4().simple());
     let admin = tenure::db::connect(&server.maintenance_url, 1).await.expect("connect");
@@ -111,34 +111,34 @@ pub async fn fresh_database() -> (PgPool, String) {
 }
 
 /// The app under test, served on a free local port.
-pub struct TestApp {
-    pub address: String,
-    pub pool: PgPool,
-    pub client: reqwest::Client,
+pub(crate) struct TestApp {
+    pub(crate) address: String,
+    pub(crate) pool: PgPool,
+    pub(crate) client: reqwest::Client,
 }
 
 /// A response: its status, headers, text and the text as JSON (`Null` when
 /// it is not JSON, a CSV report say).
-pub struct Reply {
-    pub status: u16,
-    pub headers: HeaderMap,
-    pub text: String,
-    pub body: Value,
+pub(crate) struct Reply {
+    pub(crate) status: u16,
+    pub(crate) headers: HeaderMap,
+    pub(crate) text: String,
+    pub(crate) body: Value,
 }
 
 impl Reply {
     /// `body[field]` as a string.
-    pub fn str(&self, field: &str) -> String {
+    pub(crate) fn str(&self, field: &str) -> String {
         self.body[field].as_str().unwrap_or_default().to_string()
     }
 
     /// The id of the aggregate an accepted command addressed or created.
-    pub fn id(&self) -> String {
+    pub(crate) fn id(&self) -> String {
         self.str("aggregate_id")
     }
 
     /// A response header as text, if present.
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .get(name)
             .map(|v| v.to_str().expect("a visible ASCII header"))
@@ -146,7 +146,7 @@ impl Reply {
 }
 
 /// Starts the router over a fresh database.
-pub async fn spawn_app() -> TestApp {
+pub(crate) async fn spawn_app() -> TestApp {
     let (pool, _) = fresh_database().await;
     let state = tenure::app_state(pool.clone(), &tenure::Settings::default());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -165,7 +165,7 @@ pub async fn spawn_app() -> TestApp {
 
 /// Loads the demo dataset straight through the command runner, as `tenure
 /// demo` does.
-pub async fn load_demo(pool: &PgPool) -> tenure::demo::DemoSummary {
+pub(crate) async fn load_demo(pool: &PgPool) -> tenure::demo::DemoSummary {
     let state = tenure::app_state(pool.clone(), &tenure::Settings::default());
     tenure::demo::load(&state.runner).await.expect("demo loads")
 }
@@ -195,66 +195,66 @@ impl TestApp {
     }
 
     /// GETs a path.
-    pub async fn get(&self, path: &str) -> Reply {
+    pub(crate) async fn get(&self, path: &str) -> Reply {
         self.get_with(path, &[]).await
     }
 
     /// GETs a path with extra headers.
-    pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Reply {
+    pub(crate) async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Reply {
         Self::read(self.request(Method::GET, path, headers)).await
     }
 
     /// POSTs JSON.
-    pub async fn post(&self, path: &str, body: &Value) -> Reply {
+    pub(crate) async fn post(&self, path: &str, body: &Value) -> Reply {
         self.post_with(path, body, &[]).await
     }
 
     /// POSTs JSON with extra headers.
-    pub async fn post_with(&self, path: &str, body: &Value, headers: &[(&str, &str)]) -> Reply {
+    pub(crate) async fn post_with(&self, path: &str, body: &Value, headers: &[(&str, &str)]) -> Reply {
         Self::read(self.request(Method::POST, path, headers).json(body)).await
     }
 
     /// POSTs raw text as JSON (for malformed bodies).
-    pub async fn post_raw(&self, path: &str, body: &str) -> Reply {
+    pub(crate) async fn post_raw(&self, path: &str, body: &str) -> Reply {
         let headers = [("content-type", "application/json")];
         Self::read(self.request(Method::POST, path, &headers).body(body.to_string())).await
     }
 
     /// DELETEs a path.
-    pub async fn delete(&self, path: &str) -> Reply {
+    pub(crate) async fn delete(&self, path: &str) -> Reply {
         Self::read(self.request(Method::DELETE, path, &[])).await
     }
 
     /// An organisation's career ladder.
-    pub async fn ladder(&self, organisation: &str) -> Reply {
+    pub(crate) async fn ladder(&self, organisation: &str) -> Reply {
         self.get(&format!("/api/v1/organisations/{organisation}/ladder")).await
     }
 
     /// Replaces an organisation's career ladder (`ladder` is the whole body,
     /// `{"roles": [...]}`).
-    pub async fn replace_ladder(&self, organisation: &str, ladder: &Value, headers: &[(&str, &str)]) -> Reply {
+    pub(crate) async fn replace_ladder(&self, organisation: &str, ladder: &Value, headers: &[(&str, &str)]) -> Reply {
         let path = format!("/api/v1/organisations/{organisation}/ladder");
         Self::read(self.request(Method::PUT, &path, headers).json(ladder)).await
     }
 
     /// A participant's current state.
-    pub async fn participant(&self, id: &str) -> Reply {
+    pub(crate) async fn participant(&self, id: &str) -> Reply {
         self.get(&format!("/api/v1/participants/{id}")).await
     }
 
     /// Every event of an aggregate's stream (`kind` is the path segment:
     /// `participants`, `cohorts` or `posts`).
-    pub async fn history(&self, kind: &str, id: &str) -> Reply {
+    pub(crate) async fn history(&self, kind: &str, id: &str) -> Reply {
         self.get(&format!("/api/v1/{kind}/{id}/events")).await
     }
 
     /// Rebuilds every read model.
-    pub async fn rebuild(&self) -> Reply {
+    pub(crate) async fn rebuild(&self) -> Reply {
         self.post("/api/v1/admin/rebuild", &serde_json::json!({})).await
     }
 
     /// The highest global position in the store.
-    pub async fn max_position(&self) -> i64 {
+    pub(crate) async fn max_position(&self) -> i64 {
         sqlx::query_scalar("SELECT COALESCE(MAX(global_position), 0) FROM events")
             .fetch_one(&self.pool)
             .await
@@ -262,7 +262,7 @@ impl TestApp {
     }
 
     /// How many events the store holds.
-    pub async fn event_count(&self) -> i64 {
+    pub(crate) async fn event_count(&self) -> i64 {
         sqlx::query_scalar("SELECT count(*) FROM events")
             .fetch_one(&self.pool)
             .await
