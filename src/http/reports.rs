@@ -206,6 +206,18 @@ mod tests {
                     .into(),
             },
         );
+        same(
+            ReportRequestError::UnsupportedParameter {
+                kind: ReportKind::Vacancies,
+                parameter: "role",
+            },
+            ApiError::rule(
+                "unsupported_parameter",
+                Some("role"),
+                "the vacancies report does not take role; it takes organisation, on, and known_at, min_position, \
+                 wait_ms, format",
+            ),
+        );
         same(ReportRequestError::internal("boom"), ApiError::internal("boom"));
     }
 }

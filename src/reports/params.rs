@@ -70,7 +70,8 @@ pub struct ReportQuery {
     /// Programme, e.g. `PLDP`.
     #[arg(long)]
     pub programme: Option<String>,
-    /// Cohort ids or names, comma-separated.
+    /// Cohort ids or names, comma-separated; a whole value naming a cohort is
+    /// that cohort, and a name in double quotes may hold commas.
     #[arg(long)]
     pub cohort: Option<String>,
     /// Organisation (leavers: omit for all organisations).

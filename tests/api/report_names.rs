@@ -146,6 +146,16 @@ async fn a_parameter_the_report_does_not_take_is_422_never_ignored() {
         );
         assert!(reply.str("message").contains(kind), "{}", reply.body);
     }
+    // A name that is no report parameter at all is malformed: 400.
+    let unknown = app
+        .report("vacancies", "organisation=Riverside%20Council&on=2019-06-30&colour=red")
+        .await;
+    assert_eq!(
+        (unknown.status, unknown.str("error")),
+        (400, "invalid_field".into()),
+        "{}",
+        unknown.body
+    );
 }
 
 #[tokio::test]

@@ -151,3 +151,39 @@ pub(super) fn known_suffix(nearest: &[String]) -> String {
         format!("; known: {}", nearest.join(", "))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_case_insensitive_match_comes_first_then_the_most_similar_at_most_three() {
+        let known = [
+            "dcs",
+            "team_manager",
+            "social_worker",
+            "practice_leader",
+            "Team_Manager",
+        ];
+        // Both spellings of team_manager equal it but for case: they lead,
+        // and one more fills the three.
+        let near = nearest("TEAM_MANAGER", known);
+        assert_eq!(&near[..2], ["Team_Manager", "team_manager"]);
+        assert_eq!(near.len(), 3);
+        assert_eq!(nearest("DCS", known)[0], "dcs");
+        assert_eq!(nearest("x", []), Vec::<String>::new());
+    }
+
+    #[test]
+    fn only_a_name_of_the_kind_asked_is_known() {
+        let mut names = KnownNames::default();
+        names.organisations.insert("Riverside Council".into());
+        assert_eq!(
+            names.check(NameKind::Organisation, "organisation", "Riverside Council"),
+            Ok(())
+        );
+        let e = names.check(NameKind::Team, "team", "Riverside Council").unwrap_err();
+        assert_eq!((e.code(), e.field()), ("unknown_team", "team"));
+        assert_eq!(e.to_string(), r#"no team "Riverside Council"; known: none yet"#);
+    }
+}
