@@ -28,13 +28,22 @@ async fn riverside(app: &TestApp) {
     }
 }
 
+/// Asserts the answer is `status` with `code` on `field` and a message
+/// naming `wanted`; returns the message.
+fn refusal(reply: &Reply, status: u16, code: &str, field: &str, wanted: &str) -> String {
+    let (got, message) = (
+        (reply.status, reply.str("error"), reply.str("field")),
+        reply.str("message"),
+    );
+    assert_eq!(got, (status, code.into(), field.into()), "{}", reply.body);
+    assert!(message.contains(wanted), "{message}");
+    message
+}
+
 /// Asserts a 422 with `code` on `field` whose message names `wanted` and
 /// suggests `nearest`.
 fn refused(reply: &Reply, code: &str, field: &str, wanted: &str, nearest: &str) {
-    assert_eq!(reply.status, 422, "{}", reply.body);
-    assert_eq!((reply.str("error"), reply.str("field")), (code.into(), field.into()));
-    let message = reply.str("message");
-    assert!(message.contains(wanted), "{message}");
+    let message = refusal(reply, 422, code, field, wanted);
     let known = message.split("; known").nth(1).unwrap_or_else(|| panic!("{message}"));
     assert!(known.contains(nearest), "{message}");
 }
@@ -138,13 +147,8 @@ async fn a_parameter_the_report_does_not_take_is_422_never_ignored() {
     ];
     for (kind, query, field) in cases {
         let reply = app.report(kind, query).await;
-        assert_eq!(reply.status, 422, "{kind}?{query}: {}", reply.body);
-        assert_eq!(
-            (reply.str("error"), reply.str("field")),
-            ("unsupported_parameter".into(), field.into()),
-            "{kind}?{query}"
-        );
-        assert!(reply.str("message").contains(kind), "{}", reply.body);
+        let message = refusal(&reply, 422, "unsupported_parameter", field, kind);
+        assert!(message.contains(&format!("does not take {field}")), "{message}");
     }
     // A name that is no report parameter at all is malformed: 400.
     let unknown = app
@@ -166,12 +170,7 @@ async fn duplicated_targets_are_422() {
     let reply = app
         .report("promotions", "as_at=2019-12-31&targets=dcs,practice_leader,dcs")
         .await;
-    assert_eq!(reply.status, 422, "{}", reply.body);
-    assert_eq!(
-        (reply.str("error"), reply.str("field")),
-        ("duplicate_target".into(), "targets".into())
-    );
-    assert!(reply.str("message").contains("dcs"), "{}", reply.body);
+    refusal(&reply, 422, "duplicate_target", "targets", r#"target "dcs""#);
 }
 
 #[tokio::test]
@@ -183,11 +182,7 @@ async fn a_repeated_parameter_is_400_rather_than_the_last_one_winning() {
             "organisation=A&organisation=B&from=2019-04-01&to=2019-09-30",
         )
         .await;
-    assert_eq!(reply.status, 400, "{}", reply.body);
-    assert_eq!(
-        (reply.str("error"), reply.str("field")),
-        ("invalid_parameter".into(), "organisation".into())
-    );
+    refusal(&reply, 400, "invalid_parameter", "organisation", "given 2 times");
 }
 
 #[tokio::test]
@@ -273,11 +268,7 @@ async fn known_names_still_answer_with_their_figures() {
 async fn an_empty_store_knows_no_organisation_but_a_ladder_names_one() {
     let app = spawn_app().await;
     let unknown = app.report("vacancies", "organisation=Nowhere&on=2019-06-30").await;
-    assert_eq!(unknown.status, 422, "{}", unknown.body);
-    assert_eq!(
-        (unknown.str("error"), unknown.str("field")),
-        ("unknown_organisation".into(), "organisation".into())
-    );
+    refused(&unknown, "unknown_organisation", "organisation", "Nowhere", "none yet");
     // The default ladder's roles are known even with no events.
     let role = app
         .report("leavers", "from=2019-04-01&to=2019-09-30&role=social_worker")
