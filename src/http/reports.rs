@@ -40,6 +40,7 @@ impl From<ReportRequestError> for ApiError {
                 field: field.map(str::to_string),
             },
             ReportRequestError::Refused { .. }
+            | ReportRequestError::UnsupportedParameter { .. }
             | ReportRequestError::KnownAtInFuture { .. }
             | ReportRequestError::UnknownPosition { .. } => ApiError::rule(code, field, e.to_string()),
             ReportRequestError::ProjectionBehind { .. } => ApiError::Unavailable {
@@ -49,6 +50,28 @@ impl From<ReportRequestError> for ApiError {
             ReportRequestError::Internal(cause) => ApiError::Internal(cause),
         }
     }
+}
+
+/// The query string as one value per parameter. A parameter given twice is
+/// 400: taking the last (or first) would answer a question not asked; a
+/// list is one comma-separated value (docs/metrics.md "Naming what a report
+/// counts").
+fn once_each(pairs: Vec<(String, String)>) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for (name, _) in &pairs {
+        *counts.entry(name).or_default() += 1;
+    }
+    if let Some((name, times)) = counts.into_iter().filter(|(_, n)| *n > 1).min() {
+        return Err(ApiError::bad_request(
+            "invalid_parameter",
+            name,
+            format!("{name} is given {times} times; give it once (a list is one comma-separated value)"),
+        ));
+    }
+    Ok(pairs
+        .into_iter()
+        .map(|(name, value)| (name, serde_json::Value::String(value)))
+        .collect())
 }
 
 fn wants_csv(query: &ReportQuery, headers: &HeaderMap) -> Result<bool, ApiError> {
@@ -76,7 +99,7 @@ fn wants_csv(query: &ReportQuery, headers: &HeaderMap) -> Result<bool, ApiError>
 pub(super) async fn report(
     State(s): State<AppState>,
     Path(kind): Path<String>,
-    Query(raw): Query<HashMap<String, String>>,
+    Query(raw): Query<Vec<(String, String)>>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let kind: ReportKind =
@@ -84,11 +107,7 @@ pub(super) async fn report(
             code: "no_such_report",
             message: format!("no report {kind:?}; there are promotions, leavers, retention, turnover and vacancies"),
         })?;
-    let object: serde_json::Map<String, serde_json::Value> = raw
-        .into_iter()
-        .map(|(k, v)| (k, serde_json::Value::String(v)))
-        .collect();
-    let query: ReportQuery = decode(&serde_json::Value::Object(object))?;
+    let query: ReportQuery = decode(&serde_json::Value::Object(once_each(raw)?))?;
     let csv = wants_csv(&query, &headers)?;
     let answer = reports::produce(s.store().pool(), kind, &query).await?;
     let mut response = if csv {
@@ -186,6 +205,18 @@ mod tests {
                           known_at for an answer replayed from the events"
                     .into(),
             },
+        );
+        same(
+            ReportRequestError::UnsupportedParameter {
+                kind: ReportKind::Vacancies,
+                parameter: "role",
+            },
+            ApiError::rule(
+                "unsupported_parameter",
+                Some("role"),
+                "the vacancies report does not take role; it takes organisation, on, and known_at, min_position, \
+                 wait_ms, format",
+            ),
         );
         same(ReportRequestError::internal("boom"), ApiError::internal("boom"));
     }

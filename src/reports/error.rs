@@ -11,6 +11,8 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use projections::reports::ReportError;
 
+use super::ReportKind;
+
 /// A report request that could not be answered.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportRequestError {
@@ -43,6 +45,19 @@ pub enum ReportRequestError {
     /// `wait_ms` is not a number of milliseconds.
     #[error("wait_ms must be a number of milliseconds")]
     WaitNotMilliseconds,
+    /// A parameter the report does not read (a filter it does not apply).
+    #[error(
+        "the {} report does not take {parameter}; it takes {}, and {}",
+        kind.name(),
+        kind.parameters().join(", "),
+        super::params::EVERY_REPORT.join(", ")
+    )]
+    UnsupportedParameter {
+        /// The report asked for.
+        kind: ReportKind,
+        /// The parameter it does not take.
+        parameter: &'static str,
+    },
     /// The report's rules refuse the parameters (a period ending before it
     /// starts, a cohort no one has, ...).
     #[error("{rule}")]
@@ -99,6 +114,7 @@ impl ReportRequestError {
             | ReportRequestError::DateOutOfRange { .. }
             | ReportRequestError::MinPositionNotPosition
             | ReportRequestError::WaitNotMilliseconds => "invalid_parameter",
+            ReportRequestError::UnsupportedParameter { .. } => "unsupported_parameter",
             ReportRequestError::Refused { rule, .. } => rule.code(),
             ReportRequestError::KnownAtInFuture { .. } => "known_at_in_future",
             ReportRequestError::UnknownPosition { .. } => "unknown_position",
@@ -110,6 +126,7 @@ impl ReportRequestError {
     /// The parameter at fault, when one is.
     pub fn field(&self) -> Option<&'static str> {
         match self {
+            ReportRequestError::UnsupportedParameter { parameter, .. } => Some(*parameter),
             ReportRequestError::MissingParameter { field, .. }
             | ReportRequestError::DateOutOfRange { field, .. }
             | ReportRequestError::Refused { field, .. } => Some(*field),

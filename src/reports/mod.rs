@@ -7,14 +7,16 @@ mod error;
 mod params;
 
 pub use error::ReportRequestError;
-pub use params::{ReportKind, ReportQuery};
+pub use params::{ReportKind, ReportQuery, EVERY_REPORT};
 
 use std::collections::HashSet;
 use std::time::Duration;
 
+use aggregates::ladder::{Ladder, Role};
 use chrono::{DateTime, NaiveDate, Utc};
 use projections::reports::csv::ToCsvRows;
 use projections::reports::model::Dataset;
+use projections::reports::names::{KnownNames, NameKind};
 use projections::reports::{leavers, promotions, retention, selection, turnover, vacancies, Period, ReportError};
 use projections::tables::Provenance;
 use serde::Serialize;
@@ -43,6 +45,7 @@ const LONGEST_WAIT: Duration = Duration::from_secs(30);
 /// Computes `kind` with `query`: from a replay when `known_at` is given,
 /// otherwise from the read models (after waiting for `min_position`).
 pub async fn produce(pool: &PgPool, kind: ReportKind, query: &ReportQuery) -> Result<ReportAnswer, ReportRequestError> {
+    query.check_accepted(kind)?;
     query.check_date_range()?;
     let known_at = query.known_at()?;
     let (dataset, provenance) = match known_at {
@@ -60,12 +63,53 @@ pub async fn produce(pool: &PgPool, kind: ReportKind, query: &ReportQuery) -> Re
             projections::tables::load_dataset(pool, projections::projector::LIVE_SCHEMA).await?
         }
     };
-    let (report, rows) = compute(&dataset, kind, query)?;
+    let names = known_names(pool, &dataset).await?;
+    let (report, rows) = compute(&dataset, &names, kind, query)?;
     Ok(ReportAnswer {
         report,
         provenance,
         rows,
     })
+}
+
+/// The names a report may be asked about: those in `dataset` (so as known
+/// at `known_at` for a replay) and those on today's ladders (reference data,
+/// not events): every organisation with a ladder of its own, and every role
+/// on one or on the default ladder.
+async fn known_names(pool: &PgPool, dataset: &Dataset) -> Result<KnownNames, ReportRequestError> {
+    let mut names = KnownNames::of(dataset);
+    let default = Ladder::children_services_default();
+    names.roles.extend(default.roles().iter().map(|r| r.code.clone()));
+    let ladders: Vec<(String, sqlx::types::Json<Vec<Role>>)> =
+        sqlx::query_as("SELECT organisation, roles FROM ladders")
+            .fetch_all(pool)
+            .await?;
+    for (organisation, roles) in ladders {
+        names.organisations.insert(organisation);
+        names.roles.extend(roles.0.into_iter().map(|r| r.code));
+    }
+    Ok(names)
+}
+
+/// Refuses an organisation, role, team, programme or target that no data
+/// or ladder holds: it would count nothing and answer zero.
+fn check_names(names: &KnownNames, q: &ReportQuery) -> Result<(), ReportError> {
+    let single = [
+        (NameKind::Organisation, "organisation", &q.organisation),
+        (NameKind::Team, "team", &q.team),
+        (NameKind::Programme, "programme", &q.programme),
+    ];
+    for (kind, field, value) in single {
+        if let Some(name) = value {
+            names.check(kind, field, name)?;
+        }
+    }
+    for (field, list) in [("role", &q.role), ("targets", &q.targets)] {
+        for code in q.list(list).unwrap_or_default() {
+            names.check(NameKind::Role, field, &code)?;
+        }
+    }
+    Ok(())
 }
 
 /// A `known_at` after the database's clock names a moment whose events are
@@ -163,9 +207,11 @@ fn population(dataset: &Dataset, query: &ReportQuery) -> Result<Option<HashSet<U
 
 fn compute(
     dataset: &Dataset,
+    names: &KnownNames,
     kind: ReportKind,
     q: &ReportQuery,
 ) -> Result<(Value, Vec<Vec<String>>), ReportRequestError> {
+    check_names(names, q)?;
     match kind {
         ReportKind::Promotions => {
             let targets = q

@@ -23,6 +23,46 @@ pub enum ReportKind {
     Vacancies,
 }
 
+impl ReportKind {
+    /// The report's name, as in its path.
+    pub fn name(self) -> &'static str {
+        match self {
+            ReportKind::Promotions => "promotions",
+            ReportKind::Leavers => "leavers",
+            ReportKind::Retention => "retention",
+            ReportKind::Turnover => "turnover",
+            ReportKind::Vacancies => "vacancies",
+        }
+    }
+
+    /// The parameters this report reads (besides [`EVERY_REPORT`]'s); any
+    /// other is refused rather than ignored (docs/metrics.md "Naming what a
+    /// report counts").
+    pub fn parameters(self) -> &'static [&'static str] {
+        match self {
+            ReportKind::Promotions => &["programme", "cohort", "as_at", "targets"],
+            ReportKind::Leavers => &[
+                "organisation",
+                "from",
+                "to",
+                "compare_from",
+                "compare_to",
+                "role",
+                "team",
+                "programme",
+                "cohort",
+                "exposure",
+            ],
+            ReportKind::Retention => &["programme", "cohort", "organisation", "as_at"],
+            ReportKind::Turnover => &["organisation", "from", "to"],
+            ReportKind::Vacancies => &["organisation", "on"],
+        }
+    }
+}
+
+/// The parameters every report takes: when the answer is from, and its format.
+pub const EVERY_REPORT: [&str; 4] = ["known_at", "min_position", "wait_ms", "format"];
+
 /// Every report parameter; each report reads the ones it needs.
 #[derive(Debug, Clone, Default, Deserialize, clap::Args, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -30,7 +70,8 @@ pub struct ReportQuery {
     /// Programme, e.g. `PLDP`.
     #[arg(long)]
     pub programme: Option<String>,
-    /// Cohort ids or names, comma-separated.
+    /// Cohort ids or names, comma-separated; a whole value naming a cohort is
+    /// that cohort, and a name in double quotes may hold commas.
     #[arg(long)]
     pub cohort: Option<String>,
     /// Organisation (leavers: omit for all organisations).
@@ -86,6 +127,44 @@ fn parse_exposure(s: &str) -> Result<ExposureBasis, String> {
 }
 
 impl ReportQuery {
+    /// The names of the parameters given (even if empty).
+    pub fn given(&self) -> Vec<&'static str> {
+        let given = [
+            ("programme", self.programme.is_some()),
+            ("cohort", self.cohort.is_some()),
+            ("organisation", self.organisation.is_some()),
+            ("role", self.role.is_some()),
+            ("team", self.team.is_some()),
+            ("from", self.from.is_some()),
+            ("to", self.to.is_some()),
+            ("compare_from", self.compare_from.is_some()),
+            ("compare_to", self.compare_to.is_some()),
+            ("as_at", self.as_at.is_some()),
+            ("on", self.on.is_some()),
+            ("targets", self.targets.is_some()),
+            ("exposure", self.exposure.is_some()),
+            ("known_at", self.known_at.is_some()),
+            ("min_position", self.min_position.is_some()),
+            ("wait_ms", self.wait_ms.is_some()),
+            ("format", self.format.is_some()),
+        ];
+        given.into_iter().filter(|(_, is)| *is).map(|(name, _)| name).collect()
+    }
+
+    /// Refuses a parameter `kind` does not read: a filter silently ignored
+    /// would answer a different question than the one asked.
+    pub fn check_accepted(&self, kind: ReportKind) -> Result<(), ReportRequestError> {
+        let accepted = kind.parameters();
+        match self
+            .given()
+            .into_iter()
+            .find(|p| !accepted.contains(p) && !EVERY_REPORT.contains(p))
+        {
+            Some(parameter) => Err(ReportRequestError::UnsupportedParameter { kind, parameter }),
+            None => Ok(()),
+        }
+    }
+
     /// `known_at` parsed as RFC 3339.
     pub fn known_at(&self) -> Result<Option<DateTime<Utc>>, ReportRequestError> {
         self.known_at

@@ -3,6 +3,7 @@
 
 use chrono::NaiveDate;
 use projections::reports::model::{Cohort, Dataset};
+use projections::reports::names::KnownNames;
 use uuid::Uuid;
 
 use super::{compute, ReportKind, ReportQuery, ReportRequestError};
@@ -22,6 +23,17 @@ fn dataset() -> Dataset {
         }],
         ..Dataset::default()
     }
+}
+
+/// The dataset's names, the default ladder's roles and an organisation with
+/// a ladder of its own.
+fn names() -> KnownNames {
+    let mut names = KnownNames::of(&dataset());
+    names
+        .roles
+        .extend(["social_worker", "team_manager", "dcs", "practice_leader"].map(String::from));
+    names.organisations.insert("Riverside Council".into());
+    names
 }
 
 /// A query as the query string `text` (`as_at=2018-01-01&cohort=...`)
@@ -68,7 +80,7 @@ fn each_refusal_names_its_rule_the_parameter_and_what_to_do() {
             "cohort=cohort 1 (2017),cohort 9&as_at=2018-01-01",
             "unknown_cohort",
             "cohort",
-            r#"no cohort with id or name "cohort 9""#,
+            r#"no cohort with id or name "cohort 9"; known: cohort 1 (2017)"#,
         ),
         // A second period's fault is put on its own start.
         (
@@ -87,12 +99,111 @@ fn each_refusal_names_its_rule_the_parameter_and_what_to_do() {
         ),
     ];
     for (kind, text, code, field, message) in cases {
-        let e = compute(&dataset(), kind, &query(text)).expect_err(text);
+        let e = compute(&dataset(), &names(), kind, &query(text)).expect_err(text);
         assert_eq!(
             (e.code(), e.field(), e.to_string()),
             (code, Some(field), message.to_string()),
             "{kind:?} {text}"
         );
+    }
+}
+
+#[test]
+fn a_name_no_data_holds_is_refused_with_the_nearest_known_names() {
+    use ReportKind::*;
+    let cases = [
+        (
+            Vacancies,
+            "organisation=Riverside council&on=2019-06-30",
+            "unknown_organisation",
+            "organisation",
+            r#"no organisation "Riverside council"; known: Riverside Council"#,
+        ),
+        (
+            Leavers,
+            "from=2019-04-01&to=2019-09-30&role=team_mgr",
+            "unknown_role",
+            "role",
+            // Jaro–Winkler on "team_mgr": team_manager 0.93, then the rest.
+            r#"no role "team_mgr"; known: team_manager, "#,
+        ),
+        (
+            Leavers,
+            "from=2019-04-01&to=2019-09-30&team=Duty",
+            "unknown_team",
+            "team",
+            r#"no team "Duty"; known: none yet"#,
+        ),
+        (
+            Promotions,
+            "programme=pldp&as_at=2019-12-31",
+            "unknown_programme",
+            "programme",
+            r#"no programme "pldp"; known: PLDP"#,
+        ),
+        (
+            Promotions,
+            "as_at=2019-12-31&targets=DCS",
+            "unknown_role",
+            "targets",
+            r#"no role "DCS"; known: dcs, "#,
+        ),
+        (
+            Promotions,
+            "as_at=2019-12-31&targets=dcs,practice_leader,dcs",
+            "duplicate_target",
+            "targets",
+            r#"target "dcs" is listed more than once"#,
+        ),
+    ];
+    for (kind, text, code, field, message) in cases {
+        let e = compute(&dataset(), &names(), kind, &query(text)).expect_err(text);
+        assert_eq!((e.code(), e.field()), (code, Some(field)), "{kind:?} {text}");
+        assert!(e.to_string().starts_with(message), "{kind:?} {text}: {e}");
+    }
+}
+
+#[test]
+fn a_parameter_the_report_does_not_read_is_refused_by_name() {
+    let e = query("organisation=O&from=2019-04-01&to=2019-09-30&role=team_manager")
+        .check_accepted(ReportKind::Turnover)
+        .unwrap_err();
+    assert_eq!((e.code(), e.field()), ("unsupported_parameter", Some("role")));
+    assert_eq!(
+        e.to_string(),
+        "the turnover report does not take role; it takes organisation, from, to, and known_at, min_position, \
+         wait_ms, format"
+    );
+    // Every report takes its own parameters and the common ones.
+    let every = "programme=P&cohort=C&organisation=O&role=R&team=T&from=2019-01-01&to=2019-12-31\
+        &compare_from=2018-01-01&compare_to=2018-12-31&as_at=2019-12-31&on=2019-12-31&targets=dcs\
+        &exposure=equal&known_at=K&min_position=1&wait_ms=1&format=csv";
+    let all = query(every);
+    assert_eq!(all.given().len(), 17);
+    for kind in [
+        ReportKind::Promotions,
+        ReportKind::Leavers,
+        ReportKind::Retention,
+        ReportKind::Turnover,
+        ReportKind::Vacancies,
+    ] {
+        let own: Vec<String> = kind
+            .parameters()
+            .iter()
+            .chain(&super::EVERY_REPORT)
+            .map(|p| {
+                let value = if p.ends_with("from") || *p == "to" || p.ends_with("_to") || *p == "as_at" || *p == "on" {
+                    "2019-01-01"
+                } else if *p == "exposure" {
+                    "equal"
+                } else {
+                    "x"
+                };
+                format!("{p}={value}")
+            })
+            .collect();
+        assert!(query(&own.join("&")).check_accepted(kind).is_ok(), "{kind:?}");
+        assert!(all.check_accepted(kind).is_err(), "{kind:?}");
     }
 }
 

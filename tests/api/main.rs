@@ -10,6 +10,7 @@ mod idempotency;
 mod operations;
 mod projector;
 mod published;
+mod report_names;
 mod report_rules;
 mod report_rules_cohorts;
 mod report_rules_known_at;

@@ -5,6 +5,8 @@
 
 use chrono::NaiveDate;
 
+use super::names::{known_suffix, NameKind};
+
 /// Why a report could not be computed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ReportError {
@@ -19,12 +21,19 @@ pub enum ReportError {
     /// A cohort id that is not in the dataset.
     #[error("unknown cohort {0}")]
     UnknownCohort(uuid::Uuid),
-    /// A cohort named (by id or name) that no cohort of the selected
-    /// programme has.
-    #[error("no cohort with id or name {wanted:?}")]
-    NoSuchCohort {
-        /// The id or name as asked.
+    /// A name no data holds: an organisation, role, team or programme, or
+    /// a cohort (by id or name) that no cohort of the selected programme has.
+    #[error("no {kind} {wanted:?}{}", known_suffix(.nearest))]
+    UnknownName {
+        /// What the name names.
+        kind: NameKind,
+        /// The parameter that gave it.
+        field: &'static str,
+        /// The name as asked.
         wanted: String,
+        /// Up to three nearest known names (docs/metrics.md "Naming what a
+        /// report counts").
+        nearest: Vec<String>,
     },
     /// No cohort matched the programme/cohort selection.
     #[error("no cohort matches the selection")]
@@ -40,13 +49,17 @@ pub enum ReportError {
     /// The list of target roles is empty.
     #[error("at least one target role is needed")]
     NoTargets,
+    /// A target role listed twice: its second column could never count anyone.
+    #[error("target {0:?} is listed more than once; list each target role once, most senior first")]
+    DuplicateTarget(String),
 }
 
 impl ReportError {
     /// Stable snake_case code, as the API answers it.
     pub fn code(&self) -> &'static str {
         match self {
-            ReportError::NoSuchCohort { .. } => "unknown_cohort",
+            ReportError::UnknownName { kind, .. } => kind.unknown_code(),
+            ReportError::DuplicateTarget(_) => "duplicate_target",
             _ => "invalid_report_parameters",
         }
     }
@@ -56,10 +69,11 @@ impl ReportError {
     pub fn field(&self) -> &'static str {
         match self {
             ReportError::InvalidPeriod { .. } => "from",
-            ReportError::UnknownCohort(_) | ReportError::NoSuchCohort { .. } => "cohort",
+            ReportError::UnknownName { field, .. } => field,
+            ReportError::UnknownCohort(_) => "cohort",
             ReportError::NoCohorts => "programme",
             ReportError::AsAtBeforeStart { .. } => "as_at",
-            ReportError::NoTargets => "targets",
+            ReportError::NoTargets | ReportError::DuplicateTarget(_) => "targets",
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod csv;
 mod error;
 pub mod leavers;
 pub mod model;
+pub mod names;
 pub mod promotions;
 pub mod retention;
 pub mod selection;

@@ -6,7 +6,7 @@
 //! given order reached by promotion), promoted to another post, sideways
 //! move, left (a leaving event, not rejoined by `as_at`), remained.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -144,6 +144,10 @@ pub struct PromotionsReport {
 pub fn compute(dataset: &Dataset, params: &PromotionParams) -> Result<PromotionsReport, ReportError> {
     if params.targets.is_empty() {
         return Err(ReportError::NoTargets);
+    }
+    let mut seen = HashSet::new();
+    if let Some(twice) = params.targets.iter().find(|t| !seen.insert(t.as_str())) {
+        return Err(ReportError::DuplicateTarget(twice.clone()));
     }
     let cohorts = select_cohorts(dataset, params)?;
     let people: HashMap<Uuid, &Person> = dataset.people.iter().map(|p| (p.participant_id, p)).collect();

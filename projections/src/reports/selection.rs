@@ -6,31 +6,77 @@ use std::collections::HashSet;
 
 use uuid::Uuid;
 
-use super::model::Dataset;
+use super::model::{Cohort, Dataset};
+use super::names::{nearest, NameKind};
 use super::ReportError;
 
-/// The cohorts named in `names`, a comma-separated list of cohort ids or
-/// names (blanks ignored), among the cohorts of `programme` when one is
-/// given. A name shared by several cohorts names them all; every entry must
-/// name at least one cohort.
+/// The cohorts named in `names` (docs/metrics.md "Naming what a report
+/// counts"), among the cohorts of `programme` when one is given. The whole
+/// value is tried first, so a cohort whose name has a comma is named as it
+/// is; otherwise `names` is a comma-separated list of ids or names (blanks
+/// ignored) in which a name in double quotes may hold commas (`""` is a
+/// quote inside one). A name shared by several cohorts names them all;
+/// every entry must name at least one cohort.
 pub fn named_cohorts(dataset: &Dataset, names: &str, programme: Option<&str>) -> Result<Vec<Uuid>, ReportError> {
-    let mut ids = Vec::new();
-    for wanted in names.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        let found: Vec<Uuid> = dataset
-            .cohorts
+    let candidates: Vec<&Cohort> = dataset
+        .cohorts
+        .iter()
+        .filter(|c| programme.is_none_or(|p| c.programme == p))
+        .collect();
+    let named = |wanted: &str| -> Vec<Uuid> {
+        candidates
             .iter()
-            .filter(|c| programme.is_none_or(|p| c.programme == p))
             .filter(|c| c.cohort_id.to_string() == wanted || c.name == wanted)
             .map(|c| c.cohort_id)
-            .collect();
+            .collect()
+    };
+    let whole = named(names.trim());
+    if !whole.is_empty() {
+        return Ok(whole);
+    }
+    let mut ids = Vec::new();
+    for wanted in split_list(names) {
+        let found = named(&wanted);
         if found.is_empty() {
-            return Err(ReportError::NoSuchCohort {
-                wanted: wanted.to_string(),
+            return Err(ReportError::UnknownName {
+                kind: NameKind::Cohort,
+                field: "cohort",
+                nearest: nearest(&wanted, candidates.iter().map(|c| c.name.as_str())),
+                wanted,
             });
         }
         ids.extend(found);
     }
     Ok(ids)
+}
+
+/// Splits a comma-separated list, each entry trimmed and blanks dropped; an
+/// entry in double quotes keeps its commas, and `""` inside it is a quote.
+pub fn split_list(list: &str) -> Vec<String> {
+    let mut entries = Vec::new();
+    let (mut entry, mut quoted) = (String::new(), false);
+    let mut chars = list.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                chars.next();
+                entry.push('"');
+            }
+            '"' if quoted => quoted = false,
+            '"' if entry.trim().is_empty() => {
+                quoted = true;
+                entry.clear();
+            }
+            ',' if !quoted => entries.push(std::mem::take(&mut entry)),
+            _ => entry.push(c),
+        }
+    }
+    entries.push(entry);
+    entries
+        .into_iter()
+        .map(|e| e.trim().to_string())
+        .filter(|e| !e.is_empty())
+        .collect()
 }
 
 /// The participants a report is restricted to: the members of the chosen
