@@ -26,6 +26,7 @@ pub enum ReportKind {
 /// Every report parameter; each report reads the ones it needs.
 #[derive(Debug, Clone, Default, Deserialize, clap::Args, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ReportQuery {
     /// Programme, e.g. `PLDP`.
     #[arg(long)]
