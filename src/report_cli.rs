@@ -42,12 +42,13 @@ pub(crate) enum ReportCliError {
         /// The database, as named on standard error.
         database: String,
     },
-    /// Opening the database failed.
+    /// Opening or reading the database failed (boxed: it is large, and
+    /// rare).
     #[error(transparent)]
-    Database(#[from] db::DatabaseError),
+    Database(Box<db::DatabaseError>),
     /// The managed cluster did not stop cleanly.
     #[error(transparent)]
-    Cluster(#[from] tenure::pg_cluster::ClusterError),
+    Cluster(Box<tenure::pg_cluster::ClusterError>),
     /// The read models could not catch up with the events.
     #[error("cannot bring the read models up to date: {0}")]
     Projector(#[from] projections::projector::ProjectorError),
@@ -57,6 +58,18 @@ pub(crate) enum ReportCliError {
     /// Writing to standard output failed (other than the reader going away).
     #[error("cannot write the report: {0}")]
     Output(std::io::Error),
+}
+
+impl From<db::DatabaseError> for ReportCliError {
+    fn from(e: db::DatabaseError) -> Self {
+        ReportCliError::Database(Box::new(e))
+    }
+}
+
+impl From<tenure::pg_cluster::ClusterError> for ReportCliError {
+    fn from(e: tenure::pg_cluster::ClusterError) -> Self {
+        ReportCliError::Cluster(Box::new(e))
+    }
 }
 
 /// Prints the report `args` asks for from the store `cli` names.
@@ -129,14 +142,14 @@ async fn print_report(pool: &sqlx::PgPool, database: &str, args: &ReportArgs) ->
             answer.provenance.source
         )
     };
-    write_quietly(&mut std::io::stdout().lock(), text.as_bytes())
+    write_quietly(&mut std::io::stdout().lock(), text.as_bytes()).map_err(ReportCliError::Output)
 }
 
 /// Writes `text`; a reader that has gone away (`| head`) ends the report
 /// without an error, anything else is one.
-fn write_quietly(out: &mut impl Write, text: &[u8]) -> Result<(), ReportCliError> {
+fn write_quietly(out: &mut impl Write, text: &[u8]) -> std::io::Result<()> {
     match out.write_all(text).and_then(|()| out.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(ReportCliError::Output(e)),
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e),
         _ => Ok(()),
     }
 }

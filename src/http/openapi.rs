@@ -58,9 +58,10 @@ use super::{cohorts, error, health, history, ladders, participants, posts, repor
 )]
 pub(super) struct ApiDoc;
 
-/// The headers every command reads (`extract::CommandHeaders`); each is 1 to
-/// 200 visible ASCII characters, otherwise 400 `invalid_header`. Declared
-/// only, never built: the extractor reads the request.
+/// The headers every command reads (`extract::CommandHeaders`), each
+/// optional; each is 1 to 200 visible ASCII characters, otherwise 400
+/// `invalid_header`. Declared only, never built: the extractor reads the
+/// request.
 #[derive(utoipa::IntoParams)]
 #[into_params(
     parameter_in = Header,
@@ -71,19 +72,19 @@ pub(super) struct CommandHeaderParams(
     /// Repeating a request with the same key returns the first answer and
     /// appends nothing; the same key with a different request is 422
     /// `idempotency_key_reused`.
-    #[param(min_length = 1, max_length = 200)]
-    Option<String>,
+    #[param(required = false, min_length = 1, max_length = 200)]
+    String,
     /// The aggregate version you expect (`3` or `"3"`, from a command's
     /// answer or the current state): 409 if the stream has moved on.
-    #[param(min_length = 1, max_length = 200)]
-    Option<String>,
+    #[param(required = false, min_length = 1, max_length = 200)]
+    String,
     /// Who is recording (until authentication exists); the server's default
     /// author when absent.
-    #[param(min_length = 1, max_length = 200)]
-    Option<String>,
+    #[param(required = false, min_length = 1, max_length = 200)]
+    String,
     /// Where the fact comes from, recorded with the events (`api` when absent).
-    #[param(min_length = 1, max_length = 200)]
-    Option<String>,
+    #[param(required = false, min_length = 1, max_length = 200)]
+    String,
 );
 
 /// The headers a ladder replacement reads: it is versioned and attributed,
@@ -94,11 +95,11 @@ pub(super) struct CommandHeaderParams(
 pub(super) struct LadderHeaderParams(
     /// The ladder version you expect (0 for the default ladder): 409 if it
     /// has moved on.
-    #[param(min_length = 1, max_length = 200)]
-    Option<String>,
+    #[param(required = false, min_length = 1, max_length = 200)]
+    String,
     /// Who is recording; the server's default author when absent.
-    #[param(min_length = 1, max_length = 200)]
-    Option<String>,
+    #[param(required = false, min_length = 1, max_length = 200)]
+    String,
 );
 
 /// Adds `X-Request-Id` to every operation and every answer: the request-id
