@@ -195,7 +195,10 @@ fn replace_word(text: &str, word: &str, with: &str) -> String {
         let before = rest[..i].chars().next_back();
         let after = rest[i + word.len()..].chars().next();
         out.push_str(&rest[..i]);
-        if before.is_some_and(is_ident) || after.is_some_and(is_ident) {
+        // A boundary matters only where the word itself ends in a name character.
+        let joined_before = word.starts_with(is_ident) && before.is_some_and(is_ident);
+        let joined_after = word.ends_with(is_ident) && after.is_some_and(is_ident);
+        if joined_before || joined_after {
             out.push_str(word);
         } else {
             out.push_str(with);

@@ -120,7 +120,10 @@ async fn errors_name_the_flag_and_exit_non_zero() {
     ];
     let (output, stderr) = run(&dir.0, Some(&url), &args);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("--as-at"), "{stderr}");
+    assert!(
+        stderr.contains("--as-at 1800-01-01 is outside 1900-01-01..2199-12-31"),
+        "{stderr}"
+    );
     assert!(!stderr.contains("as_at"), "query syntax in a CLI error: {stderr}");
 
     // A parameter the report needs and was not given.
