@@ -45,17 +45,25 @@ pub enum Command {
     Migrate,
     /// Rebuild every read model from the whole event history, then exit.
     Rebuild,
-    /// Print a report as a table (add `--csv` for CSV).
-    Report {
-        /// Which report.
-        #[arg(value_enum)]
-        kind: crate::reports::ReportKind,
-        /// Print CSV instead of a table.
-        #[arg(long)]
-        csv: bool,
-        #[command(flatten)]
-        query: Box<crate::reports::ReportQuery>,
-    },
+    /// Print a report from an existing store as a table (add `--csv` for CSV).
+    Report(Box<ReportArgs>),
+}
+
+/// `tenure report`: which report, how to print it, and its parameters.
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// Which report.
+    #[arg(value_enum)]
+    pub kind: crate::reports::ReportKind,
+    /// Print CSV instead of a table.
+    #[arg(long)]
+    pub csv: bool,
+    /// Answer from a store with no events (every figure zero) instead of
+    /// refusing: an empty store is usually the wrong database.
+    #[arg(long)]
+    pub allow_empty: bool,
+    #[command(flatten)]
+    pub query: crate::reports::ReportQuery,
 }
 
 impl Cli {

@@ -1,10 +1,12 @@
 //! The `tenure` binary: parse the command line, open the database, then
 //! serve, load the demo, rebuild or print a report.
 
+mod report_cli;
+
 use clap::Parser;
 use projections::projector::{self, Projector};
 use tenure::cli::{Cli, Command};
-use tenure::{db, demo, reports};
+use tenure::{db, demo};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -24,6 +26,10 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
+    // A report reads an existing store and must not create one.
+    if let Some(Command::Report(args)) = &cli.command {
+        return Ok(report_cli::run(&cli, args).await?);
+    }
     let database = db::open(cli.database_url.as_deref(), &cli.data_dir).await?;
     if let Some(cluster) = &database.cluster {
         tracing::info!(port = cluster.port(), data_dir = %cli.data_dir.display(), "using tenure's own PostgreSQL");
@@ -66,25 +72,7 @@ async fn dispatch(cli: &Cli, database: &db::Database) -> Result<(), Box<dyn std:
             );
             Ok(())
         }
-        Command::Report { kind, csv, query } => {
-            Projector::live(database.pool.clone()).catch_up().await?;
-            let answer = reports::produce(&database.pool, *kind, query)
-                .await
-                .map_err(|e| e.to_string())?;
-            if *csv {
-                print!("{}", reports::to_csv(&answer.rows).map_err(|e| e.to_string())?);
-            } else {
-                print!("{}", reports::to_table(&answer.rows));
-                println!(
-                    "\nreflects every event up to position {} (recorded {}); source: {}",
-                    answer.provenance.last_global_position,
-                    answer.provenance.last_recorded_at.map_or("-".to_string(), |t| t
-                        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)),
-                    answer.provenance.source
-                );
-            }
-            Ok(())
-        }
+        Command::Report(_) => unreachable!("run() hands reports to report_cli before opening a database"),
     }
 }
 

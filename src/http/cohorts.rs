@@ -65,7 +65,8 @@ pub(super) struct WithdrawalRequest {
 
 /// Open a cohort of a programme.
 #[utoipa::path(post, path = "/api/v1/cohorts", request_body = OpenCohortRequest, tag = "cohorts",
-    responses((status = 201, body = CommandResponse), (status = 400, body = super::error::ErrorBody),
+    params(super::openapi::CommandHeaderParams),
+    responses((status = 201, body = CommandResponse), (status = 409, body = super::error::ErrorBody), (status = 400, body = super::error::ErrorBody),
               (status = 422, body = super::error::ErrorBody)))]
 pub(super) async fn open(State(s): State<AppState>, req: CommandRequest<OpenCohortRequest>) -> Created {
     let r = &req.body;
@@ -82,8 +83,8 @@ pub(super) async fn open(State(s): State<AppState>, req: CommandRequest<OpenCoho
 
 /// Enrol a participant employed on the enrolment date.
 #[utoipa::path(post, path = "/api/v1/cohorts/{id}/enrolments", request_body = EnrolRequest, tag = "cohorts",
-    params(("id" = Uuid, Path)),
-    responses((status = 201, body = CommandResponse), (status = 404, body = super::error::ErrorBody),
+    params(("id" = Uuid, Path), super::openapi::CommandHeaderParams),
+    responses((status = 201, body = CommandResponse), (status = 400, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody),
               (status = 409, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
 pub(super) async fn enrol(State(s): State<AppState>, req: Addressed<EnrolRequest>) -> Created {
     let (participant_id, enrolled_on) = (req.body.participant_id, req.body.enrolled_on);
@@ -96,8 +97,8 @@ pub(super) async fn enrol(State(s): State<AppState>, req: Addressed<EnrolRequest
 
 /// Record that a member completed the programme.
 #[utoipa::path(post, path = "/api/v1/cohorts/{id}/completions", request_body = CompletionRequest, tag = "cohorts",
-    params(("id" = Uuid, Path)),
-    responses((status = 201, body = CommandResponse), (status = 422, body = super::error::ErrorBody)))]
+    params(("id" = Uuid, Path), super::openapi::CommandHeaderParams),
+    responses((status = 201, body = CommandResponse), (status = 400, body = super::error::ErrorBody), (status = 409, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
 pub(super) async fn record_completion(State(s): State<AppState>, req: Addressed<CompletionRequest>) -> Created {
     let (participant_id, completed_on) = (req.body.participant_id, req.body.completed_on);
     let command = CohortCommand::RecordCompletion {
@@ -109,8 +110,8 @@ pub(super) async fn record_completion(State(s): State<AppState>, req: Addressed<
 
 /// Record that a member withdrew from the programme.
 #[utoipa::path(post, path = "/api/v1/cohorts/{id}/withdrawals", request_body = WithdrawalRequest, tag = "cohorts",
-    params(("id" = Uuid, Path)),
-    responses((status = 201, body = CommandResponse), (status = 422, body = super::error::ErrorBody)))]
+    params(("id" = Uuid, Path), super::openapi::CommandHeaderParams),
+    responses((status = 201, body = CommandResponse), (status = 400, body = super::error::ErrorBody), (status = 409, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
 pub(super) async fn record_withdrawal(State(s): State<AppState>, req: Addressed<WithdrawalRequest>) -> Created {
     let r = &req.body;
     let command = CohortCommand::RecordWithdrawal {
@@ -122,9 +123,10 @@ pub(super) async fn record_withdrawal(State(s): State<AppState>, req: Addressed<
 }
 
 /// Retract one of the cohort's events.
-#[utoipa::path(post, path = "/api/v1/cohorts/{id}/retractions", request_body = RetractionRequest, tag = "cohorts",
-    params(("id" = Uuid, Path)),
-    responses((status = 201, body = CommandResponse), (status = 422, body = super::error::ErrorBody)))]
+#[utoipa::path(post, operation_id = "retract_cohort_event",
+    path = "/api/v1/cohorts/{id}/retractions", request_body = RetractionRequest, tag = "cohorts",
+    params(("id" = Uuid, Path), super::openapi::CommandHeaderParams),
+    responses((status = 201, body = CommandResponse), (status = 400, body = super::error::ErrorBody), (status = 409, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
 pub(super) async fn retract(State(s): State<AppState>, req: Addressed<RetractionRequest>) -> Created {
     let (sequence, reason) = (req.body.sequence, req.body.reason.clone());
     s.run_on(&req, |id| {
@@ -134,7 +136,8 @@ pub(super) async fn retract(State(s): State<AppState>, req: Addressed<Retraction
 }
 
 /// A cohort's current state: programme, dates, members.
-#[utoipa::path(get, path = "/api/v1/cohorts/{id}", tag = "cohorts", params(("id" = Uuid, Path)),
+#[utoipa::path(get, operation_id = "cohort_state",
+    path = "/api/v1/cohorts/{id}", tag = "cohorts", params(("id" = Uuid, Path)),
     responses((status = 200, body = Object), (status = 404, body = super::error::ErrorBody)))]
 pub(super) async fn current_state(
     State(s): State<AppState>,

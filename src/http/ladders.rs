@@ -26,7 +26,7 @@ pub(super) struct ReplaceLadderRequest {
 }
 
 /// The ladder in force for an organisation (the default if it has none).
-#[utoipa::path(get, path = "/api/v1/organisations/{organisation}/ladder", tag = "ladders",
+#[utoipa::path(get, operation_id = "read_ladder", path = "/api/v1/organisations/{organisation}/ladder", tag = "ladders",
     params(("organisation" = String, Path)), responses((status = 200, body = LadderView)))]
 pub(super) async fn read(
     State(s): State<AppState>,
@@ -38,9 +38,10 @@ pub(super) async fn read(
 /// Replace an organisation's ladder; applies to moves recorded from now on.
 /// `If-Match: <version>` (0 for the default) makes it land only on that
 /// version: 409 otherwise.
-#[utoipa::path(put, path = "/api/v1/organisations/{organisation}/ladder", tag = "ladders",
-    params(("organisation" = String, Path)), request_body = ReplaceLadderRequest,
-    responses((status = 200, body = LadderView), (status = 409, body = super::error::ErrorBody),
+#[utoipa::path(put, operation_id = "replace_ladder", path = "/api/v1/organisations/{organisation}/ladder", tag = "ladders",
+    params(("organisation" = String, Path), super::openapi::LadderHeaderParams), request_body = ReplaceLadderRequest,
+    responses((status = 200, body = LadderView), (status = 400, body = super::error::ErrorBody),
+        (status = 409, body = super::error::ErrorBody),
         (status = 422, body = super::error::ErrorBody)))]
 pub(super) async fn replace(
     State(s): State<AppState>,

@@ -117,6 +117,7 @@ pub(super) fn parse_id(id: &str) -> Result<Uuid, ApiError> {
 
 /// Register a participant.
 #[utoipa::path(post, path = "/api/v1/participants", request_body = RegisterRequest, tag = "participants",
+    params(super::openapi::CommandHeaderParams),
     responses((status = 201, body = CommandResponse), (status = 400, body = super::error::ErrorBody),
               (status = 409, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
 pub(super) async fn register(State(s): State<AppState>, req: CommandRequest<RegisterRequest>) -> Created {
@@ -141,8 +142,8 @@ pub(super) async fn register(State(s): State<AppState>, req: CommandRequest<Regi
 
 /// Change a participant's role: promotion, demotion, sideways move or terms.
 #[utoipa::path(post, path = "/api/v1/participants/{id}/role-changes", request_body = ChangeRoleRequest,
-    tag = "participants", params(("id" = Uuid, Path)),
-    responses((status = 201, body = CommandResponse), (status = 404, body = super::error::ErrorBody),
+    tag = "participants", params(("id" = Uuid, Path), super::openapi::CommandHeaderParams),
+    responses((status = 201, body = CommandResponse), (status = 400, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody),
               (status = 409, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
 pub(super) async fn change_role(State(s): State<AppState>, req: Addressed<ChangeRoleRequest>) -> Created {
     let id = parse_id(&req.id)?;
@@ -170,8 +171,8 @@ pub(super) async fn change_role(State(s): State<AppState>, req: Addressed<Change
 
 /// Record that a participant left their organisation.
 #[utoipa::path(post, path = "/api/v1/participants/{id}/leavings", request_body = LeavingRequest,
-    tag = "participants", params(("id" = Uuid, Path)),
-    responses((status = 201, body = CommandResponse), (status = 404, body = super::error::ErrorBody),
+    tag = "participants", params(("id" = Uuid, Path), super::openapi::CommandHeaderParams),
+    responses((status = 201, body = CommandResponse), (status = 400, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody),
               (status = 409, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
 pub(super) async fn record_leaving(State(s): State<AppState>, req: Addressed<LeavingRequest>) -> Created {
     let command = ParticipantCommand::RecordLeaving {
@@ -184,8 +185,8 @@ pub(super) async fn record_leaving(State(s): State<AppState>, req: Addressed<Lea
 
 /// Record that a participant who left has rejoined (any organisation).
 #[utoipa::path(post, path = "/api/v1/participants/{id}/rejoinings", request_body = RejoiningRequest,
-    tag = "participants", params(("id" = Uuid, Path)),
-    responses((status = 201, body = CommandResponse), (status = 404, body = super::error::ErrorBody),
+    tag = "participants", params(("id" = Uuid, Path), super::openapi::CommandHeaderParams),
+    responses((status = 201, body = CommandResponse), (status = 400, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody),
               (status = 409, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
 pub(super) async fn record_rejoining(State(s): State<AppState>, req: Addressed<RejoiningRequest>) -> Created {
     let id = parse_id(&req.id)?;
@@ -208,8 +209,8 @@ pub(super) async fn record_rejoining(State(s): State<AppState>, req: Addressed<R
 
 /// Exclude a participant from analysis (e.g. left to work abroad).
 #[utoipa::path(post, path = "/api/v1/participants/{id}/exclusions", request_body = ExclusionRequest,
-    tag = "participants", params(("id" = Uuid, Path)),
-    responses((status = 201, body = CommandResponse), (status = 422, body = super::error::ErrorBody)))]
+    tag = "participants", params(("id" = Uuid, Path), super::openapi::CommandHeaderParams),
+    responses((status = 201, body = CommandResponse), (status = 400, body = super::error::ErrorBody), (status = 409, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
 pub(super) async fn exclude(State(s): State<AppState>, req: Addressed<ExclusionRequest>) -> Created {
     let exclude = |effective_on, reason| ParticipantCommand::ExcludeFromAnalysis { effective_on, reason };
     run_exclusion(&s, &req, exclude).await
@@ -217,8 +218,8 @@ pub(super) async fn exclude(State(s): State<AppState>, req: Addressed<ExclusionR
 
 /// Lift an exclusion from analysis.
 #[utoipa::path(post, path = "/api/v1/participants/{id}/exclusion-lifts", request_body = ExclusionRequest,
-    tag = "participants", params(("id" = Uuid, Path)),
-    responses((status = 201, body = CommandResponse), (status = 422, body = super::error::ErrorBody)))]
+    tag = "participants", params(("id" = Uuid, Path), super::openapi::CommandHeaderParams),
+    responses((status = 201, body = CommandResponse), (status = 400, body = super::error::ErrorBody), (status = 409, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
 pub(super) async fn lift_exclusion(State(s): State<AppState>, req: Addressed<ExclusionRequest>) -> Created {
     run_exclusion(&s, &req, |effective_on, reason| ParticipantCommand::LiftExclusion {
         effective_on,
@@ -238,9 +239,10 @@ async fn run_exclusion(
 }
 
 /// Retract one of the participant's events; the original stays in history.
-#[utoipa::path(post, path = "/api/v1/participants/{id}/retractions", request_body = RetractionRequest,
-    tag = "participants", params(("id" = Uuid, Path)),
-    responses((status = 201, body = CommandResponse), (status = 422, body = super::error::ErrorBody)))]
+#[utoipa::path(post, operation_id = "retract_participant_event",
+    path = "/api/v1/participants/{id}/retractions", request_body = RetractionRequest,
+    tag = "participants", params(("id" = Uuid, Path), super::openapi::CommandHeaderParams),
+    responses((status = 201, body = CommandResponse), (status = 400, body = super::error::ErrorBody), (status = 409, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
 pub(super) async fn retract(State(s): State<AppState>, req: Addressed<RetractionRequest>) -> Created {
     let (sequence, reason) = (req.body.sequence, req.body.reason.clone());
     let command = ParticipantCommand::Retract { sequence, reason };
@@ -248,7 +250,8 @@ pub(super) async fn retract(State(s): State<AppState>, req: Addressed<Retraction
 }
 
 /// A participant's current state (from its event stream).
-#[utoipa::path(get, path = "/api/v1/participants/{id}", tag = "participants", params(("id" = Uuid, Path)),
+#[utoipa::path(get, operation_id = "participant_state",
+    path = "/api/v1/participants/{id}", tag = "participants", params(("id" = Uuid, Path)),
     responses((status = 200, body = Object), (status = 404, body = super::error::ErrorBody)))]
 pub(super) async fn current_state(
     State(s): State<AppState>,
@@ -259,6 +262,7 @@ pub(super) async fn current_state(
 
 /// `?external_ref=` for `GET /participants`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(super) struct ExternalRefQuery {
     pub external_ref: String,
 }

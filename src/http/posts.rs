@@ -65,7 +65,8 @@ pub(super) struct DisestablishRequest {
 
 /// Establish a post in an organisation.
 #[utoipa::path(post, path = "/api/v1/posts", request_body = EstablishPostRequest, tag = "posts",
-    responses((status = 201, body = CommandResponse), (status = 400, body = super::error::ErrorBody),
+    params(super::openapi::CommandHeaderParams),
+    responses((status = 201, body = CommandResponse), (status = 409, body = super::error::ErrorBody), (status = 400, body = super::error::ErrorBody),
               (status = 422, body = super::error::ErrorBody)))]
 pub(super) async fn establish(State(s): State<AppState>, req: CommandRequest<EstablishPostRequest>) -> Created {
     let r = &req.body;
@@ -85,8 +86,8 @@ pub(super) async fn establish(State(s): State<AppState>, req: CommandRequest<Est
 
 /// A participant takes up the post (recorded as their role change too).
 #[utoipa::path(post, path = "/api/v1/posts/{id}/fillings", request_body = FillRequest, tag = "posts",
-    params(("id" = Uuid, Path)),
-    responses((status = 201, body = CommandResponse), (status = 404, body = super::error::ErrorBody),
+    params(("id" = Uuid, Path), super::openapi::CommandHeaderParams),
+    responses((status = 201, body = CommandResponse), (status = 400, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody),
               (status = 409, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
 pub(super) async fn fill(State(s): State<AppState>, req: Addressed<FillRequest>) -> Created {
     let r = &req.body;
@@ -101,8 +102,8 @@ pub(super) async fn fill(State(s): State<AppState>, req: Addressed<FillRequest>)
 
 /// The occupant leaves the post and keeps their role.
 #[utoipa::path(post, path = "/api/v1/posts/{id}/vacations", request_body = VacateRequest, tag = "posts",
-    params(("id" = Uuid, Path)),
-    responses((status = 201, body = CommandResponse), (status = 422, body = super::error::ErrorBody)))]
+    params(("id" = Uuid, Path), super::openapi::CommandHeaderParams),
+    responses((status = 201, body = CommandResponse), (status = 400, body = super::error::ErrorBody), (status = 409, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
 pub(super) async fn vacate(State(s): State<AppState>, req: Addressed<VacateRequest>) -> Created {
     let (participant_id, effective_on) = (req.body.participant_id, req.body.effective_on);
     let command = PostCommand::Vacate {
@@ -114,8 +115,8 @@ pub(super) async fn vacate(State(s): State<AppState>, req: Addressed<VacateReque
 
 /// Disestablish the post.
 #[utoipa::path(post, path = "/api/v1/posts/{id}/disestablishment", request_body = DisestablishRequest, tag = "posts",
-    params(("id" = Uuid, Path)),
-    responses((status = 201, body = CommandResponse), (status = 422, body = super::error::ErrorBody)))]
+    params(("id" = Uuid, Path), super::openapi::CommandHeaderParams),
+    responses((status = 201, body = CommandResponse), (status = 400, body = super::error::ErrorBody), (status = 409, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
 pub(super) async fn disestablish(State(s): State<AppState>, req: Addressed<DisestablishRequest>) -> Created {
     let effective_on = req.body.effective_on;
     s.run_on(&req, |id| Command::Post(id, PostCommand::Disestablish { effective_on }))
@@ -123,9 +124,10 @@ pub(super) async fn disestablish(State(s): State<AppState>, req: Addressed<Dises
 }
 
 /// Retract one of the post's events.
-#[utoipa::path(post, path = "/api/v1/posts/{id}/retractions", request_body = RetractionRequest, tag = "posts",
-    params(("id" = Uuid, Path)),
-    responses((status = 201, body = CommandResponse), (status = 422, body = super::error::ErrorBody)))]
+#[utoipa::path(post, operation_id = "retract_post_event",
+    path = "/api/v1/posts/{id}/retractions", request_body = RetractionRequest, tag = "posts",
+    params(("id" = Uuid, Path), super::openapi::CommandHeaderParams),
+    responses((status = 201, body = CommandResponse), (status = 400, body = super::error::ErrorBody), (status = 409, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
 pub(super) async fn retract(State(s): State<AppState>, req: Addressed<RetractionRequest>) -> Created {
     let (sequence, reason) = (req.body.sequence, req.body.reason.clone());
     s.run_on(&req, |id| Command::Post(id, PostCommand::Retract { sequence, reason }))
@@ -133,7 +135,8 @@ pub(super) async fn retract(State(s): State<AppState>, req: Addressed<Retraction
 }
 
 /// A post's current state and occupancy history.
-#[utoipa::path(get, path = "/api/v1/posts/{id}", tag = "posts", params(("id" = Uuid, Path)),
+#[utoipa::path(get, operation_id = "post_state",
+    path = "/api/v1/posts/{id}", tag = "posts", params(("id" = Uuid, Path)),
     responses((status = 200, body = Object), (status = 404, body = super::error::ErrorBody)))]
 pub(super) async fn current_state(
     State(s): State<AppState>,

@@ -93,9 +93,14 @@ fn wants_csv(query: &ReportQuery, headers: &HeaderMap) -> Result<bool, ApiError>
 /// A report: `promotions`, `leavers`, `retention`, `turnover` or `vacancies`.
 #[utoipa::path(get, path = "/api/v1/reports/{kind}", tag = "reports",
     params(("kind" = String, Path, description = "promotions, leavers, retention, turnover or vacancies"), ReportQuery),
-    responses((status = 200, description = "JSON {report, provenance} or CSV (Accept: text/csv or format=csv)", body = Object),
-              (status = 400, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody),
-              (status = 503, body = super::error::ErrorBody)))]
+    responses((status = 200, description = "JSON {report, provenance}, or CSV rows, header first (Accept: text/csv or format=csv)",
+                  content((Object = "application/json"), (String = "text/csv")),
+                  headers(("X-Tenure-Last-Position" = i64, description = "The last event's global position the figures reflect"),
+                          ("X-Tenure-Last-Recorded-At" = String, description = "When that event was recorded (RFC 3339); absent for an empty store"))),
+              (status = 400, description = "A parameter missing or malformed", body = super::error::ErrorBody),
+              (status = 404, description = "No such report", body = super::error::ErrorBody),
+              (status = 422, description = "The report's rules refuse the parameters", body = super::error::ErrorBody),
+              (status = 503, description = "The read models did not reach min_position in time", body = super::error::ErrorBody)))]
 pub(super) async fn report(
     State(s): State<AppState>,
     Path(kind): Path<String>,
@@ -129,7 +134,7 @@ pub(super) async fn report(
 }
 
 /// Where the live read models stand.
-#[utoipa::path(get, path = "/api/v1/admin/projection", tag = "admin",
+#[utoipa::path(get, operation_id = "projection_status", path = "/api/v1/admin/projection", tag = "admin",
     responses((status = 200, body = Checkpoint)))]
 pub(super) async fn status(State(s): State<AppState>) -> Result<Json<Checkpoint>, ApiError> {
     Ok(Json(
@@ -138,7 +143,7 @@ pub(super) async fn status(State(s): State<AppState>) -> Result<Json<Checkpoint>
 }
 
 /// Rebuild every read model from zero into fresh tables and swap them in.
-#[utoipa::path(post, path = "/api/v1/admin/rebuild", tag = "admin",
+#[utoipa::path(post, operation_id = "rebuild_read_models", path = "/api/v1/admin/rebuild", tag = "admin",
     responses((status = 200, body = RebuildReport), (status = 409, body = super::error::ErrorBody)))]
 pub(super) async fn rebuild(State(s): State<AppState>) -> Result<Json<RebuildReport>, ApiError> {
     match projector::rebuild(s.store().pool()).await {

@@ -66,6 +66,7 @@ pub const EVERY_REPORT: [&str; 4] = ["known_at", "min_position", "wait_ms", "for
 /// Every report parameter; each report reads the ones it needs.
 #[derive(Debug, Clone, Default, Deserialize, clap::Args, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ReportQuery {
     /// Programme, e.g. `PLDP`.
     #[arg(long)]

@@ -2,11 +2,13 @@
 
 mod helpers;
 
+mod cli_report;
 mod commands;
 mod concurrency;
 mod errors;
 mod event_store;
 mod idempotency;
+mod openapi;
 mod operations;
 mod projector;
 mod published;
