@@ -159,6 +159,31 @@ fn render<R: Serialize + ToCsvRows>(
     ))
 }
 
+/// Every parameter `kind` cannot do without, checked with the same helpers
+/// (and so the same messages) that build its parameters.
+fn check_required(kind: ReportKind, q: &ReportQuery) -> Result<(), ReportRequestError> {
+    match kind {
+        ReportKind::Promotions | ReportKind::Retention => {
+            required(q.as_at, "as_at")?;
+        }
+        ReportKind::Leavers => {
+            period(q.from, q.to, "from", "to")?;
+            if q.compare_from.is_some() || q.compare_to.is_some() {
+                period(q.compare_from, q.compare_to, "compare_from", "compare_to")?;
+            }
+        }
+        ReportKind::Turnover => {
+            organisation(q, "turnover")?;
+            period(q.from, q.to, "from", "to")?;
+        }
+        ReportKind::Vacancies => {
+            organisation(q, "vacancies")?;
+            required(q.on, "on")?;
+        }
+    }
+    Ok(())
+}
+
 fn missing(field: &'static str, message: impl Into<String>) -> ReportRequestError {
     ReportRequestError::MissingParameter {
         field,
@@ -211,6 +236,9 @@ fn compute(
     kind: ReportKind,
     q: &ReportQuery,
 ) -> Result<(Value, Vec<Vec<String>>), ReportRequestError> {
+    // A missing or malformed parameter (400) is reported before a name the
+    // store does not know (422): the request is wrong whatever the data.
+    check_required(kind, q)?;
     check_names(names, q)?;
     match kind {
         ReportKind::Promotions => {
