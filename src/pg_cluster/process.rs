@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 
 use super::binaries::find_program;
-use super::{ClusterError, ClusterOptions, Context};
+use super::{ClusterError, ClusterOptions, Context, OWNER_FILE};
 
 /// Lines of `server.log` quoted when the server fails to start.
 const LOG_TAIL_LINES: usize = 30;
@@ -32,6 +32,11 @@ pub(super) fn prepare_data_dir(dir: &Path) -> Result<PathBuf, ClusterError> {
             .map_err(io_err("restrict permissions of", &dir))?;
     }
     Ok(dir)
+}
+
+/// Whether `path` itself is a symbolic link (not whether it leads to one).
+pub(super) fn is_symlink(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
 }
 
 pub(super) fn dir_has_entries(dir: &Path) -> Result<bool, ClusterError> {
@@ -71,9 +76,18 @@ pub(super) async fn initdb(ctx: &Context, opts: &ClusterOptions) -> Result<(), C
     Ok(())
 }
 /// Spawns the detached `sh` loop that stops the cluster once `parent` dies.
+///
+/// It stops only the postmaster that `parent` started: the one named in the
+/// owner file, and only while that file still names `parent` as the owner
+/// and `postmaster.pid` still holds the same pid and start time. A new tenure
+/// started right after `parent` was killed may already have replaced the
+/// server with one of its own, which must not be touched. It signals that pid
+/// directly (SIGINT: fast shutdown, then SIGQUIT: immediate) rather than
+/// running `pg_ctl stop`, which would stop whatever server the data
+/// directory holds by then.
 pub(super) fn spawn_watchdog(ctx: &Context, parent: u32, remove_dir: bool) -> io::Result<std::process::Child> {
-    let stop = ctx.shell_command(&ctx.bin("pg_ctl"), &ctx.stop_args("fast"));
     let dir = shell_quote(&ctx.data_dir.to_string_lossy());
+    let owner_file = shell_quote(&ctx.data_dir.join(OWNER_FILE).to_string_lossy());
     // `kill -0` also succeeds on a zombie (a container's pid 1 may never reap
     // it), so /proc's state is checked too where there is one.
     let mut script = format!(
@@ -88,11 +102,24 @@ pub(super) fn spawn_watchdog(ctx: &Context, parent: u32, remove_dir: bool) -> io
            return 0\n\
          }}\n\
          while alive; do sleep 1; done\n\
-         if [ -f {dir}/postmaster.pid ]; then {stop} || {stop_immediate}; fi\n",
-        stop_immediate = ctx.shell_command(&ctx.bin("pg_ctl"), &ctx.stop_args("immediate")),
+         pidfile={dir}/postmaster.pid\n\
+         owner=$(sed -n 1p {owner_file} 2>/dev/null)\n\
+         pm=$(sed -n 2p {owner_file} 2>/dev/null)\n\
+         started=$(sed -n 3p {owner_file} 2>/dev/null)\n\
+         ours=\n\
+         if [ \"$owner\" = {parent} ] && [ -n \"$pm\" ] \\\n\
+            && [ \"$(sed -n 1p \"$pidfile\" 2>/dev/null)\" = \"$pm\" ] \\\n\
+            && [ \"$(sed -n 3p \"$pidfile\" 2>/dev/null)\" = \"$started\" ]; then\n\
+           ours=1\n\
+           kill -INT \"$pm\" 2>/dev/null\n\
+           i=0\n\
+           while kill -0 \"$pm\" 2>/dev/null && [ $i -lt 300 ]; do sleep 0.2; i=$((i+1)); done\n\
+           kill -QUIT \"$pm\" 2>/dev/null\n\
+         fi\n",
     );
     if remove_dir {
-        let _ = writeln!(script, "rm -rf {dir}");
+        // Never remove a directory another process's server now runs from.
+        let _ = writeln!(script, "if [ -n \"$ours\" ] || [ ! -f \"$pidfile\" ]; then rm -rf {dir}; fi");
     }
     let mut cmd = match find_program("setsid") {
         Some(setsid) => {

@@ -108,6 +108,7 @@ async fn watchdog_stops_and_removes_the_cluster_when_its_owner_dies() {
         .arg("1")
         .spawn()
         .expect("spawn sleep");
+    cluster.ctx.write_owner_file(owner.id()).expect("record the owner");
     let mut watchdog = spawn_watchdog(&cluster.ctx, owner.id(), true).expect("watchdog");
     owner.wait().expect("owner exits");
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
@@ -119,6 +120,44 @@ async fn watchdog_stops_and_removes_the_cluster_when_its_owner_dies() {
     TcpListener::bind((Ipv4Addr::LOCALHOST, port)).expect("port free again");
     // Stopping a cluster its watchdog already stopped is fine.
     cluster.stop().await.expect("stop after the watchdog");
+}
+
+#[tokio::test]
+async fn a_watchdog_leaves_alone_a_server_its_owner_did_not_start() {
+    let dir = test_dir("successor");
+    let cluster = ManagedCluster::start(options(dir.clone(), true)).await.expect("start");
+    // A stand-in owner that dies after two seconds, with its watchdog.
+    let mut owner = std::process::Command::new("sleep")
+        .arg("2")
+        .spawn()
+        .expect("spawn sleep");
+    cluster.ctx.write_owner_file(owner.id()).expect("record the owner");
+    let mut watchdog = spawn_watchdog(&cluster.ctx, owner.id(), false).expect("watchdog");
+    // Before it dies, a successor (this process) replaces its server with one
+    // of its own on the same port, as a tenure restarted at once would.
+    let first = cluster.ctx.running_postmaster_pid().expect("running");
+    cluster.ctx.pg_ctl_stop("fast").await.expect("stop");
+    cluster.ctx.pg_ctl_start(cluster.port(), false).await.expect("start again");
+    cluster.ctx.write_owner_file(std::process::id()).expect("record the successor");
+    let second = cluster.ctx.running_postmaster_pid().expect("running again");
+    assert_ne!(first, second);
+
+    owner.wait().expect("owner exits");
+    watchdog.wait().expect("the watchdog exits once its owner is gone");
+    assert!(pid_alive(second), "the successor's server still runs");
+    assert_eq!(select_one(&cluster.database_url("postgres")).await, 1);
+    cluster.stop().await.expect("stop");
+}
+
+#[tokio::test]
+async fn a_stopped_server_is_started_again_on_the_same_port() {
+    let dir = test_dir("heal");
+    let cluster = ManagedCluster::start(options(dir.clone(), true)).await.expect("start");
+    assert!(!cluster.ensure_running().await.expect("check"), "nothing to do while it runs");
+    cluster.ctx.pg_ctl_stop("immediate").await.expect("stop");
+    assert!(cluster.ensure_running().await.expect("heal"), "started again");
+    assert_eq!(select_one(&cluster.database_url("postgres")).await, 1);
+    cluster.stop().await.expect("stop");
 }
 
 #[tokio::test]
