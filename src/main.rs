@@ -16,6 +16,8 @@ use tracing_subscriber::EnvFilter;
 /// pool before giving up on them: a database that is gone must not hold up
 /// the exit.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+/// How long shutting down waits for the projector to finish its batch.
+const PROJECTOR_GRACE: Duration = Duration::from_secs(2);
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -126,7 +128,7 @@ async fn serve(cli: &Cli, database: &db::Database) -> Result<(), Box<dyn std::er
     let _ = stop.send(());
     // The projector stops between batches; one stuck on a dead database is
     // abandoned.
-    if tokio::time::timeout(SHUTDOWN_GRACE, &mut projector).await.is_err() {
+    if tokio::time::timeout(PROJECTOR_GRACE, &mut projector).await.is_err() {
         projector.abort();
     }
     Ok(())
