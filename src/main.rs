@@ -41,7 +41,10 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         tracing::info!(port = cluster.port(), data_dir = %cli.data_dir.display(), "using tenure's own PostgreSQL");
     }
     let result = dispatch(&cli, &database).await;
-    if tokio::time::timeout(SHUTDOWN_GRACE, database.pool.close()).await.is_err() {
+    if tokio::time::timeout(SHUTDOWN_GRACE, database.pool.close())
+        .await
+        .is_err()
+    {
         tracing::warn!("database connections did not close in time; exiting anyway");
     }
     if let Some(cluster) = database.cluster {
@@ -104,7 +107,10 @@ async fn dispatch(cli: &Cli, database: &db::Database) -> Result<(), Box<dyn std:
 
 async fn serve(cli: &Cli, database: &db::Database) -> Result<(), Box<dyn std::error::Error>> {
     let state = tenure::app_state(database.pool.clone(), &cli.settings());
-    let guard = Guard::new(database.pool.clone(), Duration::from_secs(cli.request_timeout_secs.max(1)));
+    let guard = Guard::new(
+        database.pool.clone(),
+        Duration::from_secs(cli.request_timeout_secs.max(1)),
+    );
     let app = tenure::http::app(state).layer(axum::middleware::from_fn_with_state(guard.clone(), Guard::layer));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let mut projector = tokio::spawn(Projector::live(database.pool.clone()).run(async move {
@@ -151,18 +157,19 @@ async fn serve_http(
     limits: HttpLimits,
     shutdown: impl std::future::Future<Output = ()>,
 ) {
-    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-    use hyper_util::server::conn::auto::Builder;
+    use hyper_util::rt::{TokioIo, TokioTimer};
     use hyper_util::service::TowerToHyperService;
 
     let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let mut builder = Builder::new(TokioExecutor::new());
+    // HTTP/1 only (as axum::serve without its http2 feature). hyper's header
+    // timer starts as soon as a connection waits for a request, so a client
+    // that connects and sends nothing is closed too, and so is one idle
+    // between keep-alive requests.
+    let mut builder = hyper::server::conn::http1::Builder::new();
     builder
-        .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout);
-    builder.http2().timer(TokioTimer::new());
     tokio::pin!(shutdown);
     loop {
         let slot = tokio::select! {
@@ -182,9 +189,7 @@ async fn serve_http(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let connection = builder
-            .serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()))
-            .into_owned();
+        let connection = builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
             let _ = connection.await;

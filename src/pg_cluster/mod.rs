@@ -83,8 +83,8 @@ use std::time::Duration;
 pub use binaries::find_server_binaries;
 use privileges::{effective_uid_is_root, hand_over_data_dir, unprivileged_user, wrap_for_user, RunAs};
 use process::{
-    dir_has_entries, is_symlink, display_command, free_port, initdb, log_tail, output_text, pid_alive, prepare_data_dir, run,
-    shell_quote, spawn_watchdog,
+    dir_has_entries, display_command, free_port, initdb, is_symlink, log_tail, output_text, pid_alive,
+    prepare_data_dir, run, shell_quote, spawn_watchdog,
 };
 
 /// The unprivileged user created to run PostgreSQL when tenure runs as root
@@ -223,11 +223,7 @@ impl ManagedCluster {
             return Err(ClusterError::SymlinkDataDir(opts.data_dir.clone()));
         }
         let data_dir = prepare_data_dir(&opts.data_dir)?;
-        let run_as = if root {
-            Some(unprivileged_user().await?)
-        } else {
-            None
-        };
+        let run_as = if root { Some(unprivileged_user().await?) } else { None };
         let ctx = Context {
             bin_dir,
             data_dir,

@@ -119,7 +119,10 @@ pub(super) fn spawn_watchdog(ctx: &Context, parent: u32, remove_dir: bool) -> io
     );
     if remove_dir {
         // Never remove a directory another process's server now runs from.
-        let _ = writeln!(script, "if [ -n \"$ours\" ] || [ ! -f \"$pidfile\" ]; then rm -rf {dir}; fi");
+        let _ = writeln!(
+            script,
+            "if [ -n \"$ours\" ] || [ ! -f \"$pidfile\" ]; then rm -rf {dir}; fi"
+        );
     }
     let mut cmd = match find_program("setsid") {
         Some(setsid) => {

@@ -137,8 +137,15 @@ async fn a_watchdog_leaves_alone_a_server_its_owner_did_not_start() {
     // of its own on the same port, as a tenure restarted at once would.
     let first = cluster.ctx.running_postmaster_pid().expect("running");
     cluster.ctx.pg_ctl_stop("fast").await.expect("stop");
-    cluster.ctx.pg_ctl_start(cluster.port(), false).await.expect("start again");
-    cluster.ctx.write_owner_file(std::process::id()).expect("record the successor");
+    cluster
+        .ctx
+        .pg_ctl_start(cluster.port(), false)
+        .await
+        .expect("start again");
+    cluster
+        .ctx
+        .write_owner_file(std::process::id())
+        .expect("record the successor");
     let second = cluster.ctx.running_postmaster_pid().expect("running again");
     assert_ne!(first, second);
 
@@ -153,7 +160,10 @@ async fn a_watchdog_leaves_alone_a_server_its_owner_did_not_start() {
 async fn a_stopped_server_is_started_again_on_the_same_port() {
     let dir = test_dir("heal");
     let cluster = ManagedCluster::start(options(dir.clone(), true)).await.expect("start");
-    assert!(!cluster.ensure_running().await.expect("check"), "nothing to do while it runs");
+    assert!(
+        !cluster.ensure_running().await.expect("check"),
+        "nothing to do while it runs"
+    );
     cluster.ctx.pg_ctl_stop("immediate").await.expect("stop");
     assert!(cluster.ensure_running().await.expect("heal"), "started again");
     assert_eq!(select_one(&cluster.database_url("postgres")).await, 1);

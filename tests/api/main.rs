@@ -7,6 +7,7 @@ mod concurrency;
 mod errors;
 mod event_store;
 mod idempotency;
+mod limits;
 mod operations;
 mod outages;
 mod projector;

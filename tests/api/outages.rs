@@ -6,9 +6,7 @@ use std::time::{Duration, Instant};
 
 use tenure::pg_cluster::{ClusterOptions, ManagedCluster};
 
-use crate::server_process::{
-    alive, postmaster_pid, signal, test_dir, timed_get, wait_for_status, TenureProcess,
-};
+use crate::server_process::{alive, postmaster_pid, signal, test_dir, timed_get, wait_for_status, TenureProcess};
 
 /// A read of the API that needs the database: 404 while it answers.
 const UNKNOWN_PARTICIPANT: &str = "/api/v1/participants/00000000-0000-0000-0000-000000000000";
@@ -30,12 +28,16 @@ async fn a_tenure_restarted_at_once_keeps_its_new_database() {
             Some(postmaster),
             "after a restart {delay_ms} ms after kill -9, the new server was replaced"
         );
-        assert!(alive(postmaster), "after a restart {delay_ms} ms after kill -9, the new server was stopped");
+        assert!(
+            alive(postmaster),
+            "after a restart {delay_ms} ms after kill -9, the new server was stopped"
+        );
         let (status, ..) = timed_get(&format!("{}/healthz/ready", tenure.address)).await;
         assert_eq!(status, 200, "ready after a restart {delay_ms} ms after kill -9");
     }
     tenure.terminate().await;
     let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_file(dir.with_extension("log"));
 }
 
 #[tokio::test]
@@ -71,6 +73,7 @@ async fn tenure_brings_its_own_database_back_and_answers_503_meanwhile() {
     assert_ne!(restarted, killed);
     tenure.terminate().await;
     let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_file(dir.with_extension("log"));
 }
 
 #[tokio::test]
@@ -101,7 +104,10 @@ async fn a_lost_external_database_is_a_fast_503_and_sigterm_still_exits_promptly
     assert!(took < Duration::from_secs(1), "a 503 during an outage took {took:?}");
 
     let exit = tenure.terminate().await;
-    assert!(exit < Duration::from_secs(5), "SIGTERM took {exit:?} with the database gone");
+    assert!(
+        exit < Duration::from_secs(5),
+        "SIGTERM took {exit:?} with the database gone"
+    );
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::remove_file(dir.with_extension("log"));
 }

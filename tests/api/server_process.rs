@@ -18,7 +18,11 @@ pub struct TenureProcess {
 pub fn test_dir(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("target/tenure-test-pg")
-        .join(format!("ops-{name}-{}-{}", std::process::id(), uuid::Uuid::new_v4().simple()))
+        .join(format!(
+            "ops-{name}-{}-{}",
+            std::process::id(),
+            uuid::Uuid::new_v4().simple()
+        ))
 }
 
 impl TenureProcess {
@@ -105,8 +109,12 @@ pub fn postmaster_pid(data_dir: &Path) -> Option<u32> {
 
 /// Whether `pid` is a live process (not a zombie).
 pub fn alive(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .is_ok_and(|stat| !matches!(stat.rsplit_once(") ").and_then(|(_, s)| s.chars().next()), Some('Z' | 'X')))
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        !matches!(
+            stat.rsplit_once(") ").and_then(|(_, s)| s.chars().next()),
+            Some('Z' | 'X')
+        )
+    })
 }
 
 /// GET `url`: the status, the `Retry-After` header, the body as JSON and how
@@ -135,7 +143,10 @@ pub async fn wait_for_status(url: &str, status: u16, limit: Duration) {
         if timed_get(url).await.0 == status {
             return;
         }
-        assert!(Instant::now() < deadline, "{url} did not answer {status} within {limit:?}");
+        assert!(
+            Instant::now() < deadline,
+            "{url} did not answer {status} within {limit:?}"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
