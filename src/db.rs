@@ -61,40 +61,39 @@ impl Default for Limits {
 /// quickly instead of hanging them. Sets no statement or lock timeout (the
 /// test harness and tools use it); `tenure` itself uses [`connect_with`].
 pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, DatabaseError> {
-    let options = parse_url(url)?;
-    pool_options(max_connections, Duration::from_secs(10))
-        .connect_with(options)
-        .await
-        .map_err(|source| DatabaseError::Connect {
-            url: redact(url),
-            source,
-        })
+    open_pool(url, max_connections, Duration::from_secs(10), |options| options).await
 }
 
 /// Like [`connect`], with `limits` on every connection.
 pub async fn connect_with(url: &str, max_connections: u32, limits: &Limits) -> Result<PgPool, DatabaseError> {
     let ms = |d: Duration| d.as_millis().to_string();
-    let options = parse_url(url)?.options([
+    let settings = [
         ("statement_timeout", ms(limits.statement_timeout)),
         ("lock_timeout", ms(limits.lock_timeout)),
-    ]);
-    pool_options(max_connections, limits.acquire_timeout)
-        .connect_with(options)
-        .await
-        .map_err(|source| DatabaseError::Connect {
-            url: redact(url),
-            source,
-        })
+    ];
+    open_pool(url, max_connections, limits.acquire_timeout, |options| {
+        options.options(settings)
+    })
+    .await
 }
 
-fn pool_options(max_connections: u32, acquire_timeout: Duration) -> PgPoolOptions {
-    PgPoolOptions::new()
-        .max_connections(max_connections)
-        .acquire_timeout(acquire_timeout)
-}
-
-fn parse_url(url: &str) -> Result<PgConnectOptions, DatabaseError> {
-    url.parse().map_err(|source| DatabaseError::Connect {
+async fn open_pool(
+    url: &str,
+    max_connections: u32,
+    acquire_timeout: Duration,
+    configure: impl FnOnce(PgConnectOptions) -> PgConnectOptions,
+) -> Result<PgPool, DatabaseError> {
+    let pool = match url.parse::<PgConnectOptions>() {
+        Ok(options) => {
+            PgPoolOptions::new()
+                .max_connections(max_connections)
+                .acquire_timeout(acquire_timeout)
+                .connect_with(configure(options))
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    pool.map_err(|source| DatabaseError::Connect {
         url: redact(url),
         source,
     })
