@@ -260,3 +260,26 @@ fn shell_quoting_survives_quotes() {
     assert_eq!(shell_quote("a b"), "'a b'");
     assert_eq!(shell_quote("it's"), r"'it'\''s'");
 }
+
+#[tokio::test]
+async fn as_root_a_symlinked_or_foreign_data_dir_is_refused_untouched() {
+    use std::os::unix::fs::MetadataExt as _;
+    if !effective_uid_is_root() {
+        return; // Nothing is handed over when not root.
+    }
+    let base = test_dir("symlink");
+    let target = base.join("someone-elses");
+    std::fs::create_dir_all(&target).unwrap();
+    std::fs::write(target.join("precious"), "x").unwrap();
+    let link = base.join("pg");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+
+    let err = ManagedCluster::start(options(link, false)).await.unwrap_err();
+    assert!(matches!(err, ClusterError::SymlinkDataDir(_)), "{err}");
+    // Given directly, the non-empty directory is refused before any chown.
+    let err = ManagedCluster::start(options(target.clone(), false)).await.unwrap_err();
+    assert!(matches!(err, ClusterError::NotADataDir(_)), "{err}");
+    assert_eq!(std::fs::metadata(&target).unwrap().uid(), 0, "the directory stayed root's");
+    assert_eq!(std::fs::metadata(target.join("precious")).unwrap().uid(), 0);
+    std::fs::remove_dir_all(&base).unwrap();
+}
