@@ -279,7 +279,11 @@ async fn as_root_a_symlinked_or_foreign_data_dir_is_refused_untouched() {
     // Given directly, the non-empty directory is refused before any chown.
     let err = ManagedCluster::start(options(target.clone(), false)).await.unwrap_err();
     assert!(matches!(err, ClusterError::NotADataDir(_)), "{err}");
-    assert_eq!(std::fs::metadata(&target).unwrap().uid(), 0, "the directory stayed root's");
+    assert_eq!(
+        std::fs::metadata(&target).unwrap().uid(),
+        0,
+        "the directory stayed root's"
+    );
     assert_eq!(std::fs::metadata(target.join("precious")).unwrap().uid(), 0);
     std::fs::remove_dir_all(&base).unwrap();
 }

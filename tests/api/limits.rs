@@ -72,6 +72,7 @@ async fn slow_clients_are_cut_off_and_connections_are_capped() {
     let (tenure, app) = serve().await;
     let held = trickle(&tenure.address).await;
     assert!(held < Duration::from_secs(3), "a trickling client was held {held:?}");
+    eprintln!("trickling client cut off after {held:?}");
 
     // Four silent connections fill every slot: the next request is served
     // only once the header timeout has closed them.
@@ -88,6 +89,7 @@ async fn slow_clients_are_cut_off_and_connections_are_capped() {
     let live = app.get("/healthz/live").await;
     let waited = started.elapsed();
     assert_eq!(live.status, 200);
+    eprintln!("request behind 4 silent connections served after {waited:?}");
     assert!(
         waited > Duration::from_millis(500) && waited < Duration::from_secs(4),
         "served after {waited:?}"

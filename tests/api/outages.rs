@@ -49,6 +49,7 @@ async fn tenure_brings_its_own_database_back_and_answers_503_meanwhile() {
 
     let killed = postmaster_pid(&dir).expect("a running postmaster");
     signal("-9", killed);
+    let killed_at = Instant::now();
     // A request already waiting when it died may wait for the pool; within a
     // couple of seconds the outage is known and answered at once.
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -63,11 +64,13 @@ async fn tenure_brings_its_own_database_back_and_answers_503_meanwhile() {
     assert_eq!(body["error"], "database_unavailable", "{body}");
     assert_eq!(retry_after.as_deref(), Some("5"));
     assert!(took < Duration::from_secs(1), "a 503 during an outage took {took:?}");
+    eprintln!("own cluster killed: 503 in {took:?}");
     assert_eq!(timed_get(&format!("{}/healthz/live", tenure.address)).await.0, 200);
     assert_eq!(timed_get(&format!("{}/healthz/ready", tenure.address)).await.0, 503);
 
     // tenure starts its cluster again by itself.
     wait_for_status(&api, 404, Duration::from_secs(60)).await;
+    eprintln!("own cluster back after {:?}", killed_at.elapsed());
     assert_eq!(timed_get(&format!("{}/healthz/ready", tenure.address)).await.0, 200);
     let restarted = postmaster_pid(&dir).expect("running again");
     assert_ne!(restarted, killed);
@@ -103,7 +106,9 @@ async fn a_lost_external_database_is_a_fast_503_and_sigterm_still_exits_promptly
     assert!(retry_after.is_some());
     assert!(took < Duration::from_secs(1), "a 503 during an outage took {took:?}");
 
+    eprintln!("external database gone: 503 in {took:?}");
     let exit = tenure.terminate().await;
+    eprintln!("SIGTERM with the database gone: exit in {exit:?}");
     assert!(
         exit < Duration::from_secs(5),
         "SIGTERM took {exit:?} with the database gone"
