@@ -30,12 +30,17 @@ fn options(data_dir: PathBuf, remove_on_stop: bool) -> ClusterOptions {
     }
 }
 
-async fn select_one(url: &str) -> i32 {
-    let pool = PgPoolOptions::new()
+/// A pool of one connection to `url`.
+async fn one_connection(url: &str) -> sqlx::PgPool {
+    PgPoolOptions::new()
         .max_connections(1)
         .connect(url)
         .await
-        .expect("connect");
+        .expect("connect")
+}
+
+async fn select_one(url: &str) -> i32 {
+    let pool = one_connection(url).await;
     let (one,): (i32,) = sqlx::query_as("SELECT 1").fetch_one(&pool).await.expect("select");
     pool.close().await;
     one
@@ -60,11 +65,7 @@ async fn starts_serves_stops_and_cleans_up() {
 async fn reuses_its_data_dir_and_attaches_to_a_live_owners_server() {
     let dir = test_dir("reuse");
     let first = ManagedCluster::start(options(dir.clone(), false)).await.expect("start");
-    let pool = PgPoolOptions::new()
-        .max_connections(1)
-        .connect(&first.database_url("postgres"))
-        .await
-        .expect("connect");
+    let pool = one_connection(&first.database_url("postgres")).await;
     sqlx::query("CREATE TABLE kept (n int)")
         .execute(&pool)
         .await
@@ -84,11 +85,7 @@ async fn reuses_its_data_dir_and_attaches_to_a_live_owners_server() {
     let again = ManagedCluster::start(options(dir.clone(), true))
         .await
         .expect("restart");
-    let pool = PgPoolOptions::new()
-        .max_connections(1)
-        .connect(&again.database_url("postgres"))
-        .await
-        .expect("connect");
+    let pool = one_connection(&again.database_url("postgres")).await;
     sqlx::query("SELECT n FROM kept")
         .fetch_all(&pool)
         .await
