@@ -37,7 +37,6 @@ async fn a_tenure_restarted_at_once_keeps_its_new_database() {
     }
     tenure.terminate().await;
     let _ = std::fs::remove_dir_all(&dir);
-    let _ = std::fs::remove_file(dir.with_extension("log"));
 }
 
 #[tokio::test]
@@ -83,7 +82,6 @@ async fn tenure_brings_its_own_database_back_and_answers_503_meanwhile() {
     assert_ne!(restarted, killed);
     tenure.terminate().await;
     let _ = std::fs::remove_dir_all(&dir);
-    let _ = std::fs::remove_file(dir.with_extension("log"));
 }
 
 #[tokio::test]
@@ -121,5 +119,4 @@ async fn a_lost_external_database_is_a_fast_503_and_sigterm_still_exits_promptly
         "SIGTERM took {exit:?} with the database gone"
     );
     let _ = std::fs::remove_dir_all(&dir);
-    let _ = std::fs::remove_file(dir.with_extension("log"));
 }

@@ -12,6 +12,8 @@ pub struct TenureProcess {
     child: tokio::process::Child,
     /// `http://127.0.0.1:PORT`.
     pub address: String,
+    /// Its log (stderr), removed once it has exited on SIGTERM.
+    log: PathBuf,
 }
 
 /// A fresh directory under `target/tenure-test-pg/`.
@@ -63,7 +65,11 @@ impl TenureProcess {
         };
         // Nothing else is printed, but keep the pipe open and drained.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        TenureProcess { child, address }
+        TenureProcess {
+            child,
+            address,
+            log: log.to_path_buf(),
+        }
     }
 
     /// Starts `tenure serve` on its own cluster under `data_dir`.
@@ -79,7 +85,7 @@ impl TenureProcess {
     }
 
     /// SIGTERM; returns how long it took to exit, and insists it exited
-    /// (at most 60 s).
+    /// (at most 60 s). Removes its log.
     pub async fn terminate(mut self) -> Duration {
         let pid = self.child.id().expect("running");
         let asked = Instant::now();
@@ -88,7 +94,9 @@ impl TenureProcess {
             .await
             .expect("tenure exits on SIGTERM")
             .expect("reaped");
-        asked.elapsed()
+        let exited = asked.elapsed();
+        let _ = std::fs::remove_file(&self.log);
+        exited
     }
 }
 
