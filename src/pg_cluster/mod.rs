@@ -83,8 +83,8 @@ use std::time::Duration;
 pub use binaries::find_server_binaries;
 use privileges::{effective_uid_is_root, hand_over_data_dir, unprivileged_user, wrap_for_user, RunAs};
 use process::{
-    dir_has_entries, display_command, free_port, initdb, is_symlink, log_tail, output_text, pid_alive,
-    prepare_data_dir, run, shell_quote, spawn_watchdog,
+    dir_has_entries, display_command, free_port, initdb, is_symlink, log_tail, output_text, prepare_data_dir, run,
+    shell_quote, spawn_watchdog,
 };
 
 /// The unprivileged user created to run PostgreSQL when tenure runs as root
@@ -457,47 +457,6 @@ impl Context {
             log_tail: log_tail(&log, log_offset),
             log,
         })
-    }
-
-    /// The pid in `postmaster.pid` when that process is alive.
-    fn running_postmaster_pid(&self) -> Option<u32> {
-        let text = std::fs::read_to_string(self.data_dir.join("postmaster.pid")).ok()?;
-        let pid: u32 = text.lines().next()?.trim().parse().ok()?;
-        pid_alive(pid).then_some(pid)
-    }
-
-    /// The port in `postmaster.pid` (its fourth line).
-    fn running_port(&self) -> Option<u16> {
-        let text = std::fs::read_to_string(self.data_dir.join("postmaster.pid")).ok()?;
-        text.lines().nth(3)?.trim().parse().ok()
-    }
-
-    /// Records `owner` as the process that owns the running server, with the
-    /// server's pid and start time from `postmaster.pid` (its first and third
-    /// lines): the watchdog stops only that very server.
-    fn write_owner_file(&self, owner: u32) -> Result<(), ClusterError> {
-        let pid_file = self.data_dir.join("postmaster.pid");
-        let text = std::fs::read_to_string(&pid_file).map_err(|source| ClusterError::Io {
-            action: "read",
-            path: pid_file,
-            source,
-        })?;
-        let mut lines = text.lines().map(str::trim);
-        let postmaster = lines.next().unwrap_or_default();
-        let started = lines.nth(1).unwrap_or_default();
-        let path = self.data_dir.join(OWNER_FILE);
-        std::fs::write(&path, format!("{owner}\n{postmaster}\n{started}\n")).map_err(|source| ClusterError::Io {
-            action: "write",
-            path,
-            source,
-        })
-    }
-
-    fn owner_alive(&self) -> bool {
-        std::fs::read_to_string(self.data_dir.join(OWNER_FILE))
-            .ok()
-            .and_then(|t| t.lines().next()?.trim().parse::<u32>().ok())
-            .is_some_and(pid_alive)
     }
 
     /// An attached cluster when a live server from this directory belongs to

@@ -1,8 +1,9 @@
 //! Running programs and managing processes for the cluster: preparing the
 //! data directory and running `initdb`, spawning the watchdog that stops the
-//! cluster once its owner dies, checking whether a pid is alive, picking a
-//! free port, and running commands while turning their output and the server
-//! log into readable error text.
+//! cluster once its owner dies, reading and writing the pid files (which
+//! server runs, which process owns it), checking whether a pid is alive,
+//! picking a free port, and running commands while turning their output and
+//! the server log into readable error text.
 
 use std::ffi::OsString;
 use std::fmt::Write as _;
@@ -144,6 +145,50 @@ pub(super) fn spawn_watchdog(ctx: &Context, parent: u32, remove_dir: bool) -> io
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
+}
+
+/// What the data directory's pid files say about the running server.
+impl Context {
+    /// The pid in `postmaster.pid` when that process is alive.
+    pub(super) fn running_postmaster_pid(&self) -> Option<u32> {
+        let text = std::fs::read_to_string(self.data_dir.join("postmaster.pid")).ok()?;
+        let pid: u32 = text.lines().next()?.trim().parse().ok()?;
+        pid_alive(pid).then_some(pid)
+    }
+
+    /// The port in `postmaster.pid` (its fourth line).
+    pub(super) fn running_port(&self) -> Option<u16> {
+        let text = std::fs::read_to_string(self.data_dir.join("postmaster.pid")).ok()?;
+        text.lines().nth(3)?.trim().parse().ok()
+    }
+
+    /// Records `owner` as the process that owns the running server, with the
+    /// server's pid and start time from `postmaster.pid` (its first and third
+    /// lines): the watchdog stops only that very server.
+    pub(super) fn write_owner_file(&self, owner: u32) -> Result<(), ClusterError> {
+        let pid_file = self.data_dir.join("postmaster.pid");
+        let text = std::fs::read_to_string(&pid_file).map_err(|source| ClusterError::Io {
+            action: "read",
+            path: pid_file,
+            source,
+        })?;
+        let mut lines = text.lines().map(str::trim);
+        let postmaster = lines.next().unwrap_or_default();
+        let started = lines.nth(1).unwrap_or_default();
+        let path = self.data_dir.join(OWNER_FILE);
+        std::fs::write(&path, format!("{owner}\n{postmaster}\n{started}\n")).map_err(|source| ClusterError::Io {
+            action: "write",
+            path,
+            source,
+        })
+    }
+
+    pub(super) fn owner_alive(&self) -> bool {
+        std::fs::read_to_string(self.data_dir.join(OWNER_FILE))
+            .ok()
+            .and_then(|t| t.lines().next()?.trim().parse::<u32>().ok())
+            .is_some_and(pid_alive)
+    }
 }
 
 /// Whether `pid` is a live (not zombie) process.
