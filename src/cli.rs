@@ -30,6 +30,33 @@ pub struct Cli {
     #[arg(long, env = "TENURE_DEFAULT_RECORDED_BY", default_value = "anonymous", global = true)]
     pub default_recorded_by: String,
 
+    /// Longest a request may take, in seconds, reading its body included;
+    /// past it the client gets 503 `request_timeout`.
+    #[arg(long, env = "TENURE_REQUEST_TIMEOUT_SECS", default_value_t = 60, global = true)]
+    pub request_timeout_secs: u64,
+
+    /// Longest a client may take to send a request's headers, in seconds;
+    /// past it the connection is closed.
+    #[arg(long, env = "TENURE_HEADER_READ_TIMEOUT_SECS", default_value_t = 10, global = true)]
+    pub header_read_timeout_secs: u64,
+
+    /// Most HTTP connections served at once; more wait to be accepted.
+    #[arg(long, env = "TENURE_MAX_CONNECTIONS", default_value_t = 512, global = true)]
+    pub max_connections: usize,
+
+    /// PostgreSQL `statement_timeout`, in seconds (0: none).
+    #[arg(long, env = "TENURE_STATEMENT_TIMEOUT_SECS", default_value_t = 30, global = true)]
+    pub statement_timeout_secs: u64,
+
+    /// PostgreSQL `lock_timeout`, in seconds (0: none): a command waiting
+    /// longer for a lock gets 503 `database_busy`.
+    #[arg(long, env = "TENURE_LOCK_TIMEOUT_SECS", default_value_t = 5, global = true)]
+    pub lock_timeout_secs: u64,
+
+    /// Longest wait for a database connection from the pool, in seconds.
+    #[arg(long, env = "TENURE_DB_ACQUIRE_TIMEOUT_SECS", default_value_t = 5, global = true)]
+    pub db_acquire_timeout_secs: u64,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -67,6 +94,16 @@ pub struct ReportArgs {
 }
 
 impl Cli {
+    /// How long the database may keep a request waiting.
+    pub fn database_limits(&self) -> crate::db::Limits {
+        use std::time::Duration;
+        crate::db::Limits {
+            acquire_timeout: Duration::from_secs(self.db_acquire_timeout_secs.max(1)),
+            statement_timeout: Duration::from_secs(self.statement_timeout_secs),
+            lock_timeout: Duration::from_secs(self.lock_timeout_secs),
+        }
+    }
+
     /// The settings commands are judged with.
     pub fn settings(&self) -> crate::Settings {
         crate::Settings {

@@ -3,8 +3,8 @@
 use std::path::Path;
 use std::time::Duration;
 
-use sqlx::postgres::PgPoolOptions;
-use sqlx::PgPool;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{Connection as _, PgPool};
 
 use crate::pg_cluster::{ClusterOptions, ManagedCluster};
 
@@ -32,23 +32,88 @@ pub enum DatabaseError {
     Sql(#[from] sqlx::Error),
 }
 
+/// How long the database may keep a request waiting. A zero duration turns
+/// the PostgreSQL setting off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Longest wait for a pooled connection (the pool is full, or the
+    /// database does not answer).
+    pub acquire_timeout: Duration,
+    /// PostgreSQL `statement_timeout` on every pooled connection.
+    pub statement_timeout: Duration,
+    /// PostgreSQL `lock_timeout` on every pooled connection: a statement
+    /// that waits longer for a lock fails (and the API answers 503) rather
+    /// than hanging every command behind the holder.
+    pub lock_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            acquire_timeout: Duration::from_secs(5),
+            statement_timeout: Duration::from_secs(30),
+            lock_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
 /// Opens a pool with bounded waits, so a dead database fails requests
-/// quickly instead of hanging them.
+/// quickly instead of hanging them. Sets no statement or lock timeout (the
+/// test harness and tools use it); `tenure` itself uses [`connect_with`].
 pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, DatabaseError> {
-    PgPoolOptions::new()
-        .max_connections(max_connections)
-        .acquire_timeout(Duration::from_secs(10))
-        .connect(url)
-        .await
-        .map_err(|source| DatabaseError::Connect {
-            url: redact(url),
-            source,
-        })
+    open_pool(url, max_connections, Duration::from_secs(10), |options| options).await
+}
+
+/// Like [`connect`], with `limits` on every connection.
+pub async fn connect_with(url: &str, max_connections: u32, limits: &Limits) -> Result<PgPool, DatabaseError> {
+    let ms = |d: Duration| d.as_millis().to_string();
+    let settings = [
+        ("statement_timeout", ms(limits.statement_timeout)),
+        ("lock_timeout", ms(limits.lock_timeout)),
+    ];
+    open_pool(url, max_connections, limits.acquire_timeout, |options| {
+        options.options(settings)
+    })
+    .await
+}
+
+async fn open_pool(
+    url: &str,
+    max_connections: u32,
+    acquire_timeout: Duration,
+    configure: impl FnOnce(PgConnectOptions) -> PgConnectOptions,
+) -> Result<PgPool, DatabaseError> {
+    let pool = match url.parse::<PgConnectOptions>() {
+        Ok(options) => {
+            PgPoolOptions::new()
+                .max_connections(max_connections)
+                .acquire_timeout(acquire_timeout)
+                .connect_with(configure(options))
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    pool.map_err(|source| DatabaseError::Connect {
+        url: redact(url),
+        source,
+    })
+}
+
+/// Applies the migrations on a connection of their own without the pool's
+/// statement and lock timeouts: a long migration is not a stuck request.
+async fn migrate(pool: &PgPool) -> Result<(), DatabaseError> {
+    let mut conn = pool.acquire().await?.detach();
+    sqlx::query("SET statement_timeout = 0").execute(&mut conn).await?;
+    sqlx::query("SET lock_timeout = 0").execute(&mut conn).await?;
+    MIGRATOR.run(&mut conn).await?;
+    conn.close().await?;
+    Ok(())
 }
 
 /// Uses `database_url` when given; otherwise starts (or reuses) tenure's own
 /// cluster under `data_dir` and its `tenure` database. Applies migrations.
-pub async fn open(database_url: Option<&str>, data_dir: &Path) -> Result<Database, DatabaseError> {
+/// Every pooled connection gets `limits`.
+pub async fn open(database_url: Option<&str>, data_dir: &Path, limits: &Limits) -> Result<Database, DatabaseError> {
     let (url, cluster) = match database_url {
         Some(url) => (url.to_string(), None),
         None => {
@@ -64,8 +129,8 @@ pub async fn open(database_url: Option<&str>, data_dir: &Path) -> Result<Databas
             (cluster.database_url("tenure"), Some(cluster))
         }
     };
-    let pool = connect(&url, 20).await?;
-    MIGRATOR.run(&pool).await?;
+    let pool = connect_with(&url, 20, limits).await?;
+    migrate(&pool).await?;
     Ok(Database { pool, url, cluster })
 }
 

@@ -3,11 +3,23 @@
 
 mod report_cli;
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use clap::Parser;
 use projections::projector::{self, Projector};
 use tenure::cli::{Cli, Command};
+use tenure::http::health::Guard;
+use tenure::pg_cluster::ManagedCluster;
 use tenure::{db, demo};
 use tracing_subscriber::EnvFilter;
+
+/// How long shutting down waits for open connections, the projector and the
+/// pool before giving up on them: a database that is gone must not hold up
+/// the exit.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+/// How long shutting down waits for the projector to finish its batch.
+const PROJECTOR_GRACE: Duration = Duration::from_secs(2);
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -30,12 +42,17 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     if let Some(Command::Report(args)) = &cli.command {
         return Ok(report_cli::run(&cli, args).await?);
     }
-    let database = db::open(cli.database_url.as_deref(), &cli.data_dir).await?;
+    let database = db::open(cli.database_url.as_deref(), &cli.data_dir, &cli.database_limits()).await?;
     if let Some(cluster) = &database.cluster {
         tracing::info!(port = cluster.port(), data_dir = %cli.data_dir.display(), "using tenure's own PostgreSQL");
     }
     let result = dispatch(&cli, &database).await;
-    database.pool.close().await;
+    if tokio::time::timeout(SHUTDOWN_GRACE, database.pool.close())
+        .await
+        .is_err()
+    {
+        tracing::warn!("database connections did not close in time; exiting anyway");
+    }
     if let Some(cluster) = database.cluster {
         cluster.stop().await?;
     }
@@ -78,8 +95,13 @@ async fn dispatch(cli: &Cli, database: &db::Database) -> Result<(), Box<dyn std:
 
 async fn serve(cli: &Cli, database: &db::Database) -> Result<(), Box<dyn std::error::Error>> {
     let state = tenure::app_state(database.pool.clone(), &cli.settings());
+    let guard = Guard::new(
+        database.pool.clone(),
+        Duration::from_secs(cli.request_timeout_secs.max(1)),
+    );
+    let app = tenure::http::app(state).layer(axum::middleware::from_fn_with_state(guard.clone(), Guard::layer));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let projector = tokio::spawn(Projector::live(database.pool.clone()).run(async move {
+    let mut projector = tokio::spawn(Projector::live(database.pool.clone()).run(async move {
         let _ = stopped.await;
     }));
     let listener = tokio::net::TcpListener::bind(cli.listen).await?;
@@ -87,13 +109,99 @@ async fn serve(cli: &Cli, database: &db::Database) -> Result<(), Box<dyn std::er
     println!(
         "tenure is serving http://{address}/api/v1 (OpenAPI: http://{address}/api/v1/openapi.json); Ctrl-C stops it"
     );
-    let served = axum::serve(listener, tenure::http::app(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await;
+    let limits = HttpLimits {
+        max_connections: cli.max_connections.max(1),
+        header_read_timeout: Duration::from_secs(cli.header_read_timeout_secs.max(1)),
+    };
+    // The probe and the healer never end; serving ends on a signal.
+    tokio::select! {
+        () = serve_http(listener, app, limits, shutdown_signal()) => {}
+        () = guard.watch() => {}
+        () = heal(database.cluster.as_ref()) => {}
+    }
     let _ = stop.send(());
-    let _ = projector.await;
-    served?;
+    // The projector stops between batches; one stuck on a dead database is
+    // abandoned.
+    if tokio::time::timeout(PROJECTOR_GRACE, &mut projector).await.is_err() {
+        projector.abort();
+    }
     Ok(())
+}
+
+/// Limits on HTTP connections.
+struct HttpLimits {
+    max_connections: usize,
+    header_read_timeout: Duration,
+}
+
+/// Serves `app` until `shutdown` resolves, then lets open requests finish
+/// for a few seconds. Unlike `axum::serve` it closes a connection whose
+/// request headers take longer than the header read timeout to arrive, and
+/// serves at most `max_connections` at once, so that slow clients cannot hold
+/// every file descriptor.
+async fn serve_http(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    limits: HttpLimits,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::service::TowerToHyperService;
+
+    let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    // HTTP/1 only (as axum::serve without its http2 feature). hyper's header
+    // timer starts as soon as a connection waits for a request, so a client
+    // that connects and sends nothing is closed too, and so is one idle
+    // between keep-alive requests.
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout);
+    tokio::pin!(shutdown);
+    loop {
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => slot.expect("the semaphore is never closed"),
+            () = &mut shutdown => break,
+        };
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Out of file descriptors, say: wait rather than spin.
+                    tracing::warn!(error = %e, "cannot accept a connection");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let connection = builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            let _ = connection.await;
+            drop(slot);
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await.is_err() {
+        tracing::warn!("open connections did not finish in time; closing them");
+    }
+}
+
+/// Starts tenure's own cluster again whenever it stops (checked every
+/// second). Never returns; does nothing with an external database.
+async fn heal(cluster: Option<&ManagedCluster>) {
+    let Some(cluster) = cluster else {
+        return std::future::pending().await;
+    };
+    loop {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        if let Err(e) = cluster.ensure_running().await {
+            tracing::error!(error = %e, "cannot start PostgreSQL again; will retry");
+        }
+    }
 }
 
 /// Resolves on Ctrl-C or SIGTERM, so the managed cluster is stopped cleanly.

@@ -86,7 +86,7 @@ pub(crate) async fn run(cli: &Cli, args: &ReportArgs) -> Result<(), ReportCliErr
         }
     };
     eprintln!("tenure report: reading {database}");
-    let opened = db::open(url, &cli.data_dir).await?;
+    let opened = db::open(url, &cli.data_dir, &cli.database_limits()).await?;
     let result = print_report(&opened.pool, &database, args).await;
     opened.pool.close().await;
     if let Some(cluster) = opened.cluster {

@@ -55,10 +55,25 @@ pub enum ApiError {
     /// 503: a dependency is not ready (database down, projector behind).
     #[error("{message}")]
     Unavailable { code: &'static str, message: String },
+    /// 503 with `Retry-After`: the database is down or did not answer in
+    /// time (`database_unavailable`), a lock or statement ran past its
+    /// timeout (`database_busy`), or the request ran past its own
+    /// (`request_timeout`). Worth retrying after `retry_after_secs`.
+    #[error("{message}")]
+    ServiceUnavailable {
+        code: &'static str,
+        message: String,
+        retry_after_secs: u32,
+    },
     /// 500: a fault of ours; the cause is logged, never sent.
     #[error("internal error: {0}")]
     Internal(String),
 }
+
+/// Seconds a client is told to wait when the database is unreachable.
+pub const RETRY_AFTER_OUTAGE_SECS: u32 = 5;
+/// Seconds a client is told to wait after a lock or statement timeout.
+pub const RETRY_AFTER_BUSY_SECS: u32 = 2;
 
 impl ApiError {
     /// A 400 naming the field at fault.
@@ -87,6 +102,47 @@ impl ApiError {
         }
     }
 
+    /// The 503 for a database that cannot be reached.
+    pub fn database_unavailable() -> Self {
+        ApiError::ServiceUnavailable {
+            code: "database_unavailable",
+            message: "the database is unavailable; retry later".to_string(),
+            retry_after_secs: RETRY_AFTER_OUTAGE_SECS,
+        }
+    }
+
+    /// The 503 for a failure that is the database being down or too busy
+    /// (pool timeout, lost connection, lock or statement timeout), if `e` is
+    /// one; `None` for a fault of ours.
+    pub fn from_database_outage(e: &sqlx::Error) -> Option<Self> {
+        match e {
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+                Some(ApiError::database_unavailable())
+            }
+            sqlx::Error::Database(db) => {
+                let code = db.code()?;
+                let busy = |message: &str| ApiError::ServiceUnavailable {
+                    code: "database_busy",
+                    message: message.to_string(),
+                    retry_after_secs: RETRY_AFTER_BUSY_SECS,
+                };
+                match code.as_ref() {
+                    // lock_not_available: lock_timeout expired.
+                    "55P03" => Some(busy("a lock the request needed was held too long; retry later")),
+                    // query_canceled: statement_timeout expired.
+                    "57014" => Some(busy("the database took too long to answer; retry later")),
+                    // Connection exceptions, and the server shutting down or
+                    // starting up.
+                    c if c.starts_with("08") || matches!(c, "57P01" | "57P02" | "57P03") => {
+                        Some(ApiError::database_unavailable())
+                    }
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+
     /// A 500 whose cause is logged.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         ApiError::Internal(cause.to_string())
@@ -110,6 +166,9 @@ impl ApiError {
                 (StatusCode::UNPROCESSABLE_ENTITY, body(code, message, field))
             }
             ApiError::Unavailable { code, message } => (StatusCode::SERVICE_UNAVAILABLE, body(code, message, &None)),
+            ApiError::ServiceUnavailable { code, message, .. } => {
+                (StatusCode::SERVICE_UNAVAILABLE, body(code, message, &None))
+            }
             ApiError::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 body(
@@ -128,18 +187,34 @@ impl IntoResponse for ApiError {
             tracing::error!(%cause, "request failed");
         }
         let (status, body) = self.parts();
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if let ApiError::ServiceUnavailable { retry_after_secs, .. } = &self {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, (*retry_after_secs).into());
+        }
+        response
     }
 }
 
 impl From<crate::event_store::StoreError> for ApiError {
     fn from(e: crate::event_store::StoreError) -> Self {
+        if let crate::event_store::StoreError::Database(db) = &e {
+            if let Some(unavailable) = ApiError::from_database_outage(db) {
+                tracing::warn!(cause = %e, "database unavailable or busy");
+                return unavailable;
+            }
+        }
         ApiError::internal(e)
     }
 }
 
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
+        if let Some(unavailable) = ApiError::from_database_outage(&e) {
+            tracing::warn!(cause = %e, "database unavailable or busy");
+            return unavailable;
+        }
         ApiError::internal(e)
     }
 }

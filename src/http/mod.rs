@@ -7,7 +7,7 @@ mod cohorts;
 pub mod error;
 pub mod extract;
 mod guard;
-mod health;
+pub mod health;
 mod history;
 mod ladders;
 mod openapi;
@@ -74,7 +74,7 @@ pub fn app(state: AppState) -> Router {
         .route("/openapi.json", get(openapi::document));
     Router::new()
         .nest("/api/v1", api)
-        .route("/healthz", get(health::healthz))
+        .merge(health::routes())
         .fallback(|| async {
             ApiError::NotFound {
                 code: "no_such_endpoint",
@@ -236,7 +236,7 @@ impl From<CommandError> for ApiError {
                 message: refusal.message,
                 field: refusal.field,
             },
-            CommandError::Store(e) => ApiError::internal(e),
+            CommandError::Store(e) => e.into(),
         }
     }
 }

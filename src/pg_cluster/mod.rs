@@ -34,18 +34,30 @@
 //! process that started it, even when that process panics, returns without
 //! calling `stop`, or is killed with `kill -9`, every start also spawns a tiny
 //! detached watchdog: a `sh` loop that polls once a second whether the owning
-//! process is alive and, once it is gone, stops the cluster the same way
-//! (removing the data directory if asked). Its stdin, stdout and stderr are
+//! process is alive and, once it is gone, stops the server that process
+//! started (fast shutdown, then immediate; removing the data directory if
+//! asked). Its stdin, stdout and stderr are
 //! `/dev/null` and it runs in a session of its own (`setsid`) so it never
 //! holds a test runner's or CI's output pipe open and is not hit by a
 //! terminal's Ctrl-C. `stop` kills it once the cluster is stopped. Dropping a
 //! [`ManagedCluster`] does nothing by itself: the watchdog stops the cluster
 //! about a second after the process exits.
 //!
+//! The watchdog stops only the server its own process started: tenure
+//! records in `tenure-owner.pid` its own pid and the server's pid and start
+//! time (from `postmaster.pid`), and the watchdog signals that pid only while
+//! both files still say so. A tenure restarted right after a `kill -9` may
+//! already have replaced the server; the dead process's watchdog leaves the
+//! new one alone. [`ManagedCluster::ensure_running`] starts a server that
+//! stopped or died again, on the same port.
+//!
+//! Running as root, a data directory that is a symbolic link is refused, and
+//! a non-empty directory that is not a cluster is refused before any `chown`.
+//!
 //! # A server already running from the data directory
 //!
 //! tenure writes the id of the process that started the server to
-//! `tenure-owner.pid` in the data directory. When [`ManagedCluster::start`]
+//! `tenure-owner.pid` in the data directory (its first line). When [`ManagedCluster::start`]
 //! finds a live server there (a live pid in `postmaster.pid`):
 //! - if the owner recorded in `tenure-owner.pid` is still alive (for example a
 //!   second `tenure` command while `tenure serve` runs), the running server is
@@ -71,7 +83,7 @@ use std::time::Duration;
 pub use binaries::find_server_binaries;
 use privileges::{effective_uid_is_root, hand_over_data_dir, unprivileged_user, wrap_for_user, RunAs};
 use process::{
-    dir_has_entries, display_command, free_port, initdb, log_tail, output_text, pid_alive, prepare_data_dir, run,
+    dir_has_entries, display_command, free_port, initdb, is_symlink, log_tail, output_text, prepare_data_dir, run,
     shell_quote, spawn_watchdog,
 };
 
@@ -157,6 +169,14 @@ pub enum ClusterError {
         .0.display()
     )]
     NotADataDir(PathBuf),
+    /// Running as root, the data directory is a symbolic link: refused
+    /// before anything is changed, since its target could be anything.
+    #[error(
+        "{} is a symbolic link: running as root, tenure refuses it rather than hand its target \
+         to the PostgreSQL user; give the real directory instead",
+        .0.display()
+    )]
+    SymlinkDataDir(PathBuf),
     /// No TCP port could be bound on 127.0.0.1.
     #[error("cannot find a free TCP port on 127.0.0.1: {0}")]
     NoFreePort(io::Error),
@@ -174,6 +194,7 @@ pub struct ManagedCluster {
     port: u16,
     superuser: String,
     remove_on_stop: bool,
+    durable: bool,
     /// `false` when attached to a server another live process started.
     owned: bool,
     watchdog: Option<std::process::Child>,
@@ -195,25 +216,29 @@ impl ManagedCluster {
     /// running from the same directory and for running as root.
     pub async fn start(opts: ClusterOptions) -> Result<ManagedCluster, ClusterError> {
         let bin_dir = find_server_binaries()?;
+        let root = effective_uid_is_root();
+        if root && is_symlink(&opts.data_dir) {
+            // `chown -R` as root through a link would hand its target (any
+            // directory on the machine) to the PostgreSQL user.
+            return Err(ClusterError::SymlinkDataDir(opts.data_dir.clone()));
+        }
         let data_dir = prepare_data_dir(&opts.data_dir)?;
-        let run_as = if effective_uid_is_root() {
-            Some(unprivileged_user().await?)
-        } else {
-            None
-        };
+        let run_as = if root { Some(unprivileged_user().await?) } else { None };
         let ctx = Context {
             bin_dir,
             data_dir,
             run_as,
         };
+        // Checked before any `chown`, so that a directory that is not ours
+        // to take (someone's home, /etc) is refused untouched.
+        let fresh = !ctx.data_dir.join("PG_VERSION").exists();
+        if fresh && dir_has_entries(&ctx.data_dir)? {
+            return Err(ClusterError::NotADataDir(ctx.data_dir.clone()));
+        }
         if let Some(run_as) = &ctx.run_as {
             hand_over_data_dir(&ctx.data_dir, run_as).await?;
         }
-
-        if !ctx.data_dir.join("PG_VERSION").exists() {
-            if dir_has_entries(&ctx.data_dir)? {
-                return Err(ClusterError::NotADataDir(ctx.data_dir.clone()));
-            }
+        if fresh {
             initdb(&ctx, &opts).await?;
         }
 
@@ -250,12 +275,7 @@ impl ManagedCluster {
             }
         };
 
-        let owner = ctx.data_dir.join(OWNER_FILE);
-        std::fs::write(&owner, format!("{}\n", std::process::id())).map_err(|source| ClusterError::Io {
-            action: "write",
-            path: owner.clone(),
-            source,
-        })?;
+        ctx.write_owner_file(std::process::id())?;
         let watchdog = match spawn_watchdog(&ctx, std::process::id(), opts.remove_on_stop) {
             Ok(child) => Some(child),
             Err(err) => {
@@ -269,9 +289,26 @@ impl ManagedCluster {
             port,
             superuser: opts.superuser,
             remove_on_stop: opts.remove_on_stop,
+            durable: opts.durable,
             owned: true,
             watchdog,
         })
+    }
+
+    /// Starts the server again, on the same port, when it is no longer
+    /// running (stopped with `pg_ctl stop`, killed, crashed); returns whether
+    /// it did. Does nothing for an attached cluster: its owner looks after it.
+    /// Called periodically by `tenure serve` so that it heals its own cluster.
+    pub async fn ensure_running(&self) -> Result<bool, ClusterError> {
+        if !self.owned || self.ctx.running_postmaster_pid().is_some() {
+            return Ok(false);
+        }
+        tracing::warn!(data_dir = %self.ctx.data_dir.display(), port = self.port, "PostgreSQL is not running; starting it again");
+        self.ctx.pg_ctl_start(self.port, self.durable).await?;
+        // The watchdog must know the new server is the one to stop.
+        self.ctx.write_owner_file(std::process::id())?;
+        tracing::info!(port = self.port, "PostgreSQL started again");
+        Ok(true)
     }
 
     /// The TCP port the server listens on (on 127.0.0.1).
@@ -344,19 +381,6 @@ impl Context {
             cmd.current_dir("/");
         }
         cmd
-    }
-
-    /// The same command as one `sh` word list, for the watchdog.
-    fn shell_command(&self, program: &Path, args: &[OsString]) -> String {
-        let argv: Vec<OsString> = std::iter::once(program.as_os_str().to_owned())
-            .chain(args.iter().cloned())
-            .collect();
-        let (exe, full) = wrap_for_user(self.run_as.as_ref(), argv);
-        std::iter::once(exe)
-            .chain(full)
-            .map(|a| shell_quote(&a.to_string_lossy()))
-            .collect::<Vec<_>>()
-            .join(" ")
     }
 
     fn stop_args(&self, mode: &str) -> Vec<OsString> {
@@ -435,26 +459,6 @@ impl Context {
         })
     }
 
-    /// The pid in `postmaster.pid` when that process is alive.
-    fn running_postmaster_pid(&self) -> Option<u32> {
-        let text = std::fs::read_to_string(self.data_dir.join("postmaster.pid")).ok()?;
-        let pid: u32 = text.lines().next()?.trim().parse().ok()?;
-        pid_alive(pid).then_some(pid)
-    }
-
-    /// The port in `postmaster.pid` (its fourth line).
-    fn running_port(&self) -> Option<u16> {
-        let text = std::fs::read_to_string(self.data_dir.join("postmaster.pid")).ok()?;
-        text.lines().nth(3)?.trim().parse().ok()
-    }
-
-    fn owner_alive(&self) -> bool {
-        std::fs::read_to_string(self.data_dir.join(OWNER_FILE))
-            .ok()
-            .and_then(|t| t.trim().parse::<u32>().ok())
-            .is_some_and(pid_alive)
-    }
-
     /// An attached cluster when a live server from this directory belongs to
     /// a live tenure process.
     fn attach_if_owner_alive(&self, opts: &ClusterOptions) -> Result<Option<ManagedCluster>, ClusterError> {
@@ -470,6 +474,7 @@ impl Context {
             port,
             superuser: opts.superuser.clone(),
             remove_on_stop: false,
+            durable: opts.durable,
             owned: false,
             watchdog: None,
         }))

@@ -1,8 +1,9 @@
 //! Running programs and managing processes for the cluster: preparing the
 //! data directory and running `initdb`, spawning the watchdog that stops the
-//! cluster once its owner dies, checking whether a pid is alive, picking a
-//! free port, and running commands while turning their output and the server
-//! log into readable error text.
+//! cluster once its owner dies, reading and writing the pid files (which
+//! server runs, which process owns it), checking whether a pid is alive,
+//! picking a free port, and running commands while turning their output and
+//! the server log into readable error text.
 
 use std::ffi::OsString;
 use std::fmt::Write as _;
@@ -13,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 
 use super::binaries::find_program;
-use super::{ClusterError, ClusterOptions, Context};
+use super::{ClusterError, ClusterOptions, Context, OWNER_FILE};
 
 /// Lines of `server.log` quoted when the server fails to start.
 const LOG_TAIL_LINES: usize = 30;
@@ -32,6 +33,11 @@ pub(super) fn prepare_data_dir(dir: &Path) -> Result<PathBuf, ClusterError> {
             .map_err(io_err("restrict permissions of", &dir))?;
     }
     Ok(dir)
+}
+
+/// Whether `path` itself is a symbolic link (not whether it leads to one).
+pub(super) fn is_symlink(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
 }
 
 pub(super) fn dir_has_entries(dir: &Path) -> Result<bool, ClusterError> {
@@ -71,9 +77,18 @@ pub(super) async fn initdb(ctx: &Context, opts: &ClusterOptions) -> Result<(), C
     Ok(())
 }
 /// Spawns the detached `sh` loop that stops the cluster once `parent` dies.
+///
+/// It stops only the postmaster that `parent` started: the one named in the
+/// owner file, and only while that file still names `parent` as the owner
+/// and `postmaster.pid` still holds the same pid and start time. A new tenure
+/// started right after `parent` was killed may already have replaced the
+/// server with one of its own, which must not be touched. It signals that pid
+/// directly (SIGINT: fast shutdown, then SIGQUIT: immediate) rather than
+/// running `pg_ctl stop`, which would stop whatever server the data
+/// directory holds by then.
 pub(super) fn spawn_watchdog(ctx: &Context, parent: u32, remove_dir: bool) -> io::Result<std::process::Child> {
-    let stop = ctx.shell_command(&ctx.bin("pg_ctl"), &ctx.stop_args("fast"));
     let dir = shell_quote(&ctx.data_dir.to_string_lossy());
+    let owner_file = shell_quote(&ctx.data_dir.join(OWNER_FILE).to_string_lossy());
     // `kill -0` also succeeds on a zombie (a container's pid 1 may never reap
     // it), so /proc's state is checked too where there is one.
     let mut script = format!(
@@ -88,11 +103,27 @@ pub(super) fn spawn_watchdog(ctx: &Context, parent: u32, remove_dir: bool) -> io
            return 0\n\
          }}\n\
          while alive; do sleep 1; done\n\
-         if [ -f {dir}/postmaster.pid ]; then {stop} || {stop_immediate}; fi\n",
-        stop_immediate = ctx.shell_command(&ctx.bin("pg_ctl"), &ctx.stop_args("immediate")),
+         pidfile={dir}/postmaster.pid\n\
+         owner=$(sed -n 1p {owner_file} 2>/dev/null)\n\
+         pm=$(sed -n 2p {owner_file} 2>/dev/null)\n\
+         started=$(sed -n 3p {owner_file} 2>/dev/null)\n\
+         ours=\n\
+         if [ \"$owner\" = {parent} ] && [ -n \"$pm\" ] \\\n\
+            && [ \"$(sed -n 1p \"$pidfile\" 2>/dev/null)\" = \"$pm\" ] \\\n\
+            && [ \"$(sed -n 3p \"$pidfile\" 2>/dev/null)\" = \"$started\" ]; then\n\
+           ours=1\n\
+           kill -INT \"$pm\" 2>/dev/null\n\
+           i=0\n\
+           while kill -0 \"$pm\" 2>/dev/null && [ $i -lt 300 ]; do sleep 0.2; i=$((i+1)); done\n\
+           kill -QUIT \"$pm\" 2>/dev/null\n\
+         fi\n",
     );
     if remove_dir {
-        let _ = writeln!(script, "rm -rf {dir}");
+        // Never remove a directory another process's server now runs from.
+        let _ = writeln!(
+            script,
+            "if [ -n \"$ours\" ] || [ ! -f \"$pidfile\" ]; then rm -rf {dir}; fi"
+        );
     }
     let mut cmd = match find_program("setsid") {
         Some(setsid) => {
@@ -114,6 +145,50 @@ pub(super) fn spawn_watchdog(ctx: &Context, parent: u32, remove_dir: bool) -> io
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
+}
+
+/// What the data directory's pid files say about the running server.
+impl Context {
+    /// The pid in `postmaster.pid` when that process is alive.
+    pub(super) fn running_postmaster_pid(&self) -> Option<u32> {
+        let text = std::fs::read_to_string(self.data_dir.join("postmaster.pid")).ok()?;
+        let pid: u32 = text.lines().next()?.trim().parse().ok()?;
+        pid_alive(pid).then_some(pid)
+    }
+
+    /// The port in `postmaster.pid` (its fourth line).
+    pub(super) fn running_port(&self) -> Option<u16> {
+        let text = std::fs::read_to_string(self.data_dir.join("postmaster.pid")).ok()?;
+        text.lines().nth(3)?.trim().parse().ok()
+    }
+
+    /// Records `owner` as the process that owns the running server, with the
+    /// server's pid and start time from `postmaster.pid` (its first and third
+    /// lines): the watchdog stops only that very server.
+    pub(super) fn write_owner_file(&self, owner: u32) -> Result<(), ClusterError> {
+        let pid_file = self.data_dir.join("postmaster.pid");
+        let text = std::fs::read_to_string(&pid_file).map_err(|source| ClusterError::Io {
+            action: "read",
+            path: pid_file,
+            source,
+        })?;
+        let mut lines = text.lines().map(str::trim);
+        let postmaster = lines.next().unwrap_or_default();
+        let started = lines.nth(1).unwrap_or_default();
+        let path = self.data_dir.join(OWNER_FILE);
+        std::fs::write(&path, format!("{owner}\n{postmaster}\n{started}\n")).map_err(|source| ClusterError::Io {
+            action: "write",
+            path,
+            source,
+        })
+    }
+
+    pub(super) fn owner_alive(&self) -> bool {
+        std::fs::read_to_string(self.data_dir.join(OWNER_FILE))
+            .ok()
+            .and_then(|t| t.lines().next()?.trim().parse::<u32>().ok())
+            .is_some_and(pid_alive)
+    }
 }
 
 /// Whether `pid` is a live (not zombie) process.

@@ -8,6 +8,7 @@ use std::os::unix::fs::PermissionsExt;
 use sqlx::postgres::PgPoolOptions;
 
 use super::binaries::{find_server_binaries_in, version_key, SearchPath};
+use super::process::pid_alive;
 use super::*;
 
 fn test_dir(name: &str) -> PathBuf {
@@ -30,12 +31,17 @@ fn options(data_dir: PathBuf, remove_on_stop: bool) -> ClusterOptions {
     }
 }
 
-async fn select_one(url: &str) -> i32 {
-    let pool = PgPoolOptions::new()
+/// A pool of one connection to `url`.
+async fn one_connection(url: &str) -> sqlx::PgPool {
+    PgPoolOptions::new()
         .max_connections(1)
         .connect(url)
         .await
-        .expect("connect");
+        .expect("connect")
+}
+
+async fn select_one(url: &str) -> i32 {
+    let pool = one_connection(url).await;
     let (one,): (i32,) = sqlx::query_as("SELECT 1").fetch_one(&pool).await.expect("select");
     pool.close().await;
     one
@@ -60,11 +66,7 @@ async fn starts_serves_stops_and_cleans_up() {
 async fn reuses_its_data_dir_and_attaches_to_a_live_owners_server() {
     let dir = test_dir("reuse");
     let first = ManagedCluster::start(options(dir.clone(), false)).await.expect("start");
-    let pool = PgPoolOptions::new()
-        .max_connections(1)
-        .connect(&first.database_url("postgres"))
-        .await
-        .expect("connect");
+    let pool = one_connection(&first.database_url("postgres")).await;
     sqlx::query("CREATE TABLE kept (n int)")
         .execute(&pool)
         .await
@@ -84,11 +86,7 @@ async fn reuses_its_data_dir_and_attaches_to_a_live_owners_server() {
     let again = ManagedCluster::start(options(dir.clone(), true))
         .await
         .expect("restart");
-    let pool = PgPoolOptions::new()
-        .max_connections(1)
-        .connect(&again.database_url("postgres"))
-        .await
-        .expect("connect");
+    let pool = one_connection(&again.database_url("postgres")).await;
     sqlx::query("SELECT n FROM kept")
         .fetch_all(&pool)
         .await
@@ -108,6 +106,7 @@ async fn watchdog_stops_and_removes_the_cluster_when_its_owner_dies() {
         .arg("1")
         .spawn()
         .expect("spawn sleep");
+    cluster.ctx.write_owner_file(owner.id()).expect("record the owner");
     let mut watchdog = spawn_watchdog(&cluster.ctx, owner.id(), true).expect("watchdog");
     owner.wait().expect("owner exits");
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
@@ -119,6 +118,54 @@ async fn watchdog_stops_and_removes_the_cluster_when_its_owner_dies() {
     TcpListener::bind((Ipv4Addr::LOCALHOST, port)).expect("port free again");
     // Stopping a cluster its watchdog already stopped is fine.
     cluster.stop().await.expect("stop after the watchdog");
+}
+
+#[tokio::test]
+async fn a_watchdog_leaves_alone_a_server_its_owner_did_not_start() {
+    let dir = test_dir("successor");
+    let cluster = ManagedCluster::start(options(dir.clone(), true)).await.expect("start");
+    // A stand-in owner that dies after two seconds, with its watchdog.
+    let mut owner = std::process::Command::new("sleep")
+        .arg("2")
+        .spawn()
+        .expect("spawn sleep");
+    cluster.ctx.write_owner_file(owner.id()).expect("record the owner");
+    let mut watchdog = spawn_watchdog(&cluster.ctx, owner.id(), false).expect("watchdog");
+    // Before it dies, a successor (this process) replaces its server with one
+    // of its own on the same port, as a tenure restarted at once would.
+    let first = cluster.ctx.running_postmaster_pid().expect("running");
+    cluster.ctx.pg_ctl_stop("fast").await.expect("stop");
+    cluster
+        .ctx
+        .pg_ctl_start(cluster.port(), false)
+        .await
+        .expect("start again");
+    cluster
+        .ctx
+        .write_owner_file(std::process::id())
+        .expect("record the successor");
+    let second = cluster.ctx.running_postmaster_pid().expect("running again");
+    assert_ne!(first, second);
+
+    owner.wait().expect("owner exits");
+    watchdog.wait().expect("the watchdog exits once its owner is gone");
+    assert!(pid_alive(second), "the successor's server still runs");
+    assert_eq!(select_one(&cluster.database_url("postgres")).await, 1);
+    cluster.stop().await.expect("stop");
+}
+
+#[tokio::test]
+async fn a_stopped_server_is_started_again_on_the_same_port() {
+    let dir = test_dir("heal");
+    let cluster = ManagedCluster::start(options(dir.clone(), true)).await.expect("start");
+    assert!(
+        !cluster.ensure_running().await.expect("check"),
+        "nothing to do while it runs"
+    );
+    cluster.ctx.pg_ctl_stop("immediate").await.expect("stop");
+    assert!(cluster.ensure_running().await.expect("heal"), "started again");
+    assert_eq!(select_one(&cluster.database_url("postgres")).await, 1);
+    cluster.stop().await.expect("stop");
 }
 
 #[tokio::test]
@@ -210,4 +257,31 @@ fn picks_the_highest_installed_version() {
 fn shell_quoting_survives_quotes() {
     assert_eq!(shell_quote("a b"), "'a b'");
     assert_eq!(shell_quote("it's"), r"'it'\''s'");
+}
+
+#[tokio::test]
+async fn as_root_a_symlinked_or_foreign_data_dir_is_refused_untouched() {
+    use std::os::unix::fs::MetadataExt as _;
+    if !effective_uid_is_root() {
+        return; // Nothing is handed over when not root.
+    }
+    let base = test_dir("symlink");
+    let target = base.join("someone-elses");
+    std::fs::create_dir_all(&target).unwrap();
+    std::fs::write(target.join("precious"), "x").unwrap();
+    let link = base.join("pg");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+
+    let err = ManagedCluster::start(options(link, false)).await.unwrap_err();
+    assert!(matches!(err, ClusterError::SymlinkDataDir(_)), "{err}");
+    // Given directly, the non-empty directory is refused before any chown.
+    let err = ManagedCluster::start(options(target.clone(), false)).await.unwrap_err();
+    assert!(matches!(err, ClusterError::NotADataDir(_)), "{err}");
+    assert_eq!(
+        std::fs::metadata(&target).unwrap().uid(),
+        0,
+        "the directory stayed root's"
+    );
+    assert_eq!(std::fs::metadata(target.join("precious")).unwrap().uid(), 0);
+    std::fs::remove_dir_all(&base).unwrap();
 }

@@ -1,5 +1,9 @@
 //! Integration tests: the real router over HTTP against a real PostgreSQL.
 
+// The whole crate is test code: a failed unwrap is a failed test, as in a
+// `#[test]` function (clippy only knows that for the functions themselves).
+#![allow(clippy::unwrap_used)]
+
 mod helpers;
 
 mod cli_report;
@@ -8,8 +12,10 @@ mod concurrency;
 mod errors;
 mod event_store;
 mod idempotency;
+mod limits;
 mod openapi;
 mod operations;
+mod outages;
 mod projector;
 mod published;
 mod report_names;
@@ -18,3 +24,4 @@ mod report_rules_cohorts;
 mod report_rules_known_at;
 mod report_rules_workforce;
 mod request_id;
+mod server_process;

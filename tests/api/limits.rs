@@ -1,0 +1,154 @@
+//! Timeouts and limits of `tenure serve`, as a real process: a client that
+//! trickles its headers, more silent connections than the server takes, a
+//! command waiting on a lock another connection holds, a request that runs
+//! past the request timeout.
+
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::helpers::bodies::Registration;
+use crate::helpers::{fresh_database, TestApp};
+use crate::server_process::{test_dir, TenureProcess};
+
+/// Short limits, so that each is seen in about a second.
+const FLAGS: &[&str] = &[
+    "--header-read-timeout-secs",
+    "1",
+    "--lock-timeout-secs",
+    "1",
+    "--request-timeout-secs",
+    "2",
+    "--max-connections",
+    "4",
+];
+
+async fn serve() -> (TenureProcess, TestApp) {
+    let (pool, url) = fresh_database().await;
+    let log = test_dir("limits").with_extension("log");
+    let tenure = TenureProcess::start(&[("DATABASE_URL", &url)], FLAGS, &log).await;
+    let app = TestApp {
+        address: tenure.address.clone(),
+        pool,
+        client: reqwest::Client::builder()
+            .timeout(Duration::from_secs(15))
+            .build()
+            .unwrap(),
+    };
+    (tenure, app)
+}
+
+/// How long the server keeps a connection that sends a header byte every
+/// 200 ms and never finishes (at most 10 s).
+async fn trickle(address: &str) -> Duration {
+    let mut stream = TcpStream::connect(address.trim_start_matches("http://"))
+        .await
+        .expect("connect");
+    let started = Instant::now();
+    stream
+        .write_all(b"GET /healthz/live HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let mut buf = [0u8; 256];
+    while started.elapsed() < Duration::from_secs(10) {
+        tokio::select! {
+            read = stream.read(&mut buf) => match read {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            },
+            () = tokio::time::sleep(Duration::from_millis(200)) => {
+                if stream.write_all(b"X").await.is_err() {
+                    break;
+                }
+            }
+        }
+    }
+    started.elapsed()
+}
+
+#[tokio::test]
+async fn slow_clients_are_cut_off_and_connections_are_capped() {
+    let (tenure, app) = serve().await;
+    let held = trickle(&tenure.address).await;
+    assert!(held < Duration::from_secs(3), "a trickling client was held {held:?}");
+    eprintln!("trickling client cut off after {held:?}");
+
+    // Four silent connections fill every slot: the next request is served
+    // only once the header timeout has closed them.
+    let mut silent = Vec::new();
+    for _ in 0..4 {
+        silent.push(
+            TcpStream::connect(tenure.address.trim_start_matches("http://"))
+                .await
+                .unwrap(),
+        );
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let started = Instant::now();
+    let live = app.get("/healthz/live").await;
+    let waited = started.elapsed();
+    assert_eq!(live.status, 200);
+    eprintln!("request behind 4 silent connections served after {waited:?}");
+    assert!(
+        waited > Duration::from_millis(500) && waited < Duration::from_secs(4),
+        "served after {waited:?}"
+    );
+    drop(silent);
+    tenure.terminate().await;
+}
+
+#[tokio::test]
+async fn a_held_lock_and_a_slow_request_answer_503_in_bounded_time() {
+    let (tenure, app) = serve().await;
+    // Another connection holds a lock every command needs.
+    let mut holder = app.pool.begin().await.unwrap();
+    sqlx::query("LOCK TABLE events IN EXCLUSIVE MODE")
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let refused = app
+        .send(&Registration::new("L-1", "Lockford", "social_worker", "2018-01-01"))
+        .await;
+    let took = started.elapsed();
+    assert_eq!(refused.status, 503, "{}", refused.body);
+    assert_eq!(refused.str("error"), "database_busy");
+    assert_eq!(refused.header("retry-after"), Some("2"));
+    assert!(
+        took < Duration::from_secs(3),
+        "a command behind a held lock took {took:?}"
+    );
+    // The database answers, so the server is ready all the while.
+    assert_eq!(app.get("/healthz/ready").await.status, 200);
+    holder.rollback().await.unwrap();
+    let accepted = app
+        .send(&Registration::new("L-1", "Lockford", "social_worker", "2018-01-01"))
+        .await;
+    assert_eq!(accepted.status, 201, "{}", accepted.body);
+
+    // A report told to wait 30 s for a position the projector cannot pass
+    // (an open transaction holding an xid holds it back) is cut off by the
+    // 2 s request timeout.
+    let mut blocker = app.pool.begin().await.unwrap();
+    sqlx::query("SELECT pg_current_xact_id()")
+        .execute(&mut *blocker)
+        .await
+        .unwrap();
+    app.register("L-2", "Lockford", "social_worker", "2018-01-01").await;
+    let query = format!(
+        "organisation=Lockford&on=2019-01-01&min_position={}&wait_ms=30000",
+        app.max_position().await
+    );
+    let started = Instant::now();
+    let waiting = app.report("vacancies", &query).await;
+    let took = started.elapsed();
+    assert_eq!(waiting.status, 503, "{}", waiting.body);
+    assert_eq!(waiting.str("error"), "request_timeout");
+    assert!(
+        took >= Duration::from_secs(2) && took < Duration::from_secs(4),
+        "took {took:?}"
+    );
+    blocker.rollback().await.unwrap();
+    tenure.terminate().await;
+}
