@@ -8,6 +8,7 @@ mod errors;
 mod event_store;
 mod idempotency;
 mod operations;
+mod parked_events;
 mod projector;
 mod published;
 mod report_rules;
