@@ -3,7 +3,9 @@
 -- projector records each one here, in the same transaction that writes the
 -- rest of its batch and moves the checkpoint, and carries on: one bad event
 -- never stops the read models for everyone. A parked event stays in the
--- store untouched; its stream is projected as if it were absent.
+-- store untouched; its stream's rows stay as they were after the last of its
+-- events that could be applied (a later retraction of the parked event
+-- removes its effect, and then the stream projects again).
 --
 -- The table lives beside the other read models, so a rebuild (which fills
 -- a fresh schema from the whole history and swaps it in) parks afresh.
@@ -26,7 +28,6 @@ BEGIN
             error           text NOT NULL,
             parked_at       timestamptz NOT NULL DEFAULT clock_timestamp()
         )$ddl$, target);
-    EXECUTE format('CREATE INDEX ON %I.parked_events (aggregate_type, aggregate_id)', target);
 END
 $$;
 

@@ -11,9 +11,10 @@
 //! An event that cannot be applied (a date PostgreSQL's `date` cannot hold,
 //! a payload that no longer decodes) is **parked**: recorded with its error
 //! in `parked_events`, in the same transaction as the rest of its batch and
-//! the checkpoint, and left out of its stream from then on. One bad event
-//! never stops the read models for everyone; reports and the admin status
-//! say how many were parked.
+//! the checkpoint; its stream's rows stay as they were after the stream's
+//! last event that could be applied. One bad event never stops the read
+//! models for everyone; reports and the admin status say how many were
+//! parked.
 //!
 //! The checkpoint row is locked `FOR UPDATE SKIP LOCKED`, so two processes
 //! never project the same tables at once: the second simply finds nothing
@@ -183,12 +184,7 @@ impl Projector {
             .iter()
             .map(|e| (e.aggregate_type.as_str(), e.aggregate_id.as_str()))
             .collect();
-        let ids: Vec<&str> = touched.iter().map(|(_, id)| *id).collect();
-        let mut parked = tables::parked_positions(&mut tx, schema, &ids).await?;
-        let mut streams = source::histories_until(&mut *tx, &touched, until).await?;
-        for stream in streams.values_mut() {
-            stream.retain(|e| !parked.contains(&e.global_position));
-        }
+        let streams = source::histories_until(&mut *tx, &touched, until).await?;
         // The whole batch in one go; only when an event in it cannot be
         // applied, event by event, to find and park it.
         savepoint(&mut tx, "SAVEPOINT batch").await?;
@@ -197,7 +193,7 @@ impl Projector {
             Err(e) if e.is_the_events_fault() => {
                 savepoint(&mut tx, "ROLLBACK TO SAVEPOINT batch").await?;
                 for event in &batch {
-                    self.apply_or_park(&mut tx, event, &streams, &mut parked).await?;
+                    self.apply_or_park(&mut tx, event, &streams).await?;
                 }
             }
             Err(e) => return Err(e),
@@ -216,22 +212,24 @@ impl Projector {
         Ok(Some(batch.len() as u64))
     }
 
-    /// Writes the rows of `event`'s stream as they stand after it (parked
-    /// events left out); when that fails because of the event, parks it
-    /// instead, with the error, so the batch and the checkpoint move on.
+    /// Writes the rows of `event`'s stream as they stand after it; when that
+    /// fails because of the event, parks it instead, with the error, so the
+    /// batch and the checkpoint move on and the stream's rows stay as they
+    /// were after its last event that could be applied. Parked events stay
+    /// in the stream (sequence numbers and retractions refer to them), so a
+    /// later retraction of one removes its effect and projects.
     async fn apply_or_park(
         &self,
         tx: &mut Transaction<'_, Postgres>,
         event: &StoredEvent,
         streams: &BTreeMap<(String, String), Vec<StoredEvent>>,
-        parked: &mut BTreeSet<i64>,
     ) -> Result<(), ProjectorError> {
         let key = (event.aggregate_type.clone(), event.aggregate_id.clone());
         let prefix: Vec<StoredEvent> = streams
             .get(&key)
             .into_iter()
             .flatten()
-            .filter(|e| e.sequence <= event.sequence && !parked.contains(&e.global_position))
+            .filter(|e| e.sequence <= event.sequence)
             .cloned()
             .collect();
         savepoint(tx, "SAVEPOINT event").await?;
@@ -241,7 +239,6 @@ impl Projector {
                 savepoint(tx, "ROLLBACK TO SAVEPOINT event").await?;
                 tracing::error!(global_position = event.global_position, error = %e, "event parked: it cannot be projected");
                 tables::park(tx, self.schema, event, &e.to_string()).await?;
-                parked.insert(event.global_position);
             }
             Err(e) => return Err(e),
         }

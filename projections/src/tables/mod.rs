@@ -7,7 +7,7 @@ mod read;
 mod write;
 
 pub use parked::{parked_events, ParkedEvent, ParkedEvents};
-pub(crate) use parked::{park, positions as parked_positions};
+pub(crate) use parked::park;
 pub use read::load_dataset;
 pub use write::write_batch;
 

@@ -1,10 +1,7 @@
 //! Parked events: the events the projector could not apply, each with the
 //! error it met (`parked_events` in the read-model schema, from
-//! `migrations/0004_parked_events.sql`). A parked event is left out of its
-//! stream when the stream's rows are derived, so the rest of the stream and
-//! every other stream carry on; reports say how many events were parked.
-
-use std::collections::BTreeSet;
+//! `migrations/0004_parked_events.sql`). Every other stream carries on, and
+//! reports say how many events were parked.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -39,22 +36,6 @@ pub struct ParkedEvents {
     pub count: i64,
     /// The first of them, earliest global position first.
     pub first: Vec<ParkedEvent>,
-}
-
-/// The global positions of the parked events of the streams whose ids are
-/// in `ids` (the streams a batch touches).
-pub(crate) async fn positions(
-    tx: &mut Transaction<'_, Postgres>,
-    schema: &str,
-    ids: &[&str],
-) -> Result<BTreeSet<i64>, sqlx::Error> {
-    let rows: Vec<i64> = sqlx::query_scalar(&format!(
-        "SELECT global_position FROM {schema}.parked_events WHERE aggregate_id = ANY($1)"
-    ))
-    .bind(ids)
-    .fetch_all(&mut **tx)
-    .await?;
-    Ok(rows.into_iter().collect())
 }
 
 /// Records `event` as parked with `error`.
