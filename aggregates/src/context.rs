@@ -138,6 +138,9 @@ mod tests {
             );
         }
         let bc = NaiveDate::from_ymd_opt(-5000, 1, 1).unwrap();
-        assert!(matches!(ctx.check_date(Field::JoinedOn, bc), Err(DateRefused::OutOfRange(_))));
+        assert!(matches!(
+            ctx.check_date(Field::JoinedOn, bc),
+            Err(DateRefused::OutOfRange(_))
+        ));
     }
 }

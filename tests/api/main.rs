@@ -7,6 +7,7 @@ mod concurrency;
 mod errors;
 mod event_store;
 mod idempotency;
+mod input_limits;
 mod operations;
 mod parked_events;
 mod projector;

@@ -25,7 +25,14 @@ async fn stored(pool: &PgPool, participant: &str, sequence: i64) -> (Value, Valu
 
 /// Writes an event straight into the store, bypassing every rule; returns
 /// its global position.
-async fn insert_raw(pool: &PgPool, participant: &str, sequence: i64, event_type: &str, payload: &Value, metadata: &Value) -> i64 {
+async fn insert_raw(
+    pool: &PgPool,
+    participant: &str,
+    sequence: i64,
+    event_type: &str,
+    payload: &Value,
+    metadata: &Value,
+) -> i64 {
     sqlx::query_scalar(
         "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata) \
          VALUES ('participant', $1, $2, $3, '1.0', $4::json, $5::json) RETURNING global_position",
@@ -61,9 +68,16 @@ async fn exclusions(pool: &PgPool) -> i64 {
 async fn caught_up_provenance(app: &TestApp) -> Value {
     let position = app.max_position().await;
     let reply = app
-        .report("vacancies", &format!("organisation=Parkside&on=2022-01-01&min_position={position}&wait_ms=10000"))
+        .report(
+            "vacancies",
+            &format!("organisation=Parkside&on=2022-01-01&min_position={position}&wait_ms=10000"),
+        )
         .await;
-    assert_eq!(reply.status, 200, "min_position past the bad event is reached: {}", reply.body);
+    assert_eq!(
+        reply.status, 200,
+        "min_position past the bad event is reached: {}",
+        reply.body
+    );
     reply.body["provenance"].clone()
 }
 
@@ -95,7 +109,10 @@ async fn a_registration_postgres_cannot_store_is_parked_and_the_projector_carrie
     assert_eq!(parked["global_position"], bad_position);
     assert_eq!(parked["aggregate_id"], bad);
     assert_eq!(parked["event_type"], "ParticipantRegistered");
-    assert!(parked["error"].as_str().unwrap().contains("date out of range"), "{parked}");
+    assert!(
+        parked["error"].as_str().unwrap().contains("date out of range"),
+        "{parked}"
+    );
 
     // A rebuild meets the same event, parks it the same way and succeeds.
     let rebuilt = app.rebuild().await;

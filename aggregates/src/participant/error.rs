@@ -99,10 +99,9 @@ impl ParticipantError {
         match self {
             ParticipantError::AlreadyRegistered => Some("participant_id"),
             ParticipantError::NotRegistered => None,
-            ParticipantError::EmptyField { field } | ParticipantError::TooFarInFuture { field, .. }
-            | ParticipantError::DateOutOfRange { field, .. } => {
-                Some(field.as_str())
-            }
+            ParticipantError::EmptyField { field }
+            | ParticipantError::TooFarInFuture { field, .. }
+            | ParticipantError::DateOutOfRange { field, .. } => Some(field.as_str()),
             ParticipantError::InvalidFte { .. } => Some("fte"),
             ParticipantError::EffectiveBeforeJoining { .. }
             | ParticipantError::NotEmployed { .. }

@@ -106,7 +106,8 @@ impl PostError {
         match self {
             PostError::AlreadyEstablished => Some("post_id"),
             PostError::NotEstablished | PostError::AlreadyDisestablished => None,
-            PostError::EmptyField { field } | PostError::TooFarInFuture { field, .. }
+            PostError::EmptyField { field }
+            | PostError::TooFarInFuture { field, .. }
             | PostError::DateOutOfRange { field, .. } => Some(field.as_str()),
             PostError::BeforeEstablishment { .. }
             | PostError::Disestablished { .. }

@@ -6,8 +6,8 @@ mod parked;
 mod read;
 mod write;
 
-pub use parked::{parked_events, ParkedEvent, ParkedEvents};
 pub(crate) use parked::park;
+pub use parked::{parked_events, ParkedEvent, ParkedEvents};
 pub use read::load_dataset;
 pub use write::write_batch;
 
