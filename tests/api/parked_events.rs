@@ -20,7 +20,7 @@ async fn stored(pool: &PgPool, participant: &str, sequence: i64) -> (Value, Valu
         .bind(sequence)
         .fetch_one(pool)
         .await
-        .unwrap()
+        .expect("the stored event")
 }
 
 /// Writes an event straight into the store, bypassing every rule; returns
@@ -44,7 +44,7 @@ async fn insert_raw(
     .bind(metadata.to_string())
     .fetch_one(pool)
     .await
-    .unwrap()
+    .expect("the store takes a raw event")
 }
 
 /// The participants the live read models hold, by external reference.
@@ -52,7 +52,7 @@ async fn projected_refs(pool: &PgPool) -> Vec<String> {
     sqlx::query_scalar("SELECT external_ref FROM read_models.participants ORDER BY external_ref")
         .fetch_all(pool)
         .await
-        .unwrap()
+        .expect("the participants table")
 }
 
 /// How many exclusion rows the live read models hold.
@@ -60,7 +60,7 @@ async fn exclusions(pool: &PgPool) -> i64 {
     sqlx::query_scalar("SELECT count(*) FROM read_models.exclusions")
         .fetch_one(pool)
         .await
-        .unwrap()
+        .expect("the exclusions table")
 }
 
 /// Waits (bounded) until a report asked with `min_position` past every
