@@ -8,21 +8,29 @@
 //! is lost or applied twice, and re-applying a batch gives the same rows
 //! (the rows are a function of the stream, not of the previous rows).
 //!
+//! An event that cannot be applied (a date PostgreSQL's `date` cannot hold,
+//! a payload that no longer decodes) is **parked**: recorded with its error
+//! in `parked_events`, in the same transaction as the rest of its batch and
+//! the checkpoint; its stream's rows stay as they were after the stream's
+//! last event that could be applied. One bad event never stops the read
+//! models for everyone; reports and the admin status say how many were
+//! parked.
+//!
 //! The checkpoint row is locked `FOR UPDATE SKIP LOCKED`, so two processes
 //! never project the same tables at once: the second simply finds nothing
 //! to do. The projector wakes on the `tenure_events` notification sent by
 //! the store's insert trigger, and polls slowly in case a notification is
 //! missed (a dropped connection, say).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::postgres::PgListener;
-use sqlx::PgPool;
+use sqlx::{PgPool, Postgres, Transaction};
 
-use crate::source::{self, Position};
+use crate::source::{self, Position, StoredEvent};
 use crate::tables;
 
 /// The schema of the live read models.
@@ -52,6 +60,29 @@ pub enum ProjectorError {
     RebuildInProgress,
 }
 
+impl ProjectorError {
+    /// Whether the error lies in the events being applied (a value the
+    /// database cannot store, a payload that does not decode) rather than in
+    /// the database's state (a lost connection, a deadlock), which a retry
+    /// may cure. SQLSTATE classes 22 (data exception), 23 (integrity
+    /// constraint) and 54 (program limit, e.g. an index row too large).
+    fn is_the_events_fault(&self) -> bool {
+        match self {
+            ProjectorError::Aggregate { .. } => true,
+            ProjectorError::Database(sqlx::Error::Encode(_)) => true,
+            ProjectorError::Database(sqlx::Error::Database(e)) => e
+                .code()
+                .is_some_and(|code| matches!(code.get(..2), Some("22" | "23" | "54"))),
+            ProjectorError::Database(_) | ProjectorError::RebuildInProgress => false,
+        }
+    }
+}
+
+/// Runs one savepoint statement (`SAVEPOINT`, `RELEASE`, `ROLLBACK TO`).
+async fn savepoint(tx: &mut Transaction<'_, Postgres>, statement: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(statement).execute(&mut **tx).await.map(|_| ())
+}
+
 /// Where a set of read-model tables stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Checkpoint {
@@ -63,6 +94,23 @@ pub struct Checkpoint {
     pub last_recorded_at: Option<DateTime<Utc>>,
     /// How many events have been applied since the tables were created.
     pub events_applied: i64,
+}
+
+/// Where the live read models stand, and the events they could not apply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct ProjectionStatus {
+    #[serde(flatten)]
+    pub checkpoint: Checkpoint,
+    /// The events parked because they could not be applied.
+    pub parked: tables::ParkedEvents,
+}
+
+/// Where the tables of `schema` stand, with their parked events.
+pub async fn status(pool: &PgPool, schema: &str) -> Result<ProjectionStatus, sqlx::Error> {
+    Ok(ProjectionStatus {
+        checkpoint: checkpoint(pool, schema).await?,
+        parked: tables::parked_events(pool, schema).await?,
+    })
 }
 
 impl Checkpoint {
@@ -137,7 +185,19 @@ impl Projector {
             .map(|e| (e.aggregate_type.as_str(), e.aggregate_id.as_str()))
             .collect();
         let streams = source::histories_until(&mut *tx, &touched, until).await?;
-        tables::write_batch(&mut tx, schema, &streams).await?;
+        // The whole batch in one go; only when an event in it cannot be
+        // applied, event by event, to find and park it.
+        savepoint(&mut tx, "SAVEPOINT batch").await?;
+        match tables::write_batch(&mut tx, schema, &streams).await {
+            Ok(()) => savepoint(&mut tx, "RELEASE SAVEPOINT batch").await?,
+            Err(e) if e.is_the_events_fault() => {
+                savepoint(&mut tx, "ROLLBACK TO SAVEPOINT batch").await?;
+                for event in &batch {
+                    self.apply_or_park(&mut tx, event, &streams).await?;
+                }
+            }
+            Err(e) => return Err(e),
+        }
         sqlx::query(&format!(
             "UPDATE {schema}.checkpoint SET transaction_id = $1, global_position = $2, last_recorded_at = $3, \
                     events_applied = events_applied + $4, updated_at = clock_timestamp()"
@@ -150,6 +210,39 @@ impl Projector {
         .await?;
         tx.commit().await?;
         Ok(Some(batch.len() as u64))
+    }
+
+    /// Writes the rows of `event`'s stream as they stand after it; when that
+    /// fails because of the event, parks it instead, with the error, so the
+    /// batch and the checkpoint move on and the stream's rows stay as they
+    /// were after its last event that could be applied. Parked events stay
+    /// in the stream (sequence numbers and retractions refer to them), so a
+    /// later retraction of one removes its effect and projects.
+    async fn apply_or_park(
+        &self,
+        tx: &mut Transaction<'_, Postgres>,
+        event: &StoredEvent,
+        streams: &BTreeMap<(String, String), Vec<StoredEvent>>,
+    ) -> Result<(), ProjectorError> {
+        let key = (event.aggregate_type.clone(), event.aggregate_id.clone());
+        let prefix: Vec<StoredEvent> = streams
+            .get(&key)
+            .into_iter()
+            .flatten()
+            .filter(|e| e.sequence <= event.sequence)
+            .cloned()
+            .collect();
+        savepoint(tx, "SAVEPOINT event").await?;
+        match tables::write_batch(tx, self.schema, &BTreeMap::from([(key, prefix)])).await {
+            Ok(()) => savepoint(tx, "RELEASE SAVEPOINT event").await?,
+            Err(e) if e.is_the_events_fault() => {
+                savepoint(tx, "ROLLBACK TO SAVEPOINT event").await?;
+                tracing::error!(global_position = event.global_position, error = %e, "event parked: it cannot be projected");
+                tables::park(tx, self.schema, event, &e.to_string()).await?;
+            }
+            Err(e) => return Err(e),
+        }
+        Ok(())
     }
 
     /// Whether the store holds events this projector has not applied yet.

@@ -28,6 +28,7 @@ pub async fn dataset_known_at(
         known_at,
         last_global_position: last.map_or(0, |e| e.global_position),
         last_recorded_at: last.map(|e| e.recorded_at),
+        parked_events: 0,
     };
     let mut streams: BTreeMap<(&str, &str), Vec<StoredEvent>> = BTreeMap::new();
     for e in &events {

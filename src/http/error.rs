@@ -45,6 +45,9 @@ pub enum ApiError {
         message: String,
         field: Option<String>,
     },
+    /// 413: the body is larger than the server accepts.
+    #[error("{message}")]
+    PayloadTooLarge { message: String },
     /// 422: well-formed but refused by a domain rule; names the rule.
     #[error("{message}")]
     Unprocessable {
@@ -162,6 +165,10 @@ impl ApiError {
                 body("method_not_allowed", message, &None),
             ),
             ApiError::Conflict { code, message, field } => (StatusCode::CONFLICT, body(code, message, field)),
+            ApiError::PayloadTooLarge { message } => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                body("body_too_large", message, &Some("body".to_string())),
+            ),
             ApiError::Unprocessable { code, message, field } => {
                 (StatusCode::UNPROCESSABLE_ENTITY, body(code, message, field))
             }

@@ -38,18 +38,171 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                 "send the body as JSON with Content-Type: application/json",
             ));
         }
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(|e| ApiError::bad_request("unreadable_body", "body", e.body_text()))?;
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::PayloadTooLarge {
+                    message: format!("the body is larger than {MAX_BODY_BYTES} bytes"),
+                }
+            } else {
+                ApiError::bad_request("unreadable_body", "body", e.body_text())
+            }
+        })?;
         let canonical: serde_json::Value = serde_json::from_slice(&bytes)
             .map_err(|e| ApiError::bad_request("invalid_json", "body", format!("the body is not valid JSON: {e}")))?;
+        refuse_duplicate_keys(&bytes)?;
         refuse_nul(&canonical, "")?;
+        check_fields(&canonical, "", "")?;
         let value = decode(&canonical)?;
         Ok(ApiJson {
             value,
             fingerprint: format!("{method} {path} {canonical}"),
         })
     }
+}
+
+/// The largest request body accepted (axum's default limit, which
+/// [`Bytes`] enforces); a larger one is 413 with the JSON error body.
+pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+
+/// The longest free-text reason accepted, in characters.
+pub const MAX_REASON_CHARS: usize = 2_000;
+/// The longest other text (names, references, codes) accepted, in characters.
+pub const MAX_TEXT_CHARS: usize = 200;
+
+/// A 400 naming the first key given twice in one object: serde_json keeps
+/// the last silently, so `{"fte":1,"fte":0.5}` would mean whatever the
+/// reader guessed.
+fn refuse_duplicate_keys(bytes: &[u8]) -> Result<(), ApiError> {
+    use serde::de::Deserialize as _;
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    match UniqueKeys::deserialize(&mut de) {
+        Ok(UniqueKeys) => Ok(()),
+        Err(e) => {
+            let text = e.to_string();
+            let key = text
+                .strip_prefix(DUPLICATE)
+                .and_then(|rest| rest.split('`').next())
+                .unwrap_or("body")
+                .to_string();
+            Err(ApiError::bad_request(
+                "duplicate_key",
+                key.clone(),
+                format!("{key}: given twice in one object; give each field once"),
+            ))
+        }
+    }
+}
+
+const DUPLICATE: &str = "duplicate key `";
+
+/// Any JSON value, accepted only when no object in it repeats a key.
+struct UniqueKeys;
+
+impl<'de> serde::Deserialize<'de> for UniqueKeys {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(UniqueKeysVisitor)
+    }
+}
+
+struct UniqueKeysVisitor;
+
+impl<'de> serde::de::Visitor<'de> for UniqueKeysVisitor {
+    type Value = UniqueKeys;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<UniqueKeys, E> {
+        Ok(UniqueKeys)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<UniqueKeys, E> {
+        Ok(UniqueKeys)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<UniqueKeys, E> {
+        Ok(UniqueKeys)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<UniqueKeys, E> {
+        Ok(UniqueKeys)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<UniqueKeys, E> {
+        Ok(UniqueKeys)
+    }
+    fn visit_unit<E>(self) -> Result<UniqueKeys, E> {
+        Ok(UniqueKeys)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<UniqueKeys, A::Error> {
+        while seq.next_element::<UniqueKeys>()?.is_some() {}
+        Ok(UniqueKeys)
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<UniqueKeys, A::Error> {
+        let mut seen = std::collections::HashSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if !seen.insert(key.clone()) {
+                return Err(serde::de::Error::custom(format!("{DUPLICATE}{key}`")));
+            }
+            map.next_value::<UniqueKeys>()?;
+        }
+        Ok(UniqueKeys)
+    }
+}
+
+/// A 400 naming the first field that breaks a rule every body keeps: a date
+/// (a field named `*_on`) is exactly `YYYY-MM-DD`, an id (`*_id`) is not the
+/// nil UUID, and text is at most [`MAX_TEXT_CHARS`] characters
+/// ([`MAX_REASON_CHARS`] for a `reason`), so that a typo is not stored and
+/// an over-long value never reaches an index.
+fn check_fields(value: &serde_json::Value, path: &str, key: &str) -> Result<(), ApiError> {
+    match value {
+        serde_json::Value::String(text) => check_text(path_or_root(path), key, text),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .try_for_each(|(i, v)| check_fields(v, &format!("{path}[{i}]"), key)),
+        serde_json::Value::Object(fields) => fields.iter().try_for_each(|(k, v)| {
+            let field = if path.is_empty() {
+                k.clone()
+            } else {
+                format!("{path}.{k}")
+            };
+            check_fields(v, &field, k)
+        }),
+        _ => Ok(()),
+    }
+}
+
+fn check_text(field: String, key: &str, text: &str) -> Result<(), ApiError> {
+    let limit = if key == "reason" {
+        MAX_REASON_CHARS
+    } else {
+        MAX_TEXT_CHARS
+    };
+    if text.chars().count() > limit {
+        let message = format!("{field}: at most {limit} characters");
+        return Err(ApiError::bad_request("text_too_long", field, message));
+    }
+    if key.ends_with("_on") && !is_iso_date(text) {
+        let message = format!("{field}: a date is written YYYY-MM-DD, such as 2021-01-01");
+        return Err(ApiError::bad_request("invalid_field", field, message));
+    }
+    if (key == "id" || key.ends_with("_id")) && text.parse::<Uuid>().is_ok_and(|id| id.is_nil()) {
+        let message = format!("{field}: the nil UUID is not an id");
+        return Err(ApiError::bad_request("invalid_field", field, message));
+    }
+    Ok(())
+}
+
+/// Exactly four digits, a hyphen, two digits, a hyphen, two digits (the
+/// calendar check is the decoder's).
+fn is_iso_date(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.len() == 10
+        && b.iter().enumerate().all(|(i, c)| {
+            if i == 4 || i == 7 {
+                *c == b'-'
+            } else {
+                c.is_ascii_digit()
+            }
+        })
 }
 
 /// A 400 naming the first string (key or value) holding a NUL character,

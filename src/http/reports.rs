@@ -12,7 +12,7 @@ use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use projections::projector::{self, Checkpoint, RebuildReport};
+use projections::projector::{self, ProjectionStatus, RebuildReport};
 
 use super::error::ApiError;
 use super::extract::decode;
@@ -133,13 +133,12 @@ pub(super) async fn report(
     Ok(response)
 }
 
-/// Where the live read models stand.
+/// Where the live read models stand, and the events the projector parked
+/// because it could not apply them.
 #[utoipa::path(get, operation_id = "projection_status", path = "/api/v1/admin/projection", tag = "admin",
-    responses((status = 200, body = Checkpoint)))]
-pub(super) async fn status(State(s): State<AppState>) -> Result<Json<Checkpoint>, ApiError> {
-    Ok(Json(
-        projector::checkpoint(s.store().pool(), projector::LIVE_SCHEMA).await?,
-    ))
+    responses((status = 200, body = ProjectionStatus)))]
+pub(super) async fn status(State(s): State<AppState>) -> Result<Json<ProjectionStatus>, ApiError> {
+    Ok(Json(projector::status(s.store().pool(), projector::LIVE_SCHEMA).await?))
 }
 
 /// Rebuild every read model from zero into fresh tables and swap them in.

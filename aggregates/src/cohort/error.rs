@@ -4,7 +4,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::context::TooFarInFuture;
+use crate::context::{DateOutOfRange, DateRefused, TooFarInFuture};
 use crate::field::Field;
 use crate::retraction::RetractionIssue;
 
@@ -23,6 +23,9 @@ pub enum CohortError {
     /// A cohort cannot end before it starts.
     #[error("the cohort cannot end on {ends_on}, before it starts on {starts_on}")]
     EndsBeforeStarts { starts_on: NaiveDate, ends_on: NaiveDate },
+    /// Effective dates lie in 1900–2199 (the range reports ask about too).
+    #[error("{field} = {date} is outside 1900-01-01..2199-12-31")]
+    DateOutOfRange { field: Field, date: NaiveDate },
     /// Dates may not lie beyond today plus the configured margin.
     #[error("{field} {effective_on} is too far in the future: the latest date accepted today is {latest_allowed}")]
     TooFarInFuture {
@@ -73,6 +76,7 @@ impl CohortError {
             CohortError::EmptyField { .. } => "empty_field",
             CohortError::EndsBeforeStarts { .. } => "ends_before_starts",
             CohortError::TooFarInFuture { .. } => "too_far_in_future",
+            CohortError::DateOutOfRange { .. } => "date_out_of_range",
             CohortError::AlreadyEnrolled { .. } => "already_enrolled",
             CohortError::NotEnrolled { .. } => "not_enrolled",
             CohortError::BeforeEnrolment { .. } => "before_enrolment",
@@ -92,6 +96,7 @@ impl CohortError {
             CohortError::NotOpened => None,
             CohortError::EmptyField { field }
             | CohortError::TooFarInFuture { field, .. }
+            | CohortError::DateOutOfRange { field, .. }
             | CohortError::BeforeEnrolment { field, .. } => Some(field.as_str()),
             CohortError::EndsBeforeStarts { .. } => Some("ends_on"),
             CohortError::AlreadyEnrolled { .. }
@@ -129,5 +134,23 @@ impl From<RetractionIssue> for CohortError {
 impl From<Field> for CohortError {
     fn from(field: Field) -> Self {
         CohortError::EmptyField { field }
+    }
+}
+
+impl From<DateOutOfRange> for CohortError {
+    fn from(e: DateOutOfRange) -> Self {
+        CohortError::DateOutOfRange {
+            field: e.field,
+            date: e.date,
+        }
+    }
+}
+
+impl From<DateRefused> for CohortError {
+    fn from(e: DateRefused) -> Self {
+        match e {
+            DateRefused::OutOfRange(e) => e.into(),
+            DateRefused::TooFarInFuture(e) => e.into(),
+        }
     }
 }

@@ -28,7 +28,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::context::CommandContext;
+use crate::context::{check_in_range, CommandContext};
 use crate::field::{require_text, Field};
 use crate::retraction::retracted_set;
 use crate::stream::{impl_aggregate, EventStream};
@@ -126,6 +126,10 @@ impl Cohort {
                 }
                 require_text(Field::Programme, &programme)?;
                 require_text(Field::Name, &name)?;
+                check_in_range(Field::StartsOn, starts_on)?;
+                if let Some(ends_on) = ends_on {
+                    check_in_range(Field::EndsOn, ends_on)?;
+                }
                 if let Some(ends_on) = ends_on.filter(|e| *e < starts_on) {
                     return Err(CohortError::EndsBeforeStarts { starts_on, ends_on });
                 }
@@ -142,7 +146,7 @@ impl Cohort {
                 enrolled_on,
             } => {
                 opened()?;
-                ctx.check_not_too_far(Field::EnrolledOn, enrolled_on)?;
+                ctx.check_date(Field::EnrolledOn, enrolled_on)?;
                 CohortEvent::ParticipantEnrolled {
                     participant_id,
                     enrolled_on,
@@ -153,7 +157,7 @@ impl Cohort {
                 completed_on,
             } => {
                 opened()?;
-                ctx.check_not_too_far(Field::CompletedOn, completed_on)?;
+                ctx.check_date(Field::CompletedOn, completed_on)?;
                 CohortEvent::CompletionRecorded {
                     participant_id,
                     completed_on,
@@ -166,7 +170,7 @@ impl Cohort {
             } => {
                 opened()?;
                 require_text(Field::Reason, &reason)?;
-                ctx.check_not_too_far(Field::WithdrawnOn, withdrawn_on)?;
+                ctx.check_date(Field::WithdrawnOn, withdrawn_on)?;
                 CohortEvent::WithdrawalRecorded {
                     participant_id,
                     withdrawn_on,

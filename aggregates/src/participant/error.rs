@@ -5,7 +5,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::context::TooFarInFuture;
+use crate::context::{DateOutOfRange, DateRefused, TooFarInFuture};
 use crate::field::Field;
 use crate::retraction::RetractionIssue;
 
@@ -24,6 +24,9 @@ pub enum ParticipantError {
     /// Full-time equivalent is above 0 and at most 1.
     #[error("fte {fte} is out of range: full-time equivalent must be above 0 and at most 1")]
     InvalidFte { fte: f64 },
+    /// Effective dates lie in 1900–2199 (the range reports ask about too).
+    #[error("{field} = {date} is outside 1900-01-01..2199-12-31")]
+    DateOutOfRange { field: Field, date: NaiveDate },
     /// Effective dates may not lie beyond today plus the configured margin.
     #[error("{field} {effective_on} is too far in the future: the latest date accepted today is {latest_allowed}")]
     TooFarInFuture {
@@ -77,6 +80,7 @@ impl ParticipantError {
             ParticipantError::EmptyField { .. } => "empty_field",
             ParticipantError::InvalidFte { .. } => "invalid_fte",
             ParticipantError::TooFarInFuture { .. } => "too_far_in_future",
+            ParticipantError::DateOutOfRange { .. } => "date_out_of_range",
             ParticipantError::EffectiveBeforeJoining { .. } => "effective_before_joining",
             ParticipantError::NotEmployed { .. } => "not_employed",
             ParticipantError::AlreadyEmployed { .. } => "already_employed",
@@ -95,9 +99,9 @@ impl ParticipantError {
         match self {
             ParticipantError::AlreadyRegistered => Some("participant_id"),
             ParticipantError::NotRegistered => None,
-            ParticipantError::EmptyField { field } | ParticipantError::TooFarInFuture { field, .. } => {
-                Some(field.as_str())
-            }
+            ParticipantError::EmptyField { field }
+            | ParticipantError::TooFarInFuture { field, .. }
+            | ParticipantError::DateOutOfRange { field, .. } => Some(field.as_str()),
             ParticipantError::InvalidFte { .. } => Some("fte"),
             ParticipantError::EffectiveBeforeJoining { .. }
             | ParticipantError::NotEmployed { .. }
@@ -136,5 +140,23 @@ impl From<RetractionIssue> for ParticipantError {
 impl From<Field> for ParticipantError {
     fn from(field: Field) -> Self {
         ParticipantError::EmptyField { field }
+    }
+}
+
+impl From<DateOutOfRange> for ParticipantError {
+    fn from(e: DateOutOfRange) -> Self {
+        ParticipantError::DateOutOfRange {
+            field: e.field,
+            date: e.date,
+        }
+    }
+}
+
+impl From<DateRefused> for ParticipantError {
+    fn from(e: DateRefused) -> Self {
+        match e {
+            DateRefused::OutOfRange(e) => e.into(),
+            DateRefused::TooFarInFuture(e) => e.into(),
+        }
     }
 }

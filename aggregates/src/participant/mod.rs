@@ -163,7 +163,7 @@ impl Participant {
                 require_text(Field::ExternalRef, &external_ref)?;
                 check_place(&organisation, team.as_deref(), &role)?;
                 check_fte(fte)?;
-                ctx.check_not_too_far(Field::JoinedOn, joined_on)?;
+                ctx.check_date(Field::JoinedOn, joined_on)?;
                 ParticipantEvent::Registered {
                     participant_id,
                     external_ref,
@@ -286,7 +286,7 @@ fn check_fte(fte: f64) -> Result<(), ParticipantError> {
 
 /// An effective date within the future margin and not before joining.
 fn check_date(ctx: &CommandContext, timeline: &Timeline, effective_on: NaiveDate) -> Result<(), ParticipantError> {
-    ctx.check_not_too_far(Field::EffectiveOn, effective_on)?;
+    ctx.check_date(Field::EffectiveOn, effective_on)?;
     if effective_on < timeline.joined_on() {
         return Err(ParticipantError::EffectiveBeforeJoining {
             effective_on,

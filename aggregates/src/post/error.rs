@@ -4,7 +4,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::context::TooFarInFuture;
+use crate::context::{DateOutOfRange, DateRefused, TooFarInFuture};
 use crate::field::Field;
 use crate::retraction::RetractionIssue;
 
@@ -20,6 +20,9 @@ pub enum PostError {
     /// Text that reports group by or show must not be blank.
     #[error("{field} must not be empty")]
     EmptyField { field: Field },
+    /// Effective dates lie in 1900–2199 (the range reports ask about too).
+    #[error("{field} = {date} is outside 1900-01-01..2199-12-31")]
+    DateOutOfRange { field: Field, date: NaiveDate },
     /// Dates may not lie beyond today plus the configured margin.
     #[error("{field} {effective_on} is too far in the future: the latest date accepted today is {latest_allowed}")]
     TooFarInFuture {
@@ -83,6 +86,7 @@ impl PostError {
             PostError::NotEstablished => "not_established",
             PostError::EmptyField { .. } => "empty_field",
             PostError::TooFarInFuture { .. } => "too_far_in_future",
+            PostError::DateOutOfRange { .. } => "date_out_of_range",
             PostError::BeforeEstablishment { .. } => "before_establishment",
             PostError::Disestablished { .. } => "post_disestablished",
             PostError::AlreadyDisestablished => "already_disestablished",
@@ -102,7 +106,9 @@ impl PostError {
         match self {
             PostError::AlreadyEstablished => Some("post_id"),
             PostError::NotEstablished | PostError::AlreadyDisestablished => None,
-            PostError::EmptyField { field } | PostError::TooFarInFuture { field, .. } => Some(field.as_str()),
+            PostError::EmptyField { field }
+            | PostError::TooFarInFuture { field, .. }
+            | PostError::DateOutOfRange { field, .. } => Some(field.as_str()),
             PostError::BeforeEstablishment { .. }
             | PostError::Disestablished { .. }
             | PostError::StillOccupied { .. } => Some("effective_on"),
@@ -139,5 +145,23 @@ impl From<RetractionIssue> for PostError {
 impl From<Field> for PostError {
     fn from(field: Field) -> Self {
         PostError::EmptyField { field }
+    }
+}
+
+impl From<DateOutOfRange> for PostError {
+    fn from(e: DateOutOfRange) -> Self {
+        PostError::DateOutOfRange {
+            field: e.field,
+            date: e.date,
+        }
+    }
+}
+
+impl From<DateRefused> for PostError {
+    fn from(e: DateRefused) -> Self {
+        match e {
+            DateRefused::OutOfRange(e) => e.into(),
+            DateRefused::TooFarInFuture(e) => e.into(),
+        }
     }
 }

@@ -157,7 +157,7 @@ impl Post {
                 require_text(Field::Organisation, &organisation)?;
                 require_text(Field::Title, &title)?;
                 require_text(Field::Role, &role.code)?;
-                ctx.check_not_too_far(Field::EstablishedOn, established_on)?;
+                ctx.check_date(Field::EstablishedOn, established_on)?;
                 PostEvent::Established {
                     post_id,
                     organisation,
@@ -173,7 +173,7 @@ impl Post {
                 ..
             } => {
                 established()?;
-                ctx.check_not_too_far(Field::EffectiveOn, effective_on)?;
+                ctx.check_date(Field::EffectiveOn, effective_on)?;
                 PostEvent::Filled {
                     participant_id,
                     basis,
@@ -185,7 +185,7 @@ impl Post {
                 effective_on,
             } => {
                 established()?;
-                ctx.check_not_too_far(Field::EffectiveOn, effective_on)?;
+                ctx.check_date(Field::EffectiveOn, effective_on)?;
                 PostEvent::Vacated {
                     participant_id,
                     effective_on,
@@ -193,7 +193,7 @@ impl Post {
             }
             PostCommand::Disestablish { effective_on } => {
                 established()?;
-                ctx.check_not_too_far(Field::EffectiveOn, effective_on)?;
+                ctx.check_date(Field::EffectiveOn, effective_on)?;
                 PostEvent::Disestablished { effective_on }
             }
             PostCommand::Retract { sequence, reason } => {

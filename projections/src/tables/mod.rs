@@ -2,9 +2,12 @@
 //! ([`write`]), and reading them all back as the report input ([`read`]).
 //! `docs/read-models.md` describes every table for people querying them.
 
+mod parked;
 mod read;
 mod write;
 
+pub(crate) use parked::park;
+pub use parked::{parked_events, ParkedEvent, ParkedEvents};
 pub use read::load_dataset;
 pub use write::write_batch;
 
@@ -23,4 +26,9 @@ pub struct Provenance {
     /// Recorded time of that event: ask again with `known_at` set to it to
     /// reproduce these figures exactly.
     pub last_recorded_at: Option<DateTime<Utc>>,
+    /// How many events the projector could not apply and parked (see
+    /// `GET /api/v1/admin/projection`): when above 0, the figures are
+    /// computed without those events. Always 0 for a replay, which holds
+    /// every event in memory.
+    pub parked_events: i64,
 }

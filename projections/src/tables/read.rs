@@ -181,6 +181,7 @@ pub async fn load_dataset(pool: &sqlx::PgPool, schema: &str) -> Result<(Dataset,
     let people = read_people(&mut tx, schema).await?;
     let cohorts = read_cohorts(&mut tx, schema).await?;
     let posts = read_posts(&mut tx, schema).await?;
+    let parked_events = super::parked::count(&mut tx, schema).await?;
     tx.commit().await?;
     let mut dataset = Dataset { people, cohorts, posts };
     canonical_order(&mut dataset);
@@ -191,6 +192,7 @@ pub async fn load_dataset(pool: &sqlx::PgPool, schema: &str) -> Result<(Dataset,
             known_at: None,
             last_global_position: checkpoint.global_position,
             last_recorded_at: checkpoint.last_recorded_at,
+            parked_events,
         },
     ))
 }
