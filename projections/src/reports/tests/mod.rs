@@ -7,3 +7,4 @@ mod promotions;
 mod retention;
 mod selection;
 mod turnover_vacancies;
+mod same_day_and_late;
