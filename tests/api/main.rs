@@ -6,6 +6,7 @@ mod commands;
 mod concurrency;
 mod errors;
 mod event_store;
+mod figure_bugs;
 mod idempotency;
 mod operations;
 mod projector;
