@@ -159,7 +159,8 @@ fn definitions(params: &VacancyParams) -> Vec<Definition> {
     vec![
         Definition::new(
             "vacancy_rate",
-            "posts vacant on D / (posts vacant + posts filled on D); filled = some occupancy covers the end of D",
+            "posts vacant on D / (posts vacant + posts filled on D); filled = someone holds the post at the end of \
+             D, by the post's occupancy and by their own record",
             "established posts with no occupant on D",
             "established posts",
             &population,
