@@ -146,8 +146,7 @@ async fn with_posts(
     };
     let versions: BTreeMap<Uuid, u64> = posts.iter().map(|(id, post)| (*id, post.version)).collect();
     let posts: Posts = posts.into_iter().map(|(id, post)| (id, post.aggregate)).collect();
-    let outcome =
-        decisions::decide_for_participant(&participant.aggregate, command, &posts, &enrolments, d.context())?;
+    let outcome = decisions::decide_for_participant(&participant.aggregate, command, &posts, &enrolments, d.context())?;
     d.write::<Participant>(participant_id, participant.version, &outcome.participant)?;
     for (post_id, events) in &outcome.posts {
         let version = versions.get(post_id).copied().unwrap_or_default();

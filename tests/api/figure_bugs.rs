@@ -14,9 +14,9 @@ async fn event_types(app: &TestApp, kind: &str, id: &str) -> Vec<String> {
     history
         .body
         .as_array()
-        .unwrap()
+        .expect("a history is a list")
         .iter()
-        .map(|e| e["event_type"].as_str().unwrap().to_string())
+        .map(|e| e["event_type"].as_str().expect("every event has a type").to_string())
         .collect()
 }
 

@@ -68,12 +68,7 @@ pub fn linked_post_changes(participant: &Participant, sequence: u64) -> Vec<Link
 /// vacancy with `sequence` on `post` (`post_id`): the event whose
 /// retraction would retract that very post event. `None` when the post
 /// event is no fill or vacancy, or nothing on the participant caused it.
-pub fn linked_participant_event(
-    post_id: Uuid,
-    post: &Post,
-    sequence: u64,
-    participant: &Participant,
-) -> Option<u64> {
+pub fn linked_participant_event(post_id: Uuid, post: &Post, sequence: u64, participant: &Participant) -> Option<u64> {
     let participant_id = participant.timeline()?.participant_id();
     participant
         .events()
@@ -92,12 +87,15 @@ pub fn linked_participant_event(
 /// The participant whose fill or vacancy is the event with `sequence` on
 /// `post`, if it is one.
 pub fn post_change_participant(post: &Post, sequence: u64) -> Option<Uuid> {
-    post.events().iter().find(|(s, _)| *s == sequence).and_then(|(_, e)| match e {
-        PostEvent::Filled { participant_id, .. } | PostEvent::Vacated { participant_id, .. } => {
-            Some(*participant_id)
-        }
-        _ => None,
-    })
+    post.events()
+        .iter()
+        .find(|(s, _)| *s == sequence)
+        .and_then(|(_, e)| match e {
+            PostEvent::Filled { participant_id, .. } | PostEvent::Vacated { participant_id, .. } => {
+                Some(*participant_id)
+            }
+            _ => None,
+        })
 }
 
 /// Retracts the participant event with `sequence` and the post changes it

@@ -128,9 +128,18 @@ fn a_posts_fill_or_vacancy_leads_back_to_the_participant_event_that_caused_it() 
         vacated("2020-03-01"),
     ]);
     let south_post: crate::post::Post = stream(vec![established(south(), "Northshire"), filled("2020-03-01")]);
-    assert_eq!(super::linked_participant_event(north(), &north_post, 3, &record), Some(2));
-    assert_eq!(super::linked_participant_event(south(), &south_post, 2, &record), Some(2));
-    assert_eq!(super::linked_participant_event(north(), &north_post, 2, &record), Some(1));
+    assert_eq!(
+        super::linked_participant_event(north(), &north_post, 3, &record),
+        Some(2)
+    );
+    assert_eq!(
+        super::linked_participant_event(south(), &south_post, 2, &record),
+        Some(2)
+    );
+    assert_eq!(
+        super::linked_participant_event(north(), &north_post, 2, &record),
+        Some(1)
+    );
     assert_eq!(super::linked_participant_event(north(), &north_post, 1, &record), None);
     assert_eq!(super::post_change_participant(&north_post, 3), Some(ann()));
     assert_eq!(super::post_change_participant(&north_post, 1), None);

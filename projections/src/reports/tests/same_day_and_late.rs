@@ -4,7 +4,7 @@
 
 use super::fixtures::*;
 use crate::reports::leavers::{self, ExposureBasis, LeaversParams};
-use crate::reports::model::{Basis, Dataset, MoveKind::*, Occupancy, Person, Post, SpellEnd::*, Spell};
+use crate::reports::model::{Basis, Dataset, MoveKind::*, Occupancy, Person, Post, Spell, SpellEnd::*};
 use crate::reports::retention::{self, RetentionParams};
 use crate::reports::turnover::{self, TurnoverParams};
 use crate::reports::vacancies::{self, VacancyParams};
@@ -34,7 +34,8 @@ fn left_rejoined_and_promoted_the_same_day() -> Person {
             "West",
             1.0,
         ));
-        p.spells.push(in_team(spell("la", TM, "2018-03-01", None, None), "North", 1.0));
+        p.spells
+            .push(in_team(spell("la", TM, "2018-03-01", None, None), "North", 1.0));
         let mut l = leaving("2018-03-01", "la", SW);
         l.fte = 0.5;
         p.leavings.push(l);
@@ -85,7 +86,8 @@ fn a_move_out_takes_the_fte_of_the_spell_it_ended_not_of_a_later_spell_that_day(
             "West",
             1.0,
         ));
-        p.spells.push(in_team(spell("la", SW, "2018-06-01", None, None), "West", 0.6));
+        p.spells
+            .push(in_team(spell("la", SW, "2018-06-01", None, None), "West", 0.6));
         p.moves.push(mv("2018-06-01", ("la", SW), ("lb", SW), Sideways));
         p.moves.push(mv("2018-06-01", ("lb", SW), ("la", SW), Sideways));
     });
