@@ -20,6 +20,18 @@ async fn event_types(app: &TestApp, kind: &str, id: &str) -> Vec<String> {
         .collect()
 }
 
+/// Retracts the event at `sequence` of `post` through the post.
+async fn retract_on_post(app: &TestApp, post: &str, sequence: u64) -> crate::helpers::Reply {
+    let body = json!({"sequence": sequence, "reason": "recorded in error"});
+    app.post(&format!("/api/v1/posts/{post}/retractions"), &body).await
+}
+
+/// A team manager post in Northshire, established 2015-01-01.
+async fn team_manager_post(app: &TestApp) -> String {
+    app.establish_post("Northshire", "Team manager", "team_manager", "2015-01-01")
+        .await
+}
+
 #[tokio::test]
 async fn a_leaving_dated_before_an_enrolment_is_refused_whichever_is_recorded_first() {
     let app = spawn_app().await;
@@ -50,20 +62,13 @@ async fn a_leaving_dated_before_an_enrolment_is_refused_whichever_is_recorded_fi
 #[tokio::test]
 async fn retracting_a_posts_fill_retracts_the_occupants_role_change_too() {
     let app = spawn_app().await;
-    let post = app
-        .establish_post("Northshire", "Team manager", "team_manager", "2015-01-01")
-        .await;
+    let post = team_manager_post(&app).await;
     let ann = app.register("FB-3", "Northshire", "social_worker", "2016-01-01").await;
     // Filling appends RoleChanged (participant #2) and PostFilled (post #2).
     let filled = app.record(&Filling::new(&post, &ann, "2018-01-01")).await;
     assert_eq!(filled.body["streams"].as_array().unwrap().len(), 2);
 
-    let retracted = app
-        .post(
-            &format!("/api/v1/posts/{post}/retractions"),
-            &json!({"sequence": 2, "reason": "filled in error"}),
-        )
-        .await;
+    let retracted = retract_on_post(&app, &post, 2).await;
     assert_eq!(retracted.status, 201, "{}", retracted.body);
     // One commit, both streams: the post's fill and the role change.
     assert_eq!(retracted.body["streams"].as_array().unwrap().len(), 2);
@@ -85,15 +90,8 @@ async fn retracting_a_posts_fill_retracts_the_occupants_role_change_too() {
 #[tokio::test]
 async fn retracting_a_posts_establishment_still_touches_only_the_post() {
     let app = spawn_app().await;
-    let post = app
-        .establish_post("Northshire", "Team manager", "team_manager", "2015-01-01")
-        .await;
-    let retracted = app
-        .post(
-            &format!("/api/v1/posts/{post}/retractions"),
-            &json!({"sequence": 1, "reason": "established in error"}),
-        )
-        .await;
+    let post = team_manager_post(&app).await;
+    let retracted = retract_on_post(&app, &post, 1).await;
     // The post's own rules answer, as before: nothing else is read.
     assert_eq!(retracted.status, 422, "{}", retracted.body);
 }

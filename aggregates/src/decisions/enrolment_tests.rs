@@ -66,12 +66,16 @@ fn pldp() -> Uuid {
     Uuid::from_u128(50)
 }
 
-fn leaving_on(on: &str) -> crate::participant::ParticipantCommand {
-    crate::participant::ParticipantCommand::RecordLeaving {
-        effective_on: day(on),
-        reason: "resigned".into(),
-        destination: None,
-    }
+/// Ann, registered 2015-01-01 and enrolled 2017-04-01, records a leaving
+/// effective `on`.
+fn enrolled_ann_leaves(on: &str) -> Result<Outcome, super::DecisionError> {
+    given(vec![registered("2015-01-01", None)])
+        .enrolled(pldp(), "2017-04-01")
+        .when(crate::participant::ParticipantCommand::RecordLeaving {
+            effective_on: day(on),
+            reason: "resigned".into(),
+            destination: None,
+        })
 }
 
 #[test]
@@ -87,22 +91,16 @@ fn a_leaving_dated_before_a_recorded_enrolment_is_refused_too() {
     // The same two facts recorded the other way round: enrolled on
     // 2017-04-01, then a leaving on 2016-06-01 would leave that enrolment on
     // a day Ann is not employed.
-    let outcome = given(vec![registered("2015-01-01", None)])
-        .enrolled(pldp(), "2017-04-01")
-        .when(leaving_on("2016-06-01"));
+    let outcome = enrolled_ann_leaves("2016-06-01");
     refused(outcome, "participant_not_employed", Some("effective_on"));
 }
 
 #[test]
 fn a_leaving_on_the_enrolment_day_is_refused_and_the_day_after_is_not() {
     // A leaving on D: not employed at the end of D, so not on 2017-04-01.
-    let on_the_day = given(vec![registered("2015-01-01", None)])
-        .enrolled(pldp(), "2017-04-01")
-        .when(leaving_on("2017-04-01"));
+    let on_the_day = enrolled_ann_leaves("2017-04-01");
     refused(on_the_day, "participant_not_employed", Some("effective_on"));
-    let after = given(vec![registered("2015-01-01", None)])
-        .enrolled(pldp(), "2017-04-01")
-        .when(leaving_on("2017-04-02"));
+    let after = enrolled_ann_leaves("2017-04-02");
     assert_eq!(after, then(left("2017-04-02"), vec![]));
 }
 

@@ -46,7 +46,8 @@ fn left_rejoined_and_promoted_the_same_day() -> Person {
     })
 }
 
-fn leavers_in_team(team: &str) -> u64 {
+/// Leavers of la in 2018 from `team`, among `people`.
+fn leavers_in_team(people: Vec<Person>, team: &str) -> u64 {
     let params = LeaversParams {
         organisation: Some("la".into()),
         period: Period::new(d("2018-01-01"), d("2018-12-31")).unwrap(),
@@ -56,16 +57,20 @@ fn leavers_in_team(team: &str) -> u64 {
         population: None,
         exposure: ExposureBasis::PersonDays,
     };
-    let r = leavers::compute(&of_people(vec![left_rejoined_and_promoted_the_same_day()]), &params).unwrap();
-    r.total.period.leavers
+    leavers::compute(&of_people(people), &params)
+        .unwrap()
+        .total
+        .period
+        .leavers
 }
 
 #[test]
 fn a_leaver_is_in_the_team_of_the_spell_the_leaving_ended_not_the_last_to_end_that_day() {
     // The leaving ended the East spell; the West spell ended the same day
     // but by the promotion. One leaver, in East, as a social worker.
-    assert_eq!(leavers_in_team("East"), 1);
-    assert_eq!(leavers_in_team("West"), 0);
+    let person = left_rejoined_and_promoted_the_same_day;
+    assert_eq!(leavers_in_team(vec![person()], "East"), 1);
+    assert_eq!(leavers_in_team(vec![person()], "West"), 0);
 }
 
 #[test]
@@ -99,22 +104,7 @@ fn a_move_out_takes_the_fte_of_the_spell_it_ended_not_of_a_later_spell_that_day(
     // One leaver of la, at the 0.5 FTE of the spell the move ended.
     assert_eq!((r.leavers.headcount, r.leavers.fte), (1, 0.5));
     // And in the East team, where that spell was.
-    let team = |team: &str| {
-        let params = LeaversParams {
-            organisation: Some("la".into()),
-            period: Period::new(d("2018-01-01"), d("2018-12-31")).unwrap(),
-            before: None,
-            roles: None,
-            team: Some(team.into()),
-            population: None,
-            exposure: ExposureBasis::PersonDays,
-        };
-        leavers::compute(&of_people(vec![p.clone()]), &params)
-            .unwrap()
-            .total
-            .period
-            .leavers
-    };
+    let team = |team: &str| leavers_in_team(vec![p.clone()], team);
     assert_eq!((team("East"), team("West")), (1, 0));
 }
 
