@@ -175,7 +175,7 @@ pub(crate) struct Exit {
 /// organisations (`None`), leaving events only. Sorted by date.
 ///
 /// Team and FTE are those of the spell the exit ended (docs/metrics.md,
-/// decision 9): when several spells end the same day (left, rejoined and
+/// decision 5): when several spells end the same day (left, rejoined and
 /// moved on again), the k-th leaving that day ended the k-th spell ended by
 /// a leaving, and the k-th move out the k-th spell followed by one at
 /// another organisation, since both lists keep the order of the day.
