@@ -9,7 +9,7 @@ use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 
 use aggregates::cohort::{Cohort, CohortCommand};
-use aggregates::decisions::{self, DecisionError, Posts};
+use aggregates::decisions::{self, DecisionError, Enrolment, Posts};
 use aggregates::participant::{Participant, ParticipantCommand};
 use aggregates::post::{Post, PostCommand};
 use aggregates::CommandContext;
@@ -58,6 +58,30 @@ impl Command {
                 let command =
                     decisions::vacate_as_role_change(post_id, &occupant.aggregate, participant_id, effective_on)?;
                 with_posts(d, participant_id, occupant, command, BTreeMap::from([(post_id, post)])).await
+            }
+            Command::Post(post_id, PostCommand::Retract { sequence, reason }) => {
+                // Retracting a fill or vacancy is retracting the participant
+                // event that caused it, with all it caused, so participant and
+                // post keep agreeing.
+                let post = d.load_addressed::<Post>(post_id).await?;
+                let linked = match decisions::post_change_participant(&post.aggregate, sequence) {
+                    Some(participant_id) => {
+                        let occupant = d.load_new::<Participant>(participant_id).await?;
+                        decisions::linked_participant_event(post_id, &post.aggregate, sequence, &occupant.aggregate)
+                            .map(|caused_by| (participant_id, occupant, caused_by))
+                    }
+                    None => None,
+                };
+                match linked {
+                    Some((participant_id, occupant, caused_by)) => {
+                        let command = ParticipantCommand::Retract {
+                            sequence: caused_by,
+                            reason,
+                        };
+                        with_posts(d, participant_id, occupant, command, BTreeMap::from([(post_id, post)])).await
+                    }
+                    None => alone(d, post_id, post, PostCommand::Retract { sequence, reason }).await,
+                }
             }
             Command::Post(id, command @ PostCommand::Establish { .. }) => {
                 let post = d.load_to_create::<Post>(id).await?;
@@ -115,15 +139,33 @@ async fn with_posts(
             unread.insert(d.load_new::<Post>(post_id).await?);
         }
     }
+    let enrolments = if decisions::reads_enrolments(&command) {
+        enrolments(d, participant_id).await?
+    } else {
+        Vec::new()
+    };
     let versions: BTreeMap<Uuid, u64> = posts.iter().map(|(id, post)| (*id, post.version)).collect();
     let posts: Posts = posts.into_iter().map(|(id, post)| (id, post.aggregate)).collect();
-    let outcome = decisions::decide_for_participant(&participant.aggregate, command, &posts, d.context())?;
+    let outcome = decisions::decide_for_participant(&participant.aggregate, command, &posts, &enrolments, d.context())?;
     d.write::<Participant>(participant_id, participant.version, &outcome.participant)?;
     for (post_id, events) in &outcome.posts {
         let version = versions.get(post_id).copied().unwrap_or_default();
         d.write::<Post>(*post_id, version, events)?;
     }
     Ok(())
+}
+
+/// The live enrolments of `participant_id`, with each enrolling cohort
+/// guarded at the version read: an enrolment's retraction or withdrawal
+/// landing meanwhile makes the commit decide again.
+async fn enrolments(d: &mut Decision, participant_id: Uuid) -> Result<Vec<Enrolment>, CommandError> {
+    let mut enrolments = Vec::new();
+    for cohort_id in d.store().cohorts_enrolling(participant_id).await? {
+        let cohort = d.load_new::<Cohort>(cohort_id).await?;
+        enrolments.extend(decisions::enrolments_of(&cohort.aggregate, participant_id));
+        d.guard::<Cohort>(cohort_id, cohort.version);
+    }
+    Ok(enrolments)
 }
 
 /// A command only its own aggregate's rules judge.

@@ -29,4 +29,18 @@ impl EventStore {
         .await?;
         Ok(row.and_then(|(id,)| id.parse().ok()))
     }
+
+    /// The cohorts with an enrolment of `participant_id` recorded (live or
+    /// since retracted: the caller loads each cohort to see which stand).
+    pub async fn cohorts_enrolling(&self, participant_id: uuid::Uuid) -> Result<Vec<uuid::Uuid>, StoreError> {
+        let rows: Vec<(String,)> = sqlx::query_as(
+            "SELECT DISTINCT aggregate_id FROM events \
+              WHERE aggregate_type = 'cohort' AND event_type = 'ParticipantEnrolled' \
+                AND payload -> 'ParticipantEnrolled' ->> 'participant_id' = $1",
+        )
+        .bind(participant_id.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().filter_map(|(id,)| id.parse().ok()).collect())
+    }
 }

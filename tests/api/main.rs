@@ -11,6 +11,7 @@ mod commands;
 mod concurrency;
 mod errors;
 mod event_store;
+mod figure_bugs;
 mod idempotency;
 mod input_limits;
 mod limits;

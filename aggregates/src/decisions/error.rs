@@ -64,6 +64,20 @@ pub enum DecisionError {
         participant_id: Uuid,
         enrolled_on: NaiveDate,
     },
+    /// The same rule from the participant's side: a leaving or retraction
+    /// may not leave an enrolment on a day the person is not employed.
+    #[error(
+        "participant {participant_id} was enrolled in cohort {cohort_id} on {enrolled_on} and would not be \
+         employed then; retract or correct that enrolment first"
+    )]
+    EnrolmentWithoutEmployment {
+        participant_id: Uuid,
+        cohort_id: Uuid,
+        enrolled_on: NaiveDate,
+        /// The request field that ends the employment (`effective_on` of
+        /// a leaving, `sequence` of a retraction).
+        field: &'static str,
+    },
 }
 
 impl DecisionError {
@@ -80,7 +94,9 @@ impl DecisionError {
             DecisionError::PostChangeOutOfOrder => "post_change_out_of_order",
             DecisionError::NotInPost { .. } => "not_in_post",
             DecisionError::UnknownParticipant { .. } => "unknown_participant",
-            DecisionError::ParticipantNotEmployed { .. } => "participant_not_employed",
+            DecisionError::ParticipantNotEmployed { .. } | DecisionError::EnrolmentWithoutEmployment { .. } => {
+                "participant_not_employed"
+            }
         }
     }
 
@@ -96,6 +112,7 @@ impl DecisionError {
             DecisionError::PostChangeOutOfOrder => Some("effective_on"),
             DecisionError::NotInPost { .. } | DecisionError::UnknownParticipant { .. } => Some("participant_id"),
             DecisionError::ParticipantNotEmployed { .. } => Some("enrolled_on"),
+            DecisionError::EnrolmentWithoutEmployment { field, .. } => Some(field),
         }
     }
 }

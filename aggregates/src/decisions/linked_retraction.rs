@@ -1,7 +1,10 @@
 //! Retracting a participant event retracts the post fill or vacancy it
 //! caused, so participant and post keep agreeing: a registration or
 //! rejoining into a post caused a fill, a move between posts a fill and a
-//! vacancy, a leaving the vacancy of the post held.
+//! vacancy, a leaving the vacancy of the post held. The other way round,
+//! retracting a post's fill or vacancy is retracting the participant event
+//! that caused it ([`linked_participant_event`]), with everything that
+//! event caused.
 
 use chrono::NaiveDate;
 use uuid::Uuid;
@@ -59,6 +62,40 @@ pub fn linked_post_changes(participant: &Participant, sequence: u64) -> Vec<Link
             .collect(),
         _ => Vec::new(),
     }
+}
+
+/// The participant and the live participant event that caused the fill or
+/// vacancy with `sequence` on `post` (`post_id`): the event whose
+/// retraction would retract that very post event. `None` when the post
+/// event is no fill or vacancy, or nothing on the participant caused it.
+pub fn linked_participant_event(post_id: Uuid, post: &Post, sequence: u64, participant: &Participant) -> Option<u64> {
+    let participant_id = participant.timeline()?.participant_id();
+    participant
+        .events()
+        .iter()
+        .rev()
+        .map(|(s, _)| *s)
+        .filter(|s| !participant.is_retracted(*s))
+        .find(|s| {
+            linked_post_changes(participant, *s)
+                .into_iter()
+                .filter(|change| change.post_id == post_id)
+                .any(|change| live_post_change(post, participant_id, change) == Some(sequence))
+        })
+}
+
+/// The participant whose fill or vacancy is the event with `sequence` on
+/// `post`, if it is one.
+pub fn post_change_participant(post: &Post, sequence: u64) -> Option<Uuid> {
+    post.events()
+        .iter()
+        .find(|(s, _)| *s == sequence)
+        .and_then(|(_, e)| match e {
+            PostEvent::Filled { participant_id, .. } | PostEvent::Vacated { participant_id, .. } => {
+                Some(*participant_id)
+            }
+            _ => None,
+        })
 }
 
 /// Retracts the participant event with `sequence` and the post changes it

@@ -111,3 +111,36 @@ fn a_retraction_the_participant_refuses_touches_no_post() {
         .when(retract(1));
     refused(outcome, "retraction_not_retractable", Some("sequence"));
 }
+
+#[test]
+fn a_posts_fill_or_vacancy_leads_back_to_the_participant_event_that_caused_it() {
+    // Ann moved from north (filled 2019-01-01, post sequence 2) to south on
+    // 2020-03-01 (participant sequence 2): north's vacancy (sequence 3) and
+    // south's fill (sequence 2) both lead to that move; north's fill to the
+    // registration (sequence 1); the establishment to nothing.
+    let record: Participant = stream(vec![
+        registered("2019-01-01", Some(north())),
+        tm_from("2020-03-01", Some(south())),
+    ]);
+    let north_post: crate::post::Post = stream(vec![
+        established(north(), "Northshire"),
+        filled("2019-01-01"),
+        vacated("2020-03-01"),
+    ]);
+    let south_post: crate::post::Post = stream(vec![established(south(), "Northshire"), filled("2020-03-01")]);
+    assert_eq!(
+        super::linked_participant_event(north(), &north_post, 3, &record),
+        Some(2)
+    );
+    assert_eq!(
+        super::linked_participant_event(south(), &south_post, 2, &record),
+        Some(2)
+    );
+    assert_eq!(
+        super::linked_participant_event(north(), &north_post, 2, &record),
+        Some(1)
+    );
+    assert_eq!(super::linked_participant_event(north(), &north_post, 1, &record), None);
+    assert_eq!(super::post_change_participant(&north_post, 3), Some(ann()));
+    assert_eq!(super::post_change_participant(&north_post, 1), None);
+}

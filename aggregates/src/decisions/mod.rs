@@ -33,9 +33,9 @@ mod occupancy_tests;
 mod test_support;
 
 pub use employment::{check_external_ref_free, organisation_on};
-pub use enrolment::enrol;
+pub use enrolment::{enrol, enrolments_of, reads_enrolments, Enrolment};
 pub use error::DecisionError;
-pub use linked_retraction::{linked_post_changes, LinkedPostChange};
+pub use linked_retraction::{linked_participant_event, linked_post_changes, post_change_participant, LinkedPostChange};
 pub use occupancy::{fill_as_role_change, vacate_as_role_change};
 
 use std::collections::BTreeMap;
@@ -89,17 +89,26 @@ pub fn posts_read(participant: &Participant, command: &ParticipantCommand) -> Ve
 /// Decides a participant command with the post changes it implies: taking
 /// up or leaving posts (registration, role change, leaving, rejoining), or
 /// retracting the fills and vacancies a retracted event caused. `posts`
-/// holds at least the posts [`posts_read`] names.
+/// holds at least the posts [`posts_read`] names; `enrolments` the
+/// participant's live enrolments when [`reads_enrolments`] says the command
+/// needs them (none may end up on a day the person is not employed).
 pub fn decide_for_participant(
     participant: &Participant,
     command: ParticipantCommand,
     posts: &Posts,
+    enrolments: &[Enrolment],
     ctx: &CommandContext,
 ) -> Result<Outcome, DecisionError> {
-    match command {
+    let field = match &command {
+        ParticipantCommand::Retract { .. } => "sequence",
+        _ => "effective_on",
+    };
+    let outcome = match command {
         ParticipantCommand::Retract { sequence, reason } => {
             linked_retraction::retract(participant, sequence, reason, posts, ctx)
         }
         command => employment::decide(participant, command, posts, ctx),
-    }
+    }?;
+    enrolment::keep_enrolments_employed(participant, &outcome.participant, enrolments, field)?;
+    Ok(outcome)
 }

@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use cqrs_es::Aggregate;
 use uuid::Uuid;
 
-use super::{decide_for_participant, posts_read, DecisionError, Outcome, Posts};
+use super::{decide_for_participant, posts_read, reads_enrolments, DecisionError, Enrolment, Outcome, Posts};
 use crate::context::CommandContext;
 use crate::ladder::{Basis, RoleRef};
 use crate::participant::{Participant, ParticipantCommand, ParticipantEvent};
@@ -143,6 +143,7 @@ pub(super) fn vacated(on: &str) -> PostEvent {
 pub(super) struct Given {
     participant: Participant,
     posts: Posts,
+    enrolments: Vec<Enrolment>,
 }
 
 /// Given the participant's events (none: not registered yet).
@@ -150,6 +151,7 @@ pub(super) fn given(events: Vec<ParticipantEvent>) -> Given {
     Given {
         participant: stream(events),
         posts: Posts::new(),
+        enrolments: Vec::new(),
     }
 }
 
@@ -160,6 +162,15 @@ impl Given {
         self
     }
 
+    /// And enrolled in cohort `cohort` on `on`.
+    pub(super) fn enrolled(mut self, cohort: Uuid, on: &str) -> Self {
+        self.enrolments.push(Enrolment {
+            cohort_id: cohort,
+            enrolled_on: day(on),
+        });
+        self
+    }
+
     /// When `command` is decided, reading only the posts it says it reads
     /// (so a decision that needs an unread post fails the test).
     pub(super) fn when(self, command: ParticipantCommand) -> Result<Outcome, DecisionError> {
@@ -167,7 +178,14 @@ impl Given {
             .into_iter()
             .filter_map(|id| self.posts.get(&id).map(|post| (id, post.clone())))
             .collect();
-        decide_for_participant(&self.participant, command, &posts, &ctx())
+        // As the caller does: enrolments are read only for the commands
+        // that say they need them.
+        let enrolments: &[Enrolment] = if reads_enrolments(&command) {
+            &self.enrolments
+        } else {
+            &[]
+        };
+        decide_for_participant(&self.participant, command, &posts, enrolments, &ctx())
     }
 }
 

@@ -29,7 +29,7 @@ use chrono::{Days, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 pub use error::ReportError;
-use model::{Person, Spell};
+use model::{Person, Spell, SpellEnd};
 
 /// An inclusive period of calendar dates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -174,46 +174,89 @@ pub(crate) struct Exit {
 /// organisation": for one organisation, leaving events there and
 /// (non-rejoining) moves from it to another organisation; over all
 /// organisations (`None`), leaving events only. Sorted by date.
+///
+/// Team and FTE are those of the spell the exit ended (docs/metrics.md,
+/// decision 5): when several spells end the same day (left, rejoined and
+/// moved on again), the k-th leaving that day ended the k-th spell ended by
+/// a leaving, and the k-th move out the k-th spell followed by one at
+/// another organisation, since both lists keep the order of the day.
 pub(crate) fn exits(person: &Person, organisation: Option<&str>) -> Vec<Exit> {
-    let spell_before = |org: &str, date: NaiveDate| {
-        // The last spell ending that day is the one held immediately before.
-        let ending = person
-            .spells
-            .iter()
-            .rev()
-            .find(|s| s.organisation == org && s.until == Some(date));
-        ending.or_else(|| date.pred_opt().and_then(|d| person.employment_on(Some(org), d)))
-    };
     let mut out: Vec<Exit> = person
         .leavings
         .iter()
-        .filter(|l| organisation.is_none_or(|o| l.organisation == o))
-        .map(|l| Exit {
-            date: l.effective_on,
-            organisation: l.organisation.clone(),
-            role_code: l.role_code.clone(),
-            team: spell_before(&l.organisation, l.effective_on).and_then(|s| s.team.clone()),
-            fte: Some(l.fte),
+        .enumerate()
+        .filter(|(_, l)| organisation.is_none_or(|o| l.organisation == o))
+        .map(|(i, l)| {
+            let nth = person.leavings[..i]
+                .iter()
+                .filter(|e| e.organisation == l.organisation && e.effective_on == l.effective_on)
+                .count();
+            let spell = ended_spell(person, &l.organisation, l.effective_on, nth, ended_by_leaving);
+            Exit {
+                date: l.effective_on,
+                organisation: l.organisation.clone(),
+                role_code: l.role_code.clone(),
+                team: spell.and_then(|s| s.team.clone()),
+                fte: Some(l.fte),
+            }
         })
         .collect();
     if let Some(org) = organisation {
-        out.extend(
-            person
-                .moves
+        let moves_out: Vec<_> = person
+            .moves
+            .iter()
+            .filter(|m| !m.rejoining && m.from_organisation == org && m.to_organisation != org)
+            .collect();
+        out.extend(moves_out.iter().enumerate().map(|(i, m)| {
+            let nth = moves_out[..i]
                 .iter()
-                .filter(|m| !m.rejoining && m.from_organisation == org && m.to_organisation != org)
-                .map(|m| {
-                    let spell = spell_before(org, m.effective_on);
-                    Exit {
-                        date: m.effective_on,
-                        organisation: org.to_string(),
-                        role_code: m.from_role.clone(),
-                        team: spell.and_then(|s| s.team.clone()),
-                        fte: spell.map(|s| s.fte),
-                    }
-                }),
-        );
+                .filter(|e| e.effective_on == m.effective_on)
+                .count();
+            let spell = ended_spell(person, org, m.effective_on, nth, ended_by_move_out);
+            Exit {
+                date: m.effective_on,
+                organisation: org.to_string(),
+                role_code: m.from_role.clone(),
+                team: spell.and_then(|s| s.team.clone()),
+                fte: spell.map(|s| s.fte),
+            }
+        }));
     }
     out.sort_by_key(|e| e.date);
     out
+}
+
+/// Whether spell `i` of `person` ended by a leaving.
+fn ended_by_leaving(person: &Person, i: usize) -> bool {
+    person.spells[i].ended_by == Some(SpellEnd::Leaving)
+}
+
+/// Whether spell `i` of `person` ended by a move to another organisation.
+fn ended_by_move_out(person: &Person, i: usize) -> bool {
+    let spell = &person.spells[i];
+    spell.ended_by == Some(SpellEnd::RoleChange)
+        && person
+            .spells
+            .get(i + 1)
+            .is_some_and(|next| spell.until == Some(next.from) && next.organisation != spell.organisation)
+}
+
+/// The `nth` spell at `org` that ended on `date` in the way `ended` says;
+/// failing that (a history without spell ends), the spell held at the end
+/// of the day before.
+fn ended_spell<'p>(
+    person: &'p Person,
+    org: &str,
+    date: NaiveDate,
+    nth: usize,
+    ended: fn(&Person, usize) -> bool,
+) -> Option<&'p Spell> {
+    (0..person.spells.len())
+        .filter(|i| {
+            let s = &person.spells[*i];
+            s.organisation == org && s.until == Some(date) && ended(person, *i)
+        })
+        .nth(nth)
+        .map(|i| &person.spells[i])
+        .or_else(|| date.pred_opt().and_then(|d| person.employment_on(Some(org), d)))
 }

@@ -7,7 +7,8 @@
 //! - members enrolled after `as_at` are not members yet (footnoted);
 //! - an exclusion in force on `as_at` removes the member from both the
 //!   numerator and the denominator; on the curve the member is censored at
-//!   that exclusion's start (a lifted exclusion changes nothing);
+//!   that exclusion's start (a lifted exclusion changes nothing), or is not
+//!   on the curve at all when the exclusion began on or before enrolment;
 //! - the curve is the Kaplan–Meier estimate on exact days since the cohort
 //!   start (a leaving on D: not employed at the end of D), read at each
 //!   month boundary start + m calendar months up to `as_at`;
@@ -133,6 +134,9 @@ pub fn compute(dataset: &Dataset, params: &RetentionParams) -> Result<RetentionR
             .as_deref()
             .filter(|o| person.employment_on(Some(o), member.enrolled_on).is_some())
         {
+            // Excluded since before enrolling and still on as_at: never
+            // followed outside the exclusion, so not on the curve at all.
+            Some(_) if excluded_throughout(person, member.enrolled_on, as_at) => {}
             Some(o) => observations.push(observe(person, o, member.enrolled_on, start, as_at)),
             None => not_employed += 1,
         }
@@ -184,6 +188,16 @@ fn curve(start: NaiveDate, as_at: NaiveDate, observations: &[Observation], steps
         .collect()
 }
 
+/// Whether one exclusion is in force from the end of `enrolled_on` to the
+/// end of `as_at` (exclusions are contiguous, so covering both ends covers
+/// every day between).
+fn excluded_throughout(person: &Person, enrolled_on: NaiveDate, as_at: NaiveDate) -> bool {
+    person
+        .exclusions
+        .iter()
+        .any(|e| e.covers(enrolled_on) && e.covers(as_at))
+}
+
 /// Follow-up of one member in days since the cohort start: the first end of
 /// employment with `org` after enrolment (event), else censored at the
 /// start of an exclusion in force on `as_at` or at `as_at`.
@@ -196,7 +210,7 @@ fn observe(person: &Person, org: &str, enrolled_on: NaiveDate, start: NaiveDate,
         .exclusions
         .iter()
         .filter(|e| e.covers(as_at))
-        .map(|e| e.from.max(enrolled_on))
+        .map(|e| e.from)
         .min();
     let days = |d: NaiveDate| (d - start).num_days().max(0) as f64;
     match (left, excluded) {
@@ -256,7 +270,8 @@ fn definitions(params: &RetentionParams) -> Vec<Definition> {
             "Kaplan–Meier estimate of still employed, on days since the cohort start, read at each whole month m \
              (start + m calendar months); event = first end of employment with the organisation (leaving or move \
              to another organisation; rejoining ignored), not employed at the end of its day; censored at the \
-             start of an exclusion in force on as_at, or at as_at; at_risk = members followed after the previous \
+             start of an exclusion in force on as_at, or at as_at (a member under one exclusion from \
+             enrolment to as_at is not on the curve); at_risk = members followed after the previous \
              month's boundary; 95% bounds S^exp(±1.96·se), se = sqrt(Σ d/(n(n−d))) / |ln S|",
             "not applicable",
             "members at risk at each month",

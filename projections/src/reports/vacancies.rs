@@ -8,7 +8,9 @@
 //! an acting basis is filled but not covered, and is counted separately.
 //! An occupant's basis on D is the one of their own role on D when that
 //! role is in this post: a change of basis in the same post (interim made
-//! permanent) is recorded on the participant only.
+//! permanent) is recorded on the participant only. An occupant whose own
+//! spell on D is not in this post (or who is not employed on D) does not
+//! fill it, whatever the post's events say (docs/metrics.md §5).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -112,12 +114,15 @@ fn post_state(post: &Post, d: NaiveDate, people: &HashMap<uuid::Uuid, &Person>) 
         .occupancies
         .iter()
         .filter(|o| o.covers(d))
-        .map(|o| {
-            people
-                .get(&o.participant_id)
-                .and_then(|p| p.employment_on(None, d))
+        .filter_map(|o| match people.get(&o.participant_id) {
+            // The occupant's own record decides: an occupancy left open by
+            // a late filling dated before the person's later move does not
+            // hold the post once their spell on D is elsewhere.
+            Some(person) => person
+                .employment_on(None, d)
                 .filter(|s| s.post_id == Some(post.post_id))
-                .map_or(o.basis, |s| s.basis)
+                .map(|s| s.basis),
+            None => Some(o.basis),
         })
         .collect();
     if bases.is_empty() {
@@ -154,7 +159,8 @@ fn definitions(params: &VacancyParams) -> Vec<Definition> {
     vec![
         Definition::new(
             "vacancy_rate",
-            "posts vacant on D / (posts vacant + posts filled on D); filled = some occupancy covers the end of D",
+            "posts vacant on D / (posts vacant + posts filled on D); filled = someone holds the post at the end of \
+             D, by the post's occupancy and by their own record",
             "established posts with no occupant on D",
             "established posts",
             &population,

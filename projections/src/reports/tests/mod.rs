@@ -5,5 +5,6 @@ mod fixtures;
 mod leavers;
 mod promotions;
 mod retention;
+mod same_day_and_late;
 mod selection;
 mod turnover_vacancies;
