@@ -1,4 +1,4 @@
-//! Command-line interface: `tenure [serve|demo|migrate]`.
+//! Command-line interface: `tenure [serve|demo|migrate|rebuild|report]`, each flag with its environment variable.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
