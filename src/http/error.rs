@@ -245,3 +245,25 @@ impl From<sqlx::Error> for ApiError {
         ApiError::internal(e)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event_store::StoreError;
+
+    #[test]
+    fn an_unknown_commit_outcome_is_a_503_outcome_unknown_to_retry_with_the_same_key() {
+        let e = StoreError::OutcomeUnknown {
+            txid: 42,
+            cause: "connection reset".to_string(),
+        };
+        let (status, body) = ApiError::from(e).parts();
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(body.error, "outcome_unknown");
+        assert!(body.message.contains("same Idempotency-Key"));
+        assert!(
+            !body.message.contains("connection reset"),
+            "the cause is logged, not sent"
+        );
+    }
+}

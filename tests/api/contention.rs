@@ -1,7 +1,7 @@
 //! Contention on one participant: valid commands sent together without
 //! `If-Match` all land, as each would alone; a stale `If-Match` is still 409.
 
-use crate::helpers::bodies::RoleChange;
+use crate::helpers::bodies::{Leaving, Registration, RoleChange};
 use crate::helpers::{spawn_app, TestApp};
 
 async fn participant_versions(app: &TestApp, id: &str) -> Vec<u64> {
@@ -57,4 +57,31 @@ async fn a_stale_if_match_under_contention_is_still_a_conflict() {
     assert_eq!(stale.status, 409, "{}", stale.body);
     assert_eq!(stale.str("error"), "conflict");
     assert_eq!(participant_versions(&app, &id).await, (1..=11).collect::<Vec<u64>>());
+}
+
+#[tokio::test]
+async fn commands_refused_after_waiting_their_turn_release_the_lock() {
+    let app = spawn_app().await;
+    let id = app.register("K-3", "Northshire", "social_worker", "2010-01-04").await;
+    // Ten leavings on different days: the first to land makes the other nine
+    // refusals (a leaver cannot leave again), decided while holding the lock.
+    let leavings: Vec<Leaving> = (0..10)
+        .map(|i| {
+            let day = chrono::NaiveDate::from_ymd_opt(2015, 1, 1).expect("a valid date") + chrono::Days::new(i);
+            Leaving::new(&id, &day.to_string(), "resigned")
+        })
+        .collect();
+    let replies = futures::future::join_all(leavings.iter().map(|leaving| app.send(leaving))).await;
+    assert_eq!(replies.iter().filter(|r| r.status == 201).count(), 1);
+    assert_eq!(replies.iter().filter(|r| r.status == 422).count(), 9);
+    assert_eq!(participant_versions(&app, &id).await, vec![1, 2]);
+    // A refusal rolled its transaction back, so the next commit is not
+    // kept waiting for the lock.
+    let next = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        app.send(&Registration::new("K-4", "Northshire", "social_worker", "2010-01-04")),
+    )
+    .await
+    .expect("the append lock was released");
+    assert_eq!(next.status, 201, "{}", next.body);
 }
