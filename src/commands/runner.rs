@@ -34,7 +34,7 @@ pub struct CommandOrigin {
     pub expected_version: Option<u64>,
 }
 
-/// Runs commands: decides, appends, retries on conflict.
+/// Runs commands: decides, appends, decides again holding the lock after a conflict.
 #[derive(Clone)]
 pub struct CommandRunner {
     store: EventStore,
