@@ -6,8 +6,8 @@
 //! and decides it with the aggregate's rules, or with a decision spanning
 //! aggregates from `aggregates::decisions`; the [`CommandRunner`] appends
 //! every resulting event in one transaction. When a stream moved on between
-//! load and append, the runner decides again on fresh state (rules
-//! re-checked) unless the client pinned a version with `If-Match`, in which
+//! load and append, the runner decides again on fresh state, holding the
+//! append lock so nothing can overtake it (rules re-checked), unless the client pinned a version with `If-Match`, in which
 //! case the answer is 409. A refusal appends nothing.
 
 mod decision;

@@ -1,8 +1,16 @@
 //! Runs commands: answers a repeated idempotency key, decides, appends,
 //! and decides again on fresh state after a conflict.
+//!
+//! A decision is first made without the append lock, so commands to
+//! different streams decide in parallel. If another commit got in first and
+//! the client did not pin a version with `If-Match`, the command is decided
+//! again while holding the append lock, where nothing can overtake it: a
+//! valid command therefore lands however many others contend for the same
+//! stream, after waiting its turn. Retrying optimistically instead would let
+//! the same commands conflict again and again (most of fifty concurrent
+//! role changes to one participant used to run out of retries and get 409).
 
 use std::future::Future;
-use std::time::Duration;
 
 use aggregates::decisions;
 use aggregates::participant::Participant;
@@ -13,9 +21,6 @@ use uuid::Uuid;
 use super::{Command, CommandError, Decision};
 use crate::event_store::{AppendError, Commit, CommitReceipt, EventStore, KeyedAnswer, Metadata};
 use crate::ladders::Ladders;
-
-/// How many times a decision is retried on fresh state after a conflict.
-const MAX_ATTEMPTS: u32 = 8;
 
 /// How a command arrived: who sent it, under which keys.
 #[derive(Debug, Clone)]
@@ -29,7 +34,7 @@ pub struct CommandOrigin {
     pub expected_version: Option<u64>,
 }
 
-/// Runs commands: decides, appends, retries on conflict.
+/// Runs commands: decides, appends, decides again holding the lock after a conflict.
 #[derive(Clone)]
 pub struct CommandRunner {
     store: EventStore,
@@ -105,61 +110,68 @@ impl CommandRunner {
         self.run_built(origin, async { Ok(command.clone()) }).await
     }
 
-    /// Decides on fresh state until the commit lands, a rule refuses it or
-    /// the attempts run out. The key was looked up by the caller; a request
-    /// with the same key that landed since is found by `append` under its lock.
+    /// Decides and appends; after a conflict, decides once more holding the
+    /// append lock, unless the client pinned a version (then the conflict is
+    /// the answer). The key was looked up by the caller; a request with the
+    /// same key that landed since is found by `append` under its lock.
     async fn decide_and_append(
         &self,
         origin: &CommandOrigin,
         command: &Command,
     ) -> Result<CommitReceipt, CommandError> {
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let context = CommandContext {
-                today: chrono::Utc::now().date_naive(),
-                future_margin_days: self.future_margin_days,
-            };
-            let mut decision = Decision::new(self.store.clone(), context, origin.expected_version);
-            command.decide(&mut decision).await?;
-            if decision.writes.is_empty() {
-                return Err(CommandError::rule(
-                    "nothing_to_record",
-                    None,
-                    "the command changes nothing, so nothing was recorded",
-                ));
+        match self.decide_and_append_on(&self.store, origin, command).await {
+            Err(CommandError::Conflict(_)) if origin.expected_version.is_none() => {
+                let locked = self.store.holding_append_lock().await?;
+                self.decide_and_append_on(&locked, origin, command).await
             }
-            let commit = Commit {
-                writes: decision.writes,
-                guards: decision.guards,
-                metadata: Metadata {
-                    recorded_by: origin.recorded_by.clone(),
-                    source: origin.source.clone(),
-                    correlation_id: origin.correlation_id.clone(),
-                    idempotency_key: origin.idempotency.as_ref().map(|(k, _)| k.clone()),
-                },
-                idempotency: origin.idempotency.clone(),
-            };
-            match self.store.append(commit).await {
-                Ok(receipt) => return Ok(receipt),
-                Err(AppendError::Replayed(receipt)) => return Ok(*receipt),
-                Err(AppendError::Conflict { .. }) if origin.expected_version.is_none() && attempt < MAX_ATTEMPTS => {
-                    // Another commit got in first: decide again on fresh state.
-                    tokio::time::sleep(Duration::from_millis(u64::from(attempt) * 2)).await;
-                }
-                Err(AppendError::Conflict {
-                    aggregate_type,
-                    aggregate_id,
-                    expected,
-                    actual,
-                }) => {
-                    return Err(CommandError::Conflict(format!(
-                        "{aggregate_type} {aggregate_id} moved from version {expected} to {actual} while this \
-                         command was decided; read it again and retry"
-                    )))
-                }
-                Err(other) => return Err(other.into()),
-            }
+            outcome => outcome,
+        }
+    }
+
+    /// Decides `command` on what `store` reads and appends it there.
+    async fn decide_and_append_on(
+        &self,
+        store: &EventStore,
+        origin: &CommandOrigin,
+        command: &Command,
+    ) -> Result<CommitReceipt, CommandError> {
+        let context = CommandContext {
+            today: chrono::Utc::now().date_naive(),
+            future_margin_days: self.future_margin_days,
+        };
+        let mut decision = Decision::new(store.clone(), context, origin.expected_version);
+        command.decide(&mut decision).await?;
+        if decision.writes.is_empty() {
+            return Err(CommandError::rule(
+                "nothing_to_record",
+                None,
+                "the command changes nothing, so nothing was recorded",
+            ));
+        }
+        let commit = Commit {
+            writes: decision.writes,
+            guards: decision.guards,
+            metadata: Metadata {
+                recorded_by: origin.recorded_by.clone(),
+                source: origin.source.clone(),
+                correlation_id: origin.correlation_id.clone(),
+                idempotency_key: origin.idempotency.as_ref().map(|(k, _)| k.clone()),
+            },
+            idempotency: origin.idempotency.clone(),
+        };
+        match store.append(commit).await {
+            Ok(receipt) => Ok(receipt),
+            Err(AppendError::Replayed(receipt)) => Ok(*receipt),
+            Err(AppendError::Conflict {
+                aggregate_type,
+                aggregate_id,
+                expected,
+                actual,
+            }) => Err(CommandError::Conflict(format!(
+                "{aggregate_type} {aggregate_id} moved from version {expected} to {actual} while this \
+                 command was decided; read it again and retry"
+            ))),
+            Err(other) => Err(other.into()),
         }
     }
 }

@@ -1,11 +1,12 @@
 //! Appending a commit: one transaction, one lock, versions checked, events and
-//! idempotency key inserted together.
+//! idempotency key inserted together, and a lost acknowledgement resolved.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{EventStore, KeyedAnswer, Metadata, Refusal, StoreError, APPEND_LOCK_KEY};
+use super::outcome::acknowledgement_lost;
+use super::{CommitOutcome, EventStore, KeyedAnswer, Metadata, Refusal, StoreError, APPEND_LOCK_KEY};
 
 /// One event to append, already serialised.
 #[derive(Debug, Clone)]
@@ -135,11 +136,17 @@ impl From<sqlx::Error> for AppendError {
 impl EventStore {
     /// Appends a commit atomically: all of its events or none.
     pub async fn append(&self, commit: Commit) -> Result<CommitReceipt, AppendError> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(APPEND_LOCK_KEY)
-            .execute(&mut *tx)
-            .await?;
+        let mut tx = match &self.held {
+            Some(held) => held.lock().await.take().ok_or(StoreError::LockReleased)?,
+            None => {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(APPEND_LOCK_KEY)
+                    .execute(&mut *tx)
+                    .await?;
+                tx
+            }
+        };
 
         if let Some((key, fingerprint)) = &commit.idempotency {
             let row: Option<(String, i16, Value)> = sqlx::query_as(super::idempotency::SELECT_ANSWER)
@@ -178,10 +185,11 @@ impl EventStore {
         }
 
         // Strictly later than anything already recorded, so the recorded clock
-        // orders commits exactly as global positions do.
-        let (recorded_at,): (DateTime<Utc>,) = sqlx::query_as(
+        // orders commits exactly as global positions do. The transaction id
+        // is what to ask about if the commit's acknowledgement is lost.
+        let (recorded_at, txid): (DateTime<Utc>, i64) = sqlx::query_as(
             "SELECT GREATEST(clock_timestamp(), \
-                (SELECT MAX(recorded_at) FROM events) + interval '1 microsecond')",
+                (SELECT MAX(recorded_at) FROM events) + interval '1 microsecond'), txid_current()",
         )
         .fetch_one(&mut *tx)
         .await?;
@@ -251,7 +259,21 @@ impl EventStore {
             .execute(&mut *tx)
             .await?;
         }
-        tx.commit().await?;
-        Ok(receipt)
+        match tx.commit().await {
+            Ok(()) => Ok(receipt),
+            Err(e) if acknowledgement_lost(&e) => match self.settle_outcome(txid).await {
+                CommitOutcome::Committed => {
+                    tracing::warn!(txid, cause = %e, "commit acknowledgement lost; the commit landed");
+                    Ok(receipt)
+                }
+                // Nothing was recorded: the lost connection is the answer.
+                CommitOutcome::Aborted => Err(e.into()),
+                CommitOutcome::Unknown => Err(AppendError::Store(StoreError::OutcomeUnknown {
+                    txid,
+                    cause: e.to_string(),
+                })),
+            },
+            Err(e) => Err(e.into()),
+        }
     }
 }

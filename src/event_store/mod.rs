@@ -21,17 +21,22 @@
 
 mod append;
 mod idempotency;
+mod outcome;
 mod read;
 
 pub use append::{AppendError, Commit, CommitReceipt, Duplicate, NewEvent, StreamReceipt, StreamWrite};
 pub use idempotency::{KeyedAnswer, Refusal};
+pub use outcome::CommitOutcome;
 pub use read::{Position, StoredEvent};
 
-use cqrs_es::persist::PersistedEventRepository;
+use std::sync::Arc;
+
 use cqrs_es::{Aggregate, DomainEvent};
-use postgres_es::PostgresEventRepository;
 use serde::{Deserialize, Serialize};
-use sqlx::PgPool;
+use serde_json::Value;
+use sqlx::pool::PoolConnection;
+use sqlx::{PgConnection, PgPool, Postgres, Transaction};
+use tokio::sync::{Mutex, MutexGuard};
 
 /// One key for the append lock; any constant works as long as only the event
 /// store uses it.
@@ -79,18 +84,72 @@ pub enum StoreError {
         sequence: u64,
         reason: String,
     },
+    /// The connection failed while a commit was being made and the database
+    /// could not say whether transaction `txid` committed.
+    #[error("the outcome of transaction {txid} is unknown: {cause}")]
+    OutcomeUnknown { txid: i64, cause: String },
+    /// The append lock this store held was already spent on a commit.
+    #[error("the append lock was already released by a commit")]
+    LockReleased,
 }
+
+/// A transaction holding the append lock, until a commit takes it.
+type HeldLock = Arc<Mutex<Option<Transaction<'static, Postgres>>>>;
 
 /// The event store over one PostgreSQL pool.
 #[derive(Clone)]
 pub struct EventStore {
     pool: PgPool,
+    /// When set, the transaction holding the append lock, which this store's
+    /// reads and its next append go through.
+    held: Option<HeldLock>,
+}
+
+/// A connection to read with: one from the pool, or the held lock's.
+enum Reader<'a> {
+    Pooled(PoolConnection<Postgres>),
+    Held(MutexGuard<'a, Option<Transaction<'static, Postgres>>>),
+}
+
+impl Reader<'_> {
+    fn connection(&mut self) -> Result<&mut PgConnection, StoreError> {
+        match self {
+            Reader::Pooled(conn) => Ok(&mut **conn),
+            Reader::Held(tx) => {
+                let tx = tx.as_mut().ok_or(StoreError::LockReleased)?;
+                Ok(&mut **tx)
+            }
+        }
+    }
 }
 
 impl EventStore {
     /// An event store over `pool`, whose database has tenure's migrations.
     pub fn new(pool: PgPool) -> Self {
-        Self { pool }
+        Self { pool, held: None }
+    }
+
+    /// This store, holding the append lock from now until its next append
+    /// commits or it is dropped (which rolls back and releases it). Waits
+    /// for commits in flight; the pool's `lock_timeout` bounds the wait.
+    pub async fn holding_append_lock(&self) -> Result<EventStore, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(APPEND_LOCK_KEY)
+            .execute(&mut *tx)
+            .await?;
+        Ok(EventStore {
+            pool: self.pool.clone(),
+            held: Some(Arc::new(Mutex::new(Some(tx)))),
+        })
+    }
+
+    /// A connection for this store's reads.
+    async fn reader(&self) -> Result<Reader<'_>, StoreError> {
+        Ok(match &self.held {
+            Some(held) => Reader::Held(held.lock().await),
+            None => Reader::Pooled(self.pool.acquire().await?),
+        })
     }
 
     /// The pool, for read models that live in the same database.
@@ -100,17 +159,21 @@ impl EventStore {
 
     /// Loads and folds one aggregate's stream (empty when it has no events).
     pub async fn load<A: Aggregate>(&self, aggregate_id: &str) -> Result<LoadedStream<A>, StoreError> {
-        let repo = PostgresEventRepository::new(self.pool.clone());
-        let serialized = repo
-            .get_events::<A>(aggregate_id)
-            .await
-            .map_err(|e| StoreError::Repository(e.to_string()))?;
+        let mut reader = self.reader().await?;
+        let rows: Vec<(i64, Value)> = sqlx::query_as(
+            "SELECT sequence, payload FROM events WHERE aggregate_type = $1 AND aggregate_id = $2 ORDER BY sequence",
+        )
+        .bind(A::TYPE)
+        .bind(aggregate_id)
+        .fetch_all(reader.connection()?)
+        .await?;
+        drop(reader);
         let mut aggregate = A::default();
-        let mut events = Vec::with_capacity(serialized.len());
+        let mut events = Vec::with_capacity(rows.len());
         let mut version = 0;
-        for stored in serialized {
-            let sequence = stored.sequence as u64;
-            let event: A::Event = serde_json::from_value(stored.payload).map_err(|e| StoreError::Undecodable {
+        for (sequence, payload) in rows {
+            let sequence = sequence as u64;
+            let event: A::Event = serde_json::from_value(payload).map_err(|e| StoreError::Undecodable {
                 aggregate_type: A::TYPE.to_string(),
                 aggregate_id: aggregate_id.to_string(),
                 sequence,

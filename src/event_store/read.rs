@@ -25,7 +25,7 @@ impl EventStore {
                 AND payload -> 'Registered' ->> 'external_ref' = $1",
         )
         .bind(external_ref)
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.reader().await?.connection()?)
         .await?;
         Ok(row.and_then(|(id,)| id.parse().ok()))
     }
@@ -39,7 +39,7 @@ impl EventStore {
                 AND payload -> 'ParticipantEnrolled' ->> 'participant_id' = $1",
         )
         .bind(participant_id.to_string())
-        .fetch_all(&self.pool)
+        .fetch_all(self.reader().await?.connection()?)
         .await?;
         Ok(rows.into_iter().filter_map(|(id,)| id.parse().ok()).collect())
     }

@@ -61,7 +61,10 @@ pub enum ApiError {
     /// 503 with `Retry-After`: the database is down or did not answer in
     /// time (`database_unavailable`), a lock or statement ran past its
     /// timeout (`database_busy`), or the request ran past its own
-    /// (`request_timeout`). Worth retrying after `retry_after_secs`.
+    /// (`request_timeout`), or the connection failed while a command was
+    /// being committed and the database could not say in time whether it
+    /// was (`outcome_unknown`: retry with the same `Idempotency-Key`).
+    /// Worth retrying after `retry_after_secs`.
     #[error("{message}")]
     ServiceUnavailable {
         code: &'static str,
@@ -110,6 +113,19 @@ impl ApiError {
         ApiError::ServiceUnavailable {
             code: "database_unavailable",
             message: "the database is unavailable; retry later".to_string(),
+            retry_after_secs: RETRY_AFTER_OUTAGE_SECS,
+        }
+    }
+
+    /// The 503 for a commit whose acknowledgement was lost and whose
+    /// outcome the database could not tell.
+    pub fn outcome_unknown() -> Self {
+        ApiError::ServiceUnavailable {
+            code: "outcome_unknown",
+            message: "the connection to the database failed while this command was being committed, and \
+                      whether it was recorded is unknown; retry with the same Idempotency-Key (a retry \
+                      without one may record it twice), or read the history first"
+                .to_string(),
             retry_after_secs: RETRY_AFTER_OUTAGE_SECS,
         }
     }
@@ -206,6 +222,10 @@ impl IntoResponse for ApiError {
 
 impl From<crate::event_store::StoreError> for ApiError {
     fn from(e: crate::event_store::StoreError) -> Self {
+        if let crate::event_store::StoreError::OutcomeUnknown { txid, cause } = &e {
+            tracing::error!(txid, %cause, "a commit's outcome is unknown");
+            return ApiError::outcome_unknown();
+        }
         if let crate::event_store::StoreError::Database(db) = &e {
             if let Some(unavailable) = ApiError::from_database_outage(db) {
                 tracing::warn!(cause = %e, "database unavailable or busy");
@@ -223,5 +243,27 @@ impl From<sqlx::Error> for ApiError {
             return unavailable;
         }
         ApiError::internal(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event_store::StoreError;
+
+    #[test]
+    fn an_unknown_commit_outcome_is_a_503_outcome_unknown_to_retry_with_the_same_key() {
+        let e = StoreError::OutcomeUnknown {
+            txid: 42,
+            cause: "connection reset".to_string(),
+        };
+        let (status, body) = ApiError::from(e).parts();
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(body.error, "outcome_unknown");
+        assert!(body.message.contains("same Idempotency-Key"));
+        assert!(
+            !body.message.contains("connection reset"),
+            "the cause is logged, not sent"
+        );
     }
 }
