@@ -57,6 +57,34 @@ impl Default for Limits {
     }
 }
 
+/// Connections in the main pool: commands, history, health, the projector
+/// and rebuilds. Reports read through a pool of their own
+/// ([`connect_reports`]), so they can never take these.
+pub const COMMAND_POOL_SIZE: u32 = 20;
+
+/// The pool reports read through: `size` connections (one per report slot)
+/// with the same `limits`, opened lazily so a server that is never asked
+/// for a report holds no extra connections.
+pub fn connect_reports(url: &str, size: u32, limits: &Limits) -> Result<PgPool, DatabaseError> {
+    let options = url.parse::<PgConnectOptions>().map_err(|source| DatabaseError::Connect {
+        url: redact(url),
+        source,
+    })?;
+    Ok(PgPoolOptions::new()
+        .max_connections(size.max(1))
+        .acquire_timeout(limits.acquire_timeout)
+        .connect_lazy_with(options.options(settings(limits))))
+}
+
+/// The PostgreSQL settings that carry `limits`.
+fn settings(limits: &Limits) -> [(&'static str, String); 2] {
+    let ms = |d: Duration| d.as_millis().to_string();
+    [
+        ("statement_timeout", ms(limits.statement_timeout)),
+        ("lock_timeout", ms(limits.lock_timeout)),
+    ]
+}
+
 /// Opens a pool with bounded waits, so a dead database fails requests
 /// quickly instead of hanging them. Sets no statement or lock timeout (the
 /// test harness and tools use it); `tenure` itself uses [`connect_with`].
@@ -66,11 +94,7 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, Database
 
 /// Like [`connect`], with `limits` on every connection.
 pub async fn connect_with(url: &str, max_connections: u32, limits: &Limits) -> Result<PgPool, DatabaseError> {
-    let ms = |d: Duration| d.as_millis().to_string();
-    let settings = [
-        ("statement_timeout", ms(limits.statement_timeout)),
-        ("lock_timeout", ms(limits.lock_timeout)),
-    ];
+    let settings = settings(limits);
     open_pool(url, max_connections, limits.acquire_timeout, |options| {
         options.options(settings)
     })
@@ -129,7 +153,7 @@ pub async fn open(database_url: Option<&str>, data_dir: &Path, limits: &Limits) 
             (cluster.database_url("tenure"), Some(cluster))
         }
     };
-    let pool = connect_with(&url, 20, limits).await?;
+    let pool = connect_with(&url, COMMAND_POOL_SIZE, limits).await?;
     migrate(&pool).await?;
     Ok(Database { pool, url, cluster })
 }

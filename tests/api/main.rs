@@ -18,6 +18,7 @@ mod limits;
 mod openapi;
 mod operations;
 mod outages;
+mod overload;
 mod parked_events;
 mod projector;
 mod published;
