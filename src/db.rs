@@ -63,26 +63,14 @@ impl Default for Limits {
 pub const COMMAND_POOL_SIZE: u32 = 20;
 
 /// The pool reports read through: `size` connections (one per report slot)
-/// with the same `limits`, opened lazily so a server that is never asked
-/// for a report holds no extra connections.
-pub fn connect_reports(url: &str, size: u32, limits: &Limits) -> Result<PgPool, DatabaseError> {
-    let options = url.parse::<PgConnectOptions>().map_err(|source| DatabaseError::Connect {
-        url: redact(url),
-        source,
-    })?;
-    Ok(PgPoolOptions::new()
+/// to the same database as `commands`, with the same settings (statement
+/// and lock timeouts) and acquire timeout. Opened lazily, so a server that
+/// is never asked for a report holds no extra connections.
+pub fn connect_reports(commands: &PgPool, size: u32) -> PgPool {
+    PgPoolOptions::new()
         .max_connections(size.max(1))
-        .acquire_timeout(limits.acquire_timeout)
-        .connect_lazy_with(options.options(settings(limits))))
-}
-
-/// The PostgreSQL settings that carry `limits`.
-fn settings(limits: &Limits) -> [(&'static str, String); 2] {
-    let ms = |d: Duration| d.as_millis().to_string();
-    [
-        ("statement_timeout", ms(limits.statement_timeout)),
-        ("lock_timeout", ms(limits.lock_timeout)),
-    ]
+        .acquire_timeout(commands.options().get_acquire_timeout())
+        .connect_lazy_with((*commands.connect_options()).clone())
 }
 
 /// Opens a pool with bounded waits, so a dead database fails requests
@@ -94,7 +82,11 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, Database
 
 /// Like [`connect`], with `limits` on every connection.
 pub async fn connect_with(url: &str, max_connections: u32, limits: &Limits) -> Result<PgPool, DatabaseError> {
-    let settings = settings(limits);
+    let ms = |d: Duration| d.as_millis().to_string();
+    let settings = [
+        ("statement_timeout", ms(limits.statement_timeout)),
+        ("lock_timeout", ms(limits.lock_timeout)),
+    ];
     open_pool(url, max_connections, limits.acquire_timeout, |options| {
         options.options(settings)
     })

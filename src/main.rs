@@ -98,7 +98,7 @@ async fn serve(cli: &Cli, database: &db::Database) -> Result<(), Box<dyn std::er
     // Reports get a pool of their own, one connection per slot, so a flood
     // of them cannot starve commands and health checks of connections.
     let slots = cli.concurrent_reports();
-    let report_pool = db::connect_reports(&database.url, u32::try_from(slots).unwrap_or(u32::MAX), &cli.database_limits())?;
+    let report_pool = db::connect_reports(&database.pool, u32::try_from(slots).unwrap_or(u32::MAX));
     state.reports = tenure::http::ReportGate::new(report_pool.clone(), slots, tenure::http::REPORT_QUEUE_WAIT);
     let guard = Guard::new(
         database.pool.clone(),

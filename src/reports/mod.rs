@@ -80,7 +80,7 @@ pub async fn produce(pool: &PgPool, kind: ReportKind, query: &ReportQuery) -> Re
 
 /// How many times a read of the live tables is tried when PostgreSQL
 /// breaks a deadlock by cancelling it.
-const LIVE_READ_ATTEMPTS: u32 = 1;
+const LIVE_READ_ATTEMPTS: u32 = 3;
 
 /// The live read models and where they stand. The rebuild's swap locks
 /// them in an order that cannot deadlock with a report (see

@@ -63,7 +63,9 @@ async fn a_flood_of_reports_is_shed_with_503_while_commands_and_liveness_stay_pr
         // Let the flood reach the server first.
         tokio::time::sleep(Duration::from_millis(50)).await;
         let t = Instant::now();
-        let id = app.register("overload-probe", "Northshire", "team_manager", "2016-01-04").await;
+        let id = app
+            .register("overload-probe", "Northshire", "team_manager", "2016-01-04")
+            .await;
         let command = t.elapsed();
         let t = Instant::now();
         let live = app.get("/healthz/live").await;
@@ -78,7 +80,10 @@ async fn a_flood_of_reports_is_shed_with_503_while_commands_and_liveness_stay_pr
     assert!(!id.is_empty());
     // Before reports were gated the command queued behind the flood for
     // the pool (1.2 s measured); now it takes tens of milliseconds.
-    assert!(command < Duration::from_secs(1), "a command took {command:?} under report load");
+    assert!(
+        command < Duration::from_secs(1),
+        "a command took {command:?} under report load"
+    );
     assert_eq!(live, 200);
     assert!(live_took < Duration::from_secs(2), "liveness took {live_took:?}");
     // Two slots and no waiting: most of a simultaneous hundred are shed,
