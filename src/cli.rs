@@ -57,6 +57,13 @@ pub struct Cli {
     #[arg(long, env = "TENURE_DB_ACQUIRE_TIMEOUT_SECS", default_value_t = 5, global = true)]
     pub db_acquire_timeout_secs: u64,
 
+    /// Most reports computed at once (default: two per core, at most 16);
+    /// a report that finds every slot taken for a second gets 503
+    /// `overloaded`. Reports read through a pool of this many connections
+    /// of their own, beside the 20 of commands.
+    #[arg(long, env = "TENURE_MAX_CONCURRENT_REPORTS", global = true)]
+    pub max_concurrent_reports: Option<usize>,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -102,6 +109,13 @@ impl Cli {
             statement_timeout: Duration::from_secs(self.statement_timeout_secs),
             lock_timeout: Duration::from_secs(self.lock_timeout_secs),
         }
+    }
+
+    /// Most reports computed at once, as configured or by default.
+    pub fn concurrent_reports(&self) -> usize {
+        self.max_concurrent_reports
+            .unwrap_or_else(crate::http::default_concurrent_reports)
+            .max(1)
     }
 
     /// The settings commands are judged with.

@@ -57,6 +57,22 @@ impl Default for Limits {
     }
 }
 
+/// Connections in the main pool: commands, history, health, the projector
+/// and rebuilds. Reports read through a pool of their own
+/// ([`connect_reports`]), so they can never take these.
+pub const COMMAND_POOL_SIZE: u32 = 20;
+
+/// The pool reports read through: `size` connections (one per report slot)
+/// to the same database as `commands`, with the same settings (statement
+/// and lock timeouts) and acquire timeout. Opened lazily, so a server that
+/// is never asked for a report holds no extra connections.
+pub fn connect_reports(commands: &PgPool, size: u32) -> PgPool {
+    PgPoolOptions::new()
+        .max_connections(size.max(1))
+        .acquire_timeout(commands.options().get_acquire_timeout())
+        .connect_lazy_with((*commands.connect_options()).clone())
+}
+
 /// Opens a pool with bounded waits, so a dead database fails requests
 /// quickly instead of hanging them. Sets no statement or lock timeout (the
 /// test harness and tools use it); `tenure` itself uses [`connect_with`].
@@ -129,7 +145,7 @@ pub async fn open(database_url: Option<&str>, data_dir: &Path, limits: &Limits) 
             (cluster.database_url("tenure"), Some(cluster))
         }
     };
-    let pool = connect_with(&url, 20, limits).await?;
+    let pool = connect_with(&url, COMMAND_POOL_SIZE, limits).await?;
     migrate(&pool).await?;
     Ok(Database { pool, url, cluster })
 }

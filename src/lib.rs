@@ -35,9 +35,16 @@ impl Default for Settings {
 
 /// Everything the HTTP API needs, over a migrated database.
 pub fn app_state(pool: PgPool, settings: &Settings) -> http::AppState {
+    // Reports share the pool here; `tenure serve` gives them their own.
+    let reports = http::ReportGate::new(
+        pool.clone(),
+        http::default_concurrent_reports(),
+        http::REPORT_QUEUE_WAIT,
+    );
     let store = event_store::EventStore::new(pool);
     http::AppState {
         runner: commands::CommandRunner::new(store, settings.future_margin_days),
         default_recorded_by: settings.default_recorded_by.clone(),
+        reports,
     }
 }

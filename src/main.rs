@@ -94,7 +94,12 @@ async fn dispatch(cli: &Cli, database: &db::Database) -> Result<(), Box<dyn std:
 }
 
 async fn serve(cli: &Cli, database: &db::Database) -> Result<(), Box<dyn std::error::Error>> {
-    let state = tenure::app_state(database.pool.clone(), &cli.settings());
+    let mut state = tenure::app_state(database.pool.clone(), &cli.settings());
+    // Reports get a pool of their own, one connection per slot, so a flood
+    // of them cannot starve commands and health checks of connections.
+    let slots = cli.concurrent_reports();
+    let report_pool = db::connect_reports(&database.pool, u32::try_from(slots).unwrap_or(u32::MAX));
+    state.reports = tenure::http::ReportGate::new(report_pool.clone(), slots, tenure::http::REPORT_QUEUE_WAIT);
     let guard = Guard::new(
         database.pool.clone(),
         Duration::from_secs(cli.request_timeout_secs.max(1)),
@@ -125,6 +130,7 @@ async fn serve(cli: &Cli, database: &db::Database) -> Result<(), Box<dyn std::er
     if tokio::time::timeout(PROJECTOR_GRACE, &mut projector).await.is_err() {
         projector.abort();
     }
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, report_pool.close()).await;
     Ok(())
 }
 

@@ -339,7 +339,9 @@ pub struct RebuildReport {
 /// Rebuilds every read model from the whole history into fresh tables and
 /// swaps them in atomically. The live tables keep serving until the swap;
 /// events arriving meanwhile are applied to the new tables by the live
-/// projector after it.
+/// projector after it. A reader of several live tables must read the
+/// checkpoint first in its transaction (as `tables::load_dataset` does):
+/// the swap then waits for it, or it for the swap, never both.
 pub async fn rebuild(pool: &PgPool) -> Result<RebuildReport, ProjectorError> {
     // A transaction-scoped lock, so that a rebuild abandoned half way (its
     // caller gone) releases it with the rollback. The transaction takes no
@@ -379,6 +381,20 @@ async fn rebuild_locked(pool: &PgPool) -> Result<RebuildReport, ProjectorError> 
     // With the live tables held still, bring the fresh ones at least as far,
     // so the swap never makes the answers older.
     events_applied += fresh.catch_up().await?;
+    // Dropping the old tables below locks each of them exclusively, one
+    // after another. A report reads the live tables one after another in
+    // one transaction, checkpoint first; were the drop to lock a table the
+    // report has not reached yet while the report holds one the drop has
+    // not reached, each would wait for the other and PostgreSQL would
+    // cancel one with `deadlock detected`. So take the checkpoint first,
+    // exclusively: this waits for the reports already reading (they hold
+    // it), and reports that start now wait on it while holding nothing
+    // else, then read the new tables once the swap commits. Taken after
+    // the last write to the fresh tables, so such a report's snapshot sees
+    // them whole.
+    sqlx::query(&format!("LOCK TABLE {LIVE_SCHEMA}.checkpoint IN ACCESS EXCLUSIVE MODE"))
+        .execute(&mut *tx)
+        .await?;
     sqlx::query(&format!("ALTER SCHEMA {LIVE_SCHEMA} RENAME TO read_models_old"))
         .execute(&mut *tx)
         .await?;

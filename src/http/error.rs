@@ -60,10 +60,11 @@ pub enum ApiError {
     Unavailable { code: &'static str, message: String },
     /// 503 with `Retry-After`: the database is down or did not answer in
     /// time (`database_unavailable`), a lock or statement ran past its
-    /// timeout (`database_busy`), or the request ran past its own
-    /// (`request_timeout`), or the connection failed while a command was
-    /// being committed and the database could not say in time whether it
-    /// was (`outcome_unknown`: retry with the same `Idempotency-Key`).
+    /// timeout (`database_busy`), the request ran past its own
+    /// (`request_timeout`), every report slot is taken (`overloaded`), or
+    /// the connection failed while a command was being committed and the
+    /// database could not say in time whether it was (`outcome_unknown`:
+    /// retry with the same `Idempotency-Key`).
     /// Worth retrying after `retry_after_secs`.
     #[error("{message}")]
     ServiceUnavailable {
@@ -80,6 +81,9 @@ pub enum ApiError {
 pub const RETRY_AFTER_OUTAGE_SECS: u32 = 5;
 /// Seconds a client is told to wait after a lock or statement timeout.
 pub const RETRY_AFTER_BUSY_SECS: u32 = 2;
+/// Seconds a client is told to wait when every report slot is taken: a
+/// report takes well under a second, so a slot is soon free.
+pub const RETRY_AFTER_OVERLOAD_SECS: u32 = 1;
 
 impl ApiError {
     /// A 400 naming the field at fault.
@@ -130,6 +134,16 @@ impl ApiError {
         }
     }
 
+    /// The 503 for a report refused because as many as the server computes
+    /// at once are running already.
+    pub fn overloaded() -> Self {
+        ApiError::ServiceUnavailable {
+            code: "overloaded",
+            message: "the server is computing as many reports as it can at once; retry shortly".to_string(),
+            retry_after_secs: RETRY_AFTER_OVERLOAD_SECS,
+        }
+    }
+
     /// The 503 for a failure that is the database being down or too busy
     /// (pool timeout, lost connection, lock or statement timeout), if `e` is
     /// one; `None` for a fault of ours.
@@ -150,6 +164,9 @@ impl ApiError {
                     "55P03" => Some(busy("a lock the request needed was held too long; retry later")),
                     // query_canceled: statement_timeout expired.
                     "57014" => Some(busy("the database took too long to answer; retry later")),
+                    // deadlock_detected: PostgreSQL broke a lock cycle by
+                    // cancelling this statement; the other side went on.
+                    "40P01" => Some(busy("the request met a deadlock in the database; retry later")),
                     // Connection exceptions, and the server shutting down or
                     // starting up.
                     c if c.starts_with("08") || matches!(c, "57P01" | "57P02" | "57P03") => {

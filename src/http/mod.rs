@@ -15,6 +15,8 @@ mod participants;
 mod posts;
 mod reports;
 
+pub use reports::{default_concurrent_reports, ReportGate, REPORT_QUEUE_WAIT};
+
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -35,6 +37,8 @@ pub struct AppState {
     pub runner: CommandRunner,
     /// Who is recorded as the author when a request sends no `X-Recorded-By`.
     pub default_recorded_by: String,
+    /// Admits reports and holds the pool they read through.
+    pub reports: ReportGate,
 }
 
 impl AppState {

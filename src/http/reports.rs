@@ -4,8 +4,16 @@
 //! The one place a report request's error becomes an HTTP answer: a
 //! malformed or missing parameter is 400, a parameter the rules refuse 422,
 //! read models that have not caught up 503.
+//!
+//! Reports are the expensive requests: each reads every read model and
+//! computes over all of it. [`ReportGate`] bounds how many run at once and
+//! gives them a database pool of their own, so a flood of reports is shed
+//! with 503 `overloaded` instead of exhausting the pool that commands and
+//! health checks need (docs/operations.md "Overload").
 
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue};
@@ -18,6 +26,61 @@ use super::error::ApiError;
 use super::extract::decode;
 use super::AppState;
 use crate::reports::{self, ReportKind, ReportQuery, ReportRequestError};
+
+/// How long a report waits for a slot before it is shed: long enough to
+/// smooth a dashboard's burst, short enough that a client is not left
+/// hanging behind a flood.
+pub const REPORT_QUEUE_WAIT: Duration = Duration::from_secs(1);
+
+/// Reports computed at once when not configured: two per core (a report
+/// spends part of its time waiting for the database), at most 16 so that
+/// the report pool stays well inside PostgreSQL's default 100 connections.
+pub fn default_concurrent_reports() -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    (2 * cores).clamp(2, 16)
+}
+
+/// Admits reports: at most `slots` at once, each reading through `pool`.
+///
+/// A report holds at most one connection at a time, so a pool of `slots`
+/// connections never makes a report wait for a connection; give it a pool
+/// of its own so that reports can never take the connections commands and
+/// health checks use.
+#[derive(Clone)]
+pub struct ReportGate {
+    pool: sqlx::PgPool,
+    slots: Arc<tokio::sync::Semaphore>,
+    queue_wait: Duration,
+}
+
+impl ReportGate {
+    /// At most `slots` reports at once (at least one) over `pool`; a report
+    /// that finds none free within `queue_wait` gets 503 `overloaded`.
+    pub fn new(pool: sqlx::PgPool, slots: usize, queue_wait: Duration) -> Self {
+        Self {
+            pool,
+            slots: Arc::new(tokio::sync::Semaphore::new(slots.max(1))),
+            queue_wait,
+        }
+    }
+
+    /// A slot, or 503 `overloaded` when none frees within the queue wait.
+    async fn admit(&self) -> Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
+        let slots = self.slots.clone();
+        let permit = if self.queue_wait.is_zero() {
+            slots.try_acquire_owned().ok()
+        } else {
+            tokio::time::timeout(self.queue_wait, slots.acquire_owned())
+                .await
+                .ok()
+                .and_then(Result::ok)
+        };
+        permit.ok_or_else(|| {
+            tracing::warn!("report shed: every report slot is taken");
+            ApiError::overloaded()
+        })
+    }
+}
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
@@ -47,6 +110,7 @@ impl From<ReportRequestError> for ApiError {
                 code,
                 message: e.to_string(),
             },
+            ReportRequestError::Database(e) => ApiError::from(e),
             ReportRequestError::Internal(cause) => ApiError::Internal(cause),
         }
     }
@@ -100,7 +164,7 @@ fn wants_csv(query: &ReportQuery, headers: &HeaderMap) -> Result<bool, ApiError>
               (status = 400, description = "A parameter missing or malformed", body = super::error::ErrorBody),
               (status = 404, description = "No such report", body = super::error::ErrorBody),
               (status = 422, description = "The report's rules refuse the parameters", body = super::error::ErrorBody),
-              (status = 503, description = "The read models did not reach min_position in time", body = super::error::ErrorBody)))]
+              (status = 503, description = "The read models did not reach min_position in time (`projection_behind`), or every report slot is taken (`overloaded`, with Retry-After)", body = super::error::ErrorBody)))]
 pub(super) async fn report(
     State(s): State<AppState>,
     Path(kind): Path<String>,
@@ -114,7 +178,9 @@ pub(super) async fn report(
         })?;
     let query: ReportQuery = decode(&serde_json::Value::Object(once_each(raw)?))?;
     let csv = wants_csv(&query, &headers)?;
-    let answer = reports::produce(s.store().pool(), kind, &query).await?;
+    // Held until the answer is rendered: CSV writing is part of the work.
+    let _slot = s.reports.admit().await?;
+    let answer = reports::produce(&s.reports.pool, kind, &query).await?;
     let mut response = if csv {
         let body = reports::to_csv(&answer.rows)?;
         ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], body).into_response()
@@ -152,6 +218,8 @@ pub(super) async fn rebuild(State(s): State<AppState>) -> Result<Json<RebuildRep
             message: e.to_string(),
             field: None,
         }),
+        // A lock timeout or an outage is 503 with Retry-After, as for commands.
+        Err(projector::ProjectorError::Database(e)) => Err(ApiError::from(e)),
         Err(e) => Err(ApiError::internal(e)),
     }
 }
@@ -223,5 +291,17 @@ mod tests {
             ),
         );
         same(ReportRequestError::internal("boom"), ApiError::internal("boom"));
+    }
+
+    #[test]
+    fn a_database_outage_or_timeout_during_a_report_is_503_not_500() {
+        same(
+            ReportRequestError::Database(sqlx::Error::PoolTimedOut),
+            ApiError::database_unavailable(),
+        );
+        same(
+            ReportRequestError::Database(sqlx::Error::RowNotFound),
+            ApiError::internal(sqlx::Error::RowNotFound),
+        );
     }
 }

@@ -95,7 +95,11 @@ pub enum ReportRequestError {
         /// How long the request waited.
         waited_ms: u128,
     },
-    /// A fault of ours (database, encoding); the cause is for the log.
+    /// The database failed: down, busy (a lock or statement timeout) or a
+    /// fault of ours; the HTTP API tells these apart.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// A fault of ours (encoding, say); the cause is for the log.
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -119,7 +123,7 @@ impl ReportRequestError {
             ReportRequestError::KnownAtInFuture { .. } => "known_at_in_future",
             ReportRequestError::UnknownPosition { .. } => "unknown_position",
             ReportRequestError::ProjectionBehind { .. } => "projection_behind",
-            ReportRequestError::Internal(_) => "internal_error",
+            ReportRequestError::Database(_) | ReportRequestError::Internal(_) => "internal_error",
         }
     }
 
@@ -137,7 +141,9 @@ impl ReportRequestError {
                 Some("min_position")
             }
             ReportRequestError::WaitNotMilliseconds => Some("wait_ms"),
-            ReportRequestError::ProjectionBehind { .. } | ReportRequestError::Internal(_) => None,
+            ReportRequestError::ProjectionBehind { .. }
+            | ReportRequestError::Database(_)
+            | ReportRequestError::Internal(_) => None,
         }
     }
 }
@@ -146,11 +152,5 @@ impl From<ReportError> for ReportRequestError {
     fn from(rule: ReportError) -> Self {
         let field = rule.field();
         ReportRequestError::Refused { rule, field }
-    }
-}
-
-impl From<sqlx::Error> for ReportRequestError {
-    fn from(e: sqlx::Error) -> Self {
-        ReportRequestError::internal(e)
     }
 }

@@ -20,6 +20,7 @@ mod lost_commit;
 mod openapi;
 mod operations;
 mod outages;
+mod overload;
 mod parked_events;
 mod projector;
 mod published;
