@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::model::{Dataset, Person};
 use super::{exits, person_days, round, Definition, Period, ReportError};
-use crate::stats::{compare_poisson_rates, RateRatioTest};
+use crate::stats::{compare_poisson_rates, NoTest, RateRatioTest};
 
 /// role → (leavers, person-days) in one period.
 type Tally = BTreeMap<String, (u64, u64)>;
@@ -97,11 +97,13 @@ pub struct Comparison {
     pub reading: String,
 }
 
-/// Says in words what a before/after comparison does and does not show.
-fn reading(before: u64, after: u64, t: Option<&RateRatioTest>, small: bool) -> String {
+/// Says in words what a before/after comparison does and does not show;
+/// without a test, why there is none (`no_test`), as the comparison says.
+fn reading(before: u64, after: u64, t: Result<&RateRatioTest, &NoTest>, small: bool) -> String {
     let counts = format!("{before} leavers before, {after} after");
-    let Some(t) = t else {
-        return format!("{counts}: no test is possible without any leavers.");
+    let t = match t {
+        Ok(t) => t,
+        Err(no_test) => return format!("{counts}: no test is possible: {no_test}."),
     };
     let ratio = t.rate_ratio.map_or("unbounded".to_string(), |r| format!("{r:.2}"));
     let upper = t.ci_upper.map_or("unbounded".to_string(), |u| format!("{u:.2}"));
@@ -249,13 +251,14 @@ fn compare(before: &PeriodFigures, after: &PeriodFigures, basis: ExposureBasis) 
         (ExposureBasis::Equal, 1.0, 1.0)
     };
     let test = compare_poisson_rates(b, a, eb, ea);
+    let small_numbers = b < SMALL_NUMBER || a < SMALL_NUMBER;
+    let reading = reading(b, a, test.as_ref(), small_numbers);
     let (t, reason) = match test {
         Ok(t) => (Some(t), None),
         Err(e) => (None, Some(e.to_string())),
     };
-    let small_numbers = b < SMALL_NUMBER || a < SMALL_NUMBER;
     Comparison {
-        reading: reading(b, a, t.as_ref(), small_numbers),
+        reading,
         change: a as i64 - b as i64,
         percent_change: (b > 0).then(|| round(100.0 * (a as f64 - b as f64) / b as f64, 1)),
         exposure_basis,
@@ -344,12 +347,29 @@ mod reading_tests {
     fn the_reading_of_19_to_9_says_it_could_be_chance_and_is_fragile() {
         // Equal exposure: RR = 9/19 = 0.47, CI 0.19–1.10, p = 0.087 (docs/metrics.md §2).
         let t = compare_poisson_rates(19, 9, 1.0, 1.0).unwrap();
-        let text = reading(19, 9, Some(&t), true);
+        let text = reading(19, 9, Ok(&t), true);
         assert!(
             text.contains("rate ratio 0.47 (95% CI 0.19–1.10), exact p = 0.087"),
             "{text}"
         );
         assert!(text.contains("could be chance"), "{text}");
         assert!(text.contains("fragile"), "{text}");
+    }
+
+    #[test]
+    fn without_a_test_the_reading_gives_the_reason_not_a_lack_of_leavers() {
+        // One leaver in each period, but no person-days before (nobody in
+        // role then): the exposures cannot be compared, though there were
+        // leavers in both periods.
+        let no_test = compare_poisson_rates(1, 1, 0.0, 365.0).unwrap_err();
+        let text = reading(1, 1, Err(&no_test), true);
+        assert_eq!(
+            text,
+            "1 leavers before, 1 after: no test is possible: each period needs a positive, finite exposure."
+        );
+        let none = compare_poisson_rates(0, 0, 1.0, 1.0).unwrap_err();
+        assert!(
+            reading(0, 0, Err(&none), true).ends_with("no events in either period, so the rates cannot be compared.")
+        );
     }
 }
