@@ -90,3 +90,58 @@ macro_rules! impl_aggregate {
 }
 
 pub(crate) use impl_aggregate;
+
+/// The refusals every aggregate shares (an empty field, a date out of range
+/// or too far in the future, a retraction of an unknown or settled event),
+/// turned into that aggregate's own error: each error enum has the same
+/// variants for them, so the conversions are written once.
+macro_rules! impl_shared_refusals {
+    ($error:ident) => {
+        impl From<$crate::context::TooFarInFuture> for $error {
+            fn from(e: $crate::context::TooFarInFuture) -> Self {
+                $error::TooFarInFuture {
+                    field: e.field,
+                    effective_on: e.effective_on,
+                    latest_allowed: e.latest_allowed,
+                }
+            }
+        }
+
+        impl From<$crate::retraction::RetractionIssue> for $error {
+            fn from(issue: $crate::retraction::RetractionIssue) -> Self {
+                use $crate::retraction::RetractionIssue;
+                match issue {
+                    RetractionIssue::Unknown(sequence) => $error::UnknownSequence { sequence },
+                    RetractionIssue::AlreadyRetracted(sequence) => $error::AlreadyRetracted { sequence },
+                    RetractionIssue::NotRetractable(sequence) => $error::RetractionNotRetractable { sequence },
+                }
+            }
+        }
+
+        impl From<$crate::field::Field> for $error {
+            fn from(field: $crate::field::Field) -> Self {
+                $error::EmptyField { field }
+            }
+        }
+
+        impl From<$crate::context::DateOutOfRange> for $error {
+            fn from(e: $crate::context::DateOutOfRange) -> Self {
+                $error::DateOutOfRange {
+                    field: e.field,
+                    date: e.date,
+                }
+            }
+        }
+
+        impl From<$crate::context::DateRefused> for $error {
+            fn from(e: $crate::context::DateRefused) -> Self {
+                match e {
+                    $crate::context::DateRefused::OutOfRange(e) => e.into(),
+                    $crate::context::DateRefused::TooFarInFuture(e) => e.into(),
+                }
+            }
+        }
+    };
+}
+
+pub(crate) use impl_shared_refusals;

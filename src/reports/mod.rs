@@ -60,7 +60,9 @@ pub async fn produce(pool: &PgPool, kind: ReportKind, query: &ReportQuery) -> Re
                 let wait = query.wait()?.unwrap_or(DEFAULT_WAIT).min(LONGEST_WAIT);
                 wait_for(pool, position, wait).await?;
             }
-            load_live(pool).await?
+            // The rebuild's swap locks the live tables in an order that cannot
+            // deadlock with this read (see `projections::projector::rebuild`).
+            projections::tables::load_dataset(pool, projections::projector::LIVE_SCHEMA).await?
         }
     };
     let names = known_names(pool, &dataset).await?;
@@ -76,29 +78,6 @@ pub async fn produce(pool: &PgPool, kind: ReportKind, query: &ReportQuery) -> Re
         provenance,
         rows,
     })
-}
-
-/// How many times a read of the live tables is tried when PostgreSQL
-/// breaks a deadlock by cancelling it.
-const LIVE_READ_ATTEMPTS: u32 = 3;
-
-/// The live read models and where they stand. The rebuild's swap locks
-/// them in an order that cannot deadlock with a report (see
-/// `projections::projector::rebuild`); should a deadlock happen all the
-/// same, the read only ever holds shared locks and changes nothing, so it
-/// is tried again rather than answered with an error.
-async fn load_live(pool: &PgPool) -> Result<(Dataset, Provenance), ReportRequestError> {
-    let mut attempt = 1;
-    loop {
-        match projections::tables::load_dataset(pool, projections::projector::LIVE_SCHEMA).await {
-            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("40P01") && attempt < LIVE_READ_ATTEMPTS => {
-                tracing::warn!(attempt, "report read met a deadlock; reading again");
-                attempt += 1;
-                tokio::time::sleep(Duration::from_millis(10 * u64::from(attempt))).await;
-            }
-            loaded => return Ok(loaded?),
-        }
-    }
 }
 
 /// The names a report may be asked about: those in `dataset` (so as known

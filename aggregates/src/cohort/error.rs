@@ -4,9 +4,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::context::{DateOutOfRange, DateRefused, TooFarInFuture};
 use crate::field::Field;
-use crate::retraction::RetractionIssue;
 
 /// A cohort rule refused the command.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
@@ -111,46 +109,4 @@ impl CohortError {
     }
 }
 
-impl From<TooFarInFuture> for CohortError {
-    fn from(e: TooFarInFuture) -> Self {
-        CohortError::TooFarInFuture {
-            field: e.field,
-            effective_on: e.effective_on,
-            latest_allowed: e.latest_allowed,
-        }
-    }
-}
-
-impl From<RetractionIssue> for CohortError {
-    fn from(issue: RetractionIssue) -> Self {
-        match issue {
-            RetractionIssue::Unknown(sequence) => CohortError::UnknownSequence { sequence },
-            RetractionIssue::AlreadyRetracted(sequence) => CohortError::AlreadyRetracted { sequence },
-            RetractionIssue::NotRetractable(sequence) => CohortError::RetractionNotRetractable { sequence },
-        }
-    }
-}
-
-impl From<Field> for CohortError {
-    fn from(field: Field) -> Self {
-        CohortError::EmptyField { field }
-    }
-}
-
-impl From<DateOutOfRange> for CohortError {
-    fn from(e: DateOutOfRange) -> Self {
-        CohortError::DateOutOfRange {
-            field: e.field,
-            date: e.date,
-        }
-    }
-}
-
-impl From<DateRefused> for CohortError {
-    fn from(e: DateRefused) -> Self {
-        match e {
-            DateRefused::OutOfRange(e) => e.into(),
-            DateRefused::TooFarInFuture(e) => e.into(),
-        }
-    }
-}
+crate::stream::impl_shared_refusals!(CohortError);

@@ -5,9 +5,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::context::{DateOutOfRange, DateRefused, TooFarInFuture};
 use crate::field::Field;
-use crate::retraction::RetractionIssue;
 
 /// A participant rule refused the command.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
@@ -117,46 +115,4 @@ impl ParticipantError {
     }
 }
 
-impl From<TooFarInFuture> for ParticipantError {
-    fn from(e: TooFarInFuture) -> Self {
-        ParticipantError::TooFarInFuture {
-            field: e.field,
-            effective_on: e.effective_on,
-            latest_allowed: e.latest_allowed,
-        }
-    }
-}
-
-impl From<RetractionIssue> for ParticipantError {
-    fn from(issue: RetractionIssue) -> Self {
-        match issue {
-            RetractionIssue::Unknown(sequence) => ParticipantError::UnknownSequence { sequence },
-            RetractionIssue::AlreadyRetracted(sequence) => ParticipantError::AlreadyRetracted { sequence },
-            RetractionIssue::NotRetractable(sequence) => ParticipantError::RetractionNotRetractable { sequence },
-        }
-    }
-}
-
-impl From<Field> for ParticipantError {
-    fn from(field: Field) -> Self {
-        ParticipantError::EmptyField { field }
-    }
-}
-
-impl From<DateOutOfRange> for ParticipantError {
-    fn from(e: DateOutOfRange) -> Self {
-        ParticipantError::DateOutOfRange {
-            field: e.field,
-            date: e.date,
-        }
-    }
-}
-
-impl From<DateRefused> for ParticipantError {
-    fn from(e: DateRefused) -> Self {
-        match e {
-            DateRefused::OutOfRange(e) => e.into(),
-            DateRefused::TooFarInFuture(e) => e.into(),
-        }
-    }
-}
+crate::stream::impl_shared_refusals!(ParticipantError);

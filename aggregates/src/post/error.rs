@@ -4,9 +4,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::context::{DateOutOfRange, DateRefused, TooFarInFuture};
 use crate::field::Field;
-use crate::retraction::RetractionIssue;
 
 /// A post rule refused the command.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
@@ -122,46 +120,4 @@ impl PostError {
     }
 }
 
-impl From<TooFarInFuture> for PostError {
-    fn from(e: TooFarInFuture) -> Self {
-        PostError::TooFarInFuture {
-            field: e.field,
-            effective_on: e.effective_on,
-            latest_allowed: e.latest_allowed,
-        }
-    }
-}
-
-impl From<RetractionIssue> for PostError {
-    fn from(issue: RetractionIssue) -> Self {
-        match issue {
-            RetractionIssue::Unknown(sequence) => PostError::UnknownSequence { sequence },
-            RetractionIssue::AlreadyRetracted(sequence) => PostError::AlreadyRetracted { sequence },
-            RetractionIssue::NotRetractable(sequence) => PostError::RetractionNotRetractable { sequence },
-        }
-    }
-}
-
-impl From<Field> for PostError {
-    fn from(field: Field) -> Self {
-        PostError::EmptyField { field }
-    }
-}
-
-impl From<DateOutOfRange> for PostError {
-    fn from(e: DateOutOfRange) -> Self {
-        PostError::DateOutOfRange {
-            field: e.field,
-            date: e.date,
-        }
-    }
-}
-
-impl From<DateRefused> for PostError {
-    fn from(e: DateRefused) -> Self {
-        match e {
-            DateRefused::OutOfRange(e) => e.into(),
-            DateRefused::TooFarInFuture(e) => e.into(),
-        }
-    }
-}
+crate::stream::impl_shared_refusals!(PostError);
