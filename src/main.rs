@@ -10,6 +10,7 @@ use clap::Parser;
 use projections::projector::{self, Projector};
 use tenure::cli::{Cli, Command};
 use tenure::http::health::Guard;
+use tenure::http::parse_errors::JsonParseErrors;
 use tenure::pg_cluster::ManagedCluster;
 use tenure::{db, demo};
 use tracing_subscriber::EnvFilter;
@@ -183,7 +184,10 @@ async fn serve_http(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let connection = builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
+        let connection = builder.serve_connection(
+            TokioIo::new(JsonParseErrors::new(stream)),
+            TowerToHyperService::new(app.clone()),
+        );
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
             let _ = connection.await;

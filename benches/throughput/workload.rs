@@ -297,6 +297,7 @@ pub(crate) async fn bulk_append(store: &EventStore, participants: usize) -> Resu
                 .append(Commit {
                     writes,
                     guards: Vec::new(),
+                    enrolling_cohorts: None,
                     metadata: Metadata {
                         recorded_by: "bench".to_string(),
                         source: "bench:bulk".to_string(),

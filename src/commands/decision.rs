@@ -20,6 +20,8 @@ pub struct Decision {
     expected_version: Option<u64>,
     pub(super) writes: Vec<StreamWrite>,
     pub(super) guards: Vec<(&'static str, String, u64)>,
+    /// A participant and the cohorts found enrolling them.
+    pub(super) enrolling_cohorts: Option<(String, Vec<String>)>,
 }
 
 impl Decision {
@@ -31,6 +33,7 @@ impl Decision {
             expected_version,
             writes: Vec::new(),
             guards: Vec::new(),
+            enrolling_cohorts: None,
         }
     }
 
@@ -102,5 +105,13 @@ impl Decision {
     /// which it does not write.
     pub fn guard<A: Aggregate>(&mut self, id: Uuid, version: u64) {
         self.guards.push((A::TYPE, id.to_string(), version));
+    }
+
+    /// Records that the decision depends on `cohorts` being every cohort
+    /// that enrols `participant_id`: one enrolling them since makes the
+    /// commit conflict and be decided again.
+    pub fn guard_enrolling_cohorts(&mut self, participant_id: Uuid, cohorts: &[Uuid]) {
+        let cohorts = cohorts.iter().map(Uuid::to_string).collect();
+        self.enrolling_cohorts = Some((participant_id.to_string(), cohorts));
     }
 }

@@ -156,15 +156,18 @@ async fn with_posts(
 }
 
 /// The live enrolments of `participant_id`, with each enrolling cohort
-/// guarded at the version read: an enrolment's retraction or withdrawal
-/// landing meanwhile makes the commit decide again.
+/// guarded at the version read, and the set of them guarded too: an
+/// enrolment's retraction or withdrawal, or a new enrolment in another
+/// cohort, landing meanwhile makes the commit decide again.
 async fn enrolments(d: &mut Decision, participant_id: Uuid) -> Result<Vec<Enrolment>, CommandError> {
     let mut enrolments = Vec::new();
-    for cohort_id in d.store().cohorts_enrolling(participant_id).await? {
+    let cohorts = d.store().cohorts_enrolling(participant_id).await?;
+    for &cohort_id in &cohorts {
         let cohort = d.load_new::<Cohort>(cohort_id).await?;
         enrolments.extend(decisions::enrolments_of(&cohort.aggregate, participant_id));
         d.guard::<Cohort>(cohort_id, cohort.version);
     }
+    d.guard_enrolling_cohorts(participant_id, &cohorts);
     Ok(enrolments)
 }
 

@@ -151,6 +151,7 @@ impl CommandRunner {
         let commit = Commit {
             writes: decision.writes,
             guards: decision.guards,
+            enrolling_cohorts: decision.enrolling_cohorts,
             metadata: Metadata {
                 recorded_by: origin.recorded_by.clone(),
                 source: origin.source.clone(),

@@ -34,6 +34,11 @@ pub struct Commit {
     /// Streams read but not written by the decision (for example the
     /// participant a cohort enrols): the commit fails if any has moved on.
     pub guards: Vec<(&'static str, String, u64)>,
+    /// A participant and the cohorts found enrolling them when the decision
+    /// was made (a leaving reads them): the commit fails if another cohort
+    /// has enrolled them since. Enrolments live in cohort streams the
+    /// decision did not know of, so no stream version can guard them.
+    pub enrolling_cohorts: Option<(String, Vec<String>)>,
     pub metadata: Metadata,
     /// The key and a fingerprint of the request that carried it.
     pub idempotency: Option<(String, String)>,
@@ -179,6 +184,28 @@ impl EventStore {
                     aggregate_type: aggregate_type.to_string(),
                     aggregate_id: aggregate_id.clone(),
                     expected,
+                    actual: actual as u64,
+                });
+            }
+        }
+
+        if let Some((participant_id, seen)) = &commit.enrolling_cohorts {
+            let now: Vec<String> = sqlx::query_scalar(super::read::COHORTS_ENROLLING)
+                .bind(participant_id)
+                .fetch_all(&mut *tx)
+                .await?;
+            if let Some(new) = now.into_iter().find(|cohort| !seen.contains(cohort)) {
+                // The decision saw none of that cohort's events.
+                let (actual,): (i64,) = sqlx::query_as(
+                    "SELECT COALESCE(MAX(sequence), 0) FROM events WHERE aggregate_type = 'cohort' AND aggregate_id = $1",
+                )
+                .bind(&new)
+                .fetch_one(&mut *tx)
+                .await?;
+                return Err(AppendError::Conflict {
+                    aggregate_type: "cohort".to_string(),
+                    aggregate_id: new,
+                    expected: 0,
                     actual: actual as u64,
                 });
             }

@@ -33,14 +33,16 @@ impl EventStore {
     /// The cohorts with an enrolment of `participant_id` recorded (live or
     /// since retracted: the caller loads each cohort to see which stand).
     pub async fn cohorts_enrolling(&self, participant_id: uuid::Uuid) -> Result<Vec<uuid::Uuid>, StoreError> {
-        let rows: Vec<(String,)> = sqlx::query_as(
-            "SELECT DISTINCT aggregate_id FROM events \
-              WHERE aggregate_type = 'cohort' AND event_type = 'ParticipantEnrolled' \
-                AND payload -> 'ParticipantEnrolled' ->> 'participant_id' = $1",
-        )
-        .bind(participant_id.to_string())
-        .fetch_all(self.reader().await?.connection()?)
-        .await?;
-        Ok(rows.into_iter().filter_map(|(id,)| id.parse().ok()).collect())
+        let rows: Vec<String> = sqlx::query_scalar(COHORTS_ENROLLING)
+            .bind(participant_id.to_string())
+            .fetch_all(self.reader().await?.connection()?)
+            .await?;
+        Ok(rows.into_iter().filter_map(|id| id.parse().ok()).collect())
     }
 }
+
+/// The ids of the cohorts with an enrolment of participant `$1` recorded, in order.
+pub(super) const COHORTS_ENROLLING: &str = "SELECT DISTINCT aggregate_id FROM events \
+      WHERE aggregate_type = 'cohort' AND event_type = 'ParticipantEnrolled' \
+        AND payload -> 'ParticipantEnrolled' ->> 'participant_id' = $1 \
+      ORDER BY aggregate_id";

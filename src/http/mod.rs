@@ -11,6 +11,7 @@ pub mod health;
 mod history;
 mod ladders;
 mod openapi;
+pub mod parse_errors;
 mod participants;
 mod posts;
 mod reports;

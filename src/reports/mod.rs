@@ -51,8 +51,9 @@ pub async fn produce(pool: &PgPool, kind: ReportKind, query: &ReportQuery) -> Re
     let (dataset, provenance) = match known_at {
         Some(at) => {
             refuse_future(pool, at).await?;
-            projections::replay::dataset_known_at(pool, Some(at))
-                .await
+            let pool = pool.clone();
+            on_a_blocking_thread(async move { projections::replay::dataset_known_at(&pool, Some(at)).await })
+                .await?
                 .map_err(ReportRequestError::internal)?
         }
         None => {
@@ -62,7 +63,11 @@ pub async fn produce(pool: &PgPool, kind: ReportKind, query: &ReportQuery) -> Re
             }
             // The rebuild's swap locks the live tables in an order that cannot
             // deadlock with this read (see `projections::projector::rebuild`).
-            projections::tables::load_dataset(pool, projections::projector::LIVE_SCHEMA).await?
+            let pool = pool.clone();
+            on_a_blocking_thread(async move {
+                projections::tables::load_dataset(&pool, projections::projector::LIVE_SCHEMA).await
+            })
+            .await??
         }
     };
     let names = known_names(pool, &dataset).await?;
@@ -118,6 +123,19 @@ fn check_names(names: &KnownNames, q: &ReportQuery) -> Result<(), ReportError> {
         }
     }
     Ok(())
+}
+
+/// Runs `work` to the end on the blocking pool. Reading a report's input
+/// decodes every row (and a `known_at` replay folds every event): CPU that,
+/// on the async workers, would hold up the commands and health checks they
+/// serve meanwhile. The I/O still runs on the runtime's driver.
+async fn on_a_blocking_thread<T: Send + 'static>(
+    work: impl std::future::Future<Output = T> + Send + 'static,
+) -> Result<T, ReportRequestError> {
+    let runtime = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || runtime.block_on(work))
+        .await
+        .map_err(ReportRequestError::internal)
 }
 
 /// A `known_at` after the database's clock names a moment whose events are

@@ -1,7 +1,9 @@
 //! Contention on one participant: valid commands sent together without
-//! `If-Match` all land, as each would alone; a stale `If-Match` is still 409.
+//! `If-Match` all land, as each would alone; a stale `If-Match` is still 409;
+//! and two commands to different streams whose rules read each other cannot
+//! both land when together they break a rule.
 
-use crate::helpers::bodies::{Leaving, Registration, RoleChange};
+use crate::helpers::bodies::{CohortOpening, Enrolment, Leaving, Registration, RoleChange};
 use crate::helpers::{spawn_app, TestApp};
 
 async fn participant_versions(app: &TestApp, id: &str) -> Vec<u64> {
@@ -84,4 +86,65 @@ async fn commands_refused_after_waiting_their_turn_release_the_lock() {
     .await
     .expect("the append lock was released");
     assert_eq!(next.status, 201, "{}", next.body);
+}
+
+/// Waits until `n` sessions wait for the append lock (an advisory lock).
+async fn wait_for_lock_waiters(app: &TestApp, n: i64) {
+    for _ in 0..500 {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_locks \
+             WHERE locktype = 'advisory' AND NOT granted \
+               AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+        )
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+        if waiting >= n {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("{n} commands never queued for the append lock");
+}
+
+#[tokio::test]
+async fn an_enrolment_and_a_backdated_leaving_decided_together_cannot_both_land() {
+    let app = spawn_app().await;
+    let cohort = app.record(&CohortOpening::new("PLDP", "2017", "2017-04-01")).await.id();
+    let ann = app
+        .register("RACE-1", "Northshire", "social_worker", "2015-01-01")
+        .await;
+
+    // Hold the append lock so that both commands are decided before either
+    // commits: the enrolment (employed on 2017-04-01) queues first, then the
+    // leaving dated 2016-06-01, which found no cohort enrolling Ann.
+    let mut holder = app.pool.begin().await.unwrap();
+    let (key,): (i64,) = sqlx::query_as("SELECT x'74656e757265'::bigint")
+        .fetch_one(&mut *holder)
+        .await
+        .unwrap();
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(key)
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+    let enrol = {
+        let app = app.clone();
+        let body = Enrolment::new(&cohort, &ann, "2017-04-01");
+        tokio::spawn(async move { app.send(&body).await })
+    };
+    wait_for_lock_waiters(&app, 1).await;
+    let leave = {
+        let app = app.clone();
+        let body = Leaving::new(&ann, "2016-06-01", "resigned");
+        tokio::spawn(async move { app.send(&body).await })
+    };
+    wait_for_lock_waiters(&app, 2).await;
+    holder.rollback().await.unwrap();
+
+    let (enrolled, left) = (enrol.await.unwrap(), leave.await.unwrap());
+    assert_eq!(enrolled.status, 201, "{}", enrolled.body);
+    // Decided again under the lock, the leaving now sees the enrolment.
+    assert_eq!(left.status, 422, "{}", left.body);
+    assert_eq!(left.str("error"), "participant_not_employed");
 }

@@ -32,6 +32,7 @@ fn one_event(aggregate_id: String, expected_version: u64) -> Commit {
             }],
         }],
         guards: vec![],
+        enrolling_cohorts: None,
         metadata: metadata(),
         idempotency: None,
     }

@@ -152,3 +152,54 @@ async fn a_held_lock_and_a_slow_request_answer_503_in_bounded_time() {
     blocker.rollback().await.unwrap();
     tenure.terminate().await;
 }
+
+/// Sends `request` on a new connection and reads the whole answer (the
+/// server closes the connection after a parse error).
+async fn raw_answer(address: &str, request: &[u8]) -> String {
+    let mut stream = TcpStream::connect(address.trim_start_matches("http://")).await.unwrap();
+    // The server may answer and close before every byte is sent.
+    let _ = stream.write_all(request).await;
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut answer)).await;
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+/// The JSON body of a raw HTTP answer.
+fn json_body(answer: &str) -> serde_json::Value {
+    let (_, body) = answer.split_once("\r\n\r\n").expect("an HTTP answer");
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {answer:?}"))
+}
+
+#[tokio::test]
+async fn requests_hyper_cannot_parse_get_the_json_error_body_too() {
+    let (tenure, app) = serve().await;
+    // 70,000 bytes of query: past hyper's 65,534-byte URI limit.
+    let uri = format!("/api/v1/reports/leavers?organisation={}", "x".repeat(70_000));
+    let too_long = raw_answer(
+        &tenure.address,
+        format!("GET {uri} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes(),
+    )
+    .await;
+    assert!(too_long.starts_with("HTTP/1.1 414 "), "{too_long:?}");
+    assert_eq!(json_body(&too_long)["error"], "uri_too_long");
+    assert_eq!(json_body(&too_long)["field"], "uri");
+
+    let garbled = raw_answer(&tenure.address, b"GET / HTTP/1.1\r\nHo st: x\r\n\r\n").await;
+    assert!(garbled.starts_with("HTTP/1.1 400 "), "{garbled:?}");
+    assert_eq!(json_body(&garbled)["error"], "malformed_request");
+
+    // 500 KiB of headers: more than hyper buffers.
+    let huge_header = format!("GET / HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n", "y".repeat(500_000));
+    let too_large = raw_answer(&tenure.address, huge_header.as_bytes()).await;
+    assert!(too_large.starts_with("HTTP/1.1 431 "), "{too_large:?}");
+    assert_eq!(json_body(&too_large)["error"], "headers_too_large");
+
+    // The server keeps serving, and its own answers are untouched.
+    assert_eq!(app.get("/healthz/live").await.status, 200);
+    let unknown = app
+        .get("/api/v1/reports/leavers?organisation=Nowhere&from=2017-04-01&to=2017-09-30")
+        .await;
+    assert!(unknown.status >= 400 && unknown.status < 500, "{}", unknown.body);
+    assert!(unknown.body.get("error").is_some(), "{}", unknown.body);
+    tenure.terminate().await;
+}

@@ -111,6 +111,7 @@ pub(crate) async fn fresh_database() -> (PgPool, String) {
 }
 
 /// The app under test, served on a free local port.
+#[derive(Clone)]
 pub(crate) struct TestApp {
     pub(crate) address: String,
     pub(crate) pool: PgPool,
