@@ -139,159 +139,35 @@ impl From<sqlx::Error> for AppendError {
 }
 
 impl EventStore {
-    /// Appends a commit atomically: all of its events or none.
+    /// Appends a commit atomically: all of its events or none. Commits from
+    /// many requests are grouped into one transaction by the store's group
+    /// writer (see [`super::group`]); a store holding the append lock
+    /// appends in its own transaction.
     pub async fn append(&self, commit: Commit) -> Result<CommitReceipt, AppendError> {
-        let mut tx = match &self.held {
-            Some(held) => held.lock().await.take().ok_or(StoreError::LockReleased)?,
-            None => {
-                let mut tx = self.pool.begin().await?;
-                sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                    .bind(APPEND_LOCK_KEY)
-                    .execute(&mut *tx)
-                    .await?;
-                tx
+        match &self.held {
+            Some(held) => {
+                let mut tx = held.lock().await.take().ok_or(StoreError::LockReleased)?;
+                let written = write_commit(&mut tx, &commit).await?;
+                let txid = written.txid;
+                self.finish(tx, txid).await.map(|()| written.receipt)
             }
-        };
-
-        if let Some((key, fingerprint)) = &commit.idempotency {
-            let row: Option<(String, i16, Value)> = sqlx::query_as(super::idempotency::SELECT_ANSWER)
-                .bind(key)
-                .fetch_optional(&mut *tx)
-                .await?;
-            if let Some(row) = row {
-                return Err(match super::idempotency::answer_from_row(key, fingerprint, row)? {
-                    KeyedAnswer::Accepted(receipt) => AppendError::Replayed(Box::new(receipt)),
-                    KeyedAnswer::Refused(refusal) => AppendError::Refused(refusal),
-                });
-            }
+            None => self.group_writer().append(commit).await,
         }
+    }
 
-        let checks = commit
-            .writes
-            .iter()
-            .map(|w| (w.aggregate_type, &w.aggregate_id, w.expected_version))
-            .chain(commit.guards.iter().map(|(t, id, v)| (*t, id, *v)));
-        for (aggregate_type, aggregate_id, expected) in checks {
-            let (actual,): (i64,) = sqlx::query_as(
-                "SELECT COALESCE(MAX(sequence), 0) FROM events WHERE aggregate_type = $1 AND aggregate_id = $2",
-            )
-            .bind(aggregate_type)
-            .bind(aggregate_id)
-            .fetch_one(&mut *tx)
-            .await?;
-            if actual as u64 != expected {
-                return Err(AppendError::Conflict {
-                    aggregate_type: aggregate_type.to_string(),
-                    aggregate_id: aggregate_id.clone(),
-                    expected,
-                    actual: actual as u64,
-                });
-            }
-        }
-
-        if let Some((participant_id, seen)) = &commit.enrolling_cohorts {
-            let now: Vec<String> = sqlx::query_scalar(super::read::COHORTS_ENROLLING)
-                .bind(participant_id)
-                .fetch_all(&mut *tx)
-                .await?;
-            if let Some(new) = now.into_iter().find(|cohort| !seen.contains(cohort)) {
-                // The decision saw none of that cohort's events.
-                let (actual,): (i64,) = sqlx::query_as(
-                    "SELECT COALESCE(MAX(sequence), 0) FROM events WHERE aggregate_type = 'cohort' AND aggregate_id = $1",
-                )
-                .bind(&new)
-                .fetch_one(&mut *tx)
-                .await?;
-                return Err(AppendError::Conflict {
-                    aggregate_type: "cohort".to_string(),
-                    aggregate_id: new,
-                    expected: 0,
-                    actual: actual as u64,
-                });
-            }
-        }
-
-        // Strictly later than anything already recorded, so the recorded clock
-        // orders commits exactly as global positions do. The transaction id
-        // is what to ask about if the commit's acknowledgement is lost.
-        let (recorded_at, txid): (DateTime<Utc>, i64) = sqlx::query_as(
-            "SELECT GREATEST(clock_timestamp(), \
-                (SELECT MAX(recorded_at) FROM events) + interval '1 microsecond'), txid_current()",
-        )
-        .fetch_one(&mut *tx)
-        .await?;
-
-        let metadata = serde_json::to_value(&commit.metadata)
-            .map_err(|e| AppendError::Store(StoreError::Repository(e.to_string())))?;
-        let mut types = Vec::new();
-        let mut ids = Vec::new();
-        let mut sequences = Vec::new();
-        let mut event_types = Vec::new();
-        let mut versions = Vec::new();
-        let mut payloads = Vec::new();
-        let mut streams = Vec::new();
-        for write in &commit.writes {
-            for (i, event) in write.events.iter().enumerate() {
-                types.push(write.aggregate_type.to_string());
-                ids.push(write.aggregate_id.clone());
-                sequences.push((write.expected_version + 1 + i as u64) as i64);
-                event_types.push(event.event_type.clone());
-                versions.push(event.event_version.clone());
-                payloads.push(event.payload.clone());
-            }
-            streams.push(StreamReceipt {
-                aggregate_type: write.aggregate_type.to_string(),
-                aggregate_id: write.aggregate_id.clone(),
-                version: write.expected_version + write.events.len() as u64,
-            });
-        }
-        let positions: Vec<(i64,)> = sqlx::query_as(
-            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, \
-                                 payload, metadata, recorded_at) \
-             SELECT t, i, s, et, ev, p, $7, $8 \
-               FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::json[]) \
-                    WITH ORDINALITY AS e(t, i, s, et, ev, p, n) \
-              ORDER BY n \
-             RETURNING global_position",
-        )
-        .bind(&types)
-        .bind(&ids)
-        .bind(&sequences)
-        .bind(&event_types)
-        .bind(&versions)
-        .bind(&payloads)
-        .bind(&metadata)
-        .bind(recorded_at)
-        .fetch_all(&mut *tx)
-        .await?;
-        let global_position = positions.iter().map(|p| p.0).max().unwrap_or(0);
-
-        let receipt = CommitReceipt {
-            streams,
-            global_position,
-            recorded_at,
-            events_appended: positions.len(),
-        };
-        if let Some((key, fingerprint)) = &commit.idempotency {
-            sqlx::query(
-                "INSERT INTO idempotency_keys (idempotency_key, request_fingerprint, response_status, response_body) \
-                 VALUES ($1, $2, 201, $3)",
-            )
-            .bind(key)
-            .bind(fingerprint)
-            .bind(
-                serde_json::to_value(&receipt)
-                    .map_err(|e| AppendError::Store(StoreError::Repository(e.to_string())))?,
-            )
-            .execute(&mut *tx)
-            .await?;
-        }
+    /// Commits `tx`, which holds the append lock, finding out what became of
+    /// it when the acknowledgement is lost.
+    pub(super) async fn finish(
+        &self,
+        tx: sqlx::Transaction<'static, sqlx::Postgres>,
+        txid: i64,
+    ) -> Result<(), AppendError> {
         match tx.commit().await {
-            Ok(()) => Ok(receipt),
+            Ok(()) => Ok(()),
             Err(e) if acknowledgement_lost(&e) => match self.settle_outcome(txid).await {
                 CommitOutcome::Committed => {
                     tracing::warn!(txid, cause = %e, "commit acknowledgement lost; the commit landed");
-                    Ok(receipt)
+                    Ok(())
                 }
                 // Nothing was recorded: the lost connection is the answer.
                 CommitOutcome::Aborted => Err(e.into()),
@@ -303,4 +179,159 @@ impl EventStore {
             Err(e) => Err(e.into()),
         }
     }
+}
+
+/// Takes the append lock in `tx` (it waits for commits in flight; the
+/// pool's `lock_timeout` bounds the wait).
+pub(super) async fn take_append_lock(tx: &mut sqlx::PgConnection) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(APPEND_LOCK_KEY)
+        .execute(tx)
+        .await
+        .map(drop)
+}
+
+/// A commit written, not yet committed.
+pub(super) struct Written {
+    pub(super) receipt: CommitReceipt,
+    /// The transaction's id, to ask about if the acknowledgement is lost.
+    pub(super) txid: i64,
+}
+
+/// Checks `commit` against the store and inserts its events and its
+/// idempotency key, in a transaction that holds the append lock. Every
+/// refusal is found before anything is written, except a duplicate unique
+/// value, which the insert itself reports.
+pub(super) async fn write_commit(tx: &mut sqlx::PgConnection, commit: &Commit) -> Result<Written, AppendError> {
+    if let Some((key, fingerprint)) = &commit.idempotency {
+        let row: Option<(String, i16, Value)> = sqlx::query_as(super::idempotency::SELECT_ANSWER)
+            .bind(key)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if let Some(row) = row {
+            return Err(match super::idempotency::answer_from_row(key, fingerprint, row)? {
+                KeyedAnswer::Accepted(receipt) => AppendError::Replayed(Box::new(receipt)),
+                KeyedAnswer::Refused(refusal) => AppendError::Refused(refusal),
+            });
+        }
+    }
+
+    let checks = commit
+        .writes
+        .iter()
+        .map(|w| (w.aggregate_type, &w.aggregate_id, w.expected_version))
+        .chain(commit.guards.iter().map(|(t, id, v)| (*t, id, *v)));
+    for (aggregate_type, aggregate_id, expected) in checks {
+        let (actual,): (i64,) = sqlx::query_as(
+            "SELECT COALESCE(MAX(sequence), 0) FROM events WHERE aggregate_type = $1 AND aggregate_id = $2",
+        )
+        .bind(aggregate_type)
+        .bind(aggregate_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        if actual as u64 != expected {
+            return Err(AppendError::Conflict {
+                aggregate_type: aggregate_type.to_string(),
+                aggregate_id: aggregate_id.clone(),
+                expected,
+                actual: actual as u64,
+            });
+        }
+    }
+
+    if let Some((participant_id, seen)) = &commit.enrolling_cohorts {
+        let now: Vec<String> = sqlx::query_scalar(super::read::COHORTS_ENROLLING)
+            .bind(participant_id)
+            .fetch_all(&mut *tx)
+            .await?;
+        if let Some(new) = now.into_iter().find(|cohort| !seen.contains(cohort)) {
+            // The decision saw none of that cohort's events.
+            let (actual,): (i64,) = sqlx::query_as(
+                "SELECT COALESCE(MAX(sequence), 0) FROM events WHERE aggregate_type = 'cohort' AND aggregate_id = $1",
+            )
+            .bind(&new)
+            .fetch_one(&mut *tx)
+            .await?;
+            return Err(AppendError::Conflict {
+                aggregate_type: "cohort".to_string(),
+                aggregate_id: new,
+                expected: 0,
+                actual: actual as u64,
+            });
+        }
+    }
+
+    // Strictly later than anything already recorded, so the recorded clock
+    // orders commits exactly as global positions do. The transaction id
+    // is what to ask about if the commit's acknowledgement is lost.
+    let (recorded_at, txid): (DateTime<Utc>, i64) = sqlx::query_as(
+        "SELECT GREATEST(clock_timestamp(), \
+                (SELECT MAX(recorded_at) FROM events) + interval '1 microsecond'), txid_current()",
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+
+    let metadata = serde_json::to_value(&commit.metadata)
+        .map_err(|e| AppendError::Store(StoreError::Repository(e.to_string())))?;
+    let mut types = Vec::new();
+    let mut ids = Vec::new();
+    let mut sequences = Vec::new();
+    let mut event_types = Vec::new();
+    let mut versions = Vec::new();
+    let mut payloads = Vec::new();
+    let mut streams = Vec::new();
+    for write in &commit.writes {
+        for (i, event) in write.events.iter().enumerate() {
+            types.push(write.aggregate_type.to_string());
+            ids.push(write.aggregate_id.clone());
+            sequences.push((write.expected_version + 1 + i as u64) as i64);
+            event_types.push(event.event_type.clone());
+            versions.push(event.event_version.clone());
+            payloads.push(event.payload.clone());
+        }
+        streams.push(StreamReceipt {
+            aggregate_type: write.aggregate_type.to_string(),
+            aggregate_id: write.aggregate_id.clone(),
+            version: write.expected_version + write.events.len() as u64,
+        });
+    }
+    let positions: Vec<(i64,)> = sqlx::query_as(
+        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, \
+                                 payload, metadata, recorded_at) \
+             SELECT t, i, s, et, ev, p, $7, $8 \
+               FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::json[]) \
+                    WITH ORDINALITY AS e(t, i, s, et, ev, p, n) \
+              ORDER BY n \
+             RETURNING global_position",
+    )
+    .bind(&types)
+    .bind(&ids)
+    .bind(&sequences)
+    .bind(&event_types)
+    .bind(&versions)
+    .bind(&payloads)
+    .bind(&metadata)
+    .bind(recorded_at)
+    .fetch_all(&mut *tx)
+    .await?;
+    let global_position = positions.iter().map(|p| p.0).max().unwrap_or(0);
+
+    let receipt = CommitReceipt {
+        streams,
+        global_position,
+        recorded_at,
+        events_appended: positions.len(),
+    };
+    if let Some((key, fingerprint)) = &commit.idempotency {
+        sqlx::query(
+            "INSERT INTO idempotency_keys (idempotency_key, request_fingerprint, response_status, response_body) \
+                 VALUES ($1, $2, 201, $3)",
+        )
+        .bind(key)
+        .bind(fingerprint)
+        .bind(serde_json::to_value(&receipt).map_err(|e| AppendError::Store(StoreError::Repository(e.to_string())))?)
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(Written { receipt, txid })
 }

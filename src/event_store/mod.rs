@@ -16,10 +16,13 @@
 //! versions or inserts. Commits are therefore serialised: global positions,
 //! transaction ids and recorded times all increase in commit order, which
 //! makes "as known at T" reproducible (nothing can later appear with a
-//! recorded time at or before an answer's last event). The cost is measured
-//! in `benches/` and documented in docs/performance.md.
+//! recorded time at or before an answer's last event). So that concurrent
+//! commits still share a disk flush, one writer groups them into one
+//! transaction (`group.rs`). The cost is measured in `benches/` and
+//! documented in docs/performance.md.
 
 mod append;
+mod group;
 mod idempotency;
 mod outcome;
 mod read;
@@ -29,7 +32,9 @@ pub use idempotency::{KeyedAnswer, Refusal};
 pub use outcome::CommitOutcome;
 pub use read::{Position, StoredEvent};
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+
+use group::GroupWriter;
 
 use cqrs_es::{Aggregate, DomainEvent};
 use serde::{Deserialize, Serialize};
@@ -88,6 +93,11 @@ pub enum StoreError {
     /// could not say whether transaction `txid` committed.
     #[error("the outcome of transaction {txid} is unknown: {cause}")]
     OutcomeUnknown { txid: i64, cause: String },
+    /// The database failed the transaction of a group of commits, this one
+    /// among them, in a way that would fail each alone too (it is down, or
+    /// a lock or statement timed out): nothing of the group was recorded.
+    #[error("database error in a group commit: {0}")]
+    GroupFailed(Arc<sqlx::Error>),
     /// The append lock this store held was already spent on a commit.
     #[error("the append lock was already released by a commit")]
     LockReleased,
@@ -103,6 +113,9 @@ pub struct EventStore {
     /// When set, the transaction holding the append lock, which this store's
     /// reads and its next append go through.
     held: Option<HeldLock>,
+    /// The writer that groups this store's commits, started by the first
+    /// append (shared by every clone).
+    writer: Arc<OnceLock<GroupWriter>>,
 }
 
 /// A connection to read with: one from the pool, or the held lock's.
@@ -123,10 +136,33 @@ impl Reader<'_> {
     }
 }
 
+impl StoreError {
+    /// The database's own error, when the database failed.
+    pub fn database_error(&self) -> Option<&sqlx::Error> {
+        match self {
+            StoreError::Database(e) => Some(e),
+            StoreError::GroupFailed(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
 impl EventStore {
     /// An event store over `pool`, whose database has tenure's migrations.
     pub fn new(pool: PgPool) -> Self {
-        Self { pool, held: None }
+        Self {
+            pool,
+            held: None,
+            writer: Arc::default(),
+        }
+    }
+
+    /// The group writer, started on first use. Its task gets a store of its
+    /// own (same pool, no writer), so it ends once every clone of this
+    /// store is dropped.
+    fn group_writer(&self) -> &GroupWriter {
+        self.writer
+            .get_or_init(|| GroupWriter::start(EventStore::new(self.pool.clone())))
     }
 
     /// This store, holding the append lock from now until its next append
@@ -134,13 +170,11 @@ impl EventStore {
     /// for commits in flight; the pool's `lock_timeout` bounds the wait.
     pub async fn holding_append_lock(&self) -> Result<EventStore, StoreError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(APPEND_LOCK_KEY)
-            .execute(&mut *tx)
-            .await?;
+        append::take_append_lock(&mut tx).await?;
         Ok(EventStore {
             pool: self.pool.clone(),
             held: Some(Arc::new(Mutex::new(Some(tx)))),
+            writer: self.writer.clone(),
         })
     }
 
@@ -189,6 +223,17 @@ impl EventStore {
             events,
         })
     }
+}
+
+/// Waits until the commits in flight now have committed or rolled back (by
+/// taking the append lock and letting it go). Every commit that starts
+/// afterwards is recorded later than this call's start, so a reader of
+/// "everything recorded up to a moment already past" that waits here first
+/// sees all of it, for good.
+pub async fn wait_for_commits_in_flight(pool: &PgPool) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    append::take_append_lock(&mut tx).await?;
+    tx.commit().await
 }
 
 /// Serialises domain events for a [`StreamWrite`].

@@ -243,7 +243,7 @@ impl From<crate::event_store::StoreError> for ApiError {
             tracing::error!(txid, %cause, "a commit's outcome is unknown");
             return ApiError::outcome_unknown();
         }
-        if let crate::event_store::StoreError::Database(db) = &e {
+        if let Some(db) = e.database_error() {
             if let Some(unavailable) = ApiError::from_database_outage(db) {
                 tracing::warn!(cause = %e, "database unavailable or busy");
                 return unavailable;

@@ -141,11 +141,15 @@ async fn on_a_blocking_thread<T: Send + 'static>(
 /// A `known_at` after the database's clock names a moment whose events are
 /// not all recorded yet (one may still commit stamped before it), so its
 /// answer could change: 422 rather than a figure that cannot be reproduced.
+/// A `known_at` before it may still have commits in flight stamped before
+/// it (a group of commits takes a few milliseconds): those are waited for,
+/// so that the answer can never change afterwards.
 async fn refuse_future(pool: &PgPool, known_at: DateTime<Utc>) -> Result<(), ReportRequestError> {
     let now: DateTime<Utc> = sqlx::query_scalar("SELECT clock_timestamp()").fetch_one(pool).await?;
     if known_at > now {
         return Err(ReportRequestError::KnownAtInFuture { known_at, now });
     }
+    crate::event_store::wait_for_commits_in_flight(pool).await?;
     Ok(())
 }
 

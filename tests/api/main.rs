@@ -13,6 +13,7 @@ mod contention;
 mod errors;
 mod event_store;
 mod figure_bugs;
+mod group_commit;
 mod idempotency;
 mod input_limits;
 mod limits;
