@@ -18,7 +18,7 @@ use projections::reports::csv::ToCsvRows;
 use projections::reports::model::Dataset;
 use projections::reports::names::{KnownNames, NameKind};
 use projections::reports::{leavers, promotions, retention, selection, turnover, vacancies, Period, ReportError};
-use projections::tables::Provenance;
+use projections::tables::{Provenance, Scope};
 use serde::Serialize;
 use serde_json::Value;
 use sqlx::PgPool;
@@ -64,13 +64,18 @@ pub async fn produce(pool: &PgPool, kind: ReportKind, query: &ReportQuery) -> Re
             // The rebuild's swap locks the live tables in an order that cannot
             // deadlock with this read (see `projections::projector::rebuild`).
             let pool = pool.clone();
+            let scope = scope(kind, query);
             on_a_blocking_thread(async move {
-                projections::tables::load_dataset(&pool, projections::projector::LIVE_SCHEMA).await
+                projections::tables::load_scoped_dataset(&pool, projections::projector::LIVE_SCHEMA, &scope).await
             })
             .await??
         }
     };
-    let names = known_names(pool, &dataset).await?;
+    let names = match known_at {
+        // The replay holds everything known then: the names come from it.
+        Some(_) => known_names(pool, &dataset).await?,
+        None => names_asked_in_read_models(pool, query).await?,
+    };
     // The calculation is pure CPU over the whole dataset: on the blocking
     // pool it cannot hold up the async workers that serve commands and
     // health checks meanwhile.
@@ -85,12 +90,50 @@ pub async fn produce(pool: &PgPool, kind: ReportKind, query: &ReportQuery) -> Re
     })
 }
 
-/// The names a report may be asked about: those in `dataset` (so as known
-/// at `known_at` for a replay) and those on today's ladders (reference data,
-/// not events): every organisation with a ladder of its own, and every role
-/// on one or on the default ladder.
-async fn known_names(pool: &PgPool, dataset: &Dataset) -> Result<KnownNames, ReportRequestError> {
-    let mut names = KnownNames::of(dataset);
+/// The part of the read models report `kind` asked with `q` can depend on
+/// (see [`Scope`]): figures for an organisation read its people and posts,
+/// figures for cohorts or a programme read the people ever enrolled.
+fn scope(kind: ReportKind, q: &ReportQuery) -> Scope {
+    let organisation = q.organisation.clone().map(Scope::Organisation);
+    match kind {
+        ReportKind::Turnover | ReportKind::Vacancies => organisation.unwrap_or(Scope::Everyone),
+        ReportKind::Leavers => match organisation {
+            Some(scope) => scope,
+            None if q.cohort.is_some() || q.programme.is_some() => Scope::CohortMembers,
+            None => Scope::Everyone,
+        },
+        ReportKind::Retention | ReportKind::Promotions => Scope::CohortMembers,
+    }
+}
+
+/// The names `q` gives that the read models or the ladders hold (one
+/// indexed lookup each, since the report reads only part of the read
+/// models); when one is held nowhere, every name, so that the refusal can
+/// suggest the nearest.
+async fn names_asked_in_read_models(pool: &PgPool, q: &ReportQuery) -> Result<KnownNames, ReportRequestError> {
+    let schema = projections::projector::LIVE_SCHEMA;
+    let mut names = ladder_names(pool).await?;
+    let mut all_held = true;
+    for (kind, _, name) in names_given(q) {
+        if names.knows(kind, &name) {
+            continue;
+        }
+        if projections::tables::name_in_read_models(pool, schema, kind, &name).await? {
+            names.insert(kind, name);
+        } else {
+            all_held = false;
+        }
+    }
+    if !all_held {
+        names.extend(projections::tables::names_in_read_models(pool, schema).await?);
+    }
+    Ok(names)
+}
+
+/// The organisations with a ladder of their own, and every role on a
+/// ladder, the default one included (reference data, today's).
+async fn ladder_names(pool: &PgPool) -> Result<KnownNames, ReportRequestError> {
+    let mut names = KnownNames::default();
     let default = Ladder::children_services_default();
     names.roles.extend(default.roles().iter().map(|r| r.code.clone()));
     let ladders: Vec<(String, sqlx::types::Json<Vec<Role>>)> =
@@ -104,25 +147,43 @@ async fn known_names(pool: &PgPool, dataset: &Dataset) -> Result<KnownNames, Rep
     Ok(names)
 }
 
+/// The names a report may be asked about: those in `dataset` (so as known
+/// at `known_at` for a replay) and those on today's ladders (reference data,
+/// not events): every organisation with a ladder of its own, and every role
+/// on one or on the default ladder.
+async fn known_names(pool: &PgPool, dataset: &Dataset) -> Result<KnownNames, ReportRequestError> {
+    let mut names = ladder_names(pool).await?;
+    names.extend(KnownNames::of(dataset));
+    Ok(names)
+}
+
 /// Refuses an organisation, role, team, programme or target that no data
 /// or ladder holds: it would count nothing and answer zero.
 fn check_names(names: &KnownNames, q: &ReportQuery) -> Result<(), ReportError> {
+    for (kind, field, name) in names_given(q) {
+        names.check(kind, field, &name)?;
+    }
+    Ok(())
+}
+
+/// Every organisation, team, programme and role `q` names, with the
+/// parameter that names it, in the order they are checked.
+fn names_given(q: &ReportQuery) -> Vec<(NameKind, &'static str, String)> {
     let single = [
         (NameKind::Organisation, "organisation", &q.organisation),
         (NameKind::Team, "team", &q.team),
         (NameKind::Programme, "programme", &q.programme),
     ];
-    for (kind, field, value) in single {
-        if let Some(name) = value {
-            names.check(kind, field, name)?;
-        }
-    }
+    let mut given: Vec<_> = single
+        .into_iter()
+        .filter_map(|(kind, field, value)| value.clone().map(|name| (kind, field, name)))
+        .collect();
     for (field, list) in [("role", &q.role), ("targets", &q.targets)] {
         for code in q.list(list).unwrap_or_default() {
-            names.check(NameKind::Role, field, &code)?;
+            given.push((NameKind::Role, field, code));
         }
     }
-    Ok(())
+    given
 }
 
 /// Runs `work` to the end on the blocking pool. Reading a report's input

@@ -100,15 +100,47 @@ impl KnownNames {
         names
     }
 
+    /// The known names of `kind` (none for cohorts, which are named by id or name).
+    fn of_kind(&self, kind: NameKind) -> Option<&BTreeSet<String>> {
+        match kind {
+            NameKind::Organisation => Some(&self.organisations),
+            NameKind::Role => Some(&self.roles),
+            NameKind::Team => Some(&self.teams),
+            NameKind::Programme => Some(&self.programmes),
+            NameKind::Cohort => None,
+        }
+    }
+
+    /// Whether `name` is a known name of `kind`.
+    pub fn knows(&self, kind: NameKind, name: &str) -> bool {
+        self.of_kind(kind).is_none_or(|known| known.contains(name))
+    }
+
+    /// Adds `name` as a known name of `kind`.
+    pub fn insert(&mut self, kind: NameKind, name: String) {
+        let known = match kind {
+            NameKind::Organisation => &mut self.organisations,
+            NameKind::Role => &mut self.roles,
+            NameKind::Team => &mut self.teams,
+            NameKind::Programme => &mut self.programmes,
+            NameKind::Cohort => return,
+        };
+        known.insert(name);
+    }
+
+    /// Adds every name `other` knows.
+    pub fn extend(&mut self, other: KnownNames) {
+        self.organisations.extend(other.organisations);
+        self.roles.extend(other.roles);
+        self.teams.extend(other.teams);
+        self.programmes.extend(other.programmes);
+    }
+
     /// Refuses `wanted` (given as `field`) unless it is a known name of `kind`.
     /// Cohorts are looked up by [`super::selection::named_cohorts`].
     pub fn check(&self, kind: NameKind, field: &'static str, wanted: &str) -> Result<(), ReportError> {
-        let known = match kind {
-            NameKind::Organisation => &self.organisations,
-            NameKind::Role => &self.roles,
-            NameKind::Team => &self.teams,
-            NameKind::Programme => &self.programmes,
-            NameKind::Cohort => return Ok(()),
+        let Some(known) = self.of_kind(kind) else {
+            return Ok(());
         };
         if known.contains(wanted) {
             return Ok(());

@@ -2,13 +2,15 @@
 //! ([`write`]), and reading them all back as the report input ([`read`]).
 //! `docs/read-models.md` describes every table for people querying them.
 
+mod names;
 mod parked;
 mod read;
 mod write;
 
+pub use names::{name_in_read_models, names_in_read_models};
 pub(crate) use parked::park;
 pub use parked::{parked_events, ParkedEvent, ParkedEvents};
-pub use read::load_dataset;
+pub use read::{load_dataset, load_scoped_dataset, Scope};
 pub use write::write_batch;
 
 use chrono::{DateTime, Utc};

@@ -27,12 +27,20 @@ fn level(stored: Option<i16>) -> Option<u8> {
     stored.and_then(|l| u8::try_from(l).ok())
 }
 
-/// Every row of `sql`, as `T`.
-async fn fetch<T>(db: &mut PgConnection, sql: &str) -> Result<Vec<T>, sqlx::Error>
+/// Every row of `sql`, as `T`; `sql` holds `{only}` where a scope's
+/// `WHERE <column> = ANY($1)` goes, and `ids` are the ids it keeps (all rows
+/// when `None`).
+async fn fetch<T>(db: &mut PgConnection, sql: &str, column: &str, ids: Option<&[Uuid]>) -> Result<Vec<T>, sqlx::Error>
 where
     T: for<'r> FromRow<'r, PgRow> + Send + Unpin,
 {
-    sqlx::query_as(sql).fetch_all(db).await
+    match ids {
+        None => sqlx::query_as(&sql.replace("{only}", "")).fetch_all(db).await,
+        Some(ids) => {
+            let sql = sql.replace("{only}", &format!("WHERE {column} = ANY($1)"));
+            sqlx::query_as(&sql).bind(ids).fetch_all(db).await
+        }
+    }
 }
 
 #[derive(FromRow)]
@@ -157,18 +165,48 @@ fn attach<P, C>(parents: &mut HashMap<Uuid, P>, children: Vec<(Uuid, C)>, add: i
 /// Every row of `sql` as `(parent id, item)`, converted by `convert`.
 async fn fetch_into<R, T>(
     db: &mut PgConnection,
-    sql: &str,
+    (sql, column, ids): (&str, &str, Option<&[Uuid]>),
     convert: impl Fn(R) -> Result<(Uuid, T), sqlx::Error>,
 ) -> Result<Vec<(Uuid, T)>, sqlx::Error>
 where
     R: for<'r> FromRow<'r, PgRow> + Send + Unpin,
 {
-    fetch::<R>(db, sql).await?.into_iter().map(convert).collect()
+    fetch::<R>(db, sql, column, ids)
+        .await?
+        .into_iter()
+        .map(convert)
+        .collect()
+}
+
+/// Which part of the read models a report needs: every report reads only
+/// the people, cohorts and posts its figures can depend on, so that its cost
+/// follows what it selects, not the whole history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// Everyone and everything (a figure over the whole workforce).
+    Everyone,
+    /// An organisation's posts, and the people who ever held a spell in it
+    /// or occupied one of its posts, each with their whole history (a
+    /// leaving from the organisation may be a move elsewhere); every cohort.
+    Organisation(String),
+    /// Every cohort, and the people ever enrolled in one, with their whole
+    /// history; no posts.
+    CohortMembers,
 }
 
 /// Reads the whole report input from the tables of `schema`, with the
 /// checkpoint it reflects, in one consistent snapshot.
 pub async fn load_dataset(pool: &sqlx::PgPool, schema: &str) -> Result<(Dataset, Provenance), sqlx::Error> {
+    load_scoped_dataset(pool, schema, &Scope::Everyone).await
+}
+
+/// Reads the part of the report input that `scope` names from the tables of
+/// `schema`, with the checkpoint it reflects, in one consistent snapshot.
+pub async fn load_scoped_dataset(
+    pool: &sqlx::PgPool,
+    schema: &str,
+    scope: &Scope,
+) -> Result<(Dataset, Provenance), sqlx::Error> {
     let mut tx = pool.begin().await?;
     sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
         .execute(&mut *tx)
@@ -178,9 +216,10 @@ pub async fn load_dataset(pool: &sqlx::PgPool, schema: &str) -> Result<(Dataset,
     ))
     .fetch_one(&mut *tx)
     .await?;
-    let people = read_people(&mut tx, schema).await?;
+    let (people, posts) = scoped_ids(&mut tx, schema, scope).await?;
+    let people = read_people(&mut tx, schema, people.as_deref()).await?;
     let cohorts = read_cohorts(&mut tx, schema).await?;
-    let posts = read_posts(&mut tx, schema).await?;
+    let posts = read_posts(&mut tx, schema, posts.as_deref()).await?;
     let parked_events = super::parked::count(&mut tx, schema).await?;
     tx.commit().await?;
     let mut dataset = Dataset { people, cohorts, posts };
@@ -197,43 +236,78 @@ pub async fn load_dataset(pool: &sqlx::PgPool, schema: &str) -> Result<(Dataset,
     ))
 }
 
-async fn read_people(db: &mut PgConnection, schema: &str) -> Result<Vec<Person>, sqlx::Error> {
-    let sql = format!("SELECT participant_id, external_ref FROM {schema}.participants");
-    let mut people: HashMap<Uuid, Person> = fetch::<Person>(db, &sql)
+/// The participant ids and post ids `scope` keeps (`None`: all of them).
+async fn scoped_ids(
+    db: &mut PgConnection,
+    schema: &str,
+    scope: &Scope,
+) -> Result<(Option<Vec<Uuid>>, Option<Vec<Uuid>>), sqlx::Error> {
+    Ok(match scope {
+        Scope::Everyone => (None, None),
+        Scope::CohortMembers => {
+            let sql = format!("SELECT DISTINCT participant_id FROM {schema}.cohort_members");
+            (
+                Some(sqlx::query_scalar(&sql).fetch_all(&mut *db).await?),
+                Some(Vec::new()),
+            )
+        }
+        Scope::Organisation(organisation) => {
+            let posts: Vec<Uuid> =
+                sqlx::query_scalar(&format!("SELECT post_id FROM {schema}.posts WHERE organisation = $1"))
+                    .bind(organisation)
+                    .fetch_all(&mut *db)
+                    .await?;
+            let people: Vec<Uuid> = sqlx::query_scalar(&format!(
+                "SELECT participant_id FROM {schema}.spells WHERE organisation = $1 \
+                 UNION SELECT participant_id FROM {schema}.post_occupancies WHERE post_id = ANY($2)"
+            ))
+            .bind(organisation)
+            .bind(&posts)
+            .fetch_all(&mut *db)
+            .await?;
+            (Some(people), Some(posts))
+        }
+    })
+}
+
+async fn read_people(db: &mut PgConnection, schema: &str, only: Option<&[Uuid]>) -> Result<Vec<Person>, sqlx::Error> {
+    let by = "participant_id";
+    let sql = format!("SELECT participant_id, external_ref FROM {schema}.participants {{only}}");
+    let mut people: HashMap<Uuid, Person> = fetch::<Person>(db, &sql, by, only)
         .await?
         .into_iter()
         .map(|p| (p.participant_id, p))
         .collect();
     let sql = format!(
         "SELECT participant_id, organisation, team, role_code, role_level, post_id, basis, fte, from_on, until_on, \
-         ended_by FROM {schema}.spells ORDER BY participant_id, ordinal"
+         ended_by FROM {schema}.spells {{only}} ORDER BY participant_id, ordinal"
     );
-    let spells = fetch_into(db, &sql, SpellRow::into_spell).await?;
+    let spells = fetch_into(db, (&sql, by, only), SpellRow::into_spell).await?;
     attach(&mut people, spells, |p, s| p.spells.push(s));
     let sql = format!(
         "SELECT participant_id, effective_on, from_role, from_level, from_organisation, to_role, to_level, \
-         to_organisation, kind, internal, rejoining FROM {schema}.moves ORDER BY participant_id, ordinal"
+         to_organisation, kind, internal, rejoining FROM {schema}.moves {{only}} ORDER BY participant_id, ordinal"
     );
-    let moves = fetch_into(db, &sql, MoveRow::into_move).await?;
+    let moves = fetch_into(db, (&sql, by, only), MoveRow::into_move).await?;
     attach(&mut people, moves, |p, m| p.moves.push(m));
     let sql = format!(
         "SELECT participant_id AS parent, effective_on, organisation, role_code, fte FROM {schema}.leavings \
-         ORDER BY participant_id, ordinal"
+         {{only}} ORDER BY participant_id, ordinal"
     );
-    let leavings = fetch_into(db, &sql, |r: Child<Leaving>| Ok(r.into())).await?;
+    let leavings = fetch_into(db, (&sql, by, only), |r: Child<Leaving>| Ok(r.into())).await?;
     attach(&mut people, leavings, |p, l| p.leavings.push(l));
     let sql = format!(
         "SELECT participant_id AS parent, from_on, until_on, reason FROM {schema}.exclusions \
-         ORDER BY participant_id, ordinal"
+         {{only}} ORDER BY participant_id, ordinal"
     );
-    let exclusions = fetch_into(db, &sql, |r: Child<Exclusion>| Ok(r.into())).await?;
+    let exclusions = fetch_into(db, (&sql, by, only), |r: Child<Exclusion>| Ok(r.into())).await?;
     attach(&mut people, exclusions, |p, x| p.exclusions.push(x));
     Ok(people.into_values().collect())
 }
 
 async fn read_cohorts(db: &mut PgConnection, schema: &str) -> Result<Vec<Cohort>, sqlx::Error> {
     let sql = format!("SELECT cohort_id, programme, name, starts_on FROM {schema}.cohorts");
-    let mut cohorts: HashMap<Uuid, Cohort> = fetch::<Cohort>(db, &sql)
+    let mut cohorts: HashMap<Uuid, Cohort> = fetch::<Cohort>(db, &sql, "cohort_id", None)
         .await?
         .into_iter()
         .map(|c| (c.cohort_id, c))
@@ -242,25 +316,26 @@ async fn read_cohorts(db: &mut PgConnection, schema: &str) -> Result<Vec<Cohort>
         "SELECT cohort_id AS parent, participant_id, enrolled_on, completed_on, withdrawn_on \
          FROM {schema}.cohort_members"
     );
-    let members = fetch_into(db, &sql, |r: Child<Member>| Ok(r.into())).await?;
+    let members = fetch_into(db, (&sql, "cohort_id", None), |r: Child<Member>| Ok(r.into())).await?;
     attach(&mut cohorts, members, |c, m| c.members.push(m));
     Ok(cohorts.into_values().collect())
 }
 
-async fn read_posts(db: &mut PgConnection, schema: &str) -> Result<Vec<Post>, sqlx::Error> {
+async fn read_posts(db: &mut PgConnection, schema: &str, only: Option<&[Uuid]>) -> Result<Vec<Post>, sqlx::Error> {
+    let by = "post_id";
     let sql = format!(
-        "SELECT post_id, organisation, title, role_code, established_on, disestablished_on FROM {schema}.posts"
+        "SELECT post_id, organisation, title, role_code, established_on, disestablished_on FROM {schema}.posts {{only}}"
     );
-    let mut posts: HashMap<Uuid, Post> = fetch::<Post>(db, &sql)
+    let mut posts: HashMap<Uuid, Post> = fetch::<Post>(db, &sql, by, only)
         .await?
         .into_iter()
         .map(|p| (p.post_id, p))
         .collect();
     let sql = format!(
         "SELECT post_id, participant_id, basis, from_on, until_on FROM {schema}.post_occupancies \
-         ORDER BY post_id, ordinal"
+         {{only}} ORDER BY post_id, ordinal"
     );
-    let occupancies = fetch_into(db, &sql, OccupancyRow::into_occupancy).await?;
+    let occupancies = fetch_into(db, (&sql, by, only), OccupancyRow::into_occupancy).await?;
     attach(&mut posts, occupancies, |p, o| p.occupancies.push(o));
     Ok(posts.into_values().collect())
 }
