@@ -216,28 +216,7 @@ pub(super) async fn write_commit(tx: &mut sqlx::PgConnection, commit: &Commit) -
         }
     }
 
-    let checks = commit
-        .writes
-        .iter()
-        .map(|w| (w.aggregate_type, &w.aggregate_id, w.expected_version))
-        .chain(commit.guards.iter().map(|(t, id, v)| (*t, id, *v)));
-    for (aggregate_type, aggregate_id, expected) in checks {
-        let (actual,): (i64,) = sqlx::query_as(
-            "SELECT COALESCE(MAX(sequence), 0) FROM events WHERE aggregate_type = $1 AND aggregate_id = $2",
-        )
-        .bind(aggregate_type)
-        .bind(aggregate_id)
-        .fetch_one(&mut *tx)
-        .await?;
-        if actual as u64 != expected {
-            return Err(AppendError::Conflict {
-                aggregate_type: aggregate_type.to_string(),
-                aggregate_id: aggregate_id.clone(),
-                expected,
-                actual: actual as u64,
-            });
-        }
-    }
+    check_versions(tx, commit).await?;
 
     if let Some((participant_id, seen)) = &commit.enrolling_cohorts {
         let now: Vec<String> = sqlx::query_scalar(super::read::COHORTS_ENROLLING)
@@ -260,16 +239,6 @@ pub(super) async fn write_commit(tx: &mut sqlx::PgConnection, commit: &Commit) -
             });
         }
     }
-
-    // Strictly later than anything already recorded, so the recorded clock
-    // orders commits exactly as global positions do. The transaction id
-    // is what to ask about if the commit's acknowledgement is lost.
-    let (recorded_at, txid): (DateTime<Utc>, i64) = sqlx::query_as(
-        "SELECT GREATEST(clock_timestamp(), \
-                (SELECT MAX(recorded_at) FROM events) + interval '1 microsecond'), txid_current()",
-    )
-    .fetch_one(&mut *tx)
-    .await?;
 
     let metadata = serde_json::to_value(&commit.metadata)
         .map_err(|e| AppendError::Store(StoreError::Repository(e.to_string())))?;
@@ -295,14 +264,19 @@ pub(super) async fn write_commit(tx: &mut sqlx::PgConnection, commit: &Commit) -
             version: write.expected_version + write.events.len() as u64,
         });
     }
-    let positions: Vec<(i64,)> = sqlx::query_as(
-        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, \
-                                 payload, metadata, recorded_at) \
-             SELECT t, i, s, et, ev, p, $7, $8 \
-               FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::json[]) \
-                    WITH ORDINALITY AS e(t, i, s, et, ev, p, n) \
-              ORDER BY n \
-             RETURNING global_position",
+    // Stamped strictly later than anything already recorded, so the
+    // recorded clock orders commits exactly as global positions do. The
+    // transaction id is what to ask about if the acknowledgement is lost.
+    let inserted: Vec<(i64, DateTime<Utc>, i64)> = sqlx::query_as(
+        "WITH stamp AS (SELECT GREATEST(clock_timestamp(), \
+                            (SELECT MAX(recorded_at) FROM events) + interval '1 microsecond') AS at) \
+         INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, \
+                             payload, metadata, recorded_at) \
+         SELECT t, i, s, et, ev, p, $7, (SELECT at FROM stamp) \
+           FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::json[]) \
+                WITH ORDINALITY AS e(t, i, s, et, ev, p, n) \
+          ORDER BY n \
+         RETURNING global_position, recorded_at, txid_current()",
     )
     .bind(&types)
     .bind(&ids)
@@ -311,16 +285,24 @@ pub(super) async fn write_commit(tx: &mut sqlx::PgConnection, commit: &Commit) -
     .bind(&versions)
     .bind(&payloads)
     .bind(&metadata)
-    .bind(recorded_at)
     .fetch_all(&mut *tx)
     .await?;
-    let global_position = positions.iter().map(|p| p.0).max().unwrap_or(0);
+    let global_position = inserted.iter().map(|p| p.0).max().unwrap_or(0);
+    let (recorded_at, txid) = match inserted.first() {
+        Some(&(_, recorded_at, txid)) => (recorded_at, txid),
+        // A commit always has events (the runner refuses one without).
+        None => {
+            return Err(AppendError::Store(StoreError::Repository(
+                "a commit without events".into(),
+            )))
+        }
+    };
 
     let receipt = CommitReceipt {
         streams,
         global_position,
         recorded_at,
-        events_appended: positions.len(),
+        events_appended: inserted.len(),
     };
     if let Some((key, fingerprint)) = &commit.idempotency {
         sqlx::query(
@@ -334,4 +316,38 @@ pub(super) async fn write_commit(tx: &mut sqlx::PgConnection, commit: &Commit) -
         .await?;
     }
     Ok(Written { receipt, txid })
+}
+
+/// Fails with the first conflict when a stream `commit` writes or guards is
+/// no longer at the version its decision read (one statement for all).
+async fn check_versions(tx: &mut sqlx::PgConnection, commit: &Commit) -> Result<(), AppendError> {
+    let checks: Vec<(&str, &String, u64)> = commit
+        .writes
+        .iter()
+        .map(|w| (w.aggregate_type, &w.aggregate_id, w.expected_version))
+        .chain(commit.guards.iter().map(|(t, id, v)| (*t, id, *v)))
+        .collect();
+    let types: Vec<&str> = checks.iter().map(|c| c.0).collect();
+    let ids: Vec<&str> = checks.iter().map(|c| c.1.as_str()).collect();
+    let actual: Vec<i64> = sqlx::query_scalar(
+        "SELECT (SELECT COALESCE(MAX(sequence), 0) FROM events \
+                  WHERE aggregate_type = s.t AND aggregate_id = s.i) \
+           FROM UNNEST($1::text[], $2::text[]) WITH ORDINALITY AS s(t, i, n) \
+          ORDER BY n",
+    )
+    .bind(&types)
+    .bind(&ids)
+    .fetch_all(&mut *tx)
+    .await?;
+    for ((aggregate_type, aggregate_id, expected), actual) in checks.into_iter().zip(actual) {
+        if actual as u64 != expected {
+            return Err(AppendError::Conflict {
+                aggregate_type: aggregate_type.to_string(),
+                aggregate_id: aggregate_id.clone(),
+                expected,
+                actual: actual as u64,
+            });
+        }
+    }
+    Ok(())
 }
