@@ -64,6 +64,19 @@ pub struct Cli {
     #[arg(long, env = "TENURE_MAX_CONCURRENT_REPORTS", global = true)]
     pub max_concurrent_reports: Option<usize>,
 
+    /// A streaming replica (hot standby) of the database to read reports
+    /// from; repeat the flag (or separate URLs with commas in the variable)
+    /// for several, which take reports in turn. Commands, the projector and
+    /// `known_at` clocks stay on the primary; `min_position` and `known_at`
+    /// wait until the replica has caught up (bounded, then 503).
+    #[arg(
+        long = "read-database-url",
+        env = "TENURE_READ_DATABASE_URLS",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub read_database_urls: Vec<String>,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }

@@ -73,6 +73,21 @@ pub fn connect_reports(commands: &PgPool, size: u32) -> PgPool {
         .connect_lazy_with((*commands.connect_options()).clone())
 }
 
+/// The pool reports read through on a streaming replica at `url`: `size`
+/// connections with `limits` (statement and lock timeouts, acquire
+/// timeout), opened lazily so that tenure starts while a replica is down.
+pub fn connect_replica(url: &str, size: u32, limits: &Limits) -> Result<PgPool, sqlx::Error> {
+    let ms = |d: Duration| d.as_millis().to_string();
+    let options = <PgConnectOptions as std::str::FromStr>::from_str(url)?.options([
+        ("statement_timeout", ms(limits.statement_timeout)),
+        ("lock_timeout", ms(limits.lock_timeout)),
+    ]);
+    Ok(PgPoolOptions::new()
+        .max_connections(size.max(1))
+        .acquire_timeout(limits.acquire_timeout)
+        .connect_lazy_with(options))
+}
+
 /// Opens a pool with bounded waits, so a dead database fails requests
 /// quickly instead of hanging them. Sets no statement or lock timeout (the
 /// test harness and tools use it); `tenure` itself uses [`connect_with`].

@@ -100,7 +100,21 @@ async fn serve(cli: &Cli, database: &db::Database) -> Result<(), Box<dyn std::er
     // of them cannot starve commands and health checks of connections.
     let slots = cli.concurrent_reports();
     let report_pool = db::connect_reports(&database.pool, u32::try_from(slots).unwrap_or(u32::MAX));
-    state.reports = tenure::http::ReportGate::new(report_pool.clone(), slots, tenure::http::REPORT_QUEUE_WAIT);
+    let mut replicas = Vec::new();
+    for url in &cli.read_database_urls {
+        // One connection per report slot on each replica; opened lazily,
+        // so a replica that is down fails only the reports sent to it.
+        replicas.push(db::connect_replica(
+            url,
+            u32::try_from(slots).unwrap_or(u32::MAX),
+            &cli.database_limits(),
+        )?);
+    }
+    if !replicas.is_empty() {
+        tracing::info!(replicas = replicas.len(), "reports read from streaming replicas");
+    }
+    state.reports = tenure::http::ReportGate::new(report_pool.clone(), slots, tenure::http::REPORT_QUEUE_WAIT)
+        .with_replicas(replicas.clone());
     let guard = Guard::new(
         database.pool.clone(),
         Duration::from_secs(cli.request_timeout_secs.max(1)),
@@ -132,6 +146,9 @@ async fn serve(cli: &Cli, database: &db::Database) -> Result<(), Box<dyn std::er
         projector.abort();
     }
     let _ = tokio::time::timeout(SHUTDOWN_GRACE, report_pool.close()).await;
+    for replica in replicas {
+        let _ = tokio::time::timeout(SHUTDOWN_GRACE, replica.close()).await;
+    }
     Ok(())
 }
 

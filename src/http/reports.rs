@@ -25,7 +25,7 @@ use projections::projector::{self, ProjectionStatus, RebuildReport};
 use super::error::ApiError;
 use super::extract::decode;
 use super::AppState;
-use crate::reports::{self, ReportKind, ReportQuery, ReportRequestError};
+use crate::reports::{self, ReportKind, ReportQuery, ReportRequestError, ReportSource};
 
 /// How long a report waits for a slot before it is shed: long enough to
 /// smooth a dashboard's burst, short enough that a client is not left
@@ -49,6 +49,10 @@ pub fn default_concurrent_reports() -> usize {
 #[derive(Clone)]
 pub struct ReportGate {
     pool: sqlx::PgPool,
+    /// Streaming replicas to read report input from, in turn; none: the
+    /// primary (`pool`) serves reports itself.
+    replicas: Arc<[sqlx::PgPool]>,
+    next_replica: Arc<std::sync::atomic::AtomicUsize>,
     slots: Arc<tokio::sync::Semaphore>,
     queue_wait: Duration,
 }
@@ -59,9 +63,26 @@ impl ReportGate {
     pub fn new(pool: sqlx::PgPool, slots: usize, queue_wait: Duration) -> Self {
         Self {
             pool,
+            replicas: Arc::new([]),
+            next_replica: Arc::default(),
             slots: Arc::new(tokio::sync::Semaphore::new(slots.max(1))),
             queue_wait,
         }
+    }
+
+    /// Reads report input from `replicas` in turn instead of the primary.
+    pub fn with_replicas(mut self, replicas: Vec<sqlx::PgPool>) -> Self {
+        self.replicas = replicas.into();
+        self
+    }
+
+    /// Where the next report reads: the next replica in turn, or the primary.
+    fn source(&self) -> ReportSource {
+        if self.replicas.is_empty() {
+            return ReportSource::primary(self.pool.clone());
+        }
+        let turn = self.next_replica.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        ReportSource::replica(self.pool.clone(), self.replicas[turn % self.replicas.len()].clone())
     }
 
     /// A slot, or 503 `overloaded` when none frees within the queue wait.
@@ -106,10 +127,12 @@ impl From<ReportRequestError> for ApiError {
             | ReportRequestError::UnsupportedParameter { .. }
             | ReportRequestError::KnownAtInFuture { .. }
             | ReportRequestError::UnknownPosition { .. } => ApiError::rule(code, field, e.to_string()),
-            ReportRequestError::ProjectionBehind { .. } => ApiError::Unavailable {
-                code,
-                message: e.to_string(),
-            },
+            ReportRequestError::ProjectionBehind { .. } | ReportRequestError::ReplicaBehind { .. } => {
+                ApiError::Unavailable {
+                    code,
+                    message: e.to_string(),
+                }
+            }
             ReportRequestError::Database(e) => ApiError::from(e),
             ReportRequestError::Internal(cause) => ApiError::Internal(cause),
         }
@@ -180,7 +203,7 @@ pub(super) async fn report(
     let csv = wants_csv(&query, &headers)?;
     // Held until the answer is rendered: CSV writing is part of the work.
     let _slot = s.reports.admit().await?;
-    let answer = reports::produce(&s.reports.pool, kind, &query).await?;
+    let answer = reports::produce_from(&s.reports.source(), kind, &query).await?;
     let mut response = if csv {
         let body = reports::to_csv(&answer.rows)?;
         ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], body).into_response()

@@ -70,6 +70,7 @@
 mod binaries;
 mod privileges;
 mod process;
+mod replica;
 #[cfg(test)]
 mod tests;
 
@@ -215,6 +216,22 @@ impl ManagedCluster {
     /// exits. See the module documentation for a server that is already
     /// running from the same directory and for running as root.
     pub async fn start(opts: ClusterOptions) -> Result<ManagedCluster, ClusterError> {
+        Self::start_from(opts, None).await
+    }
+
+    /// Starts a hot standby of `primary` in `opts.data_dir`: on first use
+    /// the directory is filled with `pg_basebackup` from the primary and set
+    /// to stream its changes (see `replica.rs`); afterwards it starts like
+    /// any cluster. It serves reads only and follows the primary within
+    /// moments; `pg_last_wal_replay_lsn()` says how far.
+    pub async fn start_replica(opts: ClusterOptions, primary: &ManagedCluster) -> Result<ManagedCluster, ClusterError> {
+        Self::start_from(opts, Some(primary)).await
+    }
+
+    async fn start_from(
+        opts: ClusterOptions,
+        primary: Option<&ManagedCluster>,
+    ) -> Result<ManagedCluster, ClusterError> {
         let bin_dir = find_server_binaries()?;
         let root = effective_uid_is_root();
         if root && is_symlink(&opts.data_dir) {
@@ -238,8 +255,10 @@ impl ManagedCluster {
         if let Some(run_as) = &ctx.run_as {
             hand_over_data_dir(&ctx.data_dir, run_as).await?;
         }
-        if fresh {
-            initdb(&ctx, &opts).await?;
+        match (fresh, primary) {
+            (false, _) => {}
+            (true, None) => initdb(&ctx, &opts).await?,
+            (true, Some(primary)) => replica::base_backup(&ctx, primary.port, &primary.superuser, opts.durable).await?,
         }
 
         if let Some(attached) = ctx.handle_running_server(&opts).await? {

@@ -95,6 +95,14 @@ pub enum ReportRequestError {
         /// How long the request waited.
         waited_ms: u128,
     },
+    /// The replica a report reads from had not replayed, within the wait,
+    /// everything the primary had committed when a `known_at` report came:
+    /// the request may succeed if retried.
+    #[error("the replica serving reports has not caught up with the primary within {waited_ms} ms; retry shortly")]
+    ReplicaBehind {
+        /// How long the request waited.
+        waited_ms: u128,
+    },
     /// The database failed: down, busy (a lock or statement timeout) or a
     /// fault of ours; the HTTP API tells these apart.
     #[error("database error: {0}")]
@@ -123,6 +131,7 @@ impl ReportRequestError {
             ReportRequestError::KnownAtInFuture { .. } => "known_at_in_future",
             ReportRequestError::UnknownPosition { .. } => "unknown_position",
             ReportRequestError::ProjectionBehind { .. } => "projection_behind",
+            ReportRequestError::ReplicaBehind { .. } => "replica_behind",
             ReportRequestError::Database(_) | ReportRequestError::Internal(_) => "internal_error",
         }
     }
@@ -142,6 +151,7 @@ impl ReportRequestError {
             }
             ReportRequestError::WaitNotMilliseconds => Some("wait_ms"),
             ReportRequestError::ProjectionBehind { .. }
+            | ReportRequestError::ReplicaBehind { .. }
             | ReportRequestError::Database(_)
             | ReportRequestError::Internal(_) => None,
         }

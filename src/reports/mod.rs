@@ -5,9 +5,13 @@
 
 mod error;
 mod params;
+mod source;
 
 pub use error::ReportRequestError;
 pub use params::{ReportKind, ReportQuery, EVERY_REPORT};
+pub use source::ReportSource;
+
+use source::on_a_blocking_thread;
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -42,15 +46,27 @@ const DEFAULT_WAIT: Duration = Duration::from_secs(10);
 /// The longest wait a request may ask for.
 const LONGEST_WAIT: Duration = Duration::from_secs(30);
 
-/// Computes `kind` with `query`: from a replay when `known_at` is given,
-/// otherwise from the read models (after waiting for `min_position`).
+/// Computes `kind` with `query` on `pool`: from a replay when `known_at` is
+/// given, otherwise from the read models (after waiting for `min_position`).
 pub async fn produce(pool: &PgPool, kind: ReportKind, query: &ReportQuery) -> Result<ReportAnswer, ReportRequestError> {
+    produce_from(&ReportSource::primary(pool.clone()), kind, query).await
+}
+
+/// Computes `kind` with `query`, reading from `source` (the primary, or a
+/// streaming replica that is waited for as the request needs).
+pub async fn produce_from(
+    source: &ReportSource,
+    kind: ReportKind,
+    query: &ReportQuery,
+) -> Result<ReportAnswer, ReportRequestError> {
     query.check_accepted(kind)?;
     query.check_date_range()?;
     let known_at = query.known_at()?;
+    let wait = query.wait()?.unwrap_or(DEFAULT_WAIT).min(LONGEST_WAIT);
+    let pool = &source.reader;
     let (dataset, provenance) = match known_at {
         Some(at) => {
-            refuse_future(pool, at).await?;
+            source.settle_known_at(at, wait).await?;
             let pool = pool.clone();
             on_a_blocking_thread(async move { projections::replay::dataset_known_at(&pool, Some(at)).await })
                 .await?
@@ -58,8 +74,7 @@ pub async fn produce(pool: &PgPool, kind: ReportKind, query: &ReportQuery) -> Re
         }
         None => {
             if let Some(position) = query.min_position()? {
-                let wait = query.wait()?.unwrap_or(DEFAULT_WAIT).min(LONGEST_WAIT);
-                wait_for(pool, position, wait).await?;
+                source.wait_for_position(position, wait).await?;
             }
             // The rebuild's swap locks the live tables in an order that cannot
             // deadlock with this read (see `projections::projector::rebuild`).
@@ -68,7 +83,8 @@ pub async fn produce(pool: &PgPool, kind: ReportKind, query: &ReportQuery) -> Re
             on_a_blocking_thread(async move {
                 projections::tables::load_scoped_dataset(&pool, projections::projector::LIVE_SCHEMA, &scope).await
             })
-            .await??
+            .await?
+            .map_err(|e| source.read_failed(e))?
         }
     };
     let names = match known_at {
@@ -184,59 +200,6 @@ fn names_given(q: &ReportQuery) -> Vec<(NameKind, &'static str, String)> {
         }
     }
     given
-}
-
-/// Runs `work` to the end on the blocking pool. Reading a report's input
-/// decodes every row (and a `known_at` replay folds every event): CPU that,
-/// on the async workers, would hold up the commands and health checks they
-/// serve meanwhile. The I/O still runs on the runtime's driver.
-async fn on_a_blocking_thread<T: Send + 'static>(
-    work: impl std::future::Future<Output = T> + Send + 'static,
-) -> Result<T, ReportRequestError> {
-    let runtime = tokio::runtime::Handle::current();
-    tokio::task::spawn_blocking(move || runtime.block_on(work))
-        .await
-        .map_err(ReportRequestError::internal)
-}
-
-/// A `known_at` after the database's clock names a moment whose events are
-/// not all recorded yet (one may still commit stamped before it), so its
-/// answer could change: 422 rather than a figure that cannot be reproduced.
-/// A `known_at` before it may still have commits in flight stamped before
-/// it (a group of commits takes a few milliseconds): those are waited for,
-/// so that the answer can never change afterwards.
-async fn refuse_future(pool: &PgPool, known_at: DateTime<Utc>) -> Result<(), ReportRequestError> {
-    let now: DateTime<Utc> = sqlx::query_scalar("SELECT clock_timestamp()").fetch_one(pool).await?;
-    if known_at > now {
-        return Err(ReportRequestError::KnownAtInFuture { known_at, now });
-    }
-    crate::event_store::wait_for_commits_in_flight(pool).await?;
-    Ok(())
-}
-
-/// Waits (bounded) until the read models reflect every event up to `position`.
-/// A position past the last committed event was never handed out: 422 at
-/// once rather than a wait that cannot end well.
-async fn wait_for(pool: &PgPool, position: i64, wait: Duration) -> Result<(), ReportRequestError> {
-    let last: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(global_position), 0) FROM events")
-        .fetch_one(pool)
-        .await?;
-    if position > last {
-        return Err(ReportRequestError::UnknownPosition { position, last });
-    }
-    let deadline = tokio::time::Instant::now() + wait;
-    loop {
-        if projections::projector::has_reached(pool, position).await? {
-            return Ok(());
-        }
-        if tokio::time::Instant::now() >= deadline {
-            return Err(ReportRequestError::ProjectionBehind {
-                position,
-                waited_ms: wait.as_millis(),
-            });
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }
 
 fn render<R: Serialize + ToCsvRows>(

@@ -25,6 +25,7 @@ mod overload;
 mod parked_events;
 mod projector;
 mod published;
+mod replicas;
 mod report_names;
 mod report_rules;
 mod report_rules_cohorts;
