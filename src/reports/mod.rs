@@ -60,6 +60,7 @@ pub async fn produce_from(
     query: &ReportQuery,
 ) -> Result<ReportAnswer, ReportRequestError> {
     query.check_accepted(kind)?;
+    query.check_lists()?;
     query.check_date_range()?;
     let known_at = query.known_at()?;
     let wait = query.wait()?.unwrap_or(DEFAULT_WAIT).min(LONGEST_WAIT);

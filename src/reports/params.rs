@@ -166,6 +166,23 @@ impl ReportQuery {
         }
     }
 
+    /// A list parameter given with nothing in it (`role=`, `targets=,`) is
+    /// 400: ignoring it would answer for every role, or the default targets,
+    /// which is not what was asked.
+    pub fn check_lists(&self) -> Result<(), ReportRequestError> {
+        for (field, value) in [("role", &self.role), ("targets", &self.targets)] {
+            if value.is_some() && self.list(value).is_none() {
+                return Err(ReportRequestError::MissingParameter {
+                    field,
+                    message: format!(
+                        "{field} is empty: give one or more codes separated by commas, or leave {field} out"
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// `known_at` parsed as RFC 3339.
     pub fn known_at(&self) -> Result<Option<DateTime<Utc>>, ReportRequestError> {
         self.known_at

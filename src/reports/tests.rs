@@ -226,6 +226,20 @@ fn malformed_parameters_say_what_was_expected() {
 }
 
 #[test]
+fn an_empty_list_filter_is_refused_not_read_as_every_role_or_the_default_targets() {
+    for (text, field) in [
+        ("role=", "role"),
+        ("targets=,", "targets"),
+        ("role=a&targets= ", "targets"),
+    ] {
+        let e = query(text).check_lists().expect_err(text);
+        assert_eq!((e.code(), e.field()), ("missing_parameter", Some(field)), "{text}");
+    }
+    assert!(query("role=a,b&targets=dcs").check_lists().is_ok());
+    assert!(query("as_at=2020-01-01").check_lists().is_ok());
+}
+
+#[test]
 fn waiting_refusals_name_the_position() {
     let behind = ReportRequestError::ProjectionBehind {
         position: 42,

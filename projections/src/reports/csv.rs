@@ -143,7 +143,7 @@ impl ToCsvRows for LeaversReport {
                 Some(c) => cells.extend([
                     c.change.to_string(),
                     fixed(c.percent_change, 1),
-                    format!("{:?}", c.exposure_basis).to_lowercase(),
+                    serde_name(&c.exposure_basis),
                     fixed(c.rate_ratio, 2),
                     fixed(c.ci_lower, 2),
                     fixed(c.ci_upper, 2),
@@ -282,5 +282,14 @@ impl ToCsvRows for VacancyReport {
         rows.extend(self.rows.iter().map(line));
         rows.push(line(&self.total));
         rows
+    }
+}
+
+/// A unit enum variant as its serde form says it (`person_days`), so that CSV
+/// and JSON name it alike.
+fn serde_name(value: &impl serde::Serialize) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(name)) => name,
+        _ => String::new(),
     }
 }

@@ -221,6 +221,8 @@ fn csv_rows_are_flat_and_fixed_decimal() {
     assert_eq!(rows[2][col("after_average_headcount")], "1.16");
     assert_eq!(rows[2][col("rate_ratio")], "1.29");
     assert_eq!(rows[2][col("p_value")], "1.000");
+    // The exposure basis is named as in JSON and in the `exposure` parameter.
+    assert_eq!(rows[2][col("exposure")], "person_days");
     // PM had 0 before: infinite ratio shows as an empty cell; JSON works.
     assert_eq!(rows[1][col("rate_ratio")], "");
     assert!(serde_json::to_string(&r).is_ok());
