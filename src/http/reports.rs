@@ -187,7 +187,7 @@ fn wants_csv(query: &ReportQuery, headers: &HeaderMap) -> Result<bool, ApiError>
               (status = 400, description = "A parameter missing or malformed", body = super::error::ErrorBody),
               (status = 404, description = "No such report", body = super::error::ErrorBody),
               (status = 422, description = "The report's rules refuse the parameters", body = super::error::ErrorBody),
-              (status = 503, description = "The read models did not reach min_position in time (`projection_behind`), or every report slot is taken (`overloaded`, with Retry-After)", body = super::error::ErrorBody)))]
+              (status = 503, description = "The read models did not reach min_position in time (`projection_behind`), the replica serving reports has not caught up (`replica_behind`), or every report slot is taken (`overloaded`, with Retry-After)", body = super::error::ErrorBody)))]
 pub(super) async fn report(
     State(s): State<AppState>,
     Path(kind): Path<String>,
