@@ -115,6 +115,7 @@ impl From<ReportRequestError> for ApiError {
         let (code, field) = (e.code(), e.field());
         match e {
             ReportRequestError::MissingParameter { .. }
+            | ReportRequestError::InvalidParameter { .. }
             | ReportRequestError::KnownAtNotTimestamp { .. }
             | ReportRequestError::DateOutOfRange { .. }
             | ReportRequestError::MinPositionNotPosition
@@ -264,6 +265,25 @@ mod tests {
                 message: "give ?as_at= for this report".into(),
             },
             ApiError::bad_request("missing_parameter", "as_at", "give ?as_at= for this report"),
+        );
+        same(
+            ReportRequestError::InvalidParameter {
+                field: "participants_limit",
+                message: "participants_limit must be 1 to 10000, not 0".into(),
+            },
+            ApiError::bad_request(
+                "invalid_parameter",
+                "participants_limit",
+                "participants_limit must be 1 to 10000, not 0",
+            ),
+        );
+        same(
+            ReportRequestError::ReplicaBehind { waited_ms: 20 },
+            ApiError::Unavailable {
+                code: "replica_behind",
+                message: "the replica serving reports has not caught up with the primary within 20 ms; retry shortly"
+                    .into(),
+            },
         );
         same(
             ReportRequestError::WaitNotMilliseconds,

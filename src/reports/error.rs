@@ -24,6 +24,14 @@ pub enum ReportRequestError {
         /// What to give.
         message: String,
     },
+    /// A parameter's value is not what it must be.
+    #[error("{message}")]
+    InvalidParameter {
+        /// The parameter.
+        field: &'static str,
+        /// What it must be.
+        message: String,
+    },
     /// `known_at` is not an RFC 3339 timestamp.
     #[error("known_at {given:?} is not an RFC 3339 timestamp such as 2021-02-01T09:00:00Z")]
     KnownAtNotTimestamp {
@@ -122,7 +130,8 @@ impl ReportRequestError {
     pub fn code(&self) -> &'static str {
         match self {
             ReportRequestError::MissingParameter { .. } => "missing_parameter",
-            ReportRequestError::KnownAtNotTimestamp { .. }
+            ReportRequestError::InvalidParameter { .. }
+            | ReportRequestError::KnownAtNotTimestamp { .. }
             | ReportRequestError::DateOutOfRange { .. }
             | ReportRequestError::MinPositionNotPosition
             | ReportRequestError::WaitNotMilliseconds => "invalid_parameter",
@@ -141,6 +150,7 @@ impl ReportRequestError {
         match self {
             ReportRequestError::UnsupportedParameter { parameter, .. } => Some(*parameter),
             ReportRequestError::MissingParameter { field, .. }
+            | ReportRequestError::InvalidParameter { field, .. }
             | ReportRequestError::DateOutOfRange { field, .. }
             | ReportRequestError::Refused { field, .. } => Some(*field),
             ReportRequestError::KnownAtNotTimestamp { .. } | ReportRequestError::KnownAtInFuture { .. } => {

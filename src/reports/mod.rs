@@ -306,7 +306,9 @@ fn compute(
                 as_at: required(q.as_at, "as_at")?,
                 targets,
             };
-            render(promotions::compute(dataset, &params))
+            let (mut report, rows) = render(promotions::compute(dataset, &params))?;
+            page_participants(&mut report, q.participants_page()?);
+            Ok((report, rows))
         }
         ReportKind::Leavers => {
             let params = leavers::LeaversParams {
@@ -401,3 +403,21 @@ pub fn last_recorded(p: &Provenance) -> Option<DateTime<Utc>> {
 
 #[cfg(test)]
 mod tests;
+
+/// Keeps one page of a promotions answer's per-participant outcomes (which
+/// grow with the population; the figures do not), and says how many there
+/// are and where the next page starts (`null`: this is the last).
+fn page_participants(report: &mut Value, (offset, limit): (u64, u64)) {
+    let Some(all) = report.get_mut("participants").and_then(Value::as_array_mut) else {
+        return;
+    };
+    let total = all.len() as u64;
+    let start = offset.min(total) as usize;
+    let end = offset.saturating_add(limit).min(total) as usize;
+    let page: Vec<Value> = all.drain(start..end).collect();
+    *all = page;
+    let next = (offset.saturating_add(limit) < total).then(|| offset + limit);
+    report["participants_total"] = total.into();
+    report["participants_offset"] = offset.into();
+    report["participants_next_offset"] = next.into();
+}

@@ -40,7 +40,14 @@ impl ReportKind {
     /// report counts").
     pub fn parameters(self) -> &'static [&'static str] {
         match self {
-            ReportKind::Promotions => &["programme", "cohort", "as_at", "targets"],
+            ReportKind::Promotions => &[
+                "programme",
+                "cohort",
+                "as_at",
+                "targets",
+                "participants_offset",
+                "participants_limit",
+            ],
             ReportKind::Leavers => &[
                 "organisation",
                 "from",
@@ -118,10 +125,22 @@ pub struct ReportQuery {
     /// How long to wait for `min_position`, in milliseconds (default 10000, at most 30000).
     #[arg(long)]
     pub wait_ms: Option<String>,
+    /// Promotions: how many of the per-participant outcomes to skip (default 0).
+    #[arg(long)]
+    pub participants_offset: Option<String>,
+    /// Promotions: at most this many per-participant outcomes in one answer
+    /// (default 1000, at most 10000); the answer says where the next page starts.
+    #[arg(long)]
+    pub participants_limit: Option<String>,
     /// `json` (default) or `csv`.
     #[arg(skip)]
     pub format: Option<String>,
 }
+
+/// Per-participant outcomes in one promotions answer unless asked.
+const DEFAULT_PARTICIPANTS_PAGE: u64 = 1_000;
+/// The most per-participant outcomes one answer holds.
+const LONGEST_PARTICIPANTS_PAGE: u64 = 10_000;
 
 fn parse_exposure(s: &str) -> Result<ExposureBasis, String> {
     serde_json::from_value(serde_json::Value::String(s.to_string())).map_err(|_| "person_days or equal".to_string())
@@ -147,6 +166,8 @@ impl ReportQuery {
             ("known_at", self.known_at.is_some()),
             ("min_position", self.min_position.is_some()),
             ("wait_ms", self.wait_ms.is_some()),
+            ("participants_offset", self.participants_offset.is_some()),
+            ("participants_limit", self.participants_limit.is_some()),
             ("format", self.format.is_some()),
         ];
         given.into_iter().filter(|(_, is)| *is).map(|(name, _)| name).collect()
@@ -241,6 +262,30 @@ impl ReportQuery {
                     .map_err(|_| ReportRequestError::WaitNotMilliseconds)
             })
             .transpose()
+    }
+
+    /// The page of per-participant outcomes asked for: (offset, limit).
+    pub fn participants_page(&self) -> Result<(u64, u64), ReportRequestError> {
+        let number = |value: &Option<String>, field: &'static str, default: u64| match value.as_deref() {
+            None => Ok(default),
+            Some(text) => text.parse::<u64>().map_err(|_| ReportRequestError::InvalidParameter {
+                field,
+                message: format!("{field} must be a whole number, not {text:?}"),
+            }),
+        };
+        let offset = number(&self.participants_offset, "participants_offset", 0)?;
+        let limit = number(
+            &self.participants_limit,
+            "participants_limit",
+            DEFAULT_PARTICIPANTS_PAGE,
+        )?;
+        if limit == 0 || limit > LONGEST_PARTICIPANTS_PAGE {
+            return Err(ReportRequestError::InvalidParameter {
+                field: "participants_limit",
+                message: format!("participants_limit must be 1 to {LONGEST_PARTICIPANTS_PAGE}, not {limit}"),
+            });
+        }
+        Ok((offset, limit))
     }
 
     /// A comma-separated list, or `None` when absent or empty.

@@ -90,3 +90,54 @@ async fn scoped_reports_equal_the_whole_replay_for_every_organisation_cohort_and
     assert_eq!(live, replayed);
     eprintln!("{compared} scoped reports equal their whole replay");
 }
+
+#[tokio::test]
+async fn promotions_outcomes_per_participant_come_in_pages_that_add_up_to_the_whole() {
+    let app = spawn_app().await;
+    load_demo(&app.pool).await;
+    let query = format!(
+        "programme=PLDP&as_at=2021-01-31&min_position={}&wait_ms=20000",
+        app.max_position().await
+    );
+    let whole = app
+        .report("promotions", &format!("{query}&participants_limit=10000"))
+        .await;
+    assert_eq!(whole.status, 200, "{}", whole.body);
+    let everyone = whole.body["report"]["participants"].as_array().unwrap().clone();
+    let total = everyone.len() as u64;
+    assert!(total > 25, "the demo's PLDP has more than one page of 25");
+    assert_eq!(whole.body["report"]["participants_total"], total);
+    assert!(whole.body["report"]["participants_next_offset"].is_null());
+
+    // Pages of 25, followed by their next offset, give everyone once, in order.
+    let mut paged = Vec::new();
+    let mut offset = Some(0);
+    while let Some(at) = offset {
+        let page = app
+            .report(
+                "promotions",
+                &format!("{query}&participants_limit=25&participants_offset={at}"),
+            )
+            .await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        let report = &page.body["report"];
+        assert_eq!(report["participants_total"], total);
+        // The figures do not depend on the page.
+        assert_eq!(report["total"], whole.body["report"]["total"]);
+        paged.extend(report["participants"].as_array().unwrap().iter().cloned());
+        offset = report["participants_next_offset"].as_u64();
+    }
+    assert_eq!(paged, everyone);
+
+    for bad in [
+        "participants_limit=0",
+        "participants_limit=10001",
+        "participants_offset=-1",
+    ] {
+        let refused = app
+            .report("promotions", &format!("programme=PLDP&as_at=2021-01-31&{bad}"))
+            .await;
+        assert_eq!(refused.status, 400, "{bad}: {}", refused.body);
+        assert_eq!(refused.str("error"), "invalid_parameter", "{bad}");
+    }
+}
