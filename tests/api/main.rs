@@ -15,6 +15,7 @@ mod event_store;
 mod figure_bugs;
 mod idempotency;
 mod input_limits;
+mod ladder_edits;
 mod limits;
 mod lost_commit;
 mod openapi;
