@@ -5,10 +5,12 @@
 //! the figures as they were; an edit that would leave a recorded role
 //! without its rung is refused.
 
+use projections::projector::{Projector, LIVE_SCHEMA};
+use projections::tables::load_dataset;
 use serde_json::{json, Value};
 
 use crate::helpers::reports::{cell, row, Row};
-use crate::helpers::{spawn_app, TestApp};
+use crate::helpers::{load_demo, spawn_app, TestApp};
 
 const ORG: &str = "Xshire";
 const PROMOTIONS: &str = "programme=PLDP&as_at=2019-01-01&targets=service_manager";
@@ -194,4 +196,57 @@ async fn a_ladder_edit_that_would_drop_a_recorded_role_or_its_level_is_refused_a
     let elsewhere = json!({"roles": [{"code": "caseworker", "name": "caseworker", "level": 1}]});
     assert_eq!(app.replace_ladder("Elsewhere", &elsewhere, &[]).await.status, 200);
     assert_eq!(app.ladder(ORG).await.body["version"], 2);
+}
+
+#[tokio::test]
+async fn the_projector_re_derives_whoever_a_ladder_it_has_not_applied_concerns() {
+    // A ladder the read models were never judged with: as after migration
+    // 0005 over a store whose ladders predate it, or a rebuild's fresh
+    // tables. The projector's next pass brings the rows in line.
+    let (pool, _) = crate::helpers::fresh_database().await;
+    load_demo(&pool).await;
+    let projector = Projector::live(pool.clone());
+    projector.catch_up().await.unwrap();
+    let (default_judged, _) = load_dataset(&pool, LIVE_SCHEMA).await.unwrap();
+
+    // Riverside Council's ladder with team and practice manager swapped
+    // (4 ↔ 5), written straight into the table, as no PUT re-derived it.
+    let mut roles = aggregates::Ladder::children_services_default().roles().to_vec();
+    for role in &mut roles {
+        role.level = match role.code.as_str() {
+            "team_manager" => Some(4),
+            "practice_manager" => Some(5),
+            _ => role.level,
+        };
+    }
+    sqlx::query("INSERT INTO ladders (organisation, roles, updated_by) VALUES ('Riverside Council', $1, 'test')")
+        .bind(sqlx::types::Json(&roles))
+        .execute(&pool)
+        .await
+        .unwrap();
+    // No new events: the pass only re-derives.
+    assert_eq!(projector.catch_up().await.unwrap(), 0);
+    let (re_derived, _) = load_dataset(&pool, LIVE_SCHEMA).await.unwrap();
+    assert_ne!(
+        re_derived, default_judged,
+        "the demo has Riverside moves between the two roles"
+    );
+    let (replayed, _) = projections::replay::dataset_known_at(&pool, None).await.unwrap();
+    assert_eq!(re_derived, replayed);
+    // Every Riverside spell in either role carries the swapped level.
+    let levels: Vec<(String, Option<i16>)> = sqlx::query_as(
+        "SELECT DISTINCT role_code, role_level FROM read_models.spells \
+          WHERE organisation = 'Riverside Council' AND role_code IN ('team_manager', 'practice_manager') \
+          ORDER BY role_code",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        levels,
+        [
+            ("practice_manager".to_string(), Some(5)),
+            ("team_manager".to_string(), Some(4))
+        ]
+    );
 }
