@@ -111,6 +111,11 @@ async fn a_move_recorded_after_a_ladder_edit_is_judged_like_one_recorded_before_
         );
     }
 
+    // The participant's state shows the level by Xshire's ladder too (the
+    // default ladder would say 6).
+    let state = app.participant(&ann).await;
+    assert_eq!(state.body["employment"]["role"]["level"], 4, "{}", state.body);
+
     // As known before the edit: the default ladder, Carl promoted (5 → 7),
     // Ann remained; Bob not yet registered.
     assert_eq!(outcomes(&totals(&app, Some(&before_edit)).await), ["2", "0", "1", "1"]);
