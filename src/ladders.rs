@@ -219,6 +219,9 @@ impl Ladders {
             organisation: organisation.to_string(),
             expected: expected.unwrap_or_default(),
         })?;
+        ladder_edits::realign(&mut tx, LIVE_SCHEMA).await?;
+        // Stamped last, just before the commit: a `known_at` replay judges
+        // with this ladder from its recorded time on.
         sqlx::query("INSERT INTO ladder_versions (organisation, version, roles, updated_by) VALUES ($1, $2, $3, $4)")
             .bind(organisation)
             .bind(version)
@@ -226,7 +229,6 @@ impl Ladders {
             .bind(updated_by)
             .execute(&mut *tx)
             .await?;
-        ladder_edits::realign(&mut tx, LIVE_SCHEMA).await?;
         tx.commit().await?;
         Ok(LadderView {
             organisation: organisation.to_string(),

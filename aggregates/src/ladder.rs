@@ -11,7 +11,7 @@
 //! for a code the organisation's ladder does not know.
 
 use std::collections::{BTreeMap, HashSet};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use serde::{Deserialize, Serialize};
 
@@ -177,9 +177,14 @@ impl Levels {
     /// `ladders` for the organisations that have one, the default ladder
     /// for every other.
     pub fn new(ladders: BTreeMap<String, Ladder>) -> Levels {
+        // Every participant starts with default levels, so the default
+        // ladder is made once and shared.
+        static DEFAULT: OnceLock<Arc<Ladder>> = OnceLock::new();
         Levels {
             own: Arc::new(ladders),
-            default: Arc::new(Ladder::children_services_default()),
+            default: DEFAULT
+                .get_or_init(|| Arc::new(Ladder::children_services_default()))
+                .clone(),
         }
     }
 

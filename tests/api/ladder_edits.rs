@@ -9,6 +9,7 @@ use projections::projector::{Projector, LIVE_SCHEMA};
 use projections::tables::load_dataset;
 use serde_json::{json, Value};
 
+use crate::helpers::bodies::RoleChange;
 use crate::helpers::reports::{cell, row, Row};
 use crate::helpers::{load_demo, spawn_app, TestApp};
 
@@ -253,5 +254,30 @@ async fn the_projector_re_derives_whoever_a_ladder_it_has_not_applied_concerns()
             ("practice_manager".to_string(), Some(5)),
             ("team_manager".to_string(), Some(4))
         ]
+    );
+}
+
+#[tokio::test]
+async fn a_command_judges_both_ends_of_a_move_with_the_ladder_in_force_now() {
+    let app = spawn_app().await;
+    // Registered as inspector, off the default ladder (recorded level null).
+    let id = app.register("CJ-1", "Yshire", "inspector", "2015-01-01").await;
+    // Yshire puts inspectors on its ladder at 2 (giving a level is allowed).
+    let ladder = json!({"roles": [
+        {"code": "inspector", "name": "inspector", "level": 2},
+        {"code": "team_manager", "name": "team manager", "level": 3},
+    ]});
+    let put = app.replace_ladder("Yshire", &ladder, &[]).await;
+    assert_eq!(put.status, 200, "{}", put.body);
+    // A move to team manager needs no kind now: 2 → 3, a promotion. By the
+    // recorded level (null) it would be 422 move_kind_required.
+    let moved = app.send(&RoleChange::new(&id, "2017-01-01", "team_manager")).await;
+    assert_eq!(moved.status, 201, "{}", moved.body);
+    // Once the projector has the move (a report with min_position waits for it):
+    app.report_csv("leavers", "organisation=Yshire&from=2017-01-01&to=2017-12-31")
+        .await;
+    assert_eq!(
+        move_kinds(&app, &id).await,
+        [("promotion".to_string(), Some(2), Some(3))]
     );
 }
