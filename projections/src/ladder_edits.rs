@@ -76,7 +76,11 @@ pub async fn ladders_known_at<'e>(
 pub struct Realigned {
     /// The ladders the rows are judged with from now on.
     pub levels: Levels,
-    /// How many participants were re-derived (0: no ladder had changed).
+    /// Whether any organisation's ladder had changed since the rows were
+    /// judged (the caller must then commit, to keep the re-derived rows
+    /// and the versions recorded).
+    pub changed: bool,
+    /// How many participants were re-derived.
     pub participants: usize,
 }
 
@@ -112,6 +116,7 @@ pub async fn realign(tx: &mut Transaction<'_, Postgres>, schema: &str) -> Result
     if changed.is_empty() {
         return Ok(Realigned {
             levels,
+            changed: false,
             participants: 0,
         });
     }
@@ -139,6 +144,7 @@ pub async fn realign(tx: &mut Transaction<'_, Postgres>, schema: &str) -> Result
     );
     Ok(Realigned {
         levels,
+        changed: true,
         participants: ids.len(),
     })
 }

@@ -181,7 +181,7 @@ impl Projector {
         let levels = &realigned.levels;
         let batch = source::read_after(&mut *tx, after, self.batch_size).await?;
         let Some(last) = batch.last() else {
-            if realigned.participants > 0 {
+            if realigned.changed {
                 tx.commit().await?;
             }
             return Ok(None);
