@@ -1,12 +1,17 @@
 //! Career ladders: roles, their levels, and how a move between two roles is
 //! classified (docs/metrics.md "Career ladder").
 //!
-//! A ladder is reference data that an organisation may edit, so events never
-//! point into it: they carry a [`RoleRef`], the role code *and* the level it
-//! had when the event was recorded. Editing a ladder therefore changes how
-//! new moves are judged and never rewrites history.
+//! A ladder is reference data that an organisation may edit. Events carry a
+//! [`RoleRef`], the role code *and* the level it had when the event was
+//! recorded, so history is never rewritten and an auditor can see what was
+//! said. Derivations, though, judge with [`Levels`]: the ladder as known at
+//! the moment a report answers for applies to the whole of history
+//! (docs/metrics.md decision 14), so a move recorded after an edit and one
+//! recorded before it are judged alike. The recorded level is the fallback
+//! for a code the organisation's ladder does not know.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
+use std::sync::{Arc, OnceLock};
 
 use serde::{Deserialize, Serialize};
 
@@ -151,6 +156,64 @@ impl Ladder {
     }
 }
 
+/// The ladders a history is judged with: each organisation's own ladder, or
+/// the default one for an organisation without one. Cheap to clone.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Levels {
+    /// Organisations with a ladder of their own.
+    own: Arc<BTreeMap<String, Ladder>>,
+    /// The ladder of every other organisation.
+    default: Arc<Ladder>,
+}
+
+impl Default for Levels {
+    /// Every organisation on the default ladder.
+    fn default() -> Self {
+        Levels::new(BTreeMap::new())
+    }
+}
+
+impl Levels {
+    /// `ladders` for the organisations that have one, the default ladder
+    /// for every other.
+    pub fn new(ladders: BTreeMap<String, Ladder>) -> Levels {
+        // Every participant starts with default levels, so the default
+        // ladder is made once and shared.
+        static DEFAULT: OnceLock<Arc<Ladder>> = OnceLock::new();
+        Levels {
+            own: Arc::new(ladders),
+            default: DEFAULT
+                .get_or_init(|| Arc::new(Ladder::children_services_default()))
+                .clone(),
+        }
+    }
+
+    /// The ladder in force for `organisation`.
+    pub fn ladder_of(&self, organisation: &str) -> &Ladder {
+        self.own.get(organisation).unwrap_or(&self.default)
+    }
+
+    /// The level `organisation`'s ladder gives role `code`: `Some(None)`
+    /// for a role it has off the ladder, `None` when it does not know the
+    /// code at all.
+    pub fn level_of(&self, organisation: &str, code: &str) -> Option<Option<u8>> {
+        self.ladder_of(organisation)
+            .roles()
+            .iter()
+            .find(|r| r.code == code)
+            .map(|r| r.level)
+    }
+
+    /// `role`, held in `organisation`, with the level it is judged by: the
+    /// ladder's when the ladder knows the code, else the recorded one.
+    pub fn judge(&self, organisation: &str, role: &RoleRef) -> RoleRef {
+        RoleRef {
+            code: role.code.clone(),
+            level: self.level_of(organisation, &role.code).unwrap_or(role.level),
+        }
+    }
+}
+
 /// The kind of a move from `from` to `to` judged by level alone: higher is a
 /// promotion, lower a demotion, equal sideways. `None` when either role is
 /// off the ladder (such moves must carry their kind explicitly).
@@ -215,6 +278,33 @@ mod tests {
         let ladder = Ladder::children_services_default();
         let round = serde_json::to_string(&ladder).unwrap();
         assert_eq!(serde_json::from_str::<Ladder>(&round).unwrap(), ladder);
+    }
+
+    #[test]
+    fn levels_come_from_the_organisations_own_ladder_then_the_default_then_the_record() {
+        let role = |code: &str, level: Option<u8>| Role {
+            code: code.into(),
+            name: code.into(),
+            level,
+        };
+        let x = Ladder::new(vec![role("team_manager", Some(3)), role("adviser", None)]).unwrap();
+        let levels = Levels::new(BTreeMap::from([("X".to_string(), x)]));
+        assert_eq!(levels.level_of("X", "team_manager"), Some(Some(3)));
+        assert_eq!(levels.level_of("X", "adviser"), Some(None));
+        assert_eq!(levels.level_of("X", "dcs"), None);
+        // Another organisation: the default ladder.
+        assert_eq!(levels.level_of("Y", "team_manager"), Some(Some(5)));
+        // Judged: the ladder wins over the record; an unknown code keeps it.
+        assert_eq!(
+            levels.judge("X", &r("team_manager", Some(5))),
+            r("team_manager", Some(3))
+        );
+        assert_eq!(levels.judge("X", &r("adviser", Some(2))), r("adviser", None));
+        assert_eq!(levels.judge("X", &r("wizard", Some(7))), r("wizard", Some(7)));
+        assert_eq!(
+            Levels::default().judge("X", &r("team_manager", Some(3))),
+            r("team_manager", Some(5))
+        );
     }
 
     #[test]

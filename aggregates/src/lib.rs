@@ -40,4 +40,4 @@ mod stream;
 
 pub use context::{CommandContext, TooFarInFuture};
 pub use field::Field;
-pub use ladder::{derive_move_kind, Basis, Ladder, LadderError, MoveKind, Role, RoleRef};
+pub use ladder::{derive_move_kind, Basis, Ladder, LadderError, Levels, MoveKind, Role, RoleRef};

@@ -18,7 +18,9 @@ pub(crate) trait EventStream {
     fn recorded(&self) -> &[(u64, Self::Event)];
 
     /// Derives the history from `events`, or the first rule they break.
-    fn derive(events: &[(u64, Self::Event)]) -> Result<Self::History, Self::Error>;
+    /// `self` supplies what the derivation is judged with besides the
+    /// events (a participant's ladders), never its own events.
+    fn derive(&self, events: &[(u64, Self::Event)]) -> Result<Self::History, Self::Error>;
 
     /// The event retracting `sequence`.
     fn retraction(sequence: u64, reason: String) -> Self::Event;
@@ -30,7 +32,7 @@ pub(crate) trait EventStream {
     fn candidate(&self, event: &Self::Event) -> Result<Self::History, Self::Error> {
         let mut events = self.recorded().to_vec();
         events.push((events.len() as u64 + 1, event.clone()));
-        Self::derive(&events)
+        self.derive(&events)
     }
 
     /// `event`, once the history with it recorded next is valid.
@@ -83,7 +85,7 @@ macro_rules! impl_aggregate {
                 // for streams written through `handle`; a stream that fails
                 // (written by other means) shows as having no history rather
                 // than a wrong one.
-                self.$history = <$aggregate as crate::stream::EventStream>::derive(&self.events).ok();
+                self.$history = <$aggregate as crate::stream::EventStream>::derive(self, &self.events).ok();
             }
         }
     };

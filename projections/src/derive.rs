@@ -1,11 +1,14 @@
 //! From one aggregate's events to its part of the report input.
 //!
 //! The projector and the "as known at" replay both go through [`derive`], so
-//! the read models and a replay can only differ in which events they see.
+//! the read models and a replay can only differ in which events they see and
+//! which ladders they judge with: the projector the ladders in force now, a
+//! replay those known at its `known_at` (docs/metrics.md decision 14).
 
 use aggregates::cohort::Cohort as CohortAggregate;
 use aggregates::participant::Participant;
 use aggregates::post::Post as PostAggregate;
+use aggregates::Levels;
 use cqrs_es::Aggregate;
 use serde::de::DeserializeOwned;
 
@@ -32,11 +35,12 @@ pub struct DeriveError {
     pub reason: String,
 }
 
-fn fold<A: Aggregate>(events: &[StoredEvent]) -> Result<A, DeriveError>
+/// `start` with `events` applied in order.
+fn fold<A: Aggregate>(start: A, events: &[StoredEvent]) -> Result<A, DeriveError>
 where
     A::Event: DeserializeOwned,
 {
-    let mut aggregate = A::default();
+    let mut aggregate = start;
     for e in events {
         let event: A::Event = serde_json::from_value(e.payload.clone()).map_err(|err| DeriveError {
             aggregate_type: e.aggregate_type.clone(),
@@ -49,14 +53,15 @@ where
     Ok(aggregate)
 }
 
-/// Derives the report input of one aggregate from its events (stream order).
-pub fn derive(aggregate_type: &str, events: &[StoredEvent]) -> Result<Part, DeriveError> {
+/// Derives the report input of one aggregate from its events (stream
+/// order), judging a participant's roles with `levels`.
+pub fn derive(aggregate_type: &str, events: &[StoredEvent], levels: &Levels) -> Result<Part, DeriveError> {
     Ok(match aggregate_type {
-        "participant" => fold::<Participant>(events)?
+        "participant" => fold(Participant::default().judged_with(levels.clone()), events)?
             .timeline()
             .map_or(Part::Nothing, |t| Part::Person(person(t))),
-        "cohort" => cohort(&fold::<CohortAggregate>(events)?).map_or(Part::Nothing, Part::Cohort),
-        "post" => post(&fold::<PostAggregate>(events)?).map_or(Part::Nothing, Part::Post),
+        "cohort" => cohort(&fold(CohortAggregate::default(), events)?).map_or(Part::Nothing, Part::Cohort),
+        "post" => post(&fold(PostAggregate::default(), events)?).map_or(Part::Nothing, Part::Post),
         _ => Part::Nothing,
     })
 }

@@ -3,6 +3,7 @@
 //! calculations over either.
 
 pub mod derive;
+pub mod ladder_edits;
 pub mod projector;
 pub mod replay;
 pub mod reports;

@@ -66,7 +66,7 @@ impl ProjectorError {
     /// the database's state (a lost connection, a deadlock), which a retry
     /// may cure. SQLSTATE classes 22 (data exception), 23 (integrity
     /// constraint) and 54 (program limit, e.g. an index row too large).
-    fn is_the_events_fault(&self) -> bool {
+    pub(crate) fn is_the_events_fault(&self) -> bool {
         match self {
             ProjectorError::Aggregate { .. } => true,
             ProjectorError::Database(sqlx::Error::Encode(_)) => true,
@@ -175,8 +175,15 @@ impl Projector {
         let Some(after) = checkpoint else {
             return Ok(None);
         };
+        // Judge with the ladders in force now, first re-deriving whoever an
+        // edited ladder concerns (docs/metrics.md decision 14).
+        let realigned = crate::ladder_edits::realign(&mut tx, schema).await?;
+        let levels = &realigned.levels;
         let batch = source::read_after(&mut *tx, after, self.batch_size).await?;
         let Some(last) = batch.last() else {
+            if realigned.changed {
+                tx.commit().await?;
+            }
             return Ok(None);
         };
         let until = last.position();
@@ -188,12 +195,12 @@ impl Projector {
         // The whole batch in one go; only when an event in it cannot be
         // applied, event by event, to find and park it.
         savepoint(&mut tx, "SAVEPOINT batch").await?;
-        match tables::write_batch(&mut tx, schema, &streams).await {
+        match tables::write_batch(&mut tx, schema, &streams, levels).await {
             Ok(()) => savepoint(&mut tx, "RELEASE SAVEPOINT batch").await?,
             Err(e) if e.is_the_events_fault() => {
                 savepoint(&mut tx, "ROLLBACK TO SAVEPOINT batch").await?;
                 for event in &batch {
-                    self.apply_or_park(&mut tx, event, &streams).await?;
+                    self.apply_or_park(&mut tx, event, &streams, levels).await?;
                 }
             }
             Err(e) => return Err(e),
@@ -223,6 +230,7 @@ impl Projector {
         tx: &mut Transaction<'_, Postgres>,
         event: &StoredEvent,
         streams: &BTreeMap<(String, String), Vec<StoredEvent>>,
+        levels: &aggregates::Levels,
     ) -> Result<(), ProjectorError> {
         let key = (event.aggregate_type.clone(), event.aggregate_id.clone());
         let prefix: Vec<StoredEvent> = streams
@@ -233,7 +241,7 @@ impl Projector {
             .cloned()
             .collect();
         savepoint(tx, "SAVEPOINT event").await?;
-        match tables::write_batch(tx, self.schema, &BTreeMap::from([(key, prefix)])).await {
+        match tables::write_batch(tx, self.schema, &BTreeMap::from([(key, prefix)]), levels).await {
             Ok(()) => savepoint(tx, "RELEASE SAVEPOINT event").await?,
             Err(e) if e.is_the_events_fault() => {
                 savepoint(tx, "ROLLBACK TO SAVEPOINT event").await?;

@@ -1,5 +1,7 @@
 //! "As known at": the report input rebuilt from the events recorded up to a
-//! moment, retractions included only from their own recorded time.
+//! moment, retractions included only from their own recorded time, and every
+//! role judged with each organisation's ladder as it stood then (the last
+//! replacement recorded at or before `known_at`; docs/metrics.md decision 14).
 //!
 //! Cost: one indexed scan of the events recorded up to `known_at`, decoded
 //! straight into typed events and folded per aggregate in memory — linear in
@@ -11,6 +13,7 @@ use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
 use crate::derive::{canonical_order, derive, Part};
+use crate::ladder_edits;
 use crate::projector::ProjectorError;
 use crate::reports::model::Dataset;
 use crate::source::{self, StoredEvent};
@@ -22,6 +25,7 @@ pub async fn dataset_known_at(
     known_at: Option<DateTime<Utc>>,
 ) -> Result<(Dataset, Provenance), ProjectorError> {
     let events = source::recorded_until(pool, known_at).await?;
+    let levels = ladder_edits::ladders_known_at(pool, known_at).await?;
     let last = events.iter().max_by_key(|e| e.global_position);
     let provenance = Provenance {
         source: "replay",
@@ -40,7 +44,7 @@ pub async fn dataset_known_at(
     let mut dataset = Dataset::default();
     for ((aggregate_type, aggregate_id), mut stream) in streams {
         stream.sort_by_key(|e| e.sequence);
-        let part = derive(aggregate_type, &stream).map_err(|e| ProjectorError::Aggregate {
+        let part = derive(aggregate_type, &stream, &levels).map_err(|e| ProjectorError::Aggregate {
             aggregate_type: aggregate_type.to_string(),
             aggregate_id: aggregate_id.to_string(),
             reason: e.to_string(),

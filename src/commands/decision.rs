@@ -4,8 +4,14 @@
 //! at; a stream it only reads to judge the command (the participant an
 //! enrolment names) is guarded at that version. Either way a concurrent
 //! commit to it makes this one conflict and be decided again.
+//!
+//! Every participant loaded is judged with the ladders in force now (read
+//! once per decision), so a command's rules on levels (a move involving a
+//! role without a level needs its kind) agree with what the reports derive
+//! (docs/metrics.md decision 14).
 
-use aggregates::CommandContext;
+use aggregates::participant::Participant;
+use aggregates::{CommandContext, Levels};
 use cqrs_es::Aggregate;
 use uuid::Uuid;
 
@@ -16,6 +22,8 @@ use crate::event_store::{new_events, EventStore, LoadedStream, StreamWrite};
 pub struct Decision {
     store: EventStore,
     context: CommandContext,
+    /// Every organisation's ladder in force now.
+    levels: Levels,
     /// The version `If-Match` expects of the addressed stream.
     expected_version: Option<u64>,
     pub(super) writes: Vec<StreamWrite>,
@@ -25,11 +33,18 @@ pub struct Decision {
 }
 
 impl Decision {
-    /// An empty decision over `store`, deciding with `context`.
-    pub(super) fn new(store: EventStore, context: CommandContext, expected_version: Option<u64>) -> Self {
+    /// An empty decision over `store`, deciding with `context` and judging
+    /// participants with `levels`.
+    pub(super) fn new(
+        store: EventStore,
+        context: CommandContext,
+        levels: Levels,
+        expected_version: Option<u64>,
+    ) -> Self {
         Self {
             store,
             context,
+            levels,
             expected_version,
             writes: Vec::new(),
             guards: Vec::new(),
@@ -40,6 +55,12 @@ impl Decision {
     /// The clock and margins the aggregates decide with.
     pub fn context(&self) -> &CommandContext {
         &self.context
+    }
+
+    /// `loaded`, its history judged with the ladders in force now.
+    pub fn judged(&self, mut loaded: LoadedStream<Participant>) -> LoadedStream<Participant> {
+        loaded.aggregate = loaded.aggregate.judged_with(self.levels.clone());
+        loaded
     }
 
     /// The event store, for look-ups a rule needs (an external reference's owner).

@@ -35,7 +35,7 @@ impl Command {
                 },
             ) => {
                 let post = d.load_addressed::<Post>(post_id).await?;
-                let occupant = d.load_existing::<Participant>(participant_id).await?;
+                let occupant = d.judged(d.load_existing::<Participant>(participant_id).await?);
                 let command = decisions::fill_as_role_change(
                     post_id,
                     &post.aggregate,
@@ -54,7 +54,7 @@ impl Command {
                 },
             ) => {
                 let post = d.load_addressed::<Post>(post_id).await?;
-                let occupant = d.load_existing::<Participant>(participant_id).await?;
+                let occupant = d.judged(d.load_existing::<Participant>(participant_id).await?);
                 let command =
                     decisions::vacate_as_role_change(post_id, &occupant.aggregate, participant_id, effective_on)?;
                 with_posts(d, participant_id, occupant, command, BTreeMap::from([(post_id, post)])).await
@@ -66,7 +66,7 @@ impl Command {
                 let post = d.load_addressed::<Post>(post_id).await?;
                 let linked = match decisions::post_change_participant(&post.aggregate, sequence) {
                     Some(participant_id) => {
-                        let occupant = d.load_new::<Participant>(participant_id).await?;
+                        let occupant = d.judged(d.load_new::<Participant>(participant_id).await?);
                         decisions::linked_participant_event(post_id, &post.aggregate, sequence, &occupant.aggregate)
                             .map(|caused_by| (participant_id, occupant, caused_by))
                     }
@@ -93,7 +93,7 @@ impl Command {
             }
             Command::Cohort(id, command @ CohortCommand::Enrol { participant_id, .. }) => {
                 let cohort = d.load_addressed::<Cohort>(id).await?;
-                let participant = d.load_new::<Participant>(participant_id).await?;
+                let participant = d.judged(d.load_new::<Participant>(participant_id).await?);
                 let outcome = decisions::enrol(&cohort.aggregate, &participant.aggregate, command, d.context())?;
                 d.guard::<Participant>(participant_id, participant.version);
                 d.write::<Cohort>(id, cohort.version, &outcome.cohort)
@@ -122,6 +122,7 @@ async fn participant(d: &mut Decision, id: Uuid, command: ParticipantCommand) ->
         }
         _ => d.load_addressed::<Participant>(id).await?,
     };
+    let participant = d.judged(participant);
     with_posts(d, id, participant, command, BTreeMap::new()).await
 }
 

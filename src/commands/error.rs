@@ -76,6 +76,7 @@ impl From<LaddersError> for CommandError {
         match e {
             LaddersError::NotAtVersion { .. } => CommandError::Conflict(e.to_string()),
             LaddersError::Database(e) => CommandError::Store(e.into()),
+            LaddersError::Projection(e) => CommandError::Store(StoreError::Repository(e.to_string())),
             rule => CommandError::rule(rule.code(), rule.field(), rule.to_string()),
         }
     }

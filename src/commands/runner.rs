@@ -14,7 +14,7 @@ use std::future::Future;
 
 use aggregates::decisions;
 use aggregates::participant::Participant;
-use aggregates::CommandContext;
+use aggregates::{CommandContext, Levels};
 use chrono::NaiveDate;
 use uuid::Uuid;
 
@@ -68,8 +68,10 @@ impl CommandRunner {
     /// change that does not name one (see
     /// [`aggregates::decisions::organisation_on`]).
     pub async fn organisation_on(&self, id: Uuid, day: NaiveDate) -> Result<String, CommandError> {
+        let levels = self.ladders.levels_now().await?;
         let loaded = self.store.load::<Participant>(&id.to_string()).await?;
-        decisions::organisation_on(&loaded.aggregate, day)
+        let participant = loaded.aggregate.judged_with(levels);
+        decisions::organisation_on(&participant, day)
             .map(str::to_string)
             .ok_or_else(|| CommandError::NotFound {
                 what: "participant",
@@ -119,10 +121,16 @@ impl CommandRunner {
         origin: &CommandOrigin,
         command: &Command,
     ) -> Result<CommitReceipt, CommandError> {
-        match self.decide_and_append_on(&self.store, origin, command).await {
+        // One small query per command: the ladders in force judge the
+        // participants a decision loads (docs/metrics.md decision 14). Read
+        // before any lock is held, so a decision under the append lock needs
+        // no second pooled connection (requests queueing for the lock each
+        // hold one).
+        let levels = self.ladders.levels_now().await?;
+        match self.decide_and_append_on(&self.store, origin, command, &levels).await {
             Err(CommandError::Conflict(_)) if origin.expected_version.is_none() => {
                 let locked = self.store.holding_append_lock().await?;
-                self.decide_and_append_on(&locked, origin, command).await
+                self.decide_and_append_on(&locked, origin, command, &levels).await
             }
             outcome => outcome,
         }
@@ -134,12 +142,13 @@ impl CommandRunner {
         store: &EventStore,
         origin: &CommandOrigin,
         command: &Command,
+        levels: &Levels,
     ) -> Result<CommitReceipt, CommandError> {
         let context = CommandContext {
             today: chrono::Utc::now().date_naive(),
             future_margin_days: self.future_margin_days,
         };
-        let mut decision = Decision::new(store.clone(), context, origin.expected_version);
+        let mut decision = Decision::new(store.clone(), context, levels.clone(), origin.expected_version);
         command.decide(&mut decision).await?;
         if decision.writes.is_empty() {
             return Err(CommandError::rule(

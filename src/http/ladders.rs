@@ -35,9 +35,12 @@ pub(super) async fn read(
     Ok(Json(s.runner.ladders().for_organisation(&organisation).await?))
 }
 
-/// Replace an organisation's ladder; applies to moves recorded from now on.
-/// `If-Match: <version>` (0 for the default) makes it land only on that
-/// version: 409 otherwise.
+/// Replace an organisation's ladder. It applies to the whole of history
+/// (docs/metrics.md decision 14): answered once the read models judge every
+/// move with it; a report `known_at` before it still uses the old one. A
+/// ladder that drops a role the organisation's events or posts hold, or
+/// takes its level away, is 422 `role_in_use`. `If-Match: <version>` (0 for
+/// the default) makes it land only on that version: 409 otherwise.
 #[utoipa::path(put, operation_id = "replace_ladder", path = "/api/v1/organisations/{organisation}/ladder", tag = "ladders",
     params(("organisation" = String, Path), super::openapi::LadderHeaderParams), request_body = ReplaceLadderRequest,
     responses((status = 200, body = LadderView), (status = 400, body = super::error::ErrorBody),

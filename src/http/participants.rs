@@ -249,7 +249,8 @@ pub(super) async fn retract(State(s): State<AppState>, req: Addressed<Retraction
     s.run_on(&req, |id| Command::Participant(id, command)).await
 }
 
-/// A participant's current state (from its event stream).
+/// A participant's current state (from its event stream), its role's level
+/// by the ladder in force now (docs/metrics.md decision 14).
 #[utoipa::path(get, operation_id = "participant_state",
     path = "/api/v1/participants/{id}", tag = "participants", params(("id" = Uuid, Path)),
     responses((status = 200, body = Object), (status = 404, body = super::error::ErrorBody)))]
@@ -257,7 +258,9 @@ pub(super) async fn current_state(
     State(s): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<aggregates::participant::ParticipantView>, ApiError> {
-    super::aggregate_view(&s, "participant", &id, Participant::view).await
+    let levels = s.runner.ladders().levels_now().await?;
+    let view = |p: &Participant| p.clone().judged_with(levels.clone()).view();
+    super::aggregate_view(&s, "participant", &id, view).await
 }
 
 /// `?external_ref=` for `GET /participants`.

@@ -90,19 +90,21 @@ async fn a_not_found_answer_is_kept_under_its_key() {
 #[tokio::test]
 async fn a_retry_after_a_ladder_change_gets_the_first_answer() {
     let app = spawn_app().await;
-    let registration = Registration::new("IDEM-6", "Fenland", "team_manager", "2016-01-01");
+    // Caseworker is on no ladder of Fenland's yet: 422, kept under the key.
+    let registration = Registration::new("IDEM-6", "Fenland", "caseworker", "2016-01-01");
     let key = [("Idempotency-Key", "register-6")];
     let first = app.send_with(&registration, &key).await;
-    assert_eq!(first.status, 201, "{}", first.body);
+    assert_eq!(first.status, 422, "{}", first.body);
+    assert_eq!(first.str("error"), "unknown_role");
 
-    // Fenland's new ladder has no team_manager: a fresh request would be 422.
+    // Fenland's new ladder has caseworker: a fresh request would be 201.
     let ladder = json!({"roles": [{"code": "caseworker", "name": "caseworker", "level": 1}]});
     let put = app.replace_ladder("Fenland", &ladder, &[]).await;
-    assert_eq!(put.status, 200);
+    assert_eq!(put.status, 200, "{}", put.body);
     let count = app.event_count().await;
 
     let retry = app.send_with(&registration, &key).await;
-    assert_eq!(retry.status, 201, "{}", retry.body);
+    assert_eq!(retry.status, 422, "{}", retry.body);
     assert_eq!(retry.body, first.body);
     assert_eq!(app.event_count().await, count);
 }

@@ -196,7 +196,7 @@ impl EventStream for Cohort {
         &self.events
     }
 
-    fn derive(events: &[(u64, CohortEvent)]) -> Result<Roster, CohortError> {
+    fn derive(&self, events: &[(u64, CohortEvent)]) -> Result<Roster, CohortError> {
         Roster::build(events)
     }
 

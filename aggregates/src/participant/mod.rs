@@ -7,6 +7,12 @@
 //! are accepted exactly when the whole history stays consistent, and a
 //! retraction is accepted exactly when the history without the retracted
 //! event is. [`Participant::decide`] is the synchronous core of `handle`.
+//!
+//! Levels are judged with the ladders the participant carries
+//! ([`Participant::judged_with`]): the application sets the ladders in force
+//! now before deciding, the projections the ladders a report answers for, so
+//! commands and reports judge every move alike (docs/metrics.md decision 14).
+//! A participant made with `default()` judges with the default ladder.
 
 mod commands;
 mod error;
@@ -15,6 +21,8 @@ mod timeline;
 
 #[cfg(test)]
 mod correction_tests;
+#[cfg(test)]
+mod ladder_tests;
 #[cfg(test)]
 mod state_tests;
 #[cfg(test)]
@@ -33,7 +41,7 @@ use uuid::Uuid;
 
 use crate::context::CommandContext;
 use crate::field::{optional_text, require_text, Field};
-use crate::ladder::{Basis, RoleRef};
+use crate::ladder::{Basis, Levels, RoleRef};
 use crate::stream::{impl_aggregate, EventStream};
 
 /// One participant's event stream and the timeline it yields.
@@ -41,7 +49,12 @@ use crate::stream::{impl_aggregate, EventStream};
 pub struct Participant {
     /// Every event applied, with its sequence (1-based, stream order).
     events: Vec<(u64, ParticipantEvent)>,
-    /// The history as it stands; `None` before registration.
+    /// The ladders roles are judged with (not part of the stream: the
+    /// caller sets them, so they are not serialized).
+    #[serde(skip)]
+    levels: Levels,
+    /// The history as it stands, judged with `levels`; `None` before
+    /// registration.
     timeline: Option<Timeline>,
 }
 
@@ -76,6 +89,21 @@ pub struct Employment {
 }
 
 impl Participant {
+    /// The same participant with its history judged with `levels` (the
+    /// ladders in force where it is decided, or as known when a report
+    /// answers): every command decided and every history derived from now on
+    /// uses them.
+    pub fn judged_with(mut self, levels: Levels) -> Participant {
+        self.levels = levels;
+        self.timeline = self.derive(&self.events).ok();
+        self
+    }
+
+    /// The ladders this participant's history is judged with.
+    pub fn levels(&self) -> &Levels {
+        &self.levels
+    }
+
     /// Whether the participant has been registered.
     pub fn registered(&self) -> bool {
         matches!(self.events.first(), Some((_, ParticipantEvent::Registered { .. })))
@@ -305,8 +333,8 @@ impl EventStream for Participant {
         &self.events
     }
 
-    fn derive(events: &[(u64, ParticipantEvent)]) -> Result<Timeline, ParticipantError> {
-        Timeline::build(events)
+    fn derive(&self, events: &[(u64, ParticipantEvent)]) -> Result<Timeline, ParticipantError> {
+        Timeline::build(events, &self.levels)
     }
 
     fn retraction(sequence: u64, reason: String) -> ParticipantEvent {

@@ -22,13 +22,19 @@
 //!   by just before it. A rejoining is judged against the spell the latest
 //!   leaving ended (role and organisation before the leaving); rejoining in
 //!   the same role, organisation and post without a given kind is no move.
+//! * Levels come from the [`Levels`] the timeline is built with, not from the
+//!   events: every spell's role carries the level the ladder of its own
+//!   organisation gives it (the recorded level only for a code that ladder
+//!   does not know), so one ladder judges the whole history and a move
+//!   between organisations takes each end from its own organisation's ladder
+//!   (docs/metrics.md decision 14).
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{ParticipantError, ParticipantEvent};
-use crate::ladder::{derive_move_kind, Basis, MoveKind, RoleRef};
+use crate::ladder::{derive_move_kind, Basis, Levels, MoveKind, RoleRef};
 use crate::retraction::live_events;
 
 /// A period employed in one role, post, organisation and terms.
@@ -36,6 +42,7 @@ use crate::retraction::live_events;
 pub struct Spell {
     pub organisation: String,
     pub team: Option<String>,
+    /// The role, with the level its organisation's ladder gives it.
     pub role: RoleRef,
     pub post_id: Option<Uuid>,
     pub basis: Basis,
@@ -140,9 +147,9 @@ pub struct Timeline {
 impl Timeline {
     /// Derives the timeline from `events`, given as `(sequence, event)` in
     /// stream order and including retractions (the retracted events are
-    /// dropped). Fails with the first rule the history breaks, in effective
-    /// order.
-    pub fn build(events: &[(u64, ParticipantEvent)]) -> Result<Timeline, ParticipantError> {
+    /// dropped), judging roles with `levels`. Fails with the first rule the
+    /// history breaks, in effective order.
+    pub fn build(events: &[(u64, ParticipantEvent)], levels: &Levels) -> Result<Timeline, ParticipantError> {
         let Some((_, ParticipantEvent::Registered { .. })) = events.first() else {
             return Err(ParticipantError::NotRegistered);
         };
@@ -192,7 +199,7 @@ impl Timeline {
             current: Some(Spell {
                 organisation: organisation.clone(),
                 team: team.clone(),
-                role: role.clone(),
+                role: levels.judge(organisation, role),
                 post_id: *post_id,
                 basis: *basis,
                 fte: *fte,
@@ -202,6 +209,7 @@ impl Timeline {
                 started_sequence: reg_sequence,
             }),
             last_ended: None,
+            levels,
         };
         for (sequence, event) in facts {
             builder.apply(sequence, event)?;
@@ -268,14 +276,16 @@ impl Timeline {
 }
 
 /// Walks the facts in effective order, keeping the open spell.
-struct Builder {
+struct Builder<'l> {
     timeline: Timeline,
+    /// What every role is judged with.
+    levels: &'l Levels,
     current: Option<Spell>,
     /// The spell the latest leaving ended (what a rejoining is judged against).
     last_ended: Option<Spell>,
 }
 
-impl Builder {
+impl Builder<'_> {
     fn apply(&mut self, sequence: u64, event: &ParticipantEvent) -> Result<(), ParticipantError> {
         if let Some(effective_on) = event.effective_on() {
             if effective_on < self.timeline.joined_on {
@@ -304,7 +314,7 @@ impl Builder {
                 let new = Spell {
                     organisation: organisation.clone(),
                     team: team.clone(),
-                    role: role.clone(),
+                    role: self.levels.judge(organisation, role),
                     post_id: *post_id,
                     basis: *basis,
                     fte: fte.unwrap_or(old.fte),
@@ -363,7 +373,7 @@ impl Builder {
                 let new = Spell {
                     organisation: organisation.clone(),
                     team: team.clone(),
-                    role: role.clone(),
+                    role: self.levels.judge(organisation, role),
                     post_id: *post_id,
                     basis: *basis,
                     fte: *fte,

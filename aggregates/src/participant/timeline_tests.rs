@@ -3,7 +3,7 @@
 
 use super::tests::{changed, day, left, registered, rejoined, retracted, role, sw, tm};
 use super::*;
-use crate::ladder::{MoveKind, RoleRef};
+use crate::ladder::{Levels, MoveKind, RoleRef};
 
 /// `(sequence, event)` in stream order, numbered from 1.
 fn stream(events: Vec<ParticipantEvent>) -> Vec<(u64, ParticipantEvent)> {
@@ -11,7 +11,7 @@ fn stream(events: Vec<ParticipantEvent>) -> Vec<(u64, ParticipantEvent)> {
 }
 
 fn build(events: Vec<ParticipantEvent>) -> Timeline {
-    Timeline::build(&stream(events)).expect("a valid history")
+    Timeline::build(&stream(events), &Levels::default()).expect("a valid history")
 }
 
 fn sp() -> RoleRef {
@@ -142,10 +142,13 @@ fn a_given_kind_makes_even_a_same_role_change_a_move() {
 #[test]
 fn a_move_off_the_ladder_needs_its_kind() {
     let inspector = role("inspector", None);
-    let refused = Timeline::build(&stream(vec![
-        registered("2015-01-05"),
-        changed("2016-01-01", inspector.clone(), "Ofsted", None),
-    ]));
+    let refused = Timeline::build(
+        &stream(vec![
+            registered("2015-01-05"),
+            changed("2016-01-01", inspector.clone(), "Ofsted", None),
+        ]),
+        &Levels::default(),
+    );
     assert_eq!(
         refused,
         Err(ParticipantError::MoveKindRequired {
@@ -268,11 +271,14 @@ fn same_day_events_apply_in_recorded_order() {
         rejoined("2018-03-31", tm(), "Southshire"),
     ]);
     assert_eq!(t.employment_on(day("2018-03-31")).unwrap().organisation, "Southshire");
-    let refused = Timeline::build(&stream(vec![
-        registered("2015-01-05"),
-        rejoined("2018-03-31", tm(), "Southshire"),
-        left("2018-03-31"),
-    ]));
+    let refused = Timeline::build(
+        &stream(vec![
+            registered("2015-01-05"),
+            rejoined("2018-03-31", tm(), "Southshire"),
+            left("2018-03-31"),
+        ]),
+        &Levels::default(),
+    );
     assert_eq!(
         refused,
         Err(ParticipantError::AlreadyEmployed {
@@ -283,12 +289,15 @@ fn same_day_events_apply_in_recorded_order() {
 
 #[test]
 fn retracting_a_leaving_that_a_rejoining_follows_breaks_the_timeline() {
-    let refused = Timeline::build(&stream(vec![
-        registered("2015-01-05"),
-        left("2018-03-31"),
-        rejoined("2019-01-01", sw(), "Northshire"),
-        retracted(2),
-    ]));
+    let refused = Timeline::build(
+        &stream(vec![
+            registered("2015-01-05"),
+            left("2018-03-31"),
+            rejoined("2019-01-01", sw(), "Northshire"),
+            retracted(2),
+        ]),
+        &Levels::default(),
+    );
     assert_eq!(
         refused,
         Err(ParticipantError::AlreadyEmployed {
@@ -341,13 +350,19 @@ fn exclusions_run_from_their_date_until_the_lift() {
 
 #[test]
 fn a_history_without_its_registration_first_is_not_a_timeline() {
-    assert_eq!(Timeline::build(&[]), Err(ParticipantError::NotRegistered));
     assert_eq!(
-        Timeline::build(&stream(vec![left("2018-03-31")])),
+        Timeline::build(&[], &Levels::default()),
         Err(ParticipantError::NotRegistered)
     );
     assert_eq!(
-        Timeline::build(&stream(vec![registered("2015-01-05"), registered("2015-01-05")])),
+        Timeline::build(&stream(vec![left("2018-03-31")]), &Levels::default()),
+        Err(ParticipantError::NotRegistered)
+    );
+    assert_eq!(
+        Timeline::build(
+            &stream(vec![registered("2015-01-05"), registered("2015-01-05")]),
+            &Levels::default()
+        ),
         Err(ParticipantError::AlreadyRegistered)
     );
 }

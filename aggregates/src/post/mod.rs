@@ -215,7 +215,7 @@ impl EventStream for Post {
         &self.events
     }
 
-    fn derive(events: &[(u64, PostEvent)]) -> Result<PostHistory, PostError> {
+    fn derive(&self, events: &[(u64, PostEvent)]) -> Result<PostHistory, PostError> {
         PostHistory::build(events)
     }
 

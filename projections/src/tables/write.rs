@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use aggregates::Levels;
 use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
 
@@ -64,11 +65,13 @@ fn text<T: serde::Serialize>(value: &T) -> String {
 }
 
 /// Replaces the rows of every aggregate in `streams` (keyed by type and id,
-/// each with its events in stream order) with the rows derived from them.
+/// each with its events in stream order) with the rows derived from them,
+/// judging roles with `levels`.
 pub async fn write_batch(
     tx: &mut Transaction<'_, Postgres>,
     schema: &str,
     streams: &BTreeMap<(String, String), Vec<StoredEvent>>,
+    levels: &Levels,
 ) -> Result<(), ProjectorError> {
     let mut people = Vec::new();
     let mut cohorts = Vec::new();
@@ -76,7 +79,7 @@ pub async fn write_batch(
     let mut ids: BTreeMap<&str, Vec<Uuid>> = BTreeMap::new();
     for ((aggregate_type, aggregate_id), events) in streams {
         let Ok(id) = aggregate_id.parse::<Uuid>() else { continue };
-        let part = derive(aggregate_type, events).map_err(|e| ProjectorError::Aggregate {
+        let part = derive(aggregate_type, events, levels).map_err(|e| ProjectorError::Aggregate {
             aggregate_type: aggregate_type.clone(),
             aggregate_id: aggregate_id.clone(),
             reason: e.to_string(),
