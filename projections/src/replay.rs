@@ -27,11 +27,12 @@ pub async fn dataset_known_at(
     let events = source::recorded_until(pool, known_at).await?;
     let levels = ladder_edits::ladders_known_at(pool, known_at).await?;
     let last = events.iter().max_by_key(|e| e.global_position);
+    let ladders_recorded_at = crate::tables::last_ladder_edit(&mut *pool.acquire().await?, known_at).await?;
     let provenance = Provenance {
         source: "replay",
         known_at,
         last_global_position: last.map_or(0, |e| e.global_position),
-        last_recorded_at: last.map(|e| e.recorded_at),
+        last_recorded_at: last.map(|e| e.recorded_at).max(ladders_recorded_at),
         parked_events: 0,
     };
     let mut streams: BTreeMap<(&str, &str), Vec<StoredEvent>> = BTreeMap::new();

@@ -90,7 +90,7 @@ pub async fn produce_from(
     };
     let names = match known_at {
         // The replay holds everything known then: the names come from it.
-        Some(_) => known_names(pool, &dataset).await?,
+        Some(at) => known_names(pool, &dataset, Some(at)).await?,
         None => names_asked_in_read_models(pool, query).await?,
     };
     // The calculation is pure CPU over the whole dataset: on the blocking
@@ -129,7 +129,7 @@ fn scope(kind: ReportKind, q: &ReportQuery) -> Scope {
 /// suggest the nearest.
 async fn names_asked_in_read_models(pool: &PgPool, q: &ReportQuery) -> Result<KnownNames, ReportRequestError> {
     let schema = projections::projector::LIVE_SCHEMA;
-    let mut names = ladder_names(pool).await?;
+    let mut names = ladder_names(pool, None).await?;
     let mut all_held = true;
     for (kind, _, name) in names_given(q) {
         if names.knows(kind, &name) {
@@ -148,15 +148,19 @@ async fn names_asked_in_read_models(pool: &PgPool, q: &ReportQuery) -> Result<Kn
 }
 
 /// The organisations with a ladder of their own, and every role on a
-/// ladder, the default one included (reference data, today's).
-async fn ladder_names(pool: &PgPool) -> Result<KnownNames, ReportRequestError> {
+/// ladder, the default one included: today's, or as known at `known_at`.
+async fn ladder_names(pool: &PgPool, known_at: Option<DateTime<Utc>>) -> Result<KnownNames, ReportRequestError> {
     let mut names = KnownNames::default();
     let default = Ladder::children_services_default();
     names.roles.extend(default.roles().iter().map(|r| r.code.clone()));
-    let ladders: Vec<(String, sqlx::types::Json<Vec<Role>>)> =
-        sqlx::query_as("SELECT organisation, roles FROM ladders")
-            .fetch_all(pool)
-            .await?;
+    let ladders: Vec<(String, sqlx::types::Json<Vec<Role>>)> = sqlx::query_as(
+        "SELECT DISTINCT ON (organisation) organisation, roles FROM ladder_versions \
+          WHERE $1::timestamptz IS NULL OR recorded_at <= $1 \
+          ORDER BY organisation, version DESC",
+    )
+    .bind(known_at)
+    .fetch_all(pool)
+    .await?;
     for (organisation, roles) in ladders {
         names.organisations.insert(organisation);
         names.roles.extend(roles.0.into_iter().map(|r| r.code));
@@ -164,12 +168,16 @@ async fn ladder_names(pool: &PgPool) -> Result<KnownNames, ReportRequestError> {
     Ok(names)
 }
 
-/// The names a report may be asked about: those in `dataset` (so as known
-/// at `known_at` for a replay) and those on today's ladders (reference data,
-/// not events): every organisation with a ladder of its own, and every role
-/// on one or on the default ladder.
-async fn known_names(pool: &PgPool, dataset: &Dataset) -> Result<KnownNames, ReportRequestError> {
-    let mut names = ladder_names(pool).await?;
+/// The names a replayed report may be asked about: those in `dataset` (as
+/// known at `known_at`) and those on the ladders as they stood then: every
+/// organisation with a ladder of its own, and every role on one or on the
+/// default ladder.
+async fn known_names(
+    pool: &PgPool,
+    dataset: &Dataset,
+    known_at: Option<DateTime<Utc>>,
+) -> Result<KnownNames, ReportRequestError> {
+    let mut names = ladder_names(pool, known_at).await?;
     names.extend(KnownNames::of(dataset));
     Ok(names)
 }

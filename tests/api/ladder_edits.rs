@@ -83,6 +83,19 @@ async fn a_move_recorded_after_a_ladder_edit_is_judged_like_one_recorded_before_
     // (decision 13), so he remained.
     assert_eq!(outcomes(&totals(&app, None).await), ["2", "0", "0", "2"]);
     assert!(move_kinds(&app, &carl).await.is_empty());
+    // That answer's last_recorded_at is the edit's (no event came after it),
+    // so asking with it as known_at reproduces the answer.
+    let live = app.report("promotions", PROMOTIONS).await;
+    let reflected = live.body["provenance"]["last_recorded_at"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let at = |text: &str| chrono::DateTime::parse_from_rfc3339(text).unwrap();
+    assert!(
+        at(&reflected) > at(&before_edit),
+        "{reflected} is not after {before_edit}"
+    );
+    assert_eq!(outcomes(&totals(&app, Some(&reflected)).await), ["2", "0", "0", "2"]);
 
     // Bob is registered after the edit: his event records team manager at 3.
     let bob = app.register("LE-BOB", ORG, "team_manager", "2015-01-01").await;

@@ -25,7 +25,9 @@ pub struct Provenance {
     pub known_at: Option<DateTime<Utc>>,
     /// Global position of the last event reflected (0: none).
     pub last_global_position: i64,
-    /// Recorded time of that event: ask again with `known_at` set to it to
+    /// The last recorded time the figures reflect: that event's, or the
+    /// last ladder replacement's when later (a ladder edit re-judges history,
+    /// docs/metrics.md decision 14). Ask again with `known_at` set to it to
     /// reproduce these figures exactly.
     pub last_recorded_at: Option<DateTime<Utc>>,
     /// How many events the projector could not apply and parked (see
@@ -33,4 +35,18 @@ pub struct Provenance {
     /// computed without those events. Always 0 for a replay, which holds
     /// every event in memory.
     pub parked_events: i64,
+}
+
+/// When the last ladder replacement recorded (at or before `known_at`, if
+/// given) was recorded.
+pub(crate) async fn last_ladder_edit(
+    db: &mut sqlx::PgConnection,
+    known_at: Option<DateTime<Utc>>,
+) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT max(recorded_at) FROM ladder_versions WHERE $1::timestamptz IS NULL OR recorded_at <= $1",
+    )
+    .bind(known_at)
+    .fetch_one(db)
+    .await
 }

@@ -216,6 +216,7 @@ pub async fn load_scoped_dataset(
     ))
     .fetch_one(&mut *tx)
     .await?;
+    let ladders_recorded_at = super::last_ladder_edit(&mut tx, None).await?;
     let (people, posts) = scoped_ids(&mut tx, schema, scope).await?;
     let people = read_people(&mut tx, schema, people.as_deref()).await?;
     let cohorts = read_cohorts(&mut tx, schema).await?;
@@ -230,7 +231,7 @@ pub async fn load_scoped_dataset(
             source: "read_models",
             known_at: None,
             last_global_position: checkpoint.global_position,
-            last_recorded_at: checkpoint.last_recorded_at,
+            last_recorded_at: checkpoint.last_recorded_at.max(ladders_recorded_at),
             parked_events,
         },
     ))
