@@ -3,60 +3,88 @@
 //! role judged with each organisation's ladder as it stood then (the last
 //! replacement recorded at or before `known_at`; docs/metrics.md decision 14).
 //!
-//! Cost: one indexed scan of the events recorded up to `known_at`, decoded
-//! straight into typed events and folded per aggregate in memory — linear in
-//! the history (the benchmark in `benches/` measures it).
+//! Cost: one scan of the events recorded up to `known_at`, in stream order,
+//! each stream folded as soon as it is complete: time linear in the history,
+//! memory bounded by the longest stream plus the report input itself (the
+//! size of the read models), never the whole history (the benchmark in
+//! `benches/` measures it).
 
-use std::collections::BTreeMap;
-
+use aggregates::Levels;
 use chrono::{DateTime, Utc};
+use futures::TryStreamExt;
 use sqlx::PgPool;
 
 use crate::derive::{canonical_order, derive, Part};
 use crate::ladder_edits;
 use crate::projector::ProjectorError;
 use crate::reports::model::Dataset;
-use crate::source::{self, StoredEvent};
+use crate::source::StoredEvent;
 use crate::tables::Provenance;
+
+/// The columns of a [`StoredEvent`] (`transaction_id` is an `xid8`, which
+/// sqlx cannot decode: it is read as a `bigint`).
+const COLUMNS: &str = "global_position, transaction_id::text::bigint AS transaction_id, aggregate_type, \
+     aggregate_id, sequence, event_type, event_version, payload, metadata, recorded_at";
 
 /// The report input as known at `known_at` (everything recorded when `None`).
 pub async fn dataset_known_at(
     pool: &PgPool,
     known_at: Option<DateTime<Utc>>,
 ) -> Result<(Dataset, Provenance), ProjectorError> {
-    let events = source::recorded_until(pool, known_at).await?;
     let levels = ladder_edits::ladders_known_at(pool, known_at).await?;
-    let last = events.iter().max_by_key(|e| e.global_position);
-    let ladders_recorded_at = crate::tables::last_ladder_edit(&mut *pool.acquire().await?, known_at).await?;
+    let mut db = pool.acquire().await?;
+    let ladders_recorded_at = crate::tables::last_ladder_edit(&mut db, known_at).await?;
+    let sql = format!(
+        "SELECT {COLUMNS} FROM events \
+          WHERE $1::timestamptz IS NULL OR recorded_at <= $1 \
+          ORDER BY aggregate_type, aggregate_id, sequence"
+    );
+    let mut events = sqlx::query_as::<_, StoredEvent>(&sql).bind(known_at).fetch(&mut *db);
+    let mut dataset = Dataset::default();
+    let mut stream: Vec<StoredEvent> = Vec::new();
+    let mut last: Option<(i64, DateTime<Utc>)> = None;
+    while let Some(event) = events.try_next().await? {
+        if last.is_none_or(|(position, _)| event.global_position > position) {
+            last = Some((event.global_position, event.recorded_at));
+        }
+        let same_stream = stream
+            .last()
+            .is_none_or(|e| e.aggregate_type == event.aggregate_type && e.aggregate_id == event.aggregate_id);
+        if !same_stream {
+            add_stream(&mut dataset, &stream, &levels)?;
+            stream.clear();
+        }
+        stream.push(event);
+    }
+    if !stream.is_empty() {
+        add_stream(&mut dataset, &stream, &levels)?;
+    }
+    canonical_order(&mut dataset);
     let provenance = Provenance {
         source: "replay",
         known_at,
-        last_global_position: last.map_or(0, |e| e.global_position),
-        last_recorded_at: last.map(|e| e.recorded_at).max(ladders_recorded_at),
+        last_global_position: last.map_or(0, |(position, _)| position),
+        last_recorded_at: last.map(|(_, at)| at).max(ladders_recorded_at),
         parked_events: 0,
     };
-    let mut streams: BTreeMap<(&str, &str), Vec<StoredEvent>> = BTreeMap::new();
-    for e in &events {
-        streams
-            .entry((e.aggregate_type.as_str(), e.aggregate_id.as_str()))
-            .or_default()
-            .push(e.clone());
-    }
-    let mut dataset = Dataset::default();
-    for ((aggregate_type, aggregate_id), mut stream) in streams {
-        stream.sort_by_key(|e| e.sequence);
-        let part = derive(aggregate_type, &stream, &levels).map_err(|e| ProjectorError::Aggregate {
-            aggregate_type: aggregate_type.to_string(),
-            aggregate_id: aggregate_id.to_string(),
-            reason: e.to_string(),
-        })?;
-        match part {
-            Part::Person(p) => dataset.people.push(p),
-            Part::Cohort(c) => dataset.cohorts.push(c),
-            Part::Post(p) => dataset.posts.push(p),
-            Part::Nothing => {}
-        }
-    }
-    canonical_order(&mut dataset);
     Ok((dataset, provenance))
+}
+
+/// Derives one whole stream (its events in sequence order) into `dataset`.
+fn add_stream(dataset: &mut Dataset, stream: &[StoredEvent], levels: &Levels) -> Result<(), ProjectorError> {
+    let Some(first) = stream.first() else {
+        return Ok(());
+    };
+    let part = derive(&first.aggregate_type, stream, levels).map_err(|e| ProjectorError::Aggregate {
+        aggregate_type: first.aggregate_type.clone(),
+        aggregate_id: first.aggregate_id.clone(),
+        reason: e.to_string(),
+    })?;
+    match part {
+        Part::Person(p) => dataset.people.push(p),
+        Part::Cohort(c) => dataset.cohorts.push(c),
+        Part::Post(p) => dataset.posts.push(p),
+        Part::Nothing => {}
+    }
+    Ok(())
 }
