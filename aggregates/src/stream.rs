@@ -54,10 +54,40 @@ pub(crate) trait EventStream {
     }
 }
 
+/// A history derived from an aggregate's events on first use after they
+/// change. Deriving on every `apply` made loading a stream of N events
+/// derive N times (quadratic); now a load derives once, when asked.
+///
+/// It is a cache of a function of the events, so it never makes two
+/// aggregates unequal: equality is the events'.
+#[derive(Debug, Clone)]
+pub(crate) struct Lazy<T>(std::sync::OnceLock<Option<T>>);
+
+impl<T> Default for Lazy<T> {
+    fn default() -> Self {
+        Lazy(std::sync::OnceLock::new())
+    }
+}
+
+impl<T> PartialEq for Lazy<T> {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl<T> Lazy<T> {
+    /// The history, derived with `derive` if it has not been since the
+    /// last change.
+    pub(crate) fn get_or_derive(&self, derive: impl FnOnce() -> Option<T>) -> Option<&T> {
+        self.0.get_or_init(derive).as_ref()
+    }
+}
+
 /// Implements cqrs-es's `Aggregate` for an [`EventStream`] with a
 /// `decide(&self, command, &CommandContext)` method, an `events` field and
 /// the derived history in the field `$history`: `handle` records what
-/// `decide` returns; `apply` appends the event and derives the history again.
+/// `decide` returns; `apply` appends the event, and the history is derived
+/// again on first use ([`Lazy`]).
 macro_rules! impl_aggregate {
     ($aggregate:ty, $type:literal, $command:ty, $event:ty, $error:ty, $history:ident) => {
         impl cqrs_es::Aggregate for $aggregate {
@@ -85,7 +115,16 @@ macro_rules! impl_aggregate {
                 // for streams written through `handle`; a stream that fails
                 // (written by other means) shows as having no history rather
                 // than a wrong one.
-                self.$history = <$aggregate as crate::stream::EventStream>::derive(self, &self.events).ok();
+                self.$history = crate::stream::Lazy::default();
+            }
+        }
+
+        impl $aggregate {
+            /// The history the events applied derive (`None` if they break a
+            /// rule), derived on first use after the last `apply`.
+            fn derived_history(&self) -> Option<&<$aggregate as crate::stream::EventStream>::History> {
+                self.$history
+                    .get_or_derive(|| <$aggregate as crate::stream::EventStream>::derive(self, &self.events).ok())
             }
         }
     };

@@ -31,7 +31,7 @@ use uuid::Uuid;
 use crate::context::{check_in_range, CommandContext};
 use crate::field::{require_text, Field};
 use crate::retraction::retracted_set;
-use crate::stream::{impl_aggregate, EventStream};
+use crate::stream::{impl_aggregate, EventStream, Lazy};
 
 /// One cohort's event stream and the roster it yields.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -39,7 +39,8 @@ pub struct Cohort {
     /// Every event applied, with its sequence (1-based, stream order).
     events: Vec<(u64, CohortEvent)>,
     /// The roster as it stands; `None` before opening.
-    roster: Option<Roster>,
+    #[serde(skip)]
+    roster: Lazy<Roster>,
 }
 
 /// A cohort's current state for `GET /cohorts/{id}`.
@@ -58,7 +59,7 @@ pub struct CohortView {
 impl Cohort {
     /// Whether the cohort has been opened.
     pub fn opened(&self) -> bool {
-        self.roster.is_some()
+        self.derived_history().is_some()
     }
 
     /// The number of events applied (the sequence of the latest).
@@ -68,22 +69,22 @@ impl Cohort {
 
     /// The current roster; `None` before opening.
     pub fn roster(&self) -> Option<&Roster> {
-        self.roster.as_ref()
+        self.derived_history()
     }
 
     /// The programme the cohort belongs to (empty before opening).
     pub fn programme(&self) -> &str {
-        self.roster.as_ref().map_or("", |r| &r.programme)
+        self.derived_history().map_or("", |r| &r.programme)
     }
 
     /// The cohort's name (empty before opening).
     pub fn name(&self) -> &str {
-        self.roster.as_ref().map_or("", |r| &r.name)
+        self.derived_history().map_or("", |r| &r.name)
     }
 
     /// The enrolled participants (live enrolments), in enrolment order.
     pub fn members(&self) -> &[Member] {
-        self.roster.as_ref().map_or(&[], |r| &r.members)
+        self.derived_history().map_or(&[], |r| &r.members)
     }
 
     /// Every event applied, as `(sequence, event)` in stream order.
@@ -98,7 +99,7 @@ impl Cohort {
 
     /// The state view; `None` before opening.
     pub fn view(&self) -> Option<CohortView> {
-        let r = self.roster.as_ref()?;
+        let r = self.derived_history()?;
         Some(CohortView {
             cohort_id: r.cohort_id,
             programme: r.programme.clone(),
@@ -112,7 +113,7 @@ impl Cohort {
 
     /// Decides `command`: the event to record, or the rule that refuses it.
     pub fn decide(&self, command: CohortCommand, ctx: &CommandContext) -> Result<CohortEvent, CohortError> {
-        let opened = || self.roster.as_ref().ok_or(CohortError::NotOpened);
+        let opened = || self.derived_history().ok_or(CohortError::NotOpened);
         let event = match command {
             CohortCommand::Open {
                 cohort_id,

@@ -42,7 +42,7 @@ use uuid::Uuid;
 use crate::context::CommandContext;
 use crate::field::{optional_text, require_text, Field};
 use crate::ladder::{Basis, Levels, RoleRef};
-use crate::stream::{impl_aggregate, EventStream};
+use crate::stream::{impl_aggregate, EventStream, Lazy};
 
 /// One participant's event stream and the timeline it yields.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -55,7 +55,8 @@ pub struct Participant {
     levels: Levels,
     /// The history as it stands, judged with `levels`; `None` before
     /// registration.
-    timeline: Option<Timeline>,
+    #[serde(skip)]
+    timeline: Lazy<Timeline>,
 }
 
 /// A participant's current state for `GET /participants/{id}`: the end of
@@ -95,7 +96,7 @@ impl Participant {
     /// uses them.
     pub fn judged_with(mut self, levels: Levels) -> Participant {
         self.levels = levels;
-        self.timeline = self.derive(&self.events).ok();
+        self.timeline = Lazy::default();
         self
     }
 
@@ -116,7 +117,7 @@ impl Participant {
 
     /// The current, valid history; `None` before registration.
     pub fn timeline(&self) -> Option<&Timeline> {
-        self.timeline.as_ref()
+        self.derived_history()
     }
 
     /// Every event applied, as `(sequence, event)` in stream order.
@@ -138,7 +139,7 @@ impl Participant {
 
     /// The state view; `None` before registration.
     pub fn view(&self) -> Option<ParticipantView> {
-        let timeline = self.timeline.as_ref()?;
+        let timeline = self.derived_history()?;
         let employment = timeline.current().map(|s| Employment {
             organisation: s.organisation.clone(),
             team: s.team.clone(),
@@ -168,8 +169,7 @@ impl Participant {
     ) -> Result<ParticipantEvent, ParticipantError> {
         // Every command but registration needs the registered history.
         let registered = || {
-            self.timeline
-                .as_ref()
+            self.derived_history()
                 .filter(|_| self.registered())
                 .ok_or(ParticipantError::NotRegistered)
         };

@@ -28,7 +28,7 @@ use crate::context::CommandContext;
 use crate::field::{require_text, Field};
 use crate::ladder::{Basis, RoleRef};
 use crate::retraction::retracted_set;
-use crate::stream::{impl_aggregate, EventStream};
+use crate::stream::{impl_aggregate, EventStream, Lazy};
 
 /// A role reference for posts not yet established (never shown to users:
 /// a decision checks a post exists before reading its role).
@@ -43,7 +43,8 @@ pub struct Post {
     /// Every event applied, with its sequence (1-based, stream order).
     events: Vec<(u64, PostEvent)>,
     /// The history as it stands; `None` before establishment.
-    history: Option<PostHistory>,
+    #[serde(skip)]
+    history: Lazy<PostHistory>,
 }
 
 /// A post's current state for `GET /posts/{id}`.
@@ -66,7 +67,7 @@ pub struct PostView {
 impl Post {
     /// Whether the post has been established.
     pub fn established(&self) -> bool {
-        self.history.is_some()
+        self.derived_history().is_some()
     }
 
     /// The number of events applied (the sequence of the latest).
@@ -76,42 +77,42 @@ impl Post {
 
     /// The current history; `None` before establishment.
     pub fn history(&self) -> Option<&PostHistory> {
-        self.history.as_ref()
+        self.derived_history()
     }
 
     /// The organisation the post belongs to (empty before establishment).
     pub fn organisation(&self) -> &str {
-        self.history.as_ref().map_or("", |h| &h.organisation)
+        self.derived_history().map_or("", |h| &h.organisation)
     }
 
     /// The post's title (empty before establishment).
     pub fn title(&self) -> &str {
-        self.history.as_ref().map_or("", |h| &h.title)
+        self.derived_history().map_or("", |h| &h.title)
     }
 
     /// The role an occupant holds (an empty code before establishment).
     pub fn role(&self) -> &RoleRef {
-        self.history.as_ref().map_or(&NO_ROLE, |h| &h.role)
+        self.derived_history().map_or(&NO_ROLE, |h| &h.role)
     }
 
     /// When the post was established.
     pub fn established_on(&self) -> Option<NaiveDate> {
-        self.history.as_ref().map(|h| h.established_on)
+        self.derived_history().map(|h| h.established_on)
     }
 
     /// When the post was disestablished, if it was.
     pub fn disestablished_on(&self) -> Option<NaiveDate> {
-        self.history.as_ref().and_then(|h| h.disestablished_on)
+        self.derived_history().and_then(|h| h.disestablished_on)
     }
 
     /// Every occupancy, in effective order.
     pub fn occupancies(&self) -> &[Occupancy] {
-        self.history.as_ref().map_or(&[], |h| &h.occupancies)
+        self.derived_history().map_or(&[], |h| &h.occupancies)
     }
 
     /// Who holds the post at the end of `day`, and on what basis.
     pub fn occupants_on(&self, day: NaiveDate) -> Vec<(Uuid, Basis)> {
-        self.history.as_ref().map_or_else(Vec::new, |h| h.occupants_on(day))
+        self.derived_history().map_or_else(Vec::new, |h| h.occupants_on(day))
     }
 
     /// Every event applied, as `(sequence, event)` in stream order.
@@ -126,7 +127,7 @@ impl Post {
 
     /// The state view; `None` before establishment.
     pub fn view(&self) -> Option<PostView> {
-        let h = self.history.as_ref()?;
+        let h = self.derived_history()?;
         Some(PostView {
             post_id: h.post_id,
             organisation: h.organisation.clone(),
@@ -142,7 +143,7 @@ impl Post {
 
     /// Decides `command`: the event to record, or the rule that refuses it.
     pub fn decide(&self, command: PostCommand, ctx: &CommandContext) -> Result<PostEvent, PostError> {
-        let established = || self.history.as_ref().ok_or(PostError::NotEstablished);
+        let established = || self.derived_history().ok_or(PostError::NotEstablished);
         let event = match command {
             PostCommand::Establish {
                 post_id,
