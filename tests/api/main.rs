@@ -23,6 +23,7 @@ mod outages;
 mod overload;
 mod parked_events;
 mod projector;
+mod projector_scale;
 mod published;
 mod report_names;
 mod report_rules;
