@@ -21,6 +21,8 @@ pub(crate) type BoxError = Box<dyn Error + Send + Sync>;
 pub(crate) const CONCURRENCIES: [usize; 3] = [1, 8, 32];
 /// Concurrent tasks of the command measurement under report load.
 pub(crate) const LOADED_TASKS: usize = 8;
+/// How long the commands under report load may start new participants.
+pub(crate) const LOADED_AT_MOST: Duration = Duration::from_secs(30);
 /// Report readers running beside the commands under report load.
 pub(crate) const REPORT_READERS: usize = 4;
 /// Streams per commit on the bulk path.
@@ -207,12 +209,14 @@ pub(crate) fn participant_commands(run: &str, i: usize) -> [Command; 3] {
     .map(|command| Command::Participant(id, command))
 }
 
-/// Runs `participants` participants' commands in each of `tasks` tasks.
+/// Runs `participants` participants' commands in each of `tasks` tasks;
+/// with `until`, no task starts a participant after that moment.
 pub(crate) async fn run_commands(
     runner: &CommandRunner,
     run: &str,
     tasks: usize,
     participants: usize,
+    until: Option<Instant>,
 ) -> Result<CommandRun, BoxError> {
     let started = Instant::now();
     let mut handles = Vec::with_capacity(tasks);
@@ -223,6 +227,9 @@ pub(crate) async fn run_commands(
             let origin = origin(&run);
             let mut latencies = Vec::with_capacity(participants * 3);
             for i in 0..participants {
+                if until.is_some_and(|t| Instant::now() >= t) {
+                    break;
+                }
                 for command in participant_commands(&run, i) {
                     let t = Instant::now();
                     runner
