@@ -1,61 +1,63 @@
-//! Throughput of tenure's write path, projector and "as known at" replay.
+//! tenure beside its anchors: each figure measured in the same run as what
+//! the bare stack reaches on the same machine, and the ratio.
 //!
-//! Run with `cargo bench --bench throughput` (sizes can be multiplied with
-//! `TENURE_BENCH_SCALE`, e.g. `TENURE_BENCH_SCALE=4`). The bench starts a
-//! throwaway PostgreSQL cluster of its own under `target/bench-pg/<pid>` with
-//! crash safety on (`durable: true`: fsync and synchronous commit, as in
-//! production), creates the database `tenure_bench`, runs the migrations,
+//! Run with `cargo bench --bench throughput`; the history size is chosen
+//! with `TENURE_BENCH_EVENTS` (default 10,000, e.g.
+//! `TENURE_BENCH_EVENTS=100000`), the commands of each command measurement
+//! with `TENURE_BENCH_COMMANDS` (default 960). The bench starts a throwaway
+//! PostgreSQL cluster of its own under `target/bench-pg/<pid>` with crash
+//! safety on (fsync and synchronous commit, as in production), creates the
+//! database `tenure_bench` (tenure) and `bare_bench` (the bare framework),
 //! measures, prints a table and then the same numbers as one JSON line, and
-//! stops (and removes) the cluster.
+//! stops (and removes) the cluster. The bench is not part of `cargo test`.
 //!
-//! What each number means:
+//! Every ratio is tenure's speed over the anchor's (for a latency: the
+//! anchor's time over tenure's), so 1 means "as fast as the bare stack" and
+//! smaller is slower.
 //!
-//! - **commands, 1 task / 8 tasks**: participants are registered and then
-//!   change role twice (asye → social worker → senior practitioner), every
-//!   command through `CommandRunner::run` (`ParticipantCommand::Register`,
-//!   `ParticipantCommand::ChangeRole`) without idempotency key, exactly as the HTTP API
-//!   runs it: load the stream, decide, append one commit under the store's
-//!   append lock, commit with fsync. With 8 tasks each task works on its own
-//!   participants, so there are no version conflicts; what concurrency can
-//!   win is only the overlap of loading and deciding with other tasks'
-//!   commits, because the append lock serialises commits (fsync included).
-//!   `commands/s` is commands divided by wall time; p50/p99 are the latency
-//!   of one `run` call (nearest rank).
-//! - **bulk append**: how the history for the next numbers is written, NOT
-//!   through the runner: each participant's events are produced by the
-//!   `Participant` aggregate itself (`decide` + `apply`, so every history is
-//!   valid), serialised with `event_store::new_events` and appended with
-//!   `EventStore::append` in rounds (round k holds every participant's k-th
-//!   event), many streams per commit. Each participant gets 4 events:
-//!   registration, two role changes, then a leaving (every third participant)
-//!   or a third role change. Events/s of that path is printed for reference.
-//! - **projector catch-up**: `Projector::live(pool).catch_up()` from an empty
-//!   checkpoint over the whole store (the command events and the bulk
-//!   history); events/s is events applied divided by wall time. Because the
-//!   history is appended in rounds, every participant is touched by several
-//!   batches, as in real use where a person's events arrive over years.
-//! - **replay, dataset_known_at(now)**: the "as known at" report input rebuilt
-//!   from every event recorded up to now (`projections::replay`); events/s is
-//!   events in the store divided by the time. Median of a few runs.
-//! - **read models, load_dataset**: the same report input read from the
-//!   projector's tables (`projections::tables::load_dataset`); the events/s
-//!   figure is again events in the store divided by the time, to compare with
-//!   the replay. Median of a few runs.
-//! - **leavers report, live / known_at**: one `tenure::reports::produce` for
-//!   leavers in one organisation over a period, from the read models (no
-//!   `known_at`) and from a replay (`known_at` = now): the end-to-end cost of
-//!   answering one report request, computation and JSON included. Median of a
-//!   few runs; the bench also checks that both give the same figures.
+//! What each figure means:
 //!
-//! The bench is not part of `cargo test`.
+//! - **history**: `TENURE_BENCH_EVENTS` events of valid participant
+//!   histories (each produced by the `Participant` aggregate itself:
+//!   registration, two role changes, then a leaving for every third person
+//!   or a third role change), appended with `EventStore::append` in rounds
+//!   of 250 streams per commit, as a bulk import would. Anchor: `COPY` of
+//!   the same rows (the same bytes, read out of the store beforehand) into a
+//!   scratch table with the same columns and indexes.
+//! - **projector catch-up from zero** (what a rebuild does before its swap):
+//!   `Projector::live(pool).catch_up()` over the whole store. Anchor: the
+//!   typed replay, reading every event in global-position order and
+//!   deserialising its payload into tenure's typed event enum, nothing else.
+//! - **commands, 1 / 8 / 32 tasks**: participants registered and then
+//!   changing role twice, every command through `CommandRunner::run` as the
+//!   HTTP API runs it (no HTTP), each task on its own participants. Anchor:
+//!   the same commands on a minimal cqrs-es aggregate of the bench's own
+//!   through postgres-es's `PostgresEventRepository` and `CqrsFramework`
+//!   (load, decide, append one event), in its own database, at the same
+//!   concurrency, each run right after tenure's.
+//! - **leavers report p50 / p99**: `tenure::reports::produce` for leavers in
+//!   one organisation over four years, JSON serialisation included,
+//!   `REPORT_REQUESTS` requests one after another. Anchor: one hand-written
+//!   SQL query over the read models for the same organisation and period
+//!   (leavers, person-days, leaver rate), as many times; the bench checks
+//!   that both give the same leavers and person-days.
+//! - **leavers report with known_at**: the same request "as known at" now
+//!   (a replay of the store; median of a few). Anchor: the typed replay.
+//! - **commands under report load**: the 8-task command run again while 4
+//!   tasks request the leavers report in a loop (no task starts a new
+//!   participant after `LOADED_AT_MOST`, so this run is bounded in time).
+//!   Anchor: the 8-task run without readers.
 
+mod anchors;
 mod workload;
 
 use std::path::Path;
-use std::time::Instant;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use projections::projector::{Projector, LIVE_SCHEMA};
+use projections::projector::Projector;
 use serde_json::{json, Map, Value};
 use sqlx::PgPool;
 use tenure::commands::CommandRunner;
@@ -65,183 +67,247 @@ use tenure::reports::{produce, ReportKind};
 
 use workload::*;
 
-/// Every measurement, against a migrated database.
+/// One line of the table: tenure's figure, its anchor, and the ratio.
+struct Figure {
+    name: String,
+    tenure: f64,
+    anchor_name: String,
+    anchor: f64,
+    unit: &'static str,
+    /// Whether larger is better (a rate) or smaller (a time).
+    higher_is_better: bool,
+}
+
+impl Figure {
+    fn ratio(&self) -> f64 {
+        if self.higher_is_better {
+            self.tenure / self.anchor
+        } else {
+            self.anchor / self.tenure
+        }
+    }
+
+    fn json(&self) -> Value {
+        json!({
+            "figure": self.name, "tenure": round(self.tenure), "anchor": self.anchor_name,
+            "anchor_value": round(self.anchor), "unit": self.unit, "ratio": (self.ratio() * 1000.0).round() / 1000.0,
+        })
+    }
+}
+
+fn rate(n: impl Into<f64>, d: Duration) -> f64 {
+    n.into() / d.as_secs_f64()
+}
+
+/// The leavers report once, JSON included; returns its leavers and person-days.
+async fn leavers_report(pool: &PgPool, known_at: Option<String>) -> Result<(u64, u64), BoxError> {
+    let answer = produce(pool, ReportKind::Leavers, &leavers_query(known_at))
+        .await
+        .map_err(|e| format!("leavers report: {e}"))?;
+    std::hint::black_box(serde_json::to_vec(&answer.report)?);
+    let total = &answer.report["total"]["period"];
+    Ok((
+        total["leavers"].as_u64().unwrap_or_default(),
+        total["person_days"].as_u64().unwrap_or_default(),
+    ))
+}
+
+/// Every measurement; `bare` is the bare framework's database.
 async fn measure(
     pool: &PgPool,
+    bare: &PgPool,
     sizes: Sizes,
-    rows: &mut Vec<Row>,
     out: &mut Map<String, Value>,
-) -> Result<(), BoxError> {
+) -> Result<Vec<Figure>, BoxError> {
+    let mut figures = Vec::new();
     let store = EventStore::new(pool.clone());
     let runner = CommandRunner::new(store.clone(), 366);
+    let bare_cqrs = anchors::bare_cqrs(bare.clone());
 
-    // Warm-up: open the pool's connections and the server's caches.
-    run_commands(&runner, "warmup", CONCURRENT_TASKS, 2).await?;
-
-    // 1. Command throughput.
+    // 1. The history, and its anchor.
     eprintln!(
-        "commands: 1 task x {} participants x 3 commands ...",
-        sizes.sequential_participants
-    );
-    let single = run_commands(&runner, "seq", 1, sizes.sequential_participants).await?;
-    eprintln!(
-        "commands: {CONCURRENT_TASKS} tasks x {} participants x 3 commands ...",
-        sizes.participants_per_task
-    );
-    let concurrent = run_commands(&runner, "conc", CONCURRENT_TASKS, sizes.participants_per_task).await?;
-    for run in [&single, &concurrent] {
-        let tasks = if run.tasks == 1 {
-            "1 task".to_string()
-        } else {
-            format!("{} tasks", run.tasks)
-        };
-        rows.push(Row {
-            metric: format!("commands, {tasks}"),
-            value: format!("{:.1}", run.per_second()),
-            unit: "commands/s",
-            note: format!(
-                "{} commands in {:.2} s; latency p50 {:.2} ms, p99 {:.2} ms",
-                run.commands,
-                run.wall.as_secs_f64(),
-                ms(percentile(&run.latencies, 50.0)),
-                ms(percentile(&run.latencies, 99.0)),
-            ),
-        });
-    }
-    out.insert("commands_1_task".into(), single.json());
-    out.insert(format!("commands_{CONCURRENT_TASKS}_tasks"), concurrent.json());
-
-    // 2. Bulk history, then projector catch-up over the whole store.
-    eprintln!(
-        "bulk append: {} participants x {BULK_EVENTS_PER_PARTICIPANT} events ...",
+        "history: {} participants x {BULK_EVENTS_PER_PARTICIPANT} events ...",
         sizes.bulk_participants
     );
     let (bulk_events, bulk_wall) = bulk_append(&store, sizes.bulk_participants).await?;
-    let bulk_rate = bulk_events as f64 / bulk_wall.as_secs_f64();
-    rows.push(Row {
-        metric: "bulk append (EventStore::append)".into(),
-        value: format!("{bulk_rate:.0}"),
+    eprintln!("COPY of the same rows ...");
+    let (copied, copy_wall) = anchors::copy_events(pool).await?;
+    figures.push(Figure {
+        name: "bulk append (EventStore::append, 250 streams/commit)".into(),
+        tenure: rate(bulk_events as f64, bulk_wall),
+        anchor_name: "COPY of the same rows".into(),
+        anchor: rate(copied as f64, copy_wall),
         unit: "events/s",
-        note: format!(
-            "{bulk_events} events of {} participants in {:.2} s, {STREAMS_PER_COMMIT} streams per commit, \
-             one round per event index (not through the runner)",
-            sizes.bulk_participants,
-            bulk_wall.as_secs_f64()
-        ),
+        higher_is_better: true,
     });
-    out.insert(
-        "bulk_append".into(),
-        json!({
-            "method": "EventStore::append, events from Participant::decide, serialised with new_events, \
-                       one round per event index, many streams per commit",
-            "participants": sizes.bulk_participants,
-            "events": bulk_events,
-            "streams_per_commit": STREAMS_PER_COMMIT,
-            "seconds": secs(bulk_wall),
-            "events_per_s": bulk_rate.round(),
-        }),
-    );
-
     let events = event_count(pool).await?;
+    out.insert("history_events".into(), json!(events));
+
+    // 2. Projector catch-up from zero, and the typed replay.
     eprintln!("projector catch-up over {events} events ...");
     let started = Instant::now();
     let applied = Projector::live(pool.clone()).catch_up().await?;
     let catch_up = started.elapsed();
-    let catch_up_rate = applied as f64 / catch_up.as_secs_f64();
-    rows.push(Row {
-        metric: "projector catch-up".into(),
-        value: format!("{catch_up_rate:.0}"),
+    eprintln!("typed replay ...");
+    let (replay_wall, replayed) = timed(|| anchors::typed_replay(pool)).await?;
+    let replay_rate = rate(replayed as f64, replay_wall);
+    figures.push(Figure {
+        name: "projector catch-up from zero (rebuild)".into(),
+        tenure: rate(applied as f64, catch_up),
+        anchor_name: "typed replay".into(),
+        anchor: replay_rate,
         unit: "events/s",
-        note: format!("{applied} events applied in {:.2} s", catch_up.as_secs_f64()),
+        higher_is_better: true,
     });
-    out.insert(
-        "projector_catch_up".into(),
-        json!({ "events": applied, "seconds": secs(catch_up), "events_per_s": catch_up_rate.round() }),
-    );
 
-    // 3. "As known at" replay against the read models, and one report.
-    eprintln!("replay and read models, {READ_RUNS} runs each ...");
-    let (replay, (replayed, _)) =
-        timed(|| async { Ok(projections::replay::dataset_known_at(pool, Some(Utc::now())).await?) }).await?;
-    let (tables, (loaded, _)) =
-        timed(|| async { Ok(projections::tables::load_dataset(pool, LIVE_SCHEMA).await?) }).await?;
-    for (metric, time, people) in [
-        ("replay, dataset_known_at(now)", replay, replayed.people.len()),
-        ("read models, load_dataset", tables, loaded.people.len()),
-    ] {
-        rows.push(Row {
-            metric: metric.into(),
-            value: format!("{:.1}", time.as_secs_f64() * 1000.0),
-            unit: "ms",
-            note: format!(
-                "{:.0} events/s over {events} events; {people} people",
-                events as f64 / time.as_secs_f64()
+    // 3. Commands, each concurrency beside the bare framework.
+    let mut alone_8 = 0.0;
+    for tasks in CONCURRENCIES {
+        let per_task = sizes.participants_per_task(tasks);
+        eprintln!("commands: {tasks} tasks x {per_task} participants x 3, tenure then bare ...");
+        let ours = run_commands(&runner, &format!("c{tasks}"), tasks, per_task, None).await?;
+        let theirs = anchors::run_bare_commands(&bare_cqrs, tasks, per_task).await?;
+        if tasks == LOADED_TASKS {
+            alone_8 = ours.per_second();
+        }
+        out.insert(format!("commands_{tasks}_tasks"), ours.json());
+        out.insert(format!("bare_commands_{tasks}_tasks"), theirs.json());
+        figures.push(Figure {
+            name: format!(
+                "commands, {tasks} task{} (p99 {:.1} ms vs {:.1} ms)",
+                if tasks == 1 { "" } else { "s" },
+                ms(percentile(&ours.latencies, 99.0)),
+                ms(percentile(&theirs.latencies, 99.0))
             ),
+            tenure: ours.per_second(),
+            anchor_name: "bare cqrs-es + postgres-es".into(),
+            anchor: theirs.per_second(),
+            unit: "commands/s",
+            higher_is_better: true,
         });
     }
-    out.insert(
-        "replay_known_at".into(),
-        json!({ "events": events, "ms": ms(replay), "events_per_s": (events as f64 / replay.as_secs_f64()).round(),
-                "people": replayed.people.len() }),
-    );
-    out.insert(
-        "load_dataset".into(),
-        json!({ "events": events, "ms": ms(tables), "events_per_s": (events as f64 / tables.as_secs_f64()).round(),
-                "people": loaded.people.len() }),
-    );
+    Projector::live(pool.clone()).catch_up().await?;
 
-    eprintln!("leavers report, {READ_RUNS} runs each ...");
+    // 4. Reports: tenure's leavers report against one SQL query.
+    eprintln!("leavers report and SQL, {REPORT_REQUESTS} requests each ...");
+    let (from, to) = (date(2018, 1, 1), date(2021, 12, 31));
+    let mut report_times = Vec::with_capacity(REPORT_REQUESTS);
+    let mut sql_times = Vec::with_capacity(REPORT_REQUESTS);
+    let mut report_figures = (0, 0);
+    let mut sql_figures = (0, 0);
+    for _ in 0..REPORT_REQUESTS {
+        let t = Instant::now();
+        report_figures = leavers_report(pool, None).await?;
+        report_times.push(t.elapsed());
+        let t = Instant::now();
+        sql_figures = anchors::leavers_sql(pool, REPORT_ORGANISATION, from, to).await?;
+        sql_times.push(t.elapsed());
+    }
+    let same = report_figures.0 as i64 == sql_figures.0 && report_figures.1 as i64 == sql_figures.1;
+    out.insert(
+        "leavers".into(),
+        json!({ "report": { "leavers": report_figures.0, "person_days": report_figures.1 },
+                "sql": { "leavers": sql_figures.0, "person_days": sql_figures.1 }, "same_figures": same }),
+    );
+    for (p, label) in [(50.0, "p50"), (99.0, "p99")] {
+        figures.push(Figure {
+            name: format!("leavers report, {label}"),
+            tenure: ms(percentile(&report_times, p)),
+            anchor_name: format!("one SQL query, {label}{}", if same { "" } else { " (figures DIFFER)" }),
+            anchor: ms(percentile(&sql_times, p)),
+            unit: "ms",
+            higher_is_better: false,
+        });
+    }
+
+    eprintln!("leavers report with known_at, {READ_RUNS} runs ...");
     let known_at = Utc::now().to_rfc3339();
-    let (live_time, live) = timed(|| async {
-        produce(pool, ReportKind::Leavers, &leavers_query(None))
-            .await
-            .map_err(|e| BoxError::from(format!("leavers report: {e}")))
-    })
-    .await?;
-    let (replay_time, replayed) = timed(|| async {
-        produce(pool, ReportKind::Leavers, &leavers_query(Some(known_at.clone())))
-            .await
-            .map_err(|e| BoxError::from(format!("leavers report known_at: {e}")))
-    })
-    .await?;
-    let same = live.report == replayed.report;
-    for (metric, time) in [
-        ("leavers report, read models", live_time),
-        ("leavers report, known_at=now", replay_time),
-    ] {
-        rows.push(Row {
-            metric: metric.into(),
-            value: format!("{:.1}", time.as_secs_f64() * 1000.0),
-            unit: "ms",
-            note: format!(
-                "organisation {REPORT_ORGANISATION:?}, 2018-01-01..2021-12-31; same figures both ways: {}",
-                if same { "yes" } else { "NO" }
-            ),
-        });
+    let (known_at_time, known) = timed(|| leavers_report(pool, Some(known_at.clone()))).await?;
+    figures.push(Figure {
+        name: "leavers report with known_at=now".into(),
+        tenure: ms(known_at_time),
+        anchor_name: format!("typed replay of all {events} events"),
+        anchor: ms(replay_wall),
+        unit: "ms",
+        higher_is_better: false,
+    });
+    if known != report_figures {
+        return Err("the leavers report differs between the read models and known_at".into());
     }
-    out.insert(
-        "leavers_report".into(),
-        json!({ "organisation": REPORT_ORGANISATION, "from": "2018-01-01", "to": "2021-12-31",
-                "read_models_ms": ms(live_time), "known_at_ms": ms(replay_time), "same_figures": same }),
-    );
-    if !same {
-        return Err("the leavers report differs between the read models and the replay".into());
+
+    // 5. Commands while reports are read.
+    eprintln!("commands, {LOADED_TASKS} tasks, beside {REPORT_READERS} report readers ...");
+    let stop = Arc::new(AtomicBool::new(false));
+    let reports_read = Arc::new(AtomicUsize::new(0));
+    let readers: Vec<_> = (0..REPORT_READERS)
+        .map(|_| {
+            let (pool, stop, reports_read) = (pool.clone(), stop.clone(), reports_read.clone());
+            tokio::spawn(async move {
+                while !stop.load(Ordering::Relaxed) {
+                    leavers_report(&pool, None).await.map_err(|e| e.to_string())?;
+                    reports_read.fetch_add(1, Ordering::Relaxed);
+                }
+                Ok::<_, String>(())
+            })
+        })
+        .collect();
+    // Bounded in time: under report load commands can be slow enough that
+    // the full count would take longer than the rest of the bench.
+    let until = Some(Instant::now() + LOADED_AT_MOST);
+    let loaded = run_commands(
+        &runner,
+        "loaded",
+        LOADED_TASKS,
+        sizes.participants_per_task(LOADED_TASKS),
+        until,
+    )
+    .await;
+    stop.store(true, Ordering::Relaxed);
+    for reader in readers {
+        reader.await??;
     }
-    Ok(())
+    let loaded = loaded?;
+    out.insert("commands_under_report_load".into(), loaded.json());
+    figures.push(Figure {
+        name: format!(
+            "commands, {LOADED_TASKS} tasks, {REPORT_READERS} report readers ({} reports read)",
+            reports_read.load(Ordering::Relaxed)
+        ),
+        tenure: loaded.per_second(),
+        anchor_name: format!("tenure, {LOADED_TASKS} tasks, no readers"),
+        anchor: alone_8,
+        unit: "commands/s",
+        higher_is_better: true,
+    });
+    Ok(figures)
 }
 
-fn print_table(sizes: Sizes, rows: &[Row]) {
+fn print_table(sizes: Sizes, events: i64, figures: &[Figure]) {
     println!();
     println!(
-        "tenure throughput (scale {}, PostgreSQL with fsync on, {} CPUs)",
-        sizes.scale,
+        "tenure beside its anchors: {events} events in the store ({} generated), {} commands per command run, \
+         PostgreSQL with fsync on, {} CPUs",
+        sizes.history_events,
+        sizes.commands,
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
-    let width = rows.iter().map(|r| r.metric.len()).max().unwrap_or(0);
-    println!("{:<width$}  {:>10}  {:<10}  note", "metric", "value", "unit");
-    println!("{}", "-".repeat(width + 60));
-    for r in rows {
-        println!("{:<width$}  {:>10}  {:<10}  {}", r.metric, r.value, r.unit, r.note);
+    let width = figures.iter().map(|f| f.name.len()).max().unwrap_or(0);
+    let anchor_width = figures.iter().map(|f| f.anchor_name.len()).max().unwrap_or(0);
+    println!(
+        "{:<width$}  {:>10}  {:<anchor_width$}  {:>10}  {:<10}  ratio",
+        "figure", "tenure", "anchor", "anchor", "unit"
+    );
+    println!("{}", "-".repeat(width + anchor_width + 45));
+    for f in figures {
+        println!(
+            "{:<width$}  {:>10.1}  {:<anchor_width$}  {:>10.1}  {:<10}  {:.3}",
+            f.name,
+            f.tenure,
+            f.anchor_name,
+            f.anchor,
+            f.unit,
+            f.ratio()
+        );
     }
     println!();
 }
@@ -261,18 +327,38 @@ async fn bench() -> Result<(), BoxError> {
     })
     .await?;
     let result = async {
-        tenure::db::create_database_if_missing(&cluster.database_url("postgres"), "tenure_bench").await?;
-        let pool = tenure::db::connect(&cluster.database_url("tenure_bench"), 20).await?;
+        let admin_url = cluster.database_url("postgres");
+        tenure::db::create_database_if_missing(&admin_url, "tenure_bench").await?;
+        tenure::db::create_database_if_missing(&admin_url, "bare_bench").await?;
+        let pool = tenure::db::connect(&cluster.database_url("tenure_bench"), 40).await?;
         tenure::db::MIGRATOR.run(&pool).await?;
-        let mut rows = Vec::new();
+        let bare = tenure::db::connect(&cluster.database_url("bare_bench"), 40).await?;
+        sqlx::raw_sql(anchors::BARE_SCHEMA).execute(&bare).await?;
+        // Warm-up: open the pools' connections and the server's caches.
+        let runner = CommandRunner::new(EventStore::new(pool.clone()), 366);
+        run_commands(&runner, "warmup", 32, 1, None).await?;
+        anchors::run_bare_commands(&anchors::bare_cqrs(bare.clone()), 32, 1).await?;
+
         let mut out = Map::new();
-        out.insert("scale".into(), json!(sizes.scale));
+        out.insert("events_requested".into(), json!(sizes.history_events));
+        out.insert("commands_per_run".into(), json!(sizes.commands));
         out.insert("durable".into(), json!(true));
-        let measured = measure(&pool, sizes, &mut rows, &mut out).await;
+        out.insert(
+            "cpus".into(),
+            json!(std::thread::available_parallelism().map_or(0, |n| n.get())),
+        );
+        let measured = measure(&pool, &bare, sizes, &mut out).await;
+        let events = event_count(&pool).await.unwrap_or_default();
         pool.close().await;
-        print_table(sizes, &rows);
+        bare.close().await;
+        let figures = measured?;
+        print_table(sizes, events, &figures);
+        out.insert(
+            "figures".into(),
+            Value::Array(figures.iter().map(Figure::json).collect()),
+        );
         println!("{}", Value::Object(out));
-        measured
+        Ok::<_, BoxError>(())
     }
     .await;
     let stopped = cluster.stop().await;

@@ -17,58 +17,67 @@ use uuid::Uuid;
 
 pub(crate) type BoxError = Box<dyn Error + Send + Sync>;
 
-/// Concurrent tasks of the second command measurement.
-pub(crate) const CONCURRENT_TASKS: usize = 8;
+/// Concurrencies of the command measurements.
+pub(crate) const CONCURRENCIES: [usize; 3] = [1, 8, 32];
+/// Concurrent tasks of the command measurement under report load.
+pub(crate) const LOADED_TASKS: usize = 8;
+/// How long the commands under report load may start new participants.
+pub(crate) const LOADED_AT_MOST: Duration = Duration::from_secs(30);
+/// Report readers running beside the commands under report load.
+pub(crate) const REPORT_READERS: usize = 4;
 /// Streams per commit on the bulk path.
 pub(crate) const STREAMS_PER_COMMIT: usize = 250;
 /// Events per participant on the bulk path.
 pub(crate) const BULK_EVENTS_PER_PARTICIPANT: usize = 4;
 /// Organisations the participants are spread over.
 pub(crate) const ORGANISATIONS: usize = 5;
-/// Runs of each read measurement (the median is reported).
+/// Runs of each slow read measurement (the median is reported).
 pub(crate) const READ_RUNS: usize = 3;
+/// Requests of the report latency measurement (p50 and p99).
+pub(crate) const REPORT_REQUESTS: usize = 50;
 /// The organisation the leavers report asks about.
 pub(crate) const REPORT_ORGANISATION: &str = "Bench Council 0";
 
 /// How much work each measurement does.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Sizes {
-    pub(crate) scale: f64,
-    /// Participants of the single-task command run (3 commands each).
-    pub(crate) sequential_participants: usize,
-    /// Participants per task of the 8-task command run (3 commands each).
-    pub(crate) participants_per_task: usize,
+    /// Events of the generated history (`TENURE_BENCH_EVENTS`).
+    pub(crate) history_events: usize,
+    /// Commands of each command measurement (`TENURE_BENCH_COMMANDS`),
+    /// rounded down to a multiple of 3 × 32 (3 commands per participant,
+    /// split evenly over up to 32 tasks).
+    pub(crate) commands: usize,
     /// Participants of the bulk history (4 events each).
     pub(crate) bulk_participants: usize,
 }
 
 impl Sizes {
     pub(crate) fn from_env() -> Result<Self, BoxError> {
-        let scale = match std::env::var("TENURE_BENCH_SCALE") {
-            Ok(s) => s
-                .trim()
-                .parse::<f64>()
-                .ok()
-                .filter(|x| x.is_finite() && *x > 0.0)
-                .ok_or_else(|| format!("TENURE_BENCH_SCALE must be a positive number, not {s:?}"))?,
-            Err(_) => 1.0,
+        let read = |name: &str, default: usize| -> Result<usize, BoxError> {
+            match std::env::var(name) {
+                Ok(s) => s
+                    .trim()
+                    .replace('_', "")
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| format!("{name} must be a positive whole number, not {s:?}").into()),
+                Err(_) => Ok(default),
+            }
         };
-        let n = |base: f64| ((base * scale).round() as usize).max(1);
+        let history_events = read("TENURE_BENCH_EVENTS", 10_000)?;
+        let commands = (read("TENURE_BENCH_COMMANDS", 960)? / 96).max(1) * 96;
         Ok(Self {
-            scale,
-            sequential_participants: n(300.0),
-            participants_per_task: n(50.0),
-            bulk_participants: n(5000.0),
+            history_events,
+            commands,
+            bulk_participants: (history_events / BULK_EVENTS_PER_PARTICIPANT).max(1),
         })
     }
-}
 
-/// One row of the printed table.
-pub(crate) struct Row {
-    pub(crate) metric: String,
-    pub(crate) value: String,
-    pub(crate) unit: &'static str,
-    pub(crate) note: String,
+    /// Participants per task when `tasks` tasks share the commands.
+    pub(crate) fn participants_per_task(&self, tasks: usize) -> usize {
+        self.commands / 3 / tasks
+    }
 }
 
 /// Latencies and wall time of one command run.
@@ -200,12 +209,14 @@ pub(crate) fn participant_commands(run: &str, i: usize) -> [Command; 3] {
     .map(|command| Command::Participant(id, command))
 }
 
-/// Runs `participants` participants' commands in each of `tasks` tasks.
+/// Runs `participants` participants' commands in each of `tasks` tasks;
+/// with `until`, no task starts a participant after that moment.
 pub(crate) async fn run_commands(
     runner: &CommandRunner,
     run: &str,
     tasks: usize,
     participants: usize,
+    until: Option<Instant>,
 ) -> Result<CommandRun, BoxError> {
     let started = Instant::now();
     let mut handles = Vec::with_capacity(tasks);
@@ -216,6 +227,9 @@ pub(crate) async fn run_commands(
             let origin = origin(&run);
             let mut latencies = Vec::with_capacity(participants * 3);
             for i in 0..participants {
+                if until.is_some_and(|t| Instant::now() >= t) {
+                    break;
+                }
                 for command in participant_commands(&run, i) {
                     let t = Instant::now();
                     runner

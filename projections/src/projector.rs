@@ -20,15 +20,23 @@
 //! never project the same tables at once: the second simply finds nothing
 //! to do. The projector wakes on the `tenure_events` notification sent by
 //! the store's insert trigger, and polls slowly in case a notification is
-//! missed (a dropped connection, say).
+//! missed (a dropped connection, say). Every commit sends a notification,
+//! but one pass applies everything committed so far, so notifications are
+//! coalesced: however many arrive while a pass runs, at most one more pass
+//! follows. A burst of writes therefore costs passes in proportion to the
+//! time it takes, not to the number of commits.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::postgres::PgListener;
 use sqlx::{PgPool, Postgres, Transaction};
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
 
 use crate::source::{self, Position, StoredEvent};
 use crate::tables;
@@ -129,6 +137,8 @@ pub struct Projector {
     pool: PgPool,
     schema: &'static str,
     batch_size: i64,
+    /// Passes of `run` so far, shared by the clones of this projector.
+    passes: Arc<AtomicU64>,
 }
 
 impl Projector {
@@ -145,6 +155,7 @@ impl Projector {
             // Small batches keep each projector transaction short: an open
             // transaction holds back every gap-free reader in the cluster.
             batch_size: 100,
+            passes: Arc::default(),
         }
     }
 
@@ -253,35 +264,32 @@ impl Projector {
         Ok(())
     }
 
-    /// Whether the store holds events this projector has not applied yet.
+    /// Whether the store holds events this projector has not applied yet:
+    /// one step of `events_transaction_position_idx` from the checkpoint.
     async fn has_pending(&self) -> Result<bool, sqlx::Error> {
         let schema = self.schema;
-        sqlx::query_scalar(&format!(
-            "SELECT EXISTS (SELECT 1 FROM events e, {schema}.checkpoint c \
-              WHERE (e.transaction_id, e.global_position) > (c.transaction_id::text::xid8, c.global_position))"
-        ))
-        .fetch_one(&self.pool)
-        .await
+        sqlx::query_scalar(&format!("SELECT EXISTS ({})", first_pending(schema, "")))
+            .fetch_one(&self.pool)
+            .await
+    }
+
+    /// How many passes `run` has made (by this projector or any clone of
+    /// it): each pass catches up, then looks for held-back events. Once
+    /// caught up, a projector makes a pass only when new events are
+    /// committed (at most one for any number of commits during a pass) or
+    /// at the fallback poll.
+    pub fn passes(&self) -> u64 {
+        self.passes.load(Ordering::Relaxed)
     }
 
     /// Runs until `shutdown` resolves: catch up, then wait for a
     /// notification (or the fallback poll) and catch up again.
     pub async fn run(self, shutdown: impl std::future::Future<Output = ()>) {
         tokio::pin!(shutdown);
-        let mut listener = match PgListener::connect_with(&self.pool).await {
-            Ok(mut l) => match l.listen(CHANNEL).await {
-                Ok(()) => Some(l),
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot LISTEN; projector falls back to polling");
-                    None
-                }
-            },
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot LISTEN; projector falls back to polling");
-                None
-            }
-        };
+        let wake_up = Arc::new(Notify::new());
+        let listening = listen(&self.pool, wake_up.clone()).await;
         loop {
+            self.passes.fetch_add(1, Ordering::Relaxed);
             match self.catch_up().await {
                 Ok(0) => {}
                 Ok(n) => tracing::debug!(events = n, "projected"),
@@ -296,11 +304,10 @@ impl Projector {
                     tokio::time::sleep(Duration::from_millis(50)).await;
                     return;
                 }
-                match listener.as_mut() {
-                    Some(l) => {
-                        let _ = tokio::time::timeout(Duration::from_secs(5), l.recv()).await;
-                    }
-                    None => tokio::time::sleep(Duration::from_millis(500)).await,
+                if listening.is_some() {
+                    let _ = tokio::time::timeout(Duration::from_secs(5), wake_up.notified()).await;
+                } else {
+                    tokio::time::sleep(Duration::from_millis(500)).await;
                 }
             };
             tokio::select! {
@@ -309,6 +316,64 @@ impl Projector {
             }
         }
     }
+}
+
+/// Stops the listening task when the projector stops.
+struct Listening(JoinHandle<()>);
+
+impl Drop for Listening {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Listens on [`CHANNEL`] in a task of its own that turns every
+/// notification into one `wake_up` permit. `Notify` keeps at most one
+/// permit, so a thousand commits during a pass wake the projector once,
+/// and no notification waits in the connection to be consumed one pass at
+/// a time. `None` when LISTEN is impossible: the projector then polls.
+async fn listen(pool: &PgPool, wake_up: Arc<Notify>) -> Option<Listening> {
+    let listener = async {
+        let mut listener = PgListener::connect_with(pool).await?;
+        listener.listen(CHANNEL).await?;
+        Ok::<_, sqlx::Error>(listener)
+    };
+    let mut listener = match listener.await {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot LISTEN; projector falls back to polling");
+            return None;
+        }
+    };
+    Some(Listening(tokio::spawn(async move {
+        loop {
+            match listener.recv().await {
+                Ok(_) => wake_up.notify_one(),
+                Err(e) => {
+                    // `recv` reconnects on the next call; notifications sent
+                    // meanwhile are lost, so wake the projector to look.
+                    tracing::warn!(error = %e, "projector lost its LISTEN connection; reconnecting");
+                    wake_up.notify_one();
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+            }
+        }
+    })))
+}
+
+/// The first event after `schema`'s checkpoint (satisfying `condition`,
+/// e.g. `AND e.global_position <= $1`), as a subquery. The lateral join and
+/// the `ORDER BY` make PostgreSQL walk `events_transaction_position_idx`
+/// from the checkpoint; a plain join of events and checkpoint is planned as
+/// a scan of the whole store, which finds nothing when caught up.
+fn first_pending(schema: &str, condition: &str) -> String {
+    format!(
+        "SELECT 1 FROM {schema}.checkpoint c CROSS JOIN LATERAL ( \
+            SELECT 1 FROM events e \
+             WHERE (e.transaction_id, e.global_position) > (c.transaction_id::text::xid8, c.global_position) \
+                   {condition} \
+             ORDER BY e.transaction_id, e.global_position LIMIT 1) pending"
+    )
 }
 
 /// Where the tables of `schema` stand.
@@ -325,10 +390,8 @@ pub async fn checkpoint(pool: &PgPool, schema: &str) -> Result<Checkpoint, sqlx:
 pub async fn has_reached(pool: &PgPool, global_position: i64) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar(&format!(
         "SELECT ($1 <= 0 OR EXISTS (SELECT 1 FROM events WHERE global_position >= $1)) \
-            AND NOT EXISTS ( \
-            SELECT 1 FROM events e, {LIVE_SCHEMA}.checkpoint c \
-             WHERE e.global_position <= $1 \
-               AND (e.transaction_id, e.global_position) > (c.transaction_id::text::xid8, c.global_position))"
+            AND NOT EXISTS ({})",
+        first_pending(LIVE_SCHEMA, "AND e.global_position <= $1")
     ))
     .bind(global_position)
     .fetch_one(pool)

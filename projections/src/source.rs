@@ -46,6 +46,12 @@ impl StoredEvent {
     }
 }
 
+/// The columns of a [`StoredEvent`]. `transaction_id` is an `xid8`, which
+/// sqlx cannot decode, so it is selected as a `bigint` under its own name.
+/// That alias shadows the column in `ORDER BY`: a query that sorts by
+/// `transaction_id` must name the stored column (`events.transaction_id`),
+/// or PostgreSQL sorts the whole table by the cast instead of walking
+/// `events_transaction_position_idx`.
 const COLUMNS: &str = "global_position, transaction_id::text::bigint AS transaction_id, aggregate_type, \
      aggregate_id, sequence, event_type, event_version, payload, metadata, recorded_at";
 
@@ -108,14 +114,7 @@ pub async fn read_after<'e>(
     after: Position,
     limit: i64,
 ) -> Result<Vec<StoredEvent>, sqlx::Error> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM events \
-          WHERE (transaction_id, global_position) > ($1::text::xid8, $2) \
-            AND transaction_id < pg_snapshot_xmin(pg_current_snapshot()) \
-          ORDER BY transaction_id, global_position \
-          LIMIT $3"
-    );
-    sqlx::query_as(&sql)
+    sqlx::query_as(&read_after_sql())
         .bind(after.transaction_id.to_string())
         .bind(after.global_position)
         .bind(limit)
@@ -129,10 +128,27 @@ pub async fn recorded_until<'e>(
     db: impl PgExecutor<'e>,
     known_at: Option<DateTime<Utc>>,
 ) -> Result<Vec<StoredEvent>, sqlx::Error> {
-    let sql = format!(
+    sqlx::query_as(&recorded_until_sql()).bind(known_at).fetch_all(db).await
+}
+
+/// The statement [`read_after`] runs (parameters: transaction id as text,
+/// global position, limit), public so that a test can check its plan.
+pub fn read_after_sql() -> String {
+    format!(
+        "SELECT {COLUMNS} FROM events \
+          WHERE (transaction_id, global_position) > ($1::text::xid8, $2) \
+            AND transaction_id < pg_snapshot_xmin(pg_current_snapshot()) \
+          ORDER BY events.transaction_id, events.global_position \
+          LIMIT $3"
+    )
+}
+
+/// The statement [`recorded_until`] runs (parameter: the known-at time or
+/// null), public so that a test can check its plan.
+pub fn recorded_until_sql() -> String {
+    format!(
         "SELECT {COLUMNS} FROM events \
           WHERE $1::timestamptz IS NULL OR recorded_at <= $1 \
-          ORDER BY transaction_id, global_position"
-    );
-    sqlx::query_as(&sql).bind(known_at).fetch_all(db).await
+          ORDER BY events.transaction_id, events.global_position"
+    )
 }

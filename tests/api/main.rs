@@ -25,6 +25,7 @@ mod outages;
 mod overload;
 mod parked_events;
 mod projector;
+mod projector_scale;
 mod published;
 mod replicas;
 mod report_names;
