@@ -2,6 +2,7 @@
 //! the read-model tables, the "as known at" replay, and the report
 //! calculations over either.
 
+mod bulk;
 pub mod derive;
 pub mod ladder_edits;
 pub mod projector;

@@ -441,8 +441,11 @@ async fn rebuild_locked(pool: &PgPool) -> Result<RebuildReport, ProjectorError> 
     let fresh = Projector::for_schema(pool.clone(), REBUILD_SCHEMA);
     // Most of the work happens before the swap transaction starts: that
     // transaction holds a transaction id, and while it runs every gap-free
-    // reader in the cluster waits (see `source::read_after`).
-    let mut events_applied = fresh.catch_up().await?;
+    // reader in the cluster waits (see `source::read_after`). Every stream
+    // is derived once and written in bulk, then the projector takes what
+    // was committed meanwhile.
+    let mut events_applied = crate::bulk::load_from_zero(pool, REBUILD_SCHEMA).await?;
+    events_applied += fresh.catch_up().await?;
     let mut tx = pool.begin().await?;
     // Waits for the live projector to finish its batch, and keeps it out
     // until the swap commits.

@@ -18,13 +18,8 @@ use crate::derive::{canonical_order, derive, Part};
 use crate::ladder_edits;
 use crate::projector::ProjectorError;
 use crate::reports::model::Dataset;
-use crate::source::StoredEvent;
+use crate::source::{StoredEvent, COLUMNS};
 use crate::tables::Provenance;
-
-/// The columns of a [`StoredEvent`] (`transaction_id` is an `xid8`, which
-/// sqlx cannot decode: it is read as a `bigint`).
-const COLUMNS: &str = "global_position, transaction_id::text::bigint AS transaction_id, aggregate_type, \
-     aggregate_id, sequence, event_type, event_version, payload, metadata, recorded_at";
 
 /// The report input as known at `known_at` (everything recorded when `None`).
 pub async fn dataset_known_at(

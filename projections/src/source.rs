@@ -52,7 +52,7 @@ impl StoredEvent {
 /// `transaction_id` must name the stored column (`events.transaction_id`),
 /// or PostgreSQL sorts the whole table by the cast instead of walking
 /// `events_transaction_position_idx`.
-const COLUMNS: &str = "global_position, transaction_id::text::bigint AS transaction_id, aggregate_type, \
+pub(crate) const COLUMNS: &str = "global_position, transaction_id::text::bigint AS transaction_id, aggregate_type, \
      aggregate_id, sequence, event_type, event_version, payload, metadata, recorded_at";
 
 /// Every event of one aggregate, in stream order.

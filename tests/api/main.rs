@@ -27,6 +27,7 @@ mod parked_events;
 mod projector;
 mod projector_scale;
 mod published;
+mod rebuild_bulk;
 mod replicas;
 mod report_names;
 mod report_rules;
