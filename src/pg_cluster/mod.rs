@@ -75,7 +75,6 @@ mod replica;
 mod tests;
 
 use std::ffi::OsString;
-use std::fmt::Write as _;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -84,8 +83,7 @@ use std::time::Duration;
 pub use binaries::find_server_binaries;
 use privileges::{effective_uid_is_root, hand_over_data_dir, unprivileged_user, wrap_for_user, RunAs};
 use process::{
-    dir_has_entries, display_command, free_port, initdb, is_symlink, log_tail, output_text, prepare_data_dir, run,
-    shell_quote, spawn_watchdog,
+    dir_has_entries, display_command, free_port, initdb, is_symlink, output_text, prepare_data_dir, run, spawn_watchdog,
 };
 
 /// The unprivileged user created to run PostgreSQL when tenure runs as root
@@ -427,54 +425,6 @@ impl Context {
             command: display_command(&pg_ctl, &args),
             status: out.status.to_string(),
             output: output_text(&out),
-        })
-    }
-
-    /// `pg_ctl start` on `port`; the error quotes the log of this attempt.
-    async fn pg_ctl_start(&self, port: u16, durable: bool) -> Result<(), ClusterError> {
-        let log = self.data_dir.join("server.log");
-        let log_offset = std::fs::metadata(&log).map(|m| m.len()).unwrap_or(0);
-        let mut options =
-            format!("-p {port} -c listen_addresses=127.0.0.1 -c max_connections=200 -c unix_socket_permissions=0700");
-        let socket = self.data_dir.join(format!(".s.PGSQL.{port}"));
-        if socket.as_os_str().len() <= MAX_SOCKET_PATH {
-            let _ = write!(options, " -k {}", shell_quote(&self.data_dir.to_string_lossy()));
-        } else {
-            // The path is too long for a unix socket: TCP only.
-            options.push_str(" -k ''");
-        }
-        if !durable {
-            options.push_str(" -c fsync=off -c synchronous_commit=off -c full_page_writes=off");
-        }
-        let args: Vec<OsString> = vec![
-            "-D".into(),
-            self.data_dir.clone().into_os_string(),
-            "-l".into(),
-            log.clone().into_os_string(),
-            "-w".into(),
-            "-t".into(),
-            "60".into(),
-            "-o".into(),
-            options.into(),
-            "start".into(),
-        ];
-        let pg_ctl = self.bin("pg_ctl");
-        let out = run(self.command(&pg_ctl, &args), &pg_ctl, &args).await?;
-        if out.status.success() {
-            return Ok(());
-        }
-        // `-w` timed out or the server died: make sure nothing half-started
-        // is left behind before reporting.
-        if self.running_postmaster_pid().is_some() {
-            let _ = self.pg_ctl_stop("immediate").await;
-        }
-        Err(ClusterError::Start {
-            data_dir: self.data_dir.clone(),
-            port,
-            status: out.status.to_string(),
-            output: output_text(&out),
-            log_tail: log_tail(&log, log_offset),
-            log,
         })
     }
 

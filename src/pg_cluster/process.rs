@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 
 use super::binaries::find_program;
-use super::{ClusterError, ClusterOptions, Context, OWNER_FILE};
+use super::{ClusterError, ClusterOptions, Context, MAX_SOCKET_PATH, OWNER_FILE};
 
 /// Lines of `server.log` quoted when the server fails to start.
 const LOG_TAIL_LINES: usize = 30;
@@ -149,6 +149,54 @@ pub(super) fn spawn_watchdog(ctx: &Context, parent: u32, remove_dir: bool) -> io
 
 /// What the data directory's pid files say about the running server.
 impl Context {
+    /// `pg_ctl start` on `port`; the error quotes the log of this attempt.
+    pub(super) async fn pg_ctl_start(&self, port: u16, durable: bool) -> Result<(), ClusterError> {
+        let log = self.data_dir.join("server.log");
+        let log_offset = std::fs::metadata(&log).map(|m| m.len()).unwrap_or(0);
+        let mut options =
+            format!("-p {port} -c listen_addresses=127.0.0.1 -c max_connections=200 -c unix_socket_permissions=0700");
+        let socket = self.data_dir.join(format!(".s.PGSQL.{port}"));
+        if socket.as_os_str().len() <= MAX_SOCKET_PATH {
+            let _ = write!(options, " -k {}", shell_quote(&self.data_dir.to_string_lossy()));
+        } else {
+            // The path is too long for a unix socket: TCP only.
+            options.push_str(" -k ''");
+        }
+        if !durable {
+            options.push_str(" -c fsync=off -c synchronous_commit=off -c full_page_writes=off");
+        }
+        let args: Vec<OsString> = vec![
+            "-D".into(),
+            self.data_dir.clone().into_os_string(),
+            "-l".into(),
+            log.clone().into_os_string(),
+            "-w".into(),
+            "-t".into(),
+            "60".into(),
+            "-o".into(),
+            options.into(),
+            "start".into(),
+        ];
+        let pg_ctl = self.bin("pg_ctl");
+        let out = run(self.command(&pg_ctl, &args), &pg_ctl, &args).await?;
+        if out.status.success() {
+            return Ok(());
+        }
+        // `-w` timed out or the server died: make sure nothing half-started
+        // is left behind before reporting.
+        if self.running_postmaster_pid().is_some() {
+            let _ = self.pg_ctl_stop("immediate").await;
+        }
+        Err(ClusterError::Start {
+            data_dir: self.data_dir.clone(),
+            port,
+            status: out.status.to_string(),
+            output: output_text(&out),
+            log_tail: log_tail(&log, log_offset),
+            log,
+        })
+    }
+
     /// The pid in `postmaster.pid` when that process is alive.
     pub(super) fn running_postmaster_pid(&self) -> Option<u32> {
         let text = std::fs::read_to_string(self.data_dir.join("postmaster.pid")).ok()?;

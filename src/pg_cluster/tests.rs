@@ -8,7 +8,7 @@ use std::os::unix::fs::PermissionsExt;
 use sqlx::postgres::PgPoolOptions;
 
 use super::binaries::{find_server_binaries_in, version_key, SearchPath};
-use super::process::pid_alive;
+use super::process::{pid_alive, shell_quote};
 use super::*;
 
 fn test_dir(name: &str) -> PathBuf {
