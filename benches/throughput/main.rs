@@ -29,6 +29,10 @@
 //!   catches up. Anchor: the typed replay, reading every event in
 //!   global-position order and deserialising its payload into tenure's
 //!   typed event enum, nothing else.
+//! - **reports from replicas**: four tasks reading the leavers report for 5 s
+//!   through `ReportSource` from two hot standbys of the bench's cluster
+//!   (`ManagedCluster::start_replica`), one and then both in turn, beside
+//!   the same from the primary (see `replicas.rs`).
 //! - **rebuild**: `projections::projector::rebuild` over the same store: the
 //!   bulk first pass (every stream derived once, rows written in bulk), the
 //!   catch-up and the swap. Same anchor.
@@ -53,6 +57,7 @@
 //!   Anchor: the 8-task run without readers.
 
 mod anchors;
+mod replicas;
 mod workload;
 
 use std::path::Path;
@@ -334,6 +339,7 @@ async fn bench() -> Result<(), BoxError> {
         .join("target/bench-pg")
         .join(std::process::id().to_string());
     eprintln!("starting PostgreSQL in {} ...", data_dir.display());
+    let replicas_dir = data_dir.with_extension("replicas");
     let cluster = ManagedCluster::start(ClusterOptions {
         data_dir,
         port: None,
@@ -363,7 +369,27 @@ async fn bench() -> Result<(), BoxError> {
             "cpus".into(),
             json!(std::thread::available_parallelism().map_or(0, |n| n.get())),
         );
-        let measured = measure(&pool, &bare, sizes, &mut out).await;
+        let measured = match measure(&pool, &bare, sizes, &mut out).await {
+            Ok(mut figures) => {
+                eprintln!("leavers reports from the primary, then from 1 and 2 streaming replicas ...");
+                let rates = replicas::report_rates(&cluster, &pool, &replicas_dir).await;
+                let _ = std::fs::remove_dir_all(&replicas_dir);
+                let [alone, one, two] = rates?;
+                out.insert("reports_per_s_primary_1_2_replicas".into(), json!([alone, one, two]));
+                for (n, rate) in [(1, one), (2, two)] {
+                    figures.push(Figure {
+                        name: format!("leavers reports/s, 4 readers, {n} replica(s) on this machine"),
+                        tenure: rate,
+                        anchor_name: "the same, from the primary".into(),
+                        anchor: alone,
+                        unit: "reports/s",
+                        higher_is_better: true,
+                    });
+                }
+                Ok(figures)
+            }
+            Err(e) => Err(e),
+        };
         let events = event_count(&pool).await.unwrap_or_default();
         pool.close().await;
         bare.close().await;
