@@ -29,8 +29,11 @@ use super::{CommitOutcome, EventStore, StoreError};
 
 /// The most commits written in one transaction: enough to share a flush
 /// among many clients, few enough that one group's locks and latency stay
-/// small.
-const MOST_PER_GROUP: usize = 64;
+/// small. Each commit writes inside a savepoint, which takes a
+/// subtransaction id; PostgreSQL keeps up to 64 of them per session in
+/// shared memory, and past that every other session's snapshots must look
+/// them up on disk (`pg_subtrans`), so a group stays well under 64.
+const MOST_PER_GROUP: usize = 48;
 
 /// One commit waiting for the writer, and where its answer goes.
 type Waiting = (Commit, oneshot::Sender<Result<CommitReceipt, AppendError>>);
