@@ -53,6 +53,9 @@ pub(crate) async fn load_from_zero(pool: &PgPool, schema: &str) -> Result<u64, P
     );
     let mut events = sqlx::query_as::<_, StoredEvent>(&sql).fetch(&mut *read);
     let mut chunk = Streams::new();
+    // One chunk is written while the next is read: PostgreSQL inserts on
+    // one core while this process reads and groups on another.
+    let mut writing: Option<tokio::task::JoinHandle<Result<(), ProjectorError>>> = None;
     let mut stream: Vec<StoredEvent> = Vec::new();
     let mut last: Option<StoredEvent> = None;
     let mut applied = 0u64;
@@ -67,13 +70,19 @@ pub(crate) async fn load_from_zero(pool: &PgPool, schema: &str) -> Result<u64, P
         if !same_stream {
             add(&mut chunk, std::mem::take(&mut stream));
             if chunk.len() >= STREAMS_PER_CHUNK {
-                write_chunk(pool, schema, &std::mem::take(&mut chunk), &levels).await?;
+                finish(writing.take()).await?;
+                let (pool, schema, levels) = (pool.clone(), schema.to_string(), levels.clone());
+                let full = std::mem::take(&mut chunk);
+                writing = Some(tokio::spawn(async move {
+                    write_chunk(&pool, &schema, &full, &levels).await
+                }));
             }
         }
         stream.push(event);
     }
     drop(events);
     read.commit().await?;
+    finish(writing).await?;
     add(&mut chunk, stream);
     write_chunk(pool, schema, &chunk, &levels).await?;
 
@@ -97,6 +106,17 @@ pub(crate) async fn load_from_zero(pool: &PgPool, schema: &str) -> Result<u64, P
         .await?;
     tx.commit().await?;
     Ok(applied)
+}
+
+/// Waits for the chunk being written, if any; its panic is this one's.
+async fn finish(writing: Option<tokio::task::JoinHandle<Result<(), ProjectorError>>>) -> Result<(), ProjectorError> {
+    match writing {
+        None => Ok(()),
+        Some(handle) => match handle.await {
+            Ok(written) => written,
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        },
+    }
 }
 
 fn add(chunk: &mut Streams, stream: Vec<StoredEvent>) {

@@ -67,3 +67,71 @@ async fn a_rebuild_leaves_an_event_committed_after_its_snapshot_to_the_projector
     assert_eq!(caught_up.status, 200, "{}", caught_up.body);
     assert_eq!(projected_refs(&app).await, ["BULK-1", "BULK-2", "BULK-3"]);
 }
+
+#[tokio::test]
+async fn a_rebuild_over_more_streams_than_one_chunk_equals_the_incremental_read_models() {
+    use tenure::event_store::{Commit, EventStore, Metadata, NewEvent, StreamWrite};
+
+    let app = spawn_app().await;
+    let first = app.register("MANY-0", "Manyshire", "social_worker", "2020-01-01").await;
+    let payload: Value = sqlx::query_scalar("SELECT payload::jsonb FROM events WHERE aggregate_id = $1")
+        .bind(&first)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    // 4,500 more people in one commit: the rebuild's bulk pass writes them
+    // in several chunks (2,000 streams each), one written while the next is read.
+    let writes = (1..=4_500)
+        .map(|i| {
+            let mut registration = payload.clone();
+            let id = uuid::Uuid::new_v4().to_string();
+            registration["Registered"]["participant_id"] = id.clone().into();
+            registration["Registered"]["external_ref"] = format!("MANY-{i}").into();
+            StreamWrite {
+                aggregate_type: "participant",
+                aggregate_id: id,
+                expected_version: 0,
+                events: vec![NewEvent {
+                    event_type: "ParticipantRegistered".into(),
+                    event_version: "1.0".into(),
+                    payload: registration,
+                }],
+            }
+        })
+        .collect();
+    EventStore::new(app.pool.clone())
+        .append(Commit {
+            writes,
+            guards: vec![],
+            enrolling_cohorts: None,
+            metadata: Metadata {
+                recorded_by: "test".into(),
+                source: "test".into(),
+                correlation_id: "many".into(),
+                idempotency_key: None,
+            },
+            idempotency: None,
+        })
+        .await
+        .unwrap();
+    let position = app.max_position().await;
+    let caught_up = app
+        .report(
+            "vacancies",
+            &format!("organisation=Manyshire&on=2021-01-01&min_position={position}&wait_ms=20000"),
+        )
+        .await;
+    assert_eq!(caught_up.status, 200, "{}", caught_up.body);
+    let incremental = projections::tables::load_dataset(&app.pool, "read_models")
+        .await
+        .unwrap();
+
+    let rebuilt = app.rebuild().await;
+    assert_eq!(rebuilt.status, 200, "{}", rebuilt.body);
+    let after = projections::tables::load_dataset(&app.pool, "read_models")
+        .await
+        .unwrap();
+    assert_eq!(after.0.people.len(), 4_501);
+    assert_eq!(after.0, incremental.0);
+    assert_eq!(after.1.last_global_position, incremental.1.last_global_position);
+}
