@@ -47,6 +47,17 @@ pub struct Limits {
     pub lock_timeout: Duration,
 }
 
+impl Limits {
+    /// The PostgreSQL settings every pooled connection starts with.
+    fn settings(&self) -> [(&'static str, String); 2] {
+        let ms = |d: Duration| d.as_millis().to_string();
+        [
+            ("statement_timeout", ms(self.statement_timeout)),
+            ("lock_timeout", ms(self.lock_timeout)),
+        ]
+    }
+}
+
 impl Default for Limits {
     fn default() -> Self {
         Self {
@@ -77,11 +88,7 @@ pub fn connect_reports(commands: &PgPool, size: u32) -> PgPool {
 /// connections with `limits` (statement and lock timeouts, acquire
 /// timeout), opened lazily so that tenure starts while a replica is down.
 pub fn connect_replica(url: &str, size: u32, limits: &Limits) -> Result<PgPool, sqlx::Error> {
-    let ms = |d: Duration| d.as_millis().to_string();
-    let options = <PgConnectOptions as std::str::FromStr>::from_str(url)?.options([
-        ("statement_timeout", ms(limits.statement_timeout)),
-        ("lock_timeout", ms(limits.lock_timeout)),
-    ]);
+    let options = <PgConnectOptions as std::str::FromStr>::from_str(url)?.options(limits.settings());
     Ok(PgPoolOptions::new()
         .max_connections(size.max(1))
         .acquire_timeout(limits.acquire_timeout)
@@ -97,13 +104,8 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, Database
 
 /// Like [`connect`], with `limits` on every connection.
 pub async fn connect_with(url: &str, max_connections: u32, limits: &Limits) -> Result<PgPool, DatabaseError> {
-    let ms = |d: Duration| d.as_millis().to_string();
-    let settings = [
-        ("statement_timeout", ms(limits.statement_timeout)),
-        ("lock_timeout", ms(limits.lock_timeout)),
-    ];
     open_pool(url, max_connections, limits.acquire_timeout, |options| {
-        options.options(settings)
+        options.options(limits.settings())
     })
     .await
 }

@@ -188,6 +188,18 @@ impl Levels {
         }
     }
 
+    /// The organisations with a ladder of their own, with it.
+    pub fn own_ladders(&self) -> impl Iterator<Item = (&str, &Ladder)> {
+        self.own
+            .iter()
+            .map(|(organisation, ladder)| (organisation.as_str(), ladder))
+    }
+
+    /// The ladder of every organisation without one of its own.
+    pub fn default_ladder(&self) -> &Ladder {
+        &self.default
+    }
+
     /// The ladder in force for `organisation`.
     pub fn ladder_of(&self, organisation: &str) -> &Ladder {
         self.own.get(organisation).unwrap_or(&self.default)

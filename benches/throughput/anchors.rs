@@ -246,16 +246,7 @@ pub(crate) async fn run_bare_commands(
             Ok::<_, String>(latencies)
         }));
     }
-    let mut latencies = Vec::new();
-    for handle in handles {
-        latencies.extend(handle.await??);
-    }
-    Ok(CommandRun {
-        tasks,
-        commands: latencies.len(),
-        wall: started.elapsed(),
-        latencies,
-    })
+    CommandRun::gather(handles, started).await
 }
 
 /// Reads every event of tenure's store in global-position order and

@@ -89,6 +89,25 @@ pub(crate) struct CommandRun {
 }
 
 impl CommandRun {
+    /// The run of `tasks` (each answering every command's latency), timed
+    /// from `started` until the last task ends.
+    pub(crate) async fn gather(
+        tasks: Vec<tokio::task::JoinHandle<Result<Vec<Duration>, String>>>,
+        started: Instant,
+    ) -> Result<CommandRun, BoxError> {
+        let count = tasks.len();
+        let mut latencies = Vec::new();
+        for task in tasks {
+            latencies.extend(task.await??);
+        }
+        Ok(CommandRun {
+            tasks: count,
+            commands: latencies.len(),
+            wall: started.elapsed(),
+            latencies,
+        })
+    }
+
     pub(crate) fn per_second(&self) -> f64 {
         self.commands as f64 / self.wall.as_secs_f64()
     }
@@ -242,16 +261,7 @@ pub(crate) async fn run_commands(
             Ok::<_, String>(latencies)
         }));
     }
-    let mut latencies = Vec::new();
-    for handle in handles {
-        latencies.extend(handle.await??);
-    }
-    Ok(CommandRun {
-        tasks,
-        commands: latencies.len(),
-        wall: started.elapsed(),
-        latencies,
-    })
+    CommandRun::gather(handles, started).await
 }
 
 /// One participant's bulk history: its id and each event serialised alone.

@@ -27,7 +27,7 @@ use sqlx::{PgPool, Postgres, Transaction};
 
 use crate::ladder_edits::ladders_now;
 use crate::projector::ProjectorError;
-use crate::source::{StoredEvent, COLUMNS};
+use crate::source::{StoredEvent, WholeStreams, COLUMNS};
 use crate::tables;
 
 /// Streams whose rows are written per transaction.
@@ -56,19 +56,10 @@ pub(crate) async fn load_from_zero(pool: &PgPool, schema: &str) -> Result<u64, P
     // One chunk is written while the next is read: PostgreSQL inserts on
     // one core while this process reads and groups on another.
     let mut writing: Option<tokio::task::JoinHandle<Result<(), ProjectorError>>> = None;
-    let mut stream: Vec<StoredEvent> = Vec::new();
-    let mut last: Option<StoredEvent> = None;
-    let mut applied = 0u64;
+    let mut streams = WholeStreams::default();
     while let Some(event) = events.try_next().await? {
-        applied += 1;
-        if last.as_ref().is_none_or(|l| event.position() > l.position()) {
-            last = Some(event.clone());
-        }
-        let same_stream = stream
-            .last()
-            .is_none_or(|e| e.aggregate_type == event.aggregate_type && e.aggregate_id == event.aggregate_id);
-        if !same_stream {
-            add(&mut chunk, std::mem::take(&mut stream));
+        if let Some(stream) = streams.push(event) {
+            add(&mut chunk, stream);
             if chunk.len() >= STREAMS_PER_CHUNK {
                 finish(writing.take()).await?;
                 let (pool, schema, levels) = (pool.clone(), schema.to_string(), levels.clone());
@@ -78,24 +69,25 @@ pub(crate) async fn load_from_zero(pool: &PgPool, schema: &str) -> Result<u64, P
                 }));
             }
         }
-        stream.push(event);
     }
     drop(events);
     read.commit().await?;
     finish(writing).await?;
-    add(&mut chunk, stream);
+    if let Some(stream) = streams.finish() {
+        add(&mut chunk, stream);
+    }
     write_chunk(pool, schema, &chunk, &levels).await?;
 
+    let applied = streams.events;
     let mut tx = pool.begin().await?;
-    if let Some(last) = last {
-        let until = last.position();
+    if let Some((until, recorded_at)) = streams.last {
         sqlx::query(&format!(
             "UPDATE {schema}.checkpoint SET transaction_id = $1, global_position = $2, last_recorded_at = $3, \
                     events_applied = $4, updated_at = clock_timestamp()"
         ))
         .bind(until.transaction_id)
         .bind(until.global_position)
-        .bind(last.recorded_at)
+        .bind(recorded_at)
         .bind(applied as i64)
         .execute(&mut *tx)
         .await?;

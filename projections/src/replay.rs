@@ -18,7 +18,7 @@ use crate::derive::{canonical_order, derive, Part};
 use crate::ladder_edits;
 use crate::projector::ProjectorError;
 use crate::reports::model::Dataset;
-use crate::source::{StoredEvent, COLUMNS};
+use crate::source::{StoredEvent, WholeStreams, COLUMNS};
 use crate::tables::Provenance;
 
 /// The report input as known at `known_at` (everything recorded when `None`).
@@ -36,29 +36,21 @@ pub async fn dataset_known_at(
     );
     let mut events = sqlx::query_as::<_, StoredEvent>(&sql).bind(known_at).fetch(&mut *db);
     let mut dataset = Dataset::default();
-    let mut stream: Vec<StoredEvent> = Vec::new();
-    let mut last: Option<(i64, DateTime<Utc>)> = None;
+    let mut streams = WholeStreams::default();
     while let Some(event) = events.try_next().await? {
-        if last.is_none_or(|(position, _)| event.global_position > position) {
-            last = Some((event.global_position, event.recorded_at));
-        }
-        let same_stream = stream
-            .last()
-            .is_none_or(|e| e.aggregate_type == event.aggregate_type && e.aggregate_id == event.aggregate_id);
-        if !same_stream {
+        if let Some(stream) = streams.push(event) {
             add_stream(&mut dataset, &stream, &levels)?;
-            stream.clear();
         }
-        stream.push(event);
     }
-    if !stream.is_empty() {
+    if let Some(stream) = streams.finish() {
         add_stream(&mut dataset, &stream, &levels)?;
     }
+    let last = streams.last;
     canonical_order(&mut dataset);
     let provenance = Provenance {
         source: "replay",
         known_at,
-        last_global_position: last.map_or(0, |(position, _)| position),
+        last_global_position: last.map_or(0, |(position, _)| position.global_position),
         last_recorded_at: last.map(|(_, at)| at).max(ladders_recorded_at),
         parked_events: 0,
     };

@@ -152,3 +152,37 @@ pub fn recorded_until_sql() -> String {
           ORDER BY events.transaction_id, events.global_position"
     )
 }
+
+/// Events read in stream order (type, id, sequence), handed back a whole
+/// stream at a time, with the last of them in commit order remembered: how
+/// a replay and a rebuild fold each stream as soon as it ends.
+#[derive(Debug, Default)]
+pub(crate) struct WholeStreams {
+    current: Vec<StoredEvent>,
+    /// The position and recorded time of the last event in commit order.
+    pub(crate) last: Option<(Position, DateTime<Utc>)>,
+    /// How many events were read.
+    pub(crate) events: u64,
+}
+
+impl WholeStreams {
+    /// Takes the next event; returns the stream it ends, if it starts another.
+    pub(crate) fn push(&mut self, event: StoredEvent) -> Option<Vec<StoredEvent>> {
+        self.events += 1;
+        if self.last.is_none_or(|(position, _)| event.position() > position) {
+            self.last = Some((event.position(), event.recorded_at));
+        }
+        let same_stream = self
+            .current
+            .last()
+            .is_none_or(|e| e.aggregate_type == event.aggregate_type && e.aggregate_id == event.aggregate_id);
+        let ended = (!same_stream).then(|| std::mem::take(&mut self.current));
+        self.current.push(event);
+        ended
+    }
+
+    /// The last stream, once every event has been read.
+    pub(crate) fn finish(&mut self) -> Option<Vec<StoredEvent>> {
+        (!self.current.is_empty()).then(|| std::mem::take(&mut self.current))
+    }
+}

@@ -168,6 +168,17 @@ impl ReportRequestError {
     }
 }
 
+impl From<projections::projector::ProjectorError> for ReportRequestError {
+    /// A database failure stays one (a 503 when the database is down or
+    /// busy); anything else is a fault of ours.
+    fn from(e: projections::projector::ProjectorError) -> Self {
+        match e {
+            projections::projector::ProjectorError::Database(db) => ReportRequestError::Database(db),
+            other => ReportRequestError::internal(other),
+        }
+    }
+}
+
 impl From<ReportError> for ReportRequestError {
     fn from(rule: ReportError) -> Self {
         let field = rule.field();

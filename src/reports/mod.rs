@@ -16,7 +16,6 @@ use source::on_a_blocking_thread;
 use std::collections::HashSet;
 use std::time::Duration;
 
-use aggregates::ladder::{Ladder, Role};
 use chrono::{DateTime, NaiveDate, Utc};
 use projections::reports::csv::ToCsvRows;
 use projections::reports::model::Dataset;
@@ -69,9 +68,7 @@ pub async fn produce_from(
         Some(at) => {
             source.settle_known_at(at, wait).await?;
             let pool = pool.clone();
-            on_a_blocking_thread(async move { projections::replay::dataset_known_at(&pool, Some(at)).await })
-                .await?
-                .map_err(ReportRequestError::internal)?
+            on_a_blocking_thread(async move { projections::replay::dataset_known_at(&pool, Some(at)).await }).await??
         }
         None => {
             if let Some(position) = query.min_position()? {
@@ -150,22 +147,8 @@ async fn names_asked_in_read_models(pool: &PgPool, q: &ReportQuery) -> Result<Kn
 /// The organisations with a ladder of their own, and every role on a
 /// ladder, the default one included: today's, or as known at `known_at`.
 async fn ladder_names(pool: &PgPool, known_at: Option<DateTime<Utc>>) -> Result<KnownNames, ReportRequestError> {
-    let mut names = KnownNames::default();
-    let default = Ladder::children_services_default();
-    names.roles.extend(default.roles().iter().map(|r| r.code.clone()));
-    let ladders: Vec<(String, sqlx::types::Json<Vec<Role>>)> = sqlx::query_as(
-        "SELECT DISTINCT ON (organisation) organisation, roles FROM ladder_versions \
-          WHERE $1::timestamptz IS NULL OR recorded_at <= $1 \
-          ORDER BY organisation, version DESC",
-    )
-    .bind(known_at)
-    .fetch_all(pool)
-    .await?;
-    for (organisation, roles) in ladders {
-        names.organisations.insert(organisation);
-        names.roles.extend(roles.0.into_iter().map(|r| r.code));
-    }
-    Ok(names)
+    let levels = projections::ladder_edits::ladders_known_at(pool, known_at).await?;
+    Ok(KnownNames::of_ladders(&levels))
 }
 
 /// The names a replayed report may be asked about: those in `dataset` (as

@@ -100,6 +100,19 @@ impl KnownNames {
         names
     }
 
+    /// The names `levels` hold: every organisation with a ladder of its own,
+    /// and every role on a ladder, the default one included.
+    pub fn of_ladders(levels: &aggregates::Levels) -> Self {
+        let mut names = KnownNames::default();
+        let roles = |ladder: &aggregates::Ladder| ladder.roles().iter().map(|r| r.code.clone()).collect::<Vec<_>>();
+        names.roles.extend(roles(levels.default_ladder()));
+        for (organisation, ladder) in levels.own_ladders() {
+            names.organisations.insert(organisation.to_string());
+            names.roles.extend(roles(ladder));
+        }
+        names
+    }
+
     /// The known names of `kind` (none for cohorts, which are named by id or name).
     fn of_kind(&self, kind: NameKind) -> Option<&BTreeSet<String>> {
         match kind {

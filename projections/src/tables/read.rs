@@ -272,6 +272,9 @@ async fn scoped_ids(
 }
 
 async fn read_people(db: &mut PgConnection, schema: &str, only: Option<&[Uuid]>) -> Result<Vec<Person>, sqlx::Error> {
+    if only.is_some_and(<[Uuid]>::is_empty) {
+        return Ok(Vec::new());
+    }
     let by = "participant_id";
     let sql = format!("SELECT participant_id, external_ref FROM {schema}.participants {{only}}");
     let mut people: HashMap<Uuid, Person> = fetch::<Person>(db, &sql, by, only)
@@ -323,6 +326,9 @@ async fn read_cohorts(db: &mut PgConnection, schema: &str) -> Result<Vec<Cohort>
 }
 
 async fn read_posts(db: &mut PgConnection, schema: &str, only: Option<&[Uuid]>) -> Result<Vec<Post>, sqlx::Error> {
+    if only.is_some_and(<[Uuid]>::is_empty) {
+        return Ok(Vec::new());
+    }
     let by = "post_id";
     let sql = format!(
         "SELECT post_id, organisation, title, role_code, established_on, disestablished_on FROM {schema}.posts {{only}}"
