@@ -19,12 +19,17 @@
 //! default children's-services ladder of docs/metrics.md.
 
 use std::collections::BTreeSet;
+use std::sync::{Arc, RwLock};
 
 use aggregates::ladder::{Ladder, LadderError, Levels, Role, RoleRef};
 use projections::ladder_edits;
 use projections::projector::{ProjectorError, LIVE_SCHEMA};
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
+
+/// The count of ladder replacements recorded: the version of the ladders
+/// as a whole, which commits guard.
+pub(crate) const REPLACEMENTS_RECORDED: &str = "SELECT count(*) FROM ladder_versions";
 
 /// How many times a replacement is tried when PostgreSQL breaks a deadlock
 /// by cancelling it (a rebuild swapping the read models in at that moment).
@@ -105,16 +110,32 @@ pub struct LadderView {
     pub roles: Vec<Role>,
 }
 
+/// Every organisation's ladder in force, as read at one moment, and how
+/// many replacements had been recorded then: a commit judged with these
+/// levels guards that count (see [`crate::event_store::LADDERS_GUARD`]), so
+/// a replacement landing meanwhile makes it decide again.
+#[derive(Debug, Clone)]
+pub struct LevelsInForce {
+    pub replacements: u64,
+    pub levels: Levels,
+}
+
 /// Reads and replaces organisations' ladders.
 #[derive(Clone)]
 pub struct Ladders {
     pool: PgPool,
+    /// The levels in force as last read: commands judge with them without
+    /// a query each, since their commits guard the count of replacements.
+    in_force: Arc<RwLock<Option<LevelsInForce>>>,
 }
 
 impl Ladders {
     /// Ladders stored in `pool`'s database.
     pub fn new(pool: PgPool) -> Self {
-        Self { pool }
+        Self {
+            pool,
+            in_force: Arc::default(),
+        }
     }
 
     /// The ladder in force for `organisation`.
@@ -141,9 +162,42 @@ impl Ladders {
     }
 
     /// Every organisation's ladder in force now: what commands are judged
-    /// with (one query).
+    /// with. Read once and kept until [`Self::forget`]: a command's commit
+    /// finds out whether they are still in force.
     pub async fn levels_now(&self) -> Result<Levels, LaddersError> {
-        Ok(ladder_edits::ladders_now(&self.pool).await?.0)
+        Ok(self.levels_in_force().await?.levels)
+    }
+
+    /// [`Self::levels_now`] with the count of replacements they reflect.
+    pub async fn levels_in_force(&self) -> Result<LevelsInForce, LaddersError> {
+        if let Some(kept) = self.kept() {
+            return Ok(kept);
+        }
+        // Counted first: a replacement between the two reads leaves the
+        // count behind the levels, which at worst makes one commit decide
+        // again, never one judged with levels newer than the count says.
+        let replacements: i64 = sqlx::query_scalar(REPLACEMENTS_RECORDED).fetch_one(&self.pool).await?;
+        let levels = ladder_edits::ladders_now(&self.pool).await?.0;
+        let read = LevelsInForce {
+            replacements: replacements as u64,
+            levels,
+        };
+        if let Ok(mut kept) = self.in_force.write() {
+            *kept = Some(read.clone());
+        }
+        Ok(read)
+    }
+
+    fn kept(&self) -> Option<LevelsInForce> {
+        self.in_force.read().ok().and_then(|kept| kept.clone())
+    }
+
+    /// Drops the levels kept, so the next command reads them again: after a
+    /// replacement, or a commit that found them out of date.
+    pub fn forget(&self) {
+        if let Ok(mut kept) = self.in_force.write() {
+            *kept = None;
+        }
     }
 
     /// Replaces `organisation`'s ladder after checking it is a valid ladder
@@ -162,7 +216,9 @@ impl Ladders {
         let ladder = Ladder::new(roles)?;
         let mut attempt = 1;
         loop {
-            match self.replace_once(organisation, &ladder, updated_by, expected).await {
+            let outcome = self.replace_once(organisation, &ladder, updated_by, expected).await;
+            self.forget();
+            match outcome {
                 Err(LaddersError::Database(sqlx::Error::Database(e)))
                     if e.code().as_deref() == Some("40P01") && attempt < DEADLOCK_ATTEMPTS =>
                 {

@@ -14,13 +14,13 @@ use std::future::Future;
 
 use aggregates::decisions;
 use aggregates::participant::Participant;
-use aggregates::{CommandContext, Levels};
+use aggregates::CommandContext;
 use chrono::NaiveDate;
 use uuid::Uuid;
 
 use super::{Command, CommandError, Decision};
-use crate::event_store::{AppendError, Commit, CommitReceipt, EventStore, KeyedAnswer, Metadata};
-use crate::ladders::Ladders;
+use crate::event_store::{AppendError, Commit, CommitReceipt, EventStore, KeyedAnswer, Metadata, LADDERS_GUARD};
+use crate::ladders::{Ladders, LevelsInForce};
 
 /// How a command arrived: who sent it, under which keys.
 #[derive(Debug, Clone)]
@@ -116,24 +116,39 @@ impl CommandRunner {
     /// append lock, unless the client pinned a version (then the conflict is
     /// the answer). The key was looked up by the caller; a request with the
     /// same key that landed since is found by `append` under its lock.
+    ///
+    /// The ladders judged with are the ones kept in memory: no query per
+    /// command. The commit guards the count of replacements they reflect,
+    /// so when a replacement landed (here or in another process) the
+    /// command is decided again with the ladders read afresh, whatever
+    /// `If-Match` says: the client's stream did not move.
     async fn decide_and_append(
         &self,
         origin: &CommandOrigin,
         command: &Command,
     ) -> Result<CommitReceipt, CommandError> {
-        // One small query per command: the ladders in force judge the
-        // participants a decision loads (docs/metrics.md decision 14). Read
-        // before any lock is held, so a decision under the append lock needs
-        // no second pooled connection (requests queueing for the lock each
-        // hold one).
-        let levels = self.ladders.levels_now().await?;
-        match self.decide_and_append_on(&self.store, origin, command, &levels).await {
-            Err(CommandError::Conflict(_)) if origin.expected_version.is_none() => {
-                let locked = self.store.holding_append_lock().await?;
-                self.decide_and_append_on(&locked, origin, command, &levels).await
+        let mut store = self.store.clone();
+        for _ in 0..LADDER_ATTEMPTS {
+            // Read before any lock is held, so a decision under the append
+            // lock needs no second pooled connection (requests queueing for
+            // the lock each hold one).
+            let in_force = self.ladders.levels_in_force().await?;
+            match self.decide_and_append_on(&store, origin, command, &in_force).await {
+                Err(Attempt::LaddersReplaced) => {
+                    self.ladders.forget();
+                    store = self.store.clone();
+                }
+                Err(Attempt::Conflict(_)) if origin.expected_version.is_none() && !store.holds_append_lock() => {
+                    store = self.store.holding_append_lock().await?;
+                }
+                Err(Attempt::Conflict(message)) => return Err(CommandError::Conflict(message)),
+                Err(Attempt::Refused(e)) => return Err(e),
+                Ok(receipt) => return Ok(receipt),
             }
-            outcome => outcome,
         }
+        Err(CommandError::Conflict(
+            "the career ladders were replaced again and again while this command was decided; retry".into(),
+        ))
     }
 
     /// Decides `command` on what `store` reads and appends it there.
@@ -142,24 +157,26 @@ impl CommandRunner {
         store: &EventStore,
         origin: &CommandOrigin,
         command: &Command,
-        levels: &Levels,
-    ) -> Result<CommitReceipt, CommandError> {
+        in_force: &LevelsInForce,
+    ) -> Result<CommitReceipt, Attempt> {
         let context = CommandContext {
             today: chrono::Utc::now().date_naive(),
             future_margin_days: self.future_margin_days,
         };
-        let mut decision = Decision::new(store.clone(), context, levels.clone(), origin.expected_version);
+        let mut decision = Decision::new(store.clone(), context, in_force.levels.clone(), origin.expected_version);
         command.decide(&mut decision).await?;
         if decision.writes.is_empty() {
-            return Err(CommandError::rule(
+            return Err(Attempt::Refused(CommandError::rule(
                 "nothing_to_record",
                 None,
                 "the command changes nothing, so nothing was recorded",
-            ));
+            )));
         }
+        let mut guards = decision.guards;
+        guards.push((LADDERS_GUARD, String::new(), in_force.replacements));
         let commit = Commit {
             writes: decision.writes,
-            guards: decision.guards,
+            guards,
             enrolling_cohorts: decision.enrolling_cohorts,
             metadata: Metadata {
                 recorded_by: origin.recorded_by.clone(),
@@ -172,16 +189,42 @@ impl CommandRunner {
         match store.append(commit).await {
             Ok(receipt) => Ok(receipt),
             Err(AppendError::Replayed(receipt)) => Ok(*receipt),
+            Err(AppendError::Conflict { aggregate_type, .. }) if aggregate_type == LADDERS_GUARD => {
+                Err(Attempt::LaddersReplaced)
+            }
             Err(AppendError::Conflict {
                 aggregate_type,
                 aggregate_id,
                 expected,
                 actual,
-            }) => Err(CommandError::Conflict(format!(
+            }) => Err(Attempt::Conflict(format!(
                 "{aggregate_type} {aggregate_id} moved from version {expected} to {actual} while this \
                  command was decided; read it again and retry"
             ))),
-            Err(other) => Err(other.into()),
+            Err(other) => Err(Attempt::Refused(other.into())),
+        }
+    }
+}
+
+/// How many times a command is decided when the ladders it was judged
+/// with keep being replaced under it.
+const LADDER_ATTEMPTS: usize = 4;
+
+/// Why one attempt at a command did not land.
+enum Attempt {
+    /// A ladder replacement landed after the ladders judged with were read.
+    LaddersReplaced,
+    /// A stream the decision read moved on (the message says which).
+    Conflict(String),
+    /// Anything else: the answer.
+    Refused(CommandError),
+}
+
+impl From<CommandError> for Attempt {
+    fn from(e: CommandError) -> Self {
+        match e {
+            CommandError::Conflict(message) => Attempt::Conflict(message),
+            other => Attempt::Refused(other),
         }
     }
 }

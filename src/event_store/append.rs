@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::outcome::acknowledgement_lost;
-use super::{CommitOutcome, EventStore, KeyedAnswer, Metadata, Refusal, StoreError, APPEND_LOCK_KEY};
+use super::{
+    stream_version_now, CommitOutcome, EventStore, KeyedAnswer, Metadata, Refusal, StoreError, APPEND_LOCK_KEY,
+};
 
 /// One event to append, already serialised.
 #[derive(Debug, Clone)]
@@ -329,12 +331,11 @@ async fn check_versions(tx: &mut sqlx::PgConnection, commit: &Commit) -> Result<
         .collect();
     let types: Vec<&str> = checks.iter().map(|c| c.0).collect();
     let ids: Vec<&str> = checks.iter().map(|c| c.1.as_str()).collect();
-    let actual: Vec<i64> = sqlx::query_scalar(
-        "SELECT (SELECT COALESCE(MAX(sequence), 0) FROM events \
-                  WHERE aggregate_type = s.t AND aggregate_id = s.i) \
-           FROM UNNEST($1::text[], $2::text[]) WITH ORDINALITY AS s(t, i, n) \
-          ORDER BY n",
-    )
+    let actual: Vec<i64> = sqlx::query_scalar(concat!(
+        "SELECT ",
+        stream_version_now!(),
+        " FROM UNNEST($1::text[], $2::text[]) WITH ORDINALITY AS s(t, i, n) ORDER BY n"
+    ))
     .bind(&types)
     .bind(&ids)
     .fetch_all(&mut *tx)

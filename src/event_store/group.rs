@@ -7,10 +7,10 @@
 //! and concurrent commits waited for each other's flushes: eight clients
 //! were no faster than one. One writer task now takes every commit waiting
 //! when it is free (up to [`MOST_PER_GROUP`]) and writes them, in arrival
-//! order, in one transaction: each is checked (versions, guards,
-//! idempotency key) and inserted as before, inside a savepoint so that one
-//! refused commit leaves the others untouched, and the group commits once.
-//! A lone commit is written without a savepoint, as before.
+//! order, in one transaction: each is checked on its own (versions, guards,
+//! idempotency key), a refused one leaves the others untouched, and the
+//! accepted ones are inserted together with a fixed number of statements
+//! whatever the group's size (`batch.rs`); the group commits once.
 //!
 //! If the group's transaction fails as a whole (the database went away, a
 //! lock or statement timed out), nothing of it was recorded, and each of its
@@ -24,15 +24,13 @@ use sqlx::PgPool;
 use tokio::sync::{mpsc, oneshot};
 
 use super::append::{take_append_lock, write_commit, AppendError, Commit, CommitReceipt, Written};
+use super::batch::write_all;
 use super::outcome::acknowledgement_lost;
 use super::{CommitOutcome, EventStore, StoreError};
 
 /// The most commits written in one transaction: enough to share a flush
-/// among many clients, few enough that one group's locks and latency stay
-/// small. Each commit writes inside a savepoint, which takes a
-/// subtransaction id; PostgreSQL keeps up to 64 of them per session in
-/// shared memory, and past that every other session's snapshots must look
-/// them up on disk (`pg_subtrans`), so a group stays well under 64.
+/// among many clients, few enough that one group's statements, and the
+/// latency of its first commit, stay small.
 const MOST_PER_GROUP: usize = 48;
 
 /// One commit waiting for the writer, and where its answer goes.
@@ -71,14 +69,7 @@ impl GroupWriter {
 async fn write_groups(store: EventStore, mut waiting: mpsc::UnboundedReceiver<Waiting>) {
     let mut group = Vec::with_capacity(MOST_PER_GROUP);
     while waiting.recv_many(&mut group, MOST_PER_GROUP).await > 0 {
-        let batch = std::mem::take(&mut group);
-        if batch.len() == 1 {
-            for (commit, answer) in batch {
-                let _ = answer.send(write_alone(&store, &commit).await);
-            }
-        } else {
-            write_group(&store, batch).await;
-        }
+        write_group(&store, std::mem::take(&mut group)).await;
     }
 }
 
@@ -90,13 +81,10 @@ async fn write_alone(store: &EventStore, commit: &Commit) -> Result<CommitReceip
     store.finish(tx, txid).await.map(|()| receipt)
 }
 
-/// Writes `group` in one transaction, each commit in a savepoint; answers
-/// every commit.
+/// Writes `group` in one transaction; answers every commit.
 async fn write_group(store: &EventStore, group: Vec<Waiting>) {
-    let mut written = Vec::with_capacity(group.len());
-    let outcome = try_group(store.pool(), &group, &mut written).await;
-    match outcome {
-        Ok(tx) => {
+    match try_group(store.pool(), &group).await {
+        Ok((tx, written)) => {
             let txid = written.iter().find_map(|w| w.as_ref().ok().map(|w| w.txid));
             let committed = match txid {
                 Some(txid) => commit_group(store, tx, txid).await,
@@ -116,7 +104,8 @@ async fn write_group(store: &EventStore, group: Vec<Waiting>) {
             }
         }
         // Nothing of the group was recorded, maybe because of one commit's
-        // data: each commit alone, to get its own answer.
+        // data (a duplicate external reference fails the group's insert):
+        // each commit alone, to get its own answer.
         Err(e) => {
             tracing::warn!(error = %e, commits = group.len(), "a group commit failed; writing its commits one by one");
             for (commit, answer) in group {
@@ -126,35 +115,23 @@ async fn write_group(store: &EventStore, group: Vec<Waiting>) {
     }
 }
 
-/// Writes every commit of `group` into one transaction, pushing each
-/// commit's result onto `written`; the transaction is returned uncommitted.
+/// Writes every commit of `group` into one transaction (see `batch.rs`);
+/// the transaction is returned uncommitted with each commit's result.
 async fn try_group(
     pool: &PgPool,
     group: &[Waiting],
-    written: &mut Vec<Result<Written, AppendError>>,
-) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+) -> Result<
+    (
+        sqlx::Transaction<'static, sqlx::Postgres>,
+        Vec<Result<Written, AppendError>>,
+    ),
+    sqlx::Error,
+> {
     let mut tx = pool.begin().await?;
     take_append_lock(&mut tx).await?;
-    for (commit, _) in group {
-        sqlx::query("SAVEPOINT one_commit").execute(&mut *tx).await?;
-        match write_commit(&mut tx, commit).await {
-            Ok(one) => {
-                sqlx::query("RELEASE SAVEPOINT one_commit").execute(&mut *tx).await?;
-                written.push(Ok(one));
-            }
-            // The database failed: the group's transaction is lost.
-            Err(AppendError::Store(StoreError::Database(e))) => return Err(e),
-            // A refusal of this commit alone (a conflict, a replayed key, a
-            // duplicate value): undo whatever it wrote.
-            Err(refused) => {
-                sqlx::query("ROLLBACK TO SAVEPOINT one_commit")
-                    .execute(&mut *tx)
-                    .await?;
-                written.push(Err(refused));
-            }
-        }
-    }
-    Ok(tx)
+    let commits: Vec<&Commit> = group.iter().map(|(commit, _)| commit).collect();
+    let written = write_all(&mut tx, &commits).await?;
+    Ok((tx, written))
 }
 
 /// Whether `e` says the database is down, gone, or timed out (which any

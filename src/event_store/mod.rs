@@ -22,6 +22,7 @@
 //! documented in docs/performance.md.
 
 mod append;
+mod batch;
 mod group;
 mod idempotency;
 mod outcome;
@@ -42,6 +43,23 @@ use serde_json::Value;
 use sqlx::pool::PoolConnection;
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 use tokio::sync::{Mutex, MutexGuard};
+
+/// The stream a commit guards to depend on the ladders its decision was
+/// judged with (docs/metrics.md decision 14). Its version is the count of
+/// ladder replacements recorded, so a replacement landing between the
+/// decision and its commit makes the commit conflict and decide again.
+pub const LADDERS_GUARD: &str = "ladders";
+
+/// SQL for the version now of stream `s.t`/`s.i` (or of the ladders, for
+/// [`LADDERS_GUARD`]), for the statements that check a commit's versions.
+macro_rules! stream_version_now {
+    () => {
+        "CASE WHEN s.t = 'ladders' THEN (SELECT count(*) FROM ladder_versions) \
+              ELSE (SELECT COALESCE(MAX(sequence), 0) FROM events \
+                     WHERE aggregate_type = s.t AND aggregate_id = s.i) END"
+    };
+}
+pub(crate) use stream_version_now;
 
 /// One key for the append lock; any constant works as long as only the event
 /// store uses it.
@@ -176,6 +194,11 @@ impl EventStore {
             held: Some(Arc::new(Mutex::new(Some(tx)))),
             writer: self.writer.clone(),
         })
+    }
+
+    /// Whether this store holds the append lock (see [`Self::holding_append_lock`]).
+    pub fn holds_append_lock(&self) -> bool {
+        self.held.is_some()
     }
 
     /// A connection for this store's reads.

@@ -17,6 +17,7 @@ mod group_commit;
 mod idempotency;
 mod input_limits;
 mod ladder_edits;
+mod ladders_kept;
 mod limits;
 mod lost_commit;
 mod openapi;
