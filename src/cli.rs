@@ -1,4 +1,4 @@
-//! Command-line interface: `tenure [serve|demo|migrate|rebuild|report]`, each flag with its environment variable.
+//! Command-line interface: `tenure [serve|demo|migrate|rebuild|report|import]`, each flag with its environment variable.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -94,6 +94,29 @@ pub enum Command {
     Rebuild,
     /// Print a report from an existing store as a table (add `--csv` for CSV).
     Report(Box<ReportArgs>),
+    /// Import facts files (CSV, one row per fact about a person; see
+    /// README.md "Importing an HR extract"). Exits 0 when every row is
+    /// recorded (now or by an earlier import), 2 when some were refused.
+    Import(ImportArgs),
+}
+
+/// `tenure import`: which files, and how.
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    /// Facts files to import, one after another.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Check every row and say what would be recorded, recording nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Who is recorded as having imported the facts (default: the user
+    /// running tenure, from $USER).
+    #[arg(long)]
+    pub recorded_by: Option<String>,
+    /// Print each file's summary and errors as one JSON object per line
+    /// instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `tenure report`: which report, how to print it, and its parameters.

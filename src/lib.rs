@@ -9,6 +9,7 @@ pub mod db;
 pub mod demo;
 pub mod event_store;
 pub mod http;
+pub mod import;
 pub mod ladders;
 pub mod pg_cluster;
 pub mod reports;

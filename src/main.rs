@@ -1,6 +1,7 @@
 //! The `tenure` binary: parse the command line, open the database, then
-//! serve, load the demo, rebuild or print a report.
+//! serve, load the demo, rebuild, print a report or import facts files.
 
+mod import_cli;
 mod report_cli;
 
 use std::sync::Arc;
@@ -33,6 +34,10 @@ async fn main() -> std::process::ExitCode {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("tenure: {e}");
+            // An import that recorded what it could but refused some rows.
+            if e.is::<import_cli::RowsRefused>() {
+                return std::process::ExitCode::from(2);
+            }
             std::process::ExitCode::FAILURE
         }
     }
@@ -91,6 +96,10 @@ async fn dispatch(cli: &Cli, database: &db::Database) -> Result<(), Box<dyn std:
             Ok(())
         }
         Command::Report(_) => unreachable!("run() hands reports to report_cli before opening a database"),
+        Command::Import(args) => {
+            let state = tenure::app_state(database.pool.clone(), &cli.settings());
+            import_cli::run(cli, args, &state.runner).await
+        }
     }
 }
 

@@ -258,14 +258,10 @@ async fn cohorts_enrolling(
     if participants.is_empty() {
         return Ok(HashMap::new());
     }
-    let rows: Vec<(String, String)> = sqlx::query_as(
-        "SELECT DISTINCT payload -> 'ParticipantEnrolled' ->> 'participant_id', aggregate_id FROM events \
-          WHERE aggregate_type = 'cohort' AND event_type = 'ParticipantEnrolled' \
-            AND payload -> 'ParticipantEnrolled' ->> 'participant_id' = ANY($1)",
-    )
-    .bind(&participants)
-    .fetch_all(tx)
-    .await?;
+    let rows: Vec<(String, String)> = sqlx::query_as(super::read::COHORTS_ENROLLING_ANY)
+        .bind(&participants)
+        .fetch_all(tx)
+        .await?;
     let mut enrolling: HashMap<String, BTreeSet<String>> = HashMap::new();
     for (participant, cohort) in rows {
         enrolling.entry(participant).or_default().insert(cohort);

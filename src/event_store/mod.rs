@@ -23,6 +23,7 @@
 
 mod append;
 mod batch;
+mod bulk;
 mod group;
 mod idempotency;
 mod outcome;

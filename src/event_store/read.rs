@@ -46,3 +46,10 @@ pub(super) const COHORTS_ENROLLING: &str = "SELECT DISTINCT aggregate_id FROM ev
       WHERE aggregate_type = 'cohort' AND event_type = 'ParticipantEnrolled' \
         AND payload -> 'ParticipantEnrolled' ->> 'participant_id' = $1 \
       ORDER BY aggregate_id";
+
+/// (participant, cohort) for every cohort with an enrolment recorded of any
+/// participant in `$1`.
+pub(super) const COHORTS_ENROLLING_ANY: &str =
+    "SELECT DISTINCT payload -> 'ParticipantEnrolled' ->> 'participant_id', aggregate_id FROM events \
+      WHERE aggregate_type = 'cohort' AND event_type = 'ParticipantEnrolled' \
+        AND payload -> 'ParticipantEnrolled' ->> 'participant_id' = ANY($1)";

@@ -15,6 +15,7 @@ mod event_store;
 mod figure_bugs;
 mod group_commit;
 mod idempotency;
+mod import;
 mod input_limits;
 mod ladder_edits;
 mod ladders_kept;

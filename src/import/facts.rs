@@ -1,0 +1,509 @@
+//! The facts file: one row per fact about a person, named by the
+//! authority's own reference, never by tenure's ids (README.md, "Importing
+//! an HR extract", lists every column with an example).
+//!
+//! Rows are checked here for what a row alone can break (a missing or
+//! malformed value, an unknown fact); the rules that need the person's
+//! history (a leaving before the joining, a role change for someone not
+//! employed) are the aggregates', applied when the person's facts are
+//! decided. Either way a refused row names its line, its column and the
+//! rule, with the same codes as the HTTP API.
+
+use std::collections::BTreeMap;
+
+use aggregates::ladder::{Basis, MoveKind};
+use chrono::NaiveDate;
+use sha2::{Digest, Sha256};
+
+use crate::http::extract::{MAX_REASON_CHARS, MAX_TEXT_CHARS};
+
+/// Every column a facts file may have; `fact`, `person` and `effective_on`
+/// are required in the header and in every row.
+pub const COLUMNS: [&str; 11] = [
+    "fact",
+    "person",
+    "effective_on",
+    "organisation",
+    "team",
+    "role",
+    "basis",
+    "fte",
+    "kind",
+    "reason",
+    "destination",
+];
+
+/// What a row records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum FactKind {
+    /// Joined an organisation (the person's first fact).
+    Joined,
+    /// Changed role, team, basis or FTE (a promotion, a demotion, a
+    /// sideways move, or a move to another organisation without a break).
+    ChangedRole,
+    /// Left their organisation.
+    Left,
+    /// Joined again after leaving (a rehire).
+    Rejoined,
+    /// Excluded from analysis from this day (e.g. long-term secondment).
+    Excluded,
+    /// The exclusion ends on this day.
+    ExclusionLifted,
+}
+
+impl FactKind {
+    /// Its name in the `fact` column.
+    pub fn name(self) -> &'static str {
+        match self {
+            FactKind::Joined => "joined",
+            FactKind::ChangedRole => "changed_role",
+            FactKind::Left => "left",
+            FactKind::Rejoined => "rejoined",
+            FactKind::Excluded => "excluded",
+            FactKind::ExclusionLifted => "exclusion_lifted",
+        }
+    }
+
+    const ALL: [FactKind; 6] = [
+        FactKind::Joined,
+        FactKind::ChangedRole,
+        FactKind::Left,
+        FactKind::Rejoined,
+        FactKind::Excluded,
+        FactKind::ExclusionLifted,
+    ];
+
+    /// The columns a row of this fact must fill.
+    fn required(self) -> &'static [&'static str] {
+        match self {
+            FactKind::Joined | FactKind::Rejoined => &["organisation", "role"],
+            FactKind::ChangedRole => &["role"],
+            FactKind::Left | FactKind::Excluded | FactKind::ExclusionLifted => &["reason"],
+        }
+    }
+
+    /// The columns a row of this fact may fill besides the required ones.
+    fn optional(self) -> &'static [&'static str] {
+        match self {
+            FactKind::Joined => &["team", "basis", "fte"],
+            FactKind::ChangedRole => &["organisation", "team", "basis", "fte", "kind"],
+            FactKind::Rejoined => &["team", "basis", "fte", "kind"],
+            FactKind::Left => &["destination"],
+            FactKind::Excluded | FactKind::ExclusionLifted => &[],
+        }
+    }
+}
+
+/// One fact read from a row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fact {
+    /// The row's line in the file (the header is line 1).
+    pub line: u64,
+    pub kind: FactKind,
+    /// The authority's reference for the person.
+    pub person: String,
+    pub effective_on: NaiveDate,
+    pub organisation: Option<String>,
+    pub team: Option<String>,
+    pub role: Option<String>,
+    pub basis: Option<Basis>,
+    pub fte: Option<f64>,
+    pub move_kind: Option<MoveKind>,
+    pub reason: Option<String>,
+    pub destination: Option<String>,
+    /// A digest of the fact itself (kind, person, date and every value,
+    /// not the line): the same fact in a later extract has the same one,
+    /// which is how an import knows it is already recorded.
+    pub fingerprint: String,
+}
+
+/// A row, or the file's header, that cannot be recorded, and why.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct RowError {
+    /// The line in the file (1: the header).
+    pub line: u64,
+    /// The column at fault, when one is.
+    pub column: Option<String>,
+    /// The person the row is about, when it names one.
+    pub person: Option<String>,
+    /// The rule broken: the same codes as the HTTP API's errors.
+    pub error: String,
+    pub message: String,
+}
+
+impl RowError {
+    fn at(line: u64, column: &str, error: &str, message: impl Into<String>) -> Self {
+        Self {
+            line,
+            column: Some(column.to_string()),
+            person: None,
+            error: error.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+/// The columns of a file's header, by position.
+#[derive(Debug, Clone)]
+pub struct Header {
+    positions: BTreeMap<&'static str, usize>,
+}
+
+impl Header {
+    /// Reads a header row: every name must be a known column, none twice,
+    /// and the three required ones present.
+    pub fn read(names: &csv::StringRecord) -> Result<Header, Vec<RowError>> {
+        let mut positions = BTreeMap::new();
+        let mut errors = Vec::new();
+        for (i, name) in names.iter().enumerate() {
+            let name = name.trim();
+            match COLUMNS.iter().find(|c| **c == name) {
+                Some(known) if positions.insert(*known, i).is_some() => {
+                    errors.push(RowError::at(
+                        1,
+                        name,
+                        "duplicate_column",
+                        format!("the column {name} appears twice"),
+                    ));
+                }
+                Some(_) => {}
+                None => errors.push(RowError::at(
+                    1,
+                    name,
+                    "unknown_column",
+                    format!(
+                        "{name:?} is not a column of a facts file; the columns are {}",
+                        COLUMNS.join(", ")
+                    ),
+                )),
+            }
+        }
+        for required in ["fact", "person", "effective_on"] {
+            if !positions.contains_key(required) {
+                errors.push(RowError::at(
+                    1,
+                    required,
+                    "missing_column",
+                    format!("a facts file needs a {required} column"),
+                ));
+            }
+        }
+        if errors.is_empty() {
+            Ok(Header { positions })
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// The fact on `row` (at `line`), or every problem it has.
+    pub fn fact(&self, line: u64, row: &csv::StringRecord) -> Result<Fact, Vec<RowError>> {
+        let value = |column: &str| {
+            self.positions
+                .get(column)
+                .and_then(|&i| row.get(i))
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+        };
+        let person = value("person").map(str::to_string);
+        let mut errors = Vec::new();
+        let kind = match value("fact") {
+            None => {
+                errors.push(missing(line, "fact"));
+                None
+            }
+            Some(name) => {
+                let kind = FactKind::ALL.into_iter().find(|k| k.name() == name);
+                if kind.is_none() {
+                    let names: Vec<&str> = FactKind::ALL.iter().map(|k| k.name()).collect();
+                    errors.push(RowError::at(
+                        line,
+                        "fact",
+                        "invalid_field",
+                        format!("{name:?} is not a fact; facts are {}", names.join(", ")),
+                    ));
+                }
+                kind
+            }
+        };
+        if person.is_none() {
+            errors.push(missing(line, "person"));
+        }
+        let effective_on = match value("effective_on") {
+            None => {
+                errors.push(missing(line, "effective_on"));
+                None
+            }
+            Some(text) => date(line, text).map_err(|e| errors.push(e)).ok(),
+        };
+        for (column, text) in self.positions.keys().filter_map(|c| value(c).map(|v| (*c, v))) {
+            let limit = if column == "reason" {
+                MAX_REASON_CHARS
+            } else {
+                MAX_TEXT_CHARS
+            };
+            if text.chars().count() > limit {
+                errors.push(RowError::at(
+                    line,
+                    column,
+                    "text_too_long",
+                    format!("{column}: at most {limit} characters"),
+                ));
+            }
+        }
+        let (Some(kind), Some(person), Some(effective_on)) = (kind, person.clone(), effective_on) else {
+            return Err(with_person(errors, person));
+        };
+        for column in kind.required() {
+            if value(column).is_none() {
+                errors.push(missing(line, column));
+            }
+        }
+        for column in self.positions.keys() {
+            let allowed = ["fact", "person", "effective_on"].contains(column)
+                || kind.required().contains(column)
+                || kind.optional().contains(column);
+            if !allowed && value(column).is_some() {
+                errors.push(RowError::at(
+                    line,
+                    column,
+                    "unsupported_field",
+                    format!("a {} row has no {column}; leave it empty", kind.name()),
+                ));
+            }
+        }
+        let basis = value("basis").and_then(|text| {
+            parse_named(text)
+                .map_err(|()| {
+                    errors.push(RowError::at(
+                        line,
+                        "basis",
+                        "invalid_field",
+                        format!("{text:?} is not a basis; bases are permanent, interim, acting, agency"),
+                    ))
+                })
+                .ok()
+        });
+        let move_kind = value("kind").and_then(|text| {
+            parse_named(text)
+                .map_err(|()| {
+                    errors.push(RowError::at(
+                        line,
+                        "kind",
+                        "invalid_field",
+                        format!("{text:?} is not a kind of move; kinds are promotion, demotion, sideways"),
+                    ))
+                })
+                .ok()
+        });
+        let fte = value("fte").and_then(|text| match text.parse::<f64>() {
+            Ok(fte) if fte.is_finite() => Some(fte),
+            _ => {
+                errors.push(RowError::at(
+                    line,
+                    "fte",
+                    "invalid_field",
+                    format!("{text:?} is not a number such as 0.6"),
+                ));
+                None
+            }
+        });
+        if !errors.is_empty() {
+            return Err(with_person(errors, Some(person)));
+        }
+        let text = |column: &str| value(column).map(str::to_string);
+        let mut fact = Fact {
+            line,
+            kind,
+            person,
+            effective_on,
+            organisation: text("organisation"),
+            team: text("team"),
+            role: text("role"),
+            basis,
+            fte,
+            move_kind,
+            reason: text("reason"),
+            destination: text("destination"),
+            fingerprint: String::new(),
+        };
+        fact.fingerprint = fingerprint(&fact);
+        Ok(fact)
+    }
+}
+
+/// The digest of what a fact says, whatever line it is on.
+fn fingerprint(fact: &Fact) -> String {
+    let mut digest = Sha256::new();
+    let fields = [
+        Some(fact.kind.name().to_string()),
+        Some(fact.person.clone()),
+        Some(fact.effective_on.to_string()),
+        fact.organisation.clone(),
+        fact.team.clone(),
+        fact.role.clone(),
+        fact.basis.map(|b| format!("{b:?}")),
+        fact.fte.map(|f| f.to_string()),
+        fact.move_kind.map(|k| format!("{k:?}")),
+        fact.reason.clone(),
+        fact.destination.clone(),
+    ];
+    for field in fields {
+        // A separator no value can hold, and a mark for an empty value, so
+        // that ("ab", "") and ("a", "b") differ.
+        match field {
+            Some(value) => {
+                digest.update([1u8]);
+                digest.update(value.as_bytes());
+            }
+            None => digest.update([0u8]),
+        }
+        digest.update([0xffu8]);
+    }
+    hex(&digest.finalize())
+}
+
+/// Lower-case hexadecimal.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A value of a snake_case enum, as the API spells it.
+fn parse_named<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, ()> {
+    serde_json::from_value(serde_json::Value::String(text.to_string())).map_err(drop)
+}
+
+/// A date written exactly `YYYY-MM-DD`, as everywhere in tenure.
+fn date(line: u64, text: &str) -> Result<NaiveDate, RowError> {
+    let well_formed = text.len() == 10
+        && text.bytes().enumerate().all(|(i, c)| {
+            if i == 4 || i == 7 {
+                c == b'-'
+            } else {
+                c.is_ascii_digit()
+            }
+        });
+    well_formed
+        .then(|| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok())
+        .flatten()
+        .ok_or_else(|| {
+            RowError::at(
+                line,
+                "effective_on",
+                "invalid_field",
+                format!("{text:?} is not a date written YYYY-MM-DD, such as 2021-01-01"),
+            )
+        })
+}
+
+fn missing(line: u64, column: &str) -> RowError {
+    RowError::at(
+        line,
+        column,
+        "missing_field",
+        format!("{column} is required on this row"),
+    )
+}
+
+fn with_person(mut errors: Vec<RowError>, person: Option<String>) -> Vec<RowError> {
+    for e in &mut errors {
+        e.person.clone_from(&person);
+    }
+    errors
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(names: &[&str]) -> Result<Header, Vec<RowError>> {
+        Header::read(&csv::StringRecord::from(names.to_vec()))
+    }
+
+    fn row(header: &Header, values: &[&str]) -> Result<Fact, Vec<RowError>> {
+        header.fact(2, &csv::StringRecord::from(values.to_vec()))
+    }
+
+    #[test]
+    fn a_header_names_known_columns_once_with_the_three_required() {
+        let errors = header(&["fact", "person", "salary", "fact"]).unwrap_err();
+        let codes: Vec<(&str, Option<&str>)> = errors.iter().map(|e| (e.error.as_str(), e.column.as_deref())).collect();
+        assert_eq!(
+            codes,
+            [
+                ("unknown_column", Some("salary")),
+                ("duplicate_column", Some("fact")),
+                ("missing_column", Some("effective_on"))
+            ]
+        );
+    }
+
+    #[test]
+    fn a_row_gives_its_fact_with_its_values_trimmed() {
+        let h = header(&["fact", "person", "effective_on", "organisation", "role", "fte", "basis"]).unwrap();
+        let fact = row(
+            &h,
+            &["joined", " HR-1 ", "2017-04-03", "Northshire", "asye", "0.6", "interim"],
+        )
+        .unwrap();
+        assert_eq!(fact.kind, FactKind::Joined);
+        assert_eq!(fact.person, "HR-1");
+        assert_eq!(fact.effective_on, NaiveDate::from_ymd_opt(2017, 4, 3).unwrap());
+        assert_eq!(fact.fte, Some(0.6));
+        assert_eq!(fact.basis, Some(Basis::Interim));
+    }
+
+    #[test]
+    fn every_problem_of_a_row_is_named_with_its_column() {
+        let h = header(&[
+            "fact",
+            "person",
+            "effective_on",
+            "organisation",
+            "role",
+            "fte",
+            "reason",
+        ])
+        .unwrap();
+        let errors = row(&h, &["joined", "HR-1", "3/4/2017", "", "asye", "lots", "why"]).unwrap_err();
+        let found: Vec<(&str, &str)> = errors
+            .iter()
+            .map(|e| (e.column.as_deref().unwrap_or(""), e.error.as_str()))
+            .collect();
+        assert_eq!(found, [("effective_on", "invalid_field")]);
+        let errors = row(&h, &["joined", "HR-1", "2017-04-03", "", "asye", "lots", "why"]).unwrap_err();
+        let found: Vec<(&str, &str)> = errors
+            .iter()
+            .map(|e| (e.column.as_deref().unwrap_or(""), e.error.as_str()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("organisation", "missing_field"),
+                ("reason", "unsupported_field"),
+                ("fte", "invalid_field")
+            ]
+        );
+        assert!(errors
+            .iter()
+            .all(|e| e.person.as_deref() == Some("HR-1") && e.line == 2));
+        let unknown = row(&h, &["promoted", "HR-1", "2017-04-03", "", "", "", ""]).unwrap_err();
+        assert!(unknown[0].message.contains("changed_role"), "{unknown:?}");
+    }
+
+    #[test]
+    fn the_same_fact_on_another_line_has_the_same_fingerprint_and_any_other_value_another() {
+        let h = header(&["fact", "person", "effective_on", "reason", "destination"]).unwrap();
+        let a = row(&h, &["left", "HR-1", "2018-05-31", "resigned", ""]).unwrap();
+        let b = h
+            .fact(
+                9,
+                &csv::StringRecord::from(vec!["left", "HR-1", "2018-05-31", "resigned", ""]),
+            )
+            .unwrap();
+        assert_eq!(a.fingerprint, b.fingerprint);
+        let c = row(&h, &["left", "HR-1", "2018-05-31", "resigned", "agency"]).unwrap();
+        assert_ne!(a.fingerprint, c.fingerprint);
+        let d = row(&h, &["left", "HR-1", "2018-05-30", "resigned", ""]).unwrap();
+        assert_ne!(a.fingerprint, d.fingerprint);
+    }
+}

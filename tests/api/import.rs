@@ -1,0 +1,247 @@
+//! Importing facts files (issue #11, first part): the example file lands
+//! and its figures are the hand-counted ones; a second import of the same
+//! facts appends nothing; a later extract appends only what is new; a
+//! person with a refused row has none of their rows recorded while everyone
+//! else's land; a dry run appends nothing; `tenure import` exits 2 when a
+//! row was refused.
+
+use std::path::Path;
+use std::process::Command;
+
+use tenure::event_store::EventStore;
+use tenure::import::{import_facts, ImportOptions, ImportSummary};
+use tenure::ladders::Ladders;
+
+use crate::helpers::reports::{cell, row};
+use crate::helpers::{fresh_database, spawn_app, TestApp};
+
+const EXAMPLE: &str = include_str!("../../docs/examples/facts.csv");
+
+fn options(dry_run: bool) -> ImportOptions {
+    ImportOptions {
+        recorded_by: "importer".to_string(),
+        dry_run,
+        future_margin_days: 366,
+    }
+}
+
+async fn import(app: &TestApp, name: &str, text: &str, dry_run: bool) -> ImportSummary {
+    let store = EventStore::new(app.pool.clone());
+    let ladders = Ladders::new(app.pool.clone());
+    import_facts(&store, &ladders, name, text.as_bytes(), &options(dry_run), &mut |_| {})
+        .await
+        .unwrap()
+}
+
+async fn events(app: &TestApp) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM events")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_example_file_lands_and_gives_the_hand_counted_leavers() {
+    let app = spawn_app().await;
+    let summary = import(&app, "facts.csv", EXAMPLE, false).await;
+    assert!(summary.errors.is_empty(), "{:?}", summary.errors);
+    assert_eq!(
+        (
+            summary.rows_read,
+            summary.people,
+            summary.facts_recorded,
+            summary.events_appended
+        ),
+        (26, 8, 26, 26)
+    );
+    // Leavers from Harbourside between 2017-04-01 and 2018-09-30: HB-004
+    // (social worker, 2017-08-31), HB-006 (social worker, 2018-04-30),
+    // HB-008 (social worker, 2018-09-28) and HB-002 (team manager since
+    // 2017-06-01 although her file row came after her leaving, 2018-05-31).
+    let rows = app
+        .report_csv("leavers", "organisation=Harbourside&from=2017-04-01&to=2018-09-30")
+        .await;
+    assert_eq!(cell(row(&rows, "role_code", "social_worker"), "after_leavers"), "3");
+    assert_eq!(cell(row(&rows, "role_code", "team_manager"), "after_leavers"), "1");
+    assert_eq!(cell(row(&rows, "role_code", "total"), "after_leavers"), "4");
+
+    // Every event names the import: who, which file and line, the fact's key.
+    let (recorded_by, source, correlation, key): (String, String, String, String) = sqlx::query_as(
+        "SELECT metadata->>'recorded_by', metadata->>'source', metadata->>'correlation_id', \
+                metadata->>'idempotency_key' FROM events WHERE event_type = 'LeavingRecorded' \
+          ORDER BY global_position LIMIT 1",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(recorded_by, "importer");
+    assert_eq!(source, "import:facts.csv#6");
+    assert_eq!(correlation, format!("import:{}", summary.sha256));
+    assert!(key.starts_with("fact:"), "{key}");
+}
+
+#[tokio::test]
+async fn the_same_facts_again_append_nothing_and_a_later_extract_only_what_is_new() {
+    let app = spawn_app().await;
+    import(&app, "facts.csv", EXAMPLE, false).await;
+    let again = import(&app, "facts.csv", EXAMPLE, false).await;
+    assert_eq!(
+        (
+            again.facts_recorded,
+            again.facts_already_recorded,
+            again.events_appended
+        ),
+        (0, 26, 0)
+    );
+    assert!(again.same_file_imported_at.is_some());
+    assert_eq!(events(&app).await, 26);
+
+    // Next year's extract: every earlier row again (in another order), one
+    // promotion and one new joiner.
+    let mut later: Vec<&str> = EXAMPLE.lines().collect();
+    later[1..].reverse();
+    let later = format!(
+        "{}\nchanged_role,HB-001,2020-04-01,,Assessment,practice_manager,,,,,\n\
+         joined,HB-009,2020-02-03,Harbourside,Assessment,asye,,,,,\n",
+        later.join("\n")
+    );
+    let summary = import(&app, "facts-2020.csv", &later, false).await;
+    assert!(summary.errors.is_empty(), "{:?}", summary.errors);
+    assert_eq!(
+        (
+            summary.facts_recorded,
+            summary.facts_already_recorded,
+            summary.events_appended
+        ),
+        (2, 26, 2)
+    );
+    assert_eq!(events(&app).await, 28);
+}
+
+#[tokio::test]
+async fn a_person_with_a_refused_row_has_none_of_their_rows_recorded() {
+    let app = spawn_app().await;
+    let file = "\u{feff}fact,person,effective_on,organisation,role,reason\n\
+        joined,OK-1,2016-01-04,Harbourside,social_worker,\n\
+        joined,BAD-RULE,2016-01-04,Harbourside,social_worker,\n\
+        left,BAD-RULE,2017-03-31,,,resigned\n\
+        left,BAD-RULE,2015-06-30,,,resigned\n\
+        joined,BAD-ROW,2016-01-04,Harbourside,social_worker,\n\
+        changed_role,BAD-ROW,31/03/2017,,team_manager,\n\
+        joined,BAD-ROLE,2016-01-04,Harbourside,chief_wizard,\n\
+        left,OK-1,2018-01-31,,,retired\n";
+    let summary = import(&app, "errors.csv", file, false).await;
+    // BAD-RULE: a leaving before they joined is refused by the rules (the
+    // leaving dated 2015 is decided first, being the earliest).
+    let found: Vec<(u64, Option<&str>, Option<&str>, &str)> = summary
+        .errors
+        .iter()
+        .map(|e| (e.line, e.column.as_deref(), e.person.as_deref(), e.error.as_str()))
+        .collect();
+    assert_eq!(found.len(), 3, "{:?}", summary.errors);
+    assert_eq!(found[0].0, 5);
+    assert_eq!(found[0].2, Some("BAD-RULE"));
+    assert_eq!(found[1], (7, Some("effective_on"), Some("BAD-ROW"), "invalid_field"));
+    assert_eq!(found[2], (8, Some("role"), Some("BAD-ROLE"), "unknown_role"));
+    assert!(
+        summary.errors[2].message.contains("team_manager"),
+        "{:?}",
+        summary.errors[2]
+    );
+    assert_eq!(
+        (
+            summary.people,
+            summary.people_refused,
+            summary.facts_recorded,
+            summary.rows_not_recorded
+        ),
+        (4, 3, 2, 3)
+    );
+    // Only OK-1's two facts are in the store.
+    let refs: Vec<String> = sqlx::query_scalar(
+        "SELECT DISTINCT payload->'Registered'->>'external_ref' FROM events WHERE event_type = 'ParticipantRegistered'",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(refs, ["OK-1"]);
+    assert_eq!(events(&app).await, 2);
+}
+
+#[tokio::test]
+async fn a_dry_run_checks_everything_and_appends_nothing() {
+    let app = spawn_app().await;
+    let dry = import(&app, "facts.csv", EXAMPLE, true).await;
+    assert_eq!((dry.facts_recorded, dry.events_appended, dry.dry_run), (26, 0, true));
+    assert_eq!(events(&app).await, 0);
+    let imports: i64 = sqlx::query_scalar("SELECT count(*) FROM imports")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(imports, 0);
+}
+
+#[tokio::test]
+async fn a_header_with_an_unknown_column_refuses_the_whole_file() {
+    let app = spawn_app().await;
+    let summary = import(
+        &app,
+        "bad.csv",
+        "fact,person,effective_on,salary\njoined,A,2016-01-04,1\n",
+        false,
+    )
+    .await;
+    assert_eq!(summary.errors.len(), 1);
+    assert_eq!(
+        (summary.errors[0].line, summary.errors[0].error.as_str()),
+        (1, "unknown_column")
+    );
+    assert_eq!(events(&app).await, 0);
+}
+
+/// `tenure import` with `args` against `database_url`, from `dir`.
+fn tenure_import(dir: &Path, database_url: &str, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_tenure"))
+        .current_dir(dir)
+        .arg("import")
+        .args(args)
+        .env("DATABASE_URL", database_url)
+        .env_remove("TENURE_DATA_DIR")
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("tenure runs")
+}
+
+#[tokio::test]
+async fn the_command_exits_0_when_everything_landed_and_2_when_a_row_was_refused() {
+    let (pool, url) = fresh_database().await;
+    let dir = std::env::temp_dir().join(format!("tenure-import-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/examples/facts.csv");
+    let example = example.to_str().unwrap();
+
+    let first = tenure_import(&dir, &url, &[example, "--recorded-by", "hr-team"]);
+    let out = String::from_utf8_lossy(&first.stdout);
+    assert_eq!(
+        first.status.code(),
+        Some(0),
+        "{out}{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(out.contains("events appended") && out.contains("26"), "{out}");
+    let by: String = sqlx::query_scalar("SELECT DISTINCT metadata->>'recorded_by' FROM events")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(by, "hr-team");
+
+    let bad = dir.join("bad.csv");
+    std::fs::write(&bad, "fact,person,effective_on\nleft,NOBODY,2017-01-01\n").unwrap();
+    let refused = tenure_import(&dir, &url, &["--json", bad.to_str().unwrap()]);
+    assert_eq!(refused.status.code(), Some(2));
+    let summary: serde_json::Value = serde_json::from_slice(&refused.stdout).unwrap();
+    assert_eq!(summary["errors"][0]["line"], 2);
+    assert_eq!(summary["errors"][0]["column"], "reason");
+    assert_eq!(summary["errors"][0]["error"], "missing_field");
+    let _ = std::fs::remove_dir_all(&dir);
+}
