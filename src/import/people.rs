@@ -282,7 +282,7 @@ fn role(fact: &Fact, organisation: &str, levels: &Levels) -> Result<RoleRef, Row
 fn refusal(fact: &Fact, e: &DecisionError) -> RowError {
     RowError {
         line: fact.line,
-        column: e.field().map(column_of),
+        column: e.field().and_then(column_of),
         person: Some(fact.person.clone()),
         error: e.code().to_string(),
         message: e.to_string(),
@@ -290,12 +290,15 @@ fn refusal(fact: &Fact, e: &DecisionError) -> RowError {
 }
 
 /// The file's column for a field a rule names (the API's `joined_on` is
-/// the file's `effective_on`).
-fn column_of(field: &str) -> String {
-    match field {
-        "joined_on" => "effective_on".to_string(),
-        other => other.to_string(),
-    }
+/// the file's `effective_on`, its `participant_id` and `external_ref` the
+/// `person`); none for a field the file has no column for.
+fn column_of(field: &str) -> Option<String> {
+    let column = match field {
+        "joined_on" => "effective_on",
+        "participant_id" | "external_ref" => "person",
+        other => other,
+    };
+    super::facts::COLUMNS.contains(&column).then(|| column.to_string())
 }
 
 fn error(fact: &Fact, column: &str, code: &str, message: &str) -> RowError {

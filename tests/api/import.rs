@@ -245,3 +245,19 @@ async fn the_command_exits_0_when_everything_landed_and_2_when_a_row_was_refused
     assert_eq!(summary["errors"][0]["error"], "missing_field");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn a_second_joining_of_a_known_person_is_refused_on_the_person_column() {
+    let app = spawn_app().await;
+    import(&app, "facts.csv", EXAMPLE, false).await;
+    // HB-001 joined on 2015-09-01; another extract says 2015-10-01.
+    let file = "fact,person,effective_on,organisation,role\njoined,HB-001,2015-10-01,Harbourside,asye\n";
+    let summary = import(&app, "other.csv", file, false).await;
+    assert_eq!(summary.errors.len(), 1, "{:?}", summary.errors);
+    let e = &summary.errors[0];
+    assert_eq!(
+        (e.line, e.column.as_deref(), e.person.as_deref(), e.error.as_str()),
+        (2, Some("person"), Some("HB-001"), "already_registered")
+    );
+    assert_eq!(events(&app).await, 26);
+}
