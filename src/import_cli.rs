@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use tenure::cli::{Cli, ImportArgs};
-use tenure::import::{import_facts, ImportOptions, ImportSummary, Progress};
+use tenure::import::{import_facts, FactsFile, ImportOptions, ImportSummary, Progress};
 
 /// Some rows were refused: what was not refused is recorded.
 #[derive(Debug, thiserror::Error)]
@@ -35,14 +35,21 @@ pub(crate) async fn run(
     };
     let mut refused = RowsRefused { rows: 0, files: 0 };
     for path in &args.files {
-        let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let size = std::fs::metadata(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?
+            .len();
         let name = path
             .file_name()
             .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
-        let mut shown = Shown::new(&name, bytes.len());
-        let summary = import_facts(runner.store(), runner.ladders(), &name, &bytes, &options, &mut |p| {
-            shown.progress(p)
-        })
+        let mut shown = Shown::new(&name, size);
+        let summary = import_facts(
+            runner.store(),
+            runner.ladders(),
+            &name,
+            FactsFile::Path(path.clone()),
+            &options,
+            &mut |p| shown.progress(p),
+        )
         .await?;
         shown.finish();
         if args.json {
@@ -70,7 +77,7 @@ struct Shown {
 }
 
 impl Shown {
-    fn new(name: &str, _bytes: usize) -> Self {
+    fn new(name: &str, _bytes: u64) -> Self {
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar = ProgressBar::new(0);
             let style = ProgressStyle::with_template(

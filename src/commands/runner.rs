@@ -59,6 +59,11 @@ impl CommandRunner {
         &self.ladders
     }
 
+    /// How many days after today an effective date may lie.
+    pub fn future_margin_days(&self) -> u32 {
+        self.future_margin_days
+    }
+
     /// The event store.
     pub fn store(&self) -> &EventStore {
         &self.store

@@ -48,6 +48,9 @@ pub enum ApiError {
     /// 413: the body is larger than the server accepts.
     #[error("{message}")]
     PayloadTooLarge { message: String },
+    /// 415: the body is not of the media type the endpoint takes.
+    #[error("{message}")]
+    UnsupportedMediaType { message: String },
     /// 422: well-formed but refused by a domain rule; names the rule.
     #[error("{message}")]
     Unprocessable {
@@ -201,6 +204,10 @@ impl ApiError {
             ApiError::PayloadTooLarge { message } => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 body("body_too_large", message, &Some("body".to_string())),
+            ),
+            ApiError::UnsupportedMediaType { message } => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                body("unsupported_media_type", message, &Some("Content-Type".to_string())),
             ),
             ApiError::Unprocessable { code, message, field } => {
                 (StatusCode::UNPROCESSABLE_ENTITY, body(code, message, field))

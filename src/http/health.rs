@@ -27,6 +27,10 @@ use super::error::{ApiError, RETRY_AFTER_BUSY_SECS};
 use super::AppState;
 
 /// Longest a readiness probe waits for the database.
+/// How long `POST /api/v1/imports` may take (other requests get the
+/// configured request timeout).
+pub const IMPORT_TIMEOUT: Duration = Duration::from_secs(3600);
+
 const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
 /// How often [`Guard::watch`] probes the database.
 const PROBE_INTERVAL: Duration = Duration::from_secs(1);
@@ -154,7 +158,14 @@ impl Guard {
         let answer = if guard.database_down.load(Ordering::Relaxed) {
             ApiError::database_unavailable().into_response()
         } else {
-            match tokio::time::timeout(guard.request_timeout, next.run(request)).await {
+            // An import's time grows with its file: it gets longer than a
+            // command, and what it appended before a timeout stays recorded.
+            let timeout = if request.method() == axum::http::Method::POST && request.uri().path() == "/api/v1/imports" {
+                IMPORT_TIMEOUT.max(guard.request_timeout)
+            } else {
+                guard.request_timeout
+            };
+            match tokio::time::timeout(timeout, next.run(request)).await {
                 Ok(response) if response.status() == StatusCode::INTERNAL_SERVER_ERROR => {
                     let up = database_answers(&guard.pool).await;
                     guard.record(up);
@@ -166,13 +177,10 @@ impl Guard {
                 }
                 Ok(response) => return response,
                 Err(_) => {
-                    tracing::warn!(timeout = ?guard.request_timeout, "request timed out");
+                    tracing::warn!(?timeout, "request timed out");
                     ApiError::ServiceUnavailable {
                         code: "request_timeout",
-                        message: format!(
-                            "the request took longer than {} s; retry later",
-                            guard.request_timeout.as_secs()
-                        ),
+                        message: format!("the request took longer than {} s; retry later", timeout.as_secs()),
                         retry_after_secs: RETRY_AFTER_BUSY_SECS,
                     }
                     .into_response()

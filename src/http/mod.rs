@@ -9,6 +9,7 @@ pub mod extract;
 mod guard;
 pub mod health;
 mod history;
+pub mod imports;
 mod ladders;
 mod openapi;
 pub mod parse_errors;
@@ -74,6 +75,7 @@ pub fn app(state: AppState) -> Router {
         .merge(cohorts::routes())
         .merge(posts::routes())
         .merge(ladders::routes())
+        .merge(imports::routes())
         .merge(history::routes())
         .merge(reports::routes())
         .route("/openapi.json", get(openapi::document));

@@ -13,7 +13,7 @@ use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::{HeaderBuilder, RefOr, Required, Schema};
 use utoipa::{Modify, OpenApi};
 
-use super::{cohorts, error, health, history, ladders, participants, posts, reports, CommandResponse};
+use super::{cohorts, error, health, history, imports, ladders, participants, posts, reports, CommandResponse};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -48,6 +48,8 @@ use super::{cohorts, error, health, history, ladders, participants, posts, repor
         history::post_events,
         ladders::read,
         ladders::replace,
+        imports::import,
+        imports::list,
         reports::report,
         reports::status,
         reports::rebuild,

@@ -20,6 +20,7 @@ mod people;
 mod registry;
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use aggregates::cohort::Cohort;
 use aggregates::decisions;
@@ -80,6 +81,9 @@ pub struct ImportSummary {
     pub last_global_position: Option<i64>,
     /// When an import of a file with the same content was recorded before.
     pub same_file_imported_at: Option<DateTime<Utc>>,
+    /// Whether every row of the file is recorded (now or by an earlier
+    /// import): no row refused.
+    pub all_recorded: bool,
     /// Every refused row, in line order.
     pub errors: Vec<RowError>,
 }
@@ -87,7 +91,7 @@ pub struct ImportSummary {
 impl ImportSummary {
     /// Whether every row of the file is recorded (now or before).
     pub fn everything_landed(&self) -> bool {
-        self.errors.is_empty()
+        self.all_recorded
     }
 }
 
@@ -112,20 +116,52 @@ pub enum ImportError {
     Ladders(#[from] LaddersError),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// The file could not be read (not a refused row: the file itself).
+    #[error("cannot read the file: {0}")]
+    File(std::io::Error),
 }
 
-/// Imports the facts file `bytes`, named `file_name`.
+/// Where a facts file is.
+#[derive(Debug, Clone)]
+pub enum FactsFile {
+    /// In memory (a small file, a test).
+    Bytes(Vec<u8>),
+    /// On disk: read twice as a stream (its digest, then its rows), never
+    /// held whole.
+    Path(PathBuf),
+}
+
+impl FactsFile {
+    /// Its SHA-256, and every row read.
+    fn read(&self) -> std::io::Result<(String, Rows)> {
+        match self {
+            FactsFile::Bytes(bytes) => Ok((facts::hex(&Sha256::digest(bytes)), read_rows(bytes.as_slice()))),
+            FactsFile::Path(path) => {
+                let mut digest = Sha256::new();
+                std::io::copy(&mut std::fs::File::open(path)?, &mut digest)?;
+                let file = std::io::BufReader::with_capacity(1 << 16, std::fs::File::open(path)?);
+                Ok((facts::hex(&digest.finalize()), read_rows(file)))
+            }
+        }
+    }
+}
+
+/// Imports `file`, named `file_name`.
 pub async fn import_facts(
     store: &EventStore,
     ladders: &Ladders,
     file_name: &str,
-    bytes: &[u8],
+    file: FactsFile,
     options: &ImportOptions,
     progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<ImportSummary, ImportError> {
     let started_at = Utc::now();
-    let sha256 = facts::hex(&Sha256::digest(bytes));
-    let (by_person, mut errors, rows_read) = read_rows(bytes);
+    // Parsing is CPU work: off the async threads, so a large file does not
+    // hold up other requests.
+    let (sha256, (by_person, mut errors, rows_read)) = tokio::task::spawn_blocking(move || file.read())
+        .await
+        .map_err(|e| ImportError::File(std::io::Error::other(e.to_string())))?
+        .map_err(ImportError::File)?;
     let mut summary = ImportSummary {
         file_name: file_name.to_string(),
         sha256: sha256.clone(),
@@ -140,6 +176,7 @@ pub async fn import_facts(
         events_appended: 0,
         last_global_position: None,
         same_file_imported_at: registry::imported_at(store.pool(), &sha256).await?,
+        all_recorded: false,
         errors: Vec::new(),
     };
     // People with a row refused already: none of their rows is decided.
@@ -183,6 +220,7 @@ pub async fn import_facts(
     }
     errors.sort_by_key(|e| e.line);
     summary.rows_refused = errors.len();
+    summary.all_recorded = errors.is_empty();
     summary.errors = errors;
     if !options.dry_run {
         registry::record(store.pool(), &summary, &options.recorded_by, started_at).await?;
@@ -190,10 +228,13 @@ pub async fn import_facts(
     Ok(summary)
 }
 
+/// Facts by person, the refused rows, and how many rows there were.
+type Rows = (BTreeMap<String, Vec<Fact>>, Vec<RowError>, usize);
+
 /// Every row of the file: facts by person, in date order (same-day facts
 /// in file order), the refused rows, and how many rows there were.
-fn read_rows(bytes: &[u8]) -> (BTreeMap<String, Vec<Fact>>, Vec<RowError>, usize) {
-    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
+fn read_rows(file: impl std::io::Read) -> Rows {
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(file);
     let mut by_person: BTreeMap<String, Vec<Fact>> = BTreeMap::new();
     let mut errors = Vec::new();
     let header = match reader.headers() {
@@ -268,7 +309,7 @@ async fn import_chunk(
     ladders: &Ladders,
     chunk: &[(&str, &[Fact])],
     options: &ImportOptions,
-    labels: &dyn Fn(u64) -> Labels,
+    labels: &(dyn Fn(u64) -> Labels + Sync),
 ) -> Result<ChunkOutcome, ImportError> {
     let mut attempt = 1;
     loop {
@@ -289,7 +330,7 @@ async fn try_chunk(
     ladders: &Ladders,
     chunk: &[(&str, &[Fact])],
     options: &ImportOptions,
-    labels: &dyn Fn(u64) -> Labels,
+    labels: &(dyn Fn(u64) -> Labels + Sync),
 ) -> Result<ChunkOutcome, ImportError> {
     // Read before the lock, as commands do.
     let in_force = ladders.levels_in_force().await?;

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::Command;
 
 use tenure::event_store::EventStore;
-use tenure::import::{import_facts, ImportOptions, ImportSummary};
+use tenure::import::{import_facts, FactsFile, ImportOptions, ImportSummary};
 use tenure::ladders::Ladders;
 
 use crate::helpers::reports::{cell, row};
@@ -28,9 +28,16 @@ fn options(dry_run: bool) -> ImportOptions {
 async fn import(app: &TestApp, name: &str, text: &str, dry_run: bool) -> ImportSummary {
     let store = EventStore::new(app.pool.clone());
     let ladders = Ladders::new(app.pool.clone());
-    import_facts(&store, &ladders, name, text.as_bytes(), &options(dry_run), &mut |_| {})
-        .await
-        .unwrap()
+    import_facts(
+        &store,
+        &ladders,
+        name,
+        FactsFile::Bytes(text.as_bytes().to_vec()),
+        &options(dry_run),
+        &mut |_| {},
+    )
+    .await
+    .unwrap()
 }
 
 async fn events(app: &TestApp) -> i64 {
@@ -260,4 +267,95 @@ async fn a_second_joining_of_a_known_person_is_refused_on_the_person_column() {
         (2, Some("person"), Some("HB-001"), "already_registered")
     );
     assert_eq!(events(&app).await, 26);
+}
+
+/// `POST /api/v1/imports` with `body` as `content_type`.
+async fn post_import(app: &TestApp, query: &str, content_type: &str, body: String) -> (u16, serde_json::Value) {
+    let response = app
+        .client
+        .post(format!("{}/api/v1/imports{query}", app.address))
+        .header("Content-Type", content_type)
+        .header("X-Recorded-By", "hr-upload")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn over_http_a_facts_file_is_imported_and_listed() {
+    let app = spawn_app().await;
+    let (status, dry) = post_import(
+        &app,
+        "?file_name=facts.csv&dry_run=true",
+        "text/csv",
+        EXAMPLE.to_string(),
+    )
+    .await;
+    assert_eq!(status, 200, "{dry}");
+    assert_eq!(
+        (dry["facts_recorded"].as_u64(), dry["events_appended"].as_u64()),
+        (Some(26), Some(0))
+    );
+    assert_eq!(events(&app).await, 0);
+
+    let (status, summary) = post_import(
+        &app,
+        "?file_name=facts.csv",
+        "text/csv; charset=utf-8",
+        EXAMPLE.to_string(),
+    )
+    .await;
+    assert_eq!(status, 200, "{summary}");
+    assert_eq!(summary["events_appended"], 26);
+    assert_eq!(summary["all_recorded"], true);
+    let source: String = sqlx::query_scalar(
+        "SELECT DISTINCT metadata->>'recorded_by' || ' ' || split_part(metadata->>'source', '#', 1) FROM events",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(source, "hr-upload import:facts.csv");
+
+    let listed = app.get("/api/v1/imports").await;
+    assert_eq!(listed.status, 200);
+    let listed = listed.body.as_array().unwrap().clone();
+    assert_eq!(listed.len(), 1, "the dry run is not listed: {listed:?}");
+    assert_eq!(listed[0]["file_name"], "facts.csv");
+    assert_eq!(listed[0]["events_appended"], 26);
+    assert_eq!(listed[0]["recorded_by"], "hr-upload");
+}
+
+#[tokio::test]
+async fn over_http_bad_requests_are_refused_with_the_json_error_body_and_nothing_recorded() {
+    let app = spawn_app().await;
+    let (status, body) = post_import(&app, "", "application/json", EXAMPLE.to_string()).await;
+    assert_eq!((status, body["error"].as_str()), (415, Some("unsupported_media_type")));
+    let (status, body) = post_import(&app, "?dryrun=true", "text/csv", EXAMPLE.to_string()).await;
+    assert_eq!((status, body["field"].as_str()), (400, Some("dryrun")));
+    let (status, body) = post_import(&app, "?dry_run=yes", "text/csv", EXAMPLE.to_string()).await;
+    assert_eq!((status, body["field"].as_str()), (400, Some("dry_run")));
+    assert_eq!(events(&app).await, 0);
+}
+
+#[tokio::test]
+async fn over_http_a_file_larger_than_a_command_body_is_taken() {
+    let app = spawn_app().await;
+    // 1,200 people who joined and left, each leaving with a long reason:
+    // about 2.4 MB, more than the 2 MiB a command body may be.
+    let reason = "r".repeat(1_900);
+    let mut file = String::from("fact,person,effective_on,organisation,role,reason\n");
+    for i in 0..1_200 {
+        file.push_str(&format!("joined,BIG-{i},2016-01-04,Bigshire,social_worker,\n"));
+        file.push_str(&format!("left,BIG-{i},2017-01-31,,,{reason}\n"));
+    }
+    assert!(file.len() > 2 * 1024 * 1024);
+    let (status, summary) = post_import(&app, "", "text/csv", file).await;
+    assert_eq!(status, 200, "{summary}");
+    assert_eq!(
+        (summary["people"].as_u64(), summary["events_appended"].as_u64()),
+        (Some(1_200), Some(2_400))
+    );
 }
