@@ -6,9 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::outcome::acknowledgement_lost;
-use super::{
-    stream_version_now, CommitOutcome, EventStore, KeyedAnswer, Metadata, Refusal, StoreError, APPEND_LOCK_KEY,
-};
+use super::{stream_version_now, CommitOutcome, EventStore, KeyedAnswer, Metadata, Refusal, StoreError};
 
 /// One event to append, already serialised.
 #[derive(Debug, Clone)]
@@ -183,14 +181,27 @@ impl EventStore {
     }
 }
 
-/// Takes the append lock in `tx` (it waits for commits in flight; the
-/// pool's `lock_timeout` bounds the wait).
-pub(super) async fn take_append_lock(tx: &mut sqlx::PgConnection) -> Result<(), sqlx::Error> {
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(APPEND_LOCK_KEY)
-        .execute(tx)
-        .await
-        .map(drop)
+/// A transaction holding the append lock (it waits for commits in flight;
+/// the pool's `lock_timeout` bounds the wait). `BEGIN` and the lock go in
+/// one round trip: every commit starts this way.
+pub(super) async fn begin_locked(
+    pool: &sqlx::PgPool,
+) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+    pool.begin_with(LOCKED_BEGIN).await
+}
+
+/// `BEGIN` and the append lock, as one simple query. The lock's key is
+/// "tenure" in ASCII (0x7465_6e75_7265); any constant works as long as only
+/// the event store uses it.
+const LOCKED_BEGIN: &str = "BEGIN; SELECT pg_advisory_xact_lock(127978993709669)";
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_locked_begin_takes_the_append_lock() {
+        let key: i64 = 0x7465_6e75_7265;
+        assert!(super::LOCKED_BEGIN.ends_with(&format!("({key})")));
+    }
 }
 
 /// A commit written, not yet committed.

@@ -23,7 +23,7 @@
 use sqlx::PgPool;
 use tokio::sync::{mpsc, oneshot};
 
-use super::append::{take_append_lock, write_commit, AppendError, Commit, CommitReceipt, Written};
+use super::append::{begin_locked, write_commit, AppendError, Commit, CommitReceipt, Written};
 use super::batch::write_all;
 use super::outcome::acknowledgement_lost;
 use super::{CommitOutcome, EventStore, StoreError};
@@ -75,8 +75,7 @@ async fn write_groups(store: EventStore, mut waiting: mpsc::UnboundedReceiver<Wa
 
 /// Writes one commit in a transaction of its own.
 async fn write_alone(store: &EventStore, commit: &Commit) -> Result<CommitReceipt, AppendError> {
-    let mut tx = store.pool().begin().await.map_err(AppendError::from)?;
-    take_append_lock(&mut tx).await?;
+    let mut tx = begin_locked(store.pool()).await.map_err(AppendError::from)?;
     let Written { receipt, txid } = write_commit(&mut tx, commit).await?;
     store.finish(tx, txid).await.map(|()| receipt)
 }
@@ -127,8 +126,7 @@ async fn try_group(
     ),
     sqlx::Error,
 > {
-    let mut tx = pool.begin().await?;
-    take_append_lock(&mut tx).await?;
+    let mut tx = begin_locked(pool).await?;
     let commits: Vec<&Commit> = group.iter().map(|(commit, _)| commit).collect();
     let written = write_all(&mut tx, &commits).await?;
     Ok((tx, written))

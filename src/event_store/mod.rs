@@ -62,10 +62,6 @@ macro_rules! stream_version_now {
 }
 pub(crate) use stream_version_now;
 
-/// One key for the append lock; any constant works as long as only the event
-/// store uses it.
-const APPEND_LOCK_KEY: i64 = 0x7465_6e75_7265; // "tenure"
-
 /// Who recorded a commit, from where, and under which request. Copied onto
 /// every event of the commit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -188,8 +184,7 @@ impl EventStore {
     /// commits or it is dropped (which rolls back and releases it). Waits
     /// for commits in flight; the pool's `lock_timeout` bounds the wait.
     pub async fn holding_append_lock(&self) -> Result<EventStore, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        append::take_append_lock(&mut tx).await?;
+        let tx = append::begin_locked(&self.pool).await?;
         Ok(EventStore {
             pool: self.pool.clone(),
             held: Some(Arc::new(Mutex::new(Some(tx)))),
@@ -255,8 +250,7 @@ impl EventStore {
 /// "everything recorded up to a moment already past" that waits here first
 /// sees all of it, for good.
 pub async fn wait_for_commits_in_flight(pool: &PgPool) -> Result<(), sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    append::take_append_lock(&mut tx).await?;
+    let tx = append::begin_locked(pool).await?;
     tx.commit().await
 }
 

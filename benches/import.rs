@@ -1,0 +1,324 @@
+//! Importing a facts file beside PostgreSQL's own `COPY`, in the same run.
+//!
+//! Run with `cargo bench --bench import`; the size with
+//! `TENURE_BENCH_IMPORT_EVENTS` (default 100,000; the issue's figure is
+//! 1,000,000). The bench starts a throwaway PostgreSQL cluster with crash
+//! safety on (as `throughput` does), writes a facts file of realistic
+//! careers (about 16 facts a person over ten years: joining, role and team
+//! changes, FTE changes, leavings and rehires, exclusions) into `target/`,
+//! and measures:
+//!
+//! - **import**: `tenure::import::import_facts` of the file into an empty
+//!   store (reading, checking, deciding every fact with the aggregates'
+//!   rules, appending), events per second. Anchor: `COPY` of the very rows
+//!   the import appended (read out of the store afterwards, the same bytes)
+//!   into a scratch table with the events table's columns and indexes.
+//! - **import again**: the same file a second time (everything already
+//!   recorded, nothing appended), rows per second, beside the same anchor.
+//! - **memory**: the bench process's peak resident set (it runs the
+//!   import in-process), beside the file's size.
+//!
+//! It prints a table and one JSON line, then stops and removes the cluster.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use chrono::Datelike;
+use futures::TryStreamExt;
+use serde_json::json;
+use sqlx::PgPool;
+use tenure::event_store::EventStore;
+use tenure::import::{import_facts, FactsFile, ImportOptions};
+use tenure::ladders::Ladders;
+use tenure::pg_cluster::{ClusterOptions, ManagedCluster};
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+#[tokio::main]
+async fn main() {
+    if let Err(e) = bench().await {
+        eprintln!("import bench failed: {e}");
+        std::process::exit(1);
+    }
+}
+
+async fn bench() -> Result<(), BoxError> {
+    let events: usize = match std::env::var("TENURE_BENCH_IMPORT_EVENTS") {
+        Ok(v) => v.replace('_', "").parse()?,
+        Err(_) => 100_000,
+    };
+    let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("target");
+    let file = target.join(format!("bench-import-{events}.csv"));
+    let (rows, people) = write_facts_file(&file, events)?;
+    let bytes = std::fs::metadata(&file)?.len();
+    eprintln!("facts file: {rows} rows, {people} people, {bytes} bytes");
+
+    let cluster = ManagedCluster::start(ClusterOptions {
+        data_dir: target.join("bench-pg").join(format!("import-{}", std::process::id())),
+        port: None,
+        superuser: "tenure".to_string(),
+        remove_on_stop: true,
+        durable: true,
+    })
+    .await?;
+    let result = measure(&cluster, &file, rows, bytes).await;
+    cluster.stop().await?;
+    result
+}
+
+async fn measure(cluster: &ManagedCluster, file: &Path, rows: usize, bytes: u64) -> Result<(), BoxError> {
+    tenure::db::create_database_if_missing(&cluster.database_url("postgres"), "import_bench").await?;
+    let pool = tenure::db::connect(&cluster.database_url("import_bench"), 10).await?;
+    tenure::db::MIGRATOR.run(&pool).await?;
+    let store = EventStore::new(pool.clone());
+    let ladders = Ladders::new(pool.clone());
+    let options = ImportOptions {
+        recorded_by: "bench".to_string(),
+        dry_run: false,
+        future_margin_days: 366,
+    };
+
+    eprintln!("importing ...");
+    let started = Instant::now();
+    let first = import_facts(
+        &store,
+        &ladders,
+        "bench.csv",
+        FactsFile::Path(file.to_path_buf()),
+        &options,
+        &mut |_| {},
+    )
+    .await?;
+    let import_time = started.elapsed();
+    if !first.errors.is_empty() {
+        return Err(format!(
+            "the generated file has refused rows: {:?}",
+            &first.errors[..3.min(first.errors.len())]
+        )
+        .into());
+    }
+    eprintln!("importing again ...");
+    let started = Instant::now();
+    let again = import_facts(
+        &store,
+        &ladders,
+        "bench.csv",
+        FactsFile::Path(file.to_path_buf()),
+        &options,
+        &mut |_| {},
+    )
+    .await?;
+    let again_time = started.elapsed();
+    if again.events_appended != 0 {
+        return Err("the second import appended events".into());
+    }
+    let peak_rss = peak_rss_bytes();
+
+    eprintln!("COPY of the same rows ...");
+    let (copied, copy_time) = copy_events(&pool).await?;
+
+    let rate = |n: usize, t: Duration| n as f64 / t.as_secs_f64();
+    let import_rate = rate(first.events_appended, import_time);
+    let again_rate = rate(rows, again_time);
+    let copy_rate = rate(copied as usize, copy_time);
+    println!();
+    println!(
+        "{:<58}{:>14}  {:<28}{:>14}  {:>7}",
+        "figure", "tenure", "anchor", "anchor value", "ratio"
+    );
+    println!(
+        "{:<58}{:>14.0}  {:<28}{:>14.0}  {:>7.3}",
+        format!("import of {} events ({} rows), events/s", first.events_appended, rows),
+        import_rate,
+        "COPY of the same rows",
+        copy_rate,
+        import_rate / copy_rate
+    );
+    println!(
+        "{:<58}{:>14.0}  {:<28}{:>14.0}  {:>7.3}",
+        "the same file again (all already recorded), rows/s",
+        again_rate,
+        "COPY of the same rows",
+        copy_rate,
+        again_rate / copy_rate
+    );
+    if let Some(rss) = peak_rss {
+        println!(
+            "{:<58}{:>14.1}  {:<28}{:>14.1}  {:>7.3}",
+            "peak resident memory of the importing process, MB",
+            rss as f64 / 1e6,
+            "size of the facts file, MB",
+            bytes as f64 / 1e6,
+            bytes as f64 / rss as f64
+        );
+    }
+    println!(
+        "{}",
+        json!({
+            "events": first.events_appended,
+            "rows": rows,
+            "people": first.people,
+            "file_bytes": bytes,
+            "import_seconds": import_time.as_secs_f64(),
+            "import_events_per_s": import_rate,
+            "again_seconds": again_time.as_secs_f64(),
+            "copy_rows": copied,
+            "copy_seconds": copy_time.as_secs_f64(),
+            "copy_rows_per_s": copy_rate,
+            "ratio": import_rate / copy_rate,
+            "peak_rss_bytes": peak_rss,
+            "cpus": std::thread::available_parallelism().map_or(0, |n| n.get()),
+        })
+    );
+    Ok(())
+}
+
+/// The process's peak resident set (`VmHWM`), in bytes.
+fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// `COPY` of the events the import appended (the same bytes, read out
+/// first) into a scratch table with the same columns and indexes; rows
+/// copied and the time of the `COPY` alone.
+async fn copy_events(pool: &PgPool) -> Result<(u64, Duration), BoxError> {
+    let mut conn = pool.acquire().await?;
+    sqlx::query("CREATE TABLE bench_events_copy (LIKE events INCLUDING ALL)")
+        .execute(&mut *conn)
+        .await?;
+    const COLUMNS: &str = "aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata, \
+                           transaction_id, recorded_at";
+    let data: Vec<u8> = conn
+        .copy_out_raw(&format!("COPY (SELECT {COLUMNS} FROM events) TO STDOUT"))
+        .await?
+        .try_fold(Vec::new(), |mut all, chunk| async move {
+            all.extend_from_slice(&chunk);
+            Ok(all)
+        })
+        .await?;
+    let started = Instant::now();
+    let mut copy = conn
+        .copy_in_raw(&format!("COPY bench_events_copy ({COLUMNS}) FROM STDIN"))
+        .await?;
+    for chunk in data.chunks(1 << 20) {
+        copy.send(chunk).await?;
+    }
+    let rows = copy.finish().await?;
+    Ok((rows, started.elapsed()))
+}
+
+/// A small deterministic generator (xorshift), so every run imports the same file.
+struct Dice(u64);
+
+impl Dice {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+const ROLES: [&str; 7] = [
+    "asye",
+    "social_worker",
+    "senior_practitioner",
+    "practice_manager",
+    "team_manager",
+    "service_manager",
+    "head_of_service",
+];
+const TEAMS: [&str; 6] = [
+    "Assessment",
+    "Children in need",
+    "Children in care",
+    "Leaving care",
+    "Fostering",
+    "Adoption",
+];
+
+/// Writes about `events` facts of realistic careers (one organisation per
+/// 100,000 facts, at least 5) in shuffled order; rows and people written.
+fn write_facts_file(path: &PathBuf, events: usize) -> Result<(usize, usize), BoxError> {
+    let organisations = (events / 100_000).max(5);
+    let mut dice = Dice(0x9e37_79b9_7f4a_7c15);
+    let mut rows: Vec<String> = Vec::with_capacity(events + 32);
+    let mut people = 0;
+    let start = chrono::NaiveDate::from_ymd_opt(2012, 1, 2).ok_or("date")?;
+    while rows.len() < events {
+        let person = format!("P{people:07}");
+        let organisation = format!("Council {:03}", people % organisations);
+        people += 1;
+        let mut day = start + chrono::Duration::days(dice.below(3 * 365) as i64);
+        let mut level = dice.below(3) as usize;
+        let mut team = dice.below(TEAMS.len() as u64) as usize;
+        let mut fte = 1.0;
+        rows.push(format!(
+            "joined,{person},{day},{organisation},{},{},,{fte},,,",
+            TEAMS[team], ROLES[level]
+        ));
+        let facts = 10 + dice.below(12) as usize;
+        let mut employed = true;
+        let mut excluded = false;
+        for _ in 1..facts {
+            day += chrono::Duration::days(60 + dice.below(240) as i64);
+            if day.year() > 2025 {
+                break;
+            }
+            let roll = dice.below(100);
+            let row = if !employed {
+                employed = true;
+                team = dice.below(TEAMS.len() as u64) as usize;
+                format!(
+                    "rejoined,{person},{day},{organisation},{},{},,1.0,,,",
+                    TEAMS[team], ROLES[level]
+                )
+            } else if excluded {
+                excluded = false;
+                format!("exclusion_lifted,{person},{day},,,,,,,back from secondment,")
+            } else if roll < 8 {
+                employed = false;
+                format!("left,{person},{day},,,,,,,resigned,another local authority")
+            } else if roll < 11 {
+                excluded = true;
+                format!("excluded,{person},{day},,,,,,,seconded,")
+            } else if roll < 40 && level + 1 < ROLES.len() {
+                level += 1;
+                format!("changed_role,{person},{day},,{},{},,,,,", TEAMS[team], ROLES[level])
+            } else if roll < 70 {
+                team = (team + 1 + dice.below(TEAMS.len() as u64 - 1) as usize) % TEAMS.len();
+                format!("changed_role,{person},{day},,{},{},,,,,", TEAMS[team], ROLES[level])
+            } else {
+                fte = if fte == 1.0 { 0.8 } else { 1.0 };
+                format!(
+                    "changed_role,{person},{day},,{},{},,{fte},,,",
+                    TEAMS[team], ROLES[level]
+                )
+            };
+            rows.push(row);
+        }
+    }
+    // Any order: the import sorts each person's facts itself.
+    for i in (1..rows.len()).rev() {
+        let j = dice.below(i as u64 + 1) as usize;
+        rows.swap(i, j);
+    }
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+    writeln!(
+        out,
+        "fact,person,effective_on,organisation,team,role,basis,fte,kind,reason,destination"
+    )?;
+    for row in &rows {
+        writeln!(out, "{row}")?;
+    }
+    out.flush()?;
+    Ok((rows.len(), people))
+}
