@@ -195,15 +195,6 @@ pub(super) async fn begin_locked(
 /// the event store uses it.
 const LOCKED_BEGIN: &str = "BEGIN; SELECT pg_advisory_xact_lock(127978993709669)";
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn the_locked_begin_takes_the_append_lock() {
-        let key: i64 = 0x7465_6e75_7265;
-        assert!(super::LOCKED_BEGIN.ends_with(&format!("({key})")));
-    }
-}
-
 /// A commit written, not yet committed.
 pub(super) struct Written {
     pub(super) receipt: CommitReceipt,
@@ -362,4 +353,13 @@ async fn check_versions(tx: &mut sqlx::PgConnection, commit: &Commit) -> Result<
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_locked_begin_takes_the_append_lock() {
+        let key: i64 = 0x7465_6e75_7265;
+        assert!(super::LOCKED_BEGIN.ends_with(&format!("({key})")));
+    }
 }
