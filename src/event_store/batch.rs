@@ -36,7 +36,7 @@ use super::{stream_version_now, KeyedAnswer, StoreError};
 type StreamKey = (String, String);
 
 /// How one commit of the group was judged before anything is inserted.
-enum Judged {
+pub(super) enum Judged {
     Refused(AppendError),
     Accepted,
     /// Its key was first used by an earlier commit of this group (the
@@ -51,27 +51,7 @@ pub(super) async fn write_all(
     tx: &mut PgConnection,
     commits: &[&Commit],
 ) -> Result<Vec<Result<Written, AppendError>>, sqlx::Error> {
-    let stored_keys = stored_answers(tx, commits).await?;
-    let mut versions = versions_now(tx, commits).await?;
-    let mut enrolling = cohorts_enrolling(tx, commits).await?;
-
-    let mut judged = Vec::with_capacity(commits.len());
-    let mut keys_taken: HashMap<&str, usize> = HashMap::new();
-    for (i, commit) in commits.iter().enumerate() {
-        let verdict = match judge(commit, &stored_keys, &keys_taken, &versions, &enrolling) {
-            Err(refused) => Judged::Refused(refused),
-            Ok(Some(first)) => Judged::SameKeyAs(first),
-            Ok(None) => {
-                accept(commit, &mut versions, &mut enrolling);
-                if let Some((key, _)) = &commit.idempotency {
-                    keys_taken.insert(key, i);
-                }
-                Judged::Accepted
-            }
-        };
-        judged.push(verdict);
-    }
-
+    let judged = judge_all(tx, commits).await?;
     let accepted: Vec<(usize, &Commit)> = judged
         .iter()
         .zip(commits)
@@ -111,6 +91,30 @@ pub(super) async fn write_all(
         });
     }
     Ok(answers)
+}
+
+/// Judges every commit of the group in order (three queries at most).
+pub(super) async fn judge_all(tx: &mut PgConnection, commits: &[&Commit]) -> Result<Vec<Judged>, sqlx::Error> {
+    let stored_keys = stored_answers(tx, commits).await?;
+    let mut versions = versions_now(tx, commits).await?;
+    let mut enrolling = cohorts_enrolling(tx, commits).await?;
+    let mut judged = Vec::with_capacity(commits.len());
+    let mut keys_taken: HashMap<&str, usize> = HashMap::new();
+    for (i, commit) in commits.iter().enumerate() {
+        let verdict = match judge(commit, &stored_keys, &keys_taken, &versions, &enrolling) {
+            Err(refused) => Judged::Refused(refused),
+            Ok(Some(first)) => Judged::SameKeyAs(first),
+            Ok(None) => {
+                accept(commit, &mut versions, &mut enrolling);
+                if let Some((key, _)) = &commit.idempotency {
+                    keys_taken.insert(key, i);
+                }
+                Judged::Accepted
+            }
+        };
+        judged.push(verdict);
+    }
+    Ok(judged)
 }
 
 /// Judges one commit against the store as the earlier commits of the group

@@ -30,6 +30,7 @@ mod outcome;
 mod read;
 
 pub use append::{AppendError, Commit, CommitReceipt, Duplicate, NewEvent, StreamReceipt, StreamWrite};
+pub use bulk::BulkReceipt;
 pub use idempotency::{KeyedAnswer, Refusal};
 pub use outcome::CommitOutcome;
 pub use read::{Position, StoredEvent};

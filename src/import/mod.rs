@@ -386,9 +386,9 @@ async fn try_chunk(
         // Dropping the store rolls back and lets the lock go.
         return Ok(outcome);
     }
-    let receipts = locked.append_all(&commits).await?;
-    outcome.events_appended = receipts.iter().map(|r| r.events_appended).sum();
-    outcome.last_global_position = receipts.iter().map(|r| r.global_position).max();
+    let receipt = locked.append_all(&commits).await?;
+    outcome.events_appended = receipt.events_appended;
+    outcome.last_global_position = receipt.last_global_position;
     Ok(outcome)
 }
 

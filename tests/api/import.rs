@@ -359,3 +359,24 @@ async fn over_http_a_file_larger_than_a_command_body_is_taken() {
         (Some(1_200), Some(2_400))
     );
 }
+
+#[tokio::test]
+async fn awkward_text_is_recorded_exactly() {
+    let app = spawn_app().await;
+    let reason = "said \"bye\" \\ then\tleft,\nfor Zürich ✓";
+    let file = format!(
+        "fact,person,effective_on,organisation,role,reason\n\
+         joined,ODD-1,2016-01-04,Harbourside,social_worker,\n\
+         left,ODD-1,2017-01-31,,,\"{}\"\n",
+        reason.replace('"', "\"\"")
+    );
+    let summary = import(&app, "odd.csv", &file, false).await;
+    assert!(summary.errors.is_empty(), "{:?}", summary.errors);
+    let stored: String = sqlx::query_scalar(
+        "SELECT payload->'LeavingRecorded'->>'reason' FROM events WHERE event_type = 'LeavingRecorded'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(stored, reason);
+}
