@@ -80,8 +80,11 @@ pub(super) async fn decide(
     let mut own_posts: BTreeMap<Uuid, (u64, u64, Post)> = BTreeMap::new();
     let mut commits = Vec::new();
     let mut already_recorded = 0;
+    // Recorded before, or on an earlier line of this file (an extract may
+    // repeat a row): either way there is nothing more to record.
+    let mut recorded = person.facts_recorded;
     for fact in facts {
-        if person.facts_recorded.contains(&fact_key(fact)) {
+        if !recorded.insert(fact_key(fact)) {
             already_recorded += 1;
             continue;
         }

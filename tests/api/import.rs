@@ -380,3 +380,22 @@ async fn awkward_text_is_recorded_exactly() {
     .unwrap();
     assert_eq!(stored, reason);
 }
+
+#[tokio::test]
+async fn a_row_repeated_in_one_file_is_recorded_once() {
+    let app = spawn_app().await;
+    let file = "fact,person,effective_on,organisation,role,reason\n\
+        joined,TWICE-1,2016-01-04,Harbourside,social_worker,\n\
+        left,TWICE-1,2017-01-31,,,resigned\n\
+        joined,TWICE-1,2016-01-04,Harbourside,social_worker,\n";
+    let summary = import(&app, "twice.csv", file, false).await;
+    assert!(summary.errors.is_empty(), "{:?}", summary.errors);
+    assert_eq!(
+        (
+            summary.facts_recorded,
+            summary.facts_already_recorded,
+            summary.events_appended
+        ),
+        (2, 1, 2)
+    );
+}
