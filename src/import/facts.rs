@@ -9,7 +9,8 @@
 //! decided. Either way a refused row names its line, its column and the
 //! rule, with the same codes as the HTTP API.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 
 use aggregates::ladder::{Basis, MoveKind};
 use chrono::NaiveDate;
@@ -94,6 +95,26 @@ impl FactKind {
     }
 }
 
+/// Text held once however many rows repeat it (organisations, roles,
+/// teams and reasons repeat on most rows of a large file).
+pub type Text = Arc<str>;
+
+/// The texts read so far, each held once.
+#[derive(Debug, Default)]
+pub struct Interner(HashSet<Text>);
+
+impl Interner {
+    /// `value`, shared with every earlier row that had it.
+    pub fn intern(&mut self, value: &str) -> Text {
+        if let Some(held) = self.0.get(value) {
+            return held.clone();
+        }
+        let held: Text = Arc::from(value);
+        self.0.insert(held.clone());
+        held
+    }
+}
+
 /// One fact read from a row.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Fact {
@@ -101,20 +122,20 @@ pub struct Fact {
     pub line: u64,
     pub kind: FactKind,
     /// The authority's reference for the person.
-    pub person: String,
+    pub person: Text,
     pub effective_on: NaiveDate,
-    pub organisation: Option<String>,
-    pub team: Option<String>,
-    pub role: Option<String>,
+    pub organisation: Option<Text>,
+    pub team: Option<Text>,
+    pub role: Option<Text>,
     pub basis: Option<Basis>,
     pub fte: Option<f64>,
     pub move_kind: Option<MoveKind>,
-    pub reason: Option<String>,
-    pub destination: Option<String>,
-    /// A digest of the fact itself (kind, person, date and every value,
-    /// not the line): the same fact in a later extract has the same one,
-    /// which is how an import knows it is already recorded.
-    pub fingerprint: String,
+    pub reason: Option<Text>,
+    pub destination: Option<Text>,
+    /// A digest (SHA-256) of the fact itself (kind, person, date and every
+    /// value, not the line): the same fact in a later extract has the same
+    /// one, which is how an import knows it is already recorded.
+    pub fingerprint: [u8; 32],
 }
 
 /// A row, or the file's header, that cannot be recorded, and why.
@@ -196,7 +217,7 @@ impl Header {
     }
 
     /// The fact on `row` (at `line`), or every problem it has.
-    pub fn fact(&self, line: u64, row: &csv::StringRecord) -> Result<Fact, Vec<RowError>> {
+    pub fn fact(&self, line: u64, row: &csv::StringRecord, texts: &mut Interner) -> Result<Fact, Vec<RowError>> {
         let value = |column: &str| {
             self.positions
                 .get(column)
@@ -310,11 +331,11 @@ impl Header {
         if !errors.is_empty() {
             return Err(with_person(errors, Some(person)));
         }
-        let text = |column: &str| value(column).map(str::to_string);
+        let mut text = |column: &str| value(column).map(|v| texts.intern(v));
         let mut fact = Fact {
             line,
             kind,
-            person,
+            person: texts_person(&mut text, &person),
             effective_on,
             organisation: text("organisation"),
             team: text("team"),
@@ -324,28 +345,37 @@ impl Header {
             move_kind,
             reason: text("reason"),
             destination: text("destination"),
-            fingerprint: String::new(),
+            fingerprint: [0; 32],
         };
         fact.fingerprint = fingerprint(&fact);
         Ok(fact)
     }
 }
 
+/// The person's reference as held text (checked present above).
+fn texts_person(text: &mut impl FnMut(&str) -> Option<Text>, person: &str) -> Text {
+    text("person").unwrap_or_else(|| Arc::from(person))
+}
+
 /// The digest of what a fact says, whatever line it is on.
-fn fingerprint(fact: &Fact) -> String {
+fn fingerprint(fact: &Fact) -> [u8; 32] {
     let mut digest = Sha256::new();
-    let fields = [
-        Some(fact.kind.name().to_string()),
-        Some(fact.person.clone()),
-        Some(fact.effective_on.to_string()),
-        fact.organisation.clone(),
-        fact.team.clone(),
-        fact.role.clone(),
-        fact.basis.map(|b| format!("{b:?}")),
-        fact.fte.map(|f| f.to_string()),
-        fact.move_kind.map(|k| format!("{k:?}")),
-        fact.reason.clone(),
-        fact.destination.clone(),
+    let basis = fact.basis.map(|b| format!("{b:?}"));
+    let fte = fact.fte.map(|f| f.to_string());
+    let move_kind = fact.move_kind.map(|k| format!("{k:?}"));
+    let effective_on = fact.effective_on.to_string();
+    let fields: [Option<&str>; 11] = [
+        Some(fact.kind.name()),
+        Some(&fact.person),
+        Some(&effective_on),
+        fact.organisation.as_deref(),
+        fact.team.as_deref(),
+        fact.role.as_deref(),
+        basis.as_deref(),
+        fte.as_deref(),
+        move_kind.as_deref(),
+        fact.reason.as_deref(),
+        fact.destination.as_deref(),
     ];
     for field in fields {
         // A separator no value can hold, and a mark for an empty value, so
@@ -359,7 +389,7 @@ fn fingerprint(fact: &Fact) -> String {
         }
         digest.update([0xffu8]);
     }
-    hex(&digest.finalize())
+    digest.finalize().into()
 }
 
 /// Lower-case hexadecimal.
@@ -420,7 +450,7 @@ mod tests {
     }
 
     fn row(header: &Header, values: &[&str]) -> Result<Fact, Vec<RowError>> {
-        header.fact(2, &csv::StringRecord::from(values.to_vec()))
+        header.fact(2, &csv::StringRecord::from(values.to_vec()), &mut Interner::default())
     }
 
     #[test]
@@ -446,7 +476,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(fact.kind, FactKind::Joined);
-        assert_eq!(fact.person, "HR-1");
+        assert_eq!(&*fact.person, "HR-1");
         assert_eq!(fact.effective_on, NaiveDate::from_ymd_opt(2017, 4, 3).unwrap());
         assert_eq!(fact.fte, Some(0.6));
         assert_eq!(fact.basis, Some(Basis::Interim));
@@ -498,6 +528,7 @@ mod tests {
             .fact(
                 9,
                 &csv::StringRecord::from(vec!["left", "HR-1", "2018-05-31", "resigned", ""]),
+                &mut Interner::default(),
             )
             .unwrap();
         assert_eq!(a.fingerprint, b.fingerprint);

@@ -184,10 +184,10 @@ pub async fn import_facts(
     summary.people = by_person.len() + refused_people.iter().filter(|p| !by_person.contains_key(**p)).count();
     let mut to_decide = Vec::new();
     for (person, facts) in &by_person {
-        if refused_people.contains(person.as_str()) {
+        if refused_people.contains(&**person) {
             summary.rows_not_recorded += facts.len();
         } else {
-            to_decide.push((person.as_str(), facts.as_slice()));
+            to_decide.push((&**person, facts.as_slice()));
         }
     }
     summary.people_refused = refused_people.len();
@@ -229,13 +229,14 @@ pub async fn import_facts(
 }
 
 /// Facts by person, the refused rows, and how many rows there were.
-type Rows = (BTreeMap<String, Vec<Fact>>, Vec<RowError>, usize);
+type Rows = (BTreeMap<facts::Text, Vec<Fact>>, Vec<RowError>, usize);
 
 /// Every row of the file: facts by person, in date order (same-day facts
 /// in file order), the refused rows, and how many rows there were.
 fn read_rows(file: impl std::io::Read) -> Rows {
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(file);
-    let mut by_person: BTreeMap<String, Vec<Fact>> = BTreeMap::new();
+    let mut by_person: BTreeMap<facts::Text, Vec<Fact>> = BTreeMap::new();
+    let mut texts = facts::Interner::default();
     let mut errors = Vec::new();
     let header = match reader.headers() {
         Ok(names) => Header::read(names),
@@ -268,7 +269,7 @@ fn read_rows(file: impl std::io::Read) -> Rows {
             });
             continue;
         }
-        match header.fact(line, &record) {
+        match header.fact(line, &record, &mut texts) {
             Ok(fact) => by_person.entry(fact.person.clone()).or_default().push(fact),
             Err(row_errors) => errors.extend(row_errors),
         }

@@ -178,24 +178,25 @@ pub(super) async fn decide(
 /// The key a fact is recorded under: every event it appends carries it, so
 /// the same fact in a later file is known as already recorded.
 pub(super) fn fact_key(fact: &Fact) -> String {
-    format!("fact:{}", fact.fingerprint)
+    format!("fact:{}", super::facts::hex(&fact.fingerprint))
 }
 
 /// The participant command `fact` asks for.
 fn command(id: Uuid, fact: &Fact, participant: &Participant, levels: &Levels) -> Result<ParticipantCommand, RowError> {
     let basis = fact.basis.unwrap_or(Basis::Permanent);
-    let reason = || fact.reason.clone().unwrap_or_default();
+    let reason = || fact.reason.as_deref().map(str::to_string).unwrap_or_default();
+    let text = |value: &Option<super::facts::Text>| value.as_deref().map(str::to_string);
     // What `facts.rs` checked: these rows have their organisation and role.
-    let given = |value: &Option<String>| value.clone().unwrap_or_default();
+    let given = |value: &Option<super::facts::Text>| text(value).unwrap_or_default();
     Ok(match fact.kind {
         FactKind::Joined => {
             let organisation = given(&fact.organisation);
             ParticipantCommand::Register {
                 participant_id: id,
-                external_ref: fact.person.clone(),
+                external_ref: fact.person.to_string(),
                 role: role(fact, &organisation, levels)?,
                 organisation,
-                team: fact.team.clone(),
+                team: text(&fact.team),
                 post_id: None,
                 basis,
                 fte: fact.fte.unwrap_or(1.0),
@@ -204,7 +205,7 @@ fn command(id: Uuid, fact: &Fact, participant: &Participant, levels: &Levels) ->
         }
         FactKind::ChangedRole => {
             let organisation = match &fact.organisation {
-                Some(organisation) => organisation.clone(),
+                Some(organisation) => organisation.to_string(),
                 None => decisions::organisation_on(participant, fact.effective_on)
                     .map(str::to_string)
                     .ok_or_else(|| {
@@ -220,7 +221,7 @@ fn command(id: Uuid, fact: &Fact, participant: &Participant, levels: &Levels) ->
                 effective_on: fact.effective_on,
                 role: role(fact, &organisation, levels)?,
                 organisation,
-                team: fact.team.clone(),
+                team: text(&fact.team),
                 post_id: None,
                 basis,
                 fte: fact.fte,
@@ -233,7 +234,7 @@ fn command(id: Uuid, fact: &Fact, participant: &Participant, levels: &Levels) ->
                 effective_on: fact.effective_on,
                 role: role(fact, &organisation, levels)?,
                 organisation,
-                team: fact.team.clone(),
+                team: text(&fact.team),
                 post_id: None,
                 basis,
                 fte: fact.fte.unwrap_or(1.0),
@@ -243,7 +244,7 @@ fn command(id: Uuid, fact: &Fact, participant: &Participant, levels: &Levels) ->
         FactKind::Left => ParticipantCommand::RecordLeaving {
             effective_on: fact.effective_on,
             reason: reason(),
-            destination: fact.destination.clone(),
+            destination: text(&fact.destination),
         },
         FactKind::Excluded => ParticipantCommand::ExcludeFromAnalysis {
             effective_on: fact.effective_on,
@@ -258,7 +259,7 @@ fn command(id: Uuid, fact: &Fact, participant: &Participant, levels: &Levels) ->
 
 /// The fact's role on `organisation`'s ladder, as the API resolves it.
 fn role(fact: &Fact, organisation: &str, levels: &Levels) -> Result<RoleRef, RowError> {
-    let code = fact.role.clone().unwrap_or_default();
+    let code = fact.role.as_deref().map(str::to_string).unwrap_or_default();
     match levels.level_of(organisation, &code) {
         Some(level) => Ok(RoleRef { code, level }),
         None => {
@@ -286,7 +287,7 @@ fn refusal(fact: &Fact, e: &DecisionError) -> RowError {
     RowError {
         line: fact.line,
         column: e.field().and_then(column_of),
-        person: Some(fact.person.clone()),
+        person: Some(fact.person.to_string()),
         error: e.code().to_string(),
         message: e.to_string(),
     }
@@ -308,7 +309,7 @@ fn error(fact: &Fact, column: &str, code: &str, message: &str) -> RowError {
     RowError {
         line: fact.line,
         column: Some(column.to_string()),
-        person: Some(fact.person.clone()),
+        person: Some(fact.person.to_string()),
         error: code.to_string(),
         message: message.to_string(),
     }
