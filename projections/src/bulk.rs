@@ -527,7 +527,7 @@ async fn copy_chunk(
         }
     }
     tables::delete_rows(tx, target.schema, &existing).await?;
-    rows.copy_into(&mut **tx, target.schema).await?;
+    rows.copy_into(tx, target.schema).await?;
     Ok(())
 }
 
