@@ -25,8 +25,11 @@
 //!   the same rows (the same bytes, read out of the store beforehand) into a
 //!   scratch table with the same columns and indexes.
 //! - **projector catch-up from zero**: `Projector::live(pool).catch_up()`
-//!   over the whole store, batch by batch as a projector that was stopped
-//!   catches up. Anchor: the typed replay, reading every event in
+//!   over the whole store, as a projector that was stopped catches up: in
+//!   bulk while at least `projector::BULK_FROM` events are pending (up to
+//!   250,000 per transaction, each touched stream derived once, rows written
+//!   with `COPY` into the live, indexed tables), the rest batch by batch.
+//!   Anchor: the typed replay, reading every event in
 //!   global-position order and deserialising its payload into tenure's
 //!   typed event enum, nothing else.
 //! - **reports from replicas**: four tasks reading the leavers report for 5 s
@@ -34,8 +37,9 @@
 //!   (`ManagedCluster::start_replica`), one and then both in turn, beside
 //!   the same from the primary (see `replicas.rs`).
 //! - **rebuild**: `projections::projector::rebuild` over the same store: the
-//!   bulk first pass (every stream derived once, rows written in bulk), the
-//!   catch-up and the swap. Same anchor.
+//!   bulk first pass (every stream derived once, rows written with `COPY`
+//!   into fresh tables, secondary indexes built after), the catch-up and the
+//!   swap. Same anchor.
 //! - **commands, 1 / 8 / 32 tasks**: participants registered and then
 //!   changing role twice, every command through `CommandRunner::run` as the
 //!   HTTP API runs it (no HTTP), each task on its own participants. Anchor:

@@ -1,86 +1,327 @@
-//! A rebuild's first pass: every stream derived once, its rows written in
-//! bulk.
+//! Projecting many events at once: every stream they touch derived once
+//! from its whole history, its rows written with `COPY`.
 //!
 //! The projector applies events in commit order, 100 at a time, and each
 //! batch re-derives the streams it touches from their whole history and
-//! rewrites their rows: right for keeping up with new events, but a rebuild
-//! from zero that way derives each stream once per batch that touches it.
-//! Here every event committed so far is read once, in stream order, from
-//! one snapshot; each stream is derived as soon as it ends, and the rows of
-//! a few thousand streams go in per statement. The checkpoint is then set
-//! to the last of those events in commit order, and the ordinary projector
-//! carries on from there for anything committed since: the result is the
-//! rows the projector would have written, parked events included (tested
-//! by "rebuild equals incremental").
+//! rewrites their rows: right for keeping up with new events, but far
+//! behind (a rebuild from zero, a projector that was stopped) it derives a
+//! stream once per batch that touches it. Here the events are read once, in
+//! stream order, and go through three stages that overlap: one task reads
+//! and groups them into streams, a blocking thread decodes each payload
+//! straight into its typed event, derives the stream and encodes its rows
+//! in `COPY`'s binary format ([`tables::CopyRows`]), and the caller's task
+//! sends a few thousand streams' rows per `COPY` while the next are read and
+//! derived. The result is the rows the projector would have written,
+//! parked events included (tested by "rebuild equals incremental" and
+//! "bulk catch-up equals batch by batch"): a chunk whose `COPY` fails
+//! because of an event is written again stream by stream, and a failing
+//! stream event by event, parking the event the projector would park.
 //!
-//! Only events of transactions older than every transaction still running
-//! when the snapshot was taken are read (`transaction_id < xmin`): a later
-//! one may still commit with a smaller position, and must be left to the
-//! gap-free reader, which takes it after the checkpoint.
+//! Two users: a rebuild's first pass ([`load_from_zero`], into fresh tables,
+//! one transaction per chunk, secondary indexes built after the load), and
+//! a projector more than [`crate::projector::BULK_FROM`] events behind
+//! ([`catch_up`], into live tables, in one transaction with the
+//! checkpoint).
 
 use std::collections::BTreeMap;
 
 use aggregates::Levels;
+use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
+use serde::de::DeserializeOwned;
 use sqlx::types::Json;
-use sqlx::{PgPool, Postgres, Transaction};
+use sqlx::{PgConnection, PgPool, Postgres, Transaction};
+use tokio::sync::mpsc;
+use uuid::Uuid;
 
+use crate::derive::{derive, EventRecord};
 use crate::ladder_edits::ladders_now;
 use crate::projector::ProjectorError;
-use crate::source::{StoredEvent, WholeStreams, COLUMNS};
-use crate::tables;
+use crate::source::{Position, StoredEvent};
+use crate::tables::{self, CopyRows};
 
-/// Streams whose rows are written per transaction.
+/// Streams whose rows go in one `COPY` per table.
 const STREAMS_PER_CHUNK: usize = 2_000;
 
-/// Streams keyed by (aggregate type, id), each with its events in order.
-type Streams = BTreeMap<(String, String), Vec<StoredEvent>>;
+/// At most this many events are taken by one bulk catch-up transaction:
+/// it holds the checkpoint (and a transaction id, which holds back every
+/// gap-free reader) while it runs.
+pub(crate) const EVENTS_PER_CATCH_UP: i64 = 250_000;
+
+/// An event as a bulk pass reads it: no metadata, the payload as text,
+/// decoded once, straight into the typed event.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct RawEvent {
+    global_position: i64,
+    transaction_id: i64,
+    aggregate_type: String,
+    aggregate_id: String,
+    sequence: i64,
+    event_type: String,
+    payload: String,
+    recorded_at: DateTime<Utc>,
+}
+
+/// The columns of a [`RawEvent`].
+const RAW_COLUMNS: &str = "global_position, transaction_id::text::bigint AS transaction_id, aggregate_type, \
+     aggregate_id, sequence, event_type, payload::text AS payload, recorded_at";
+
+impl RawEvent {
+    fn position(&self) -> Position {
+        Position {
+            transaction_id: self.transaction_id,
+            global_position: self.global_position,
+        }
+    }
+
+    fn same_stream(&self, other: &RawEvent) -> bool {
+        self.aggregate_type == other.aggregate_type && self.aggregate_id == other.aggregate_id
+    }
+
+    /// The event as the parked-events table records it (its metadata is
+    /// not read by a bulk pass, nor needed there).
+    fn stored(&self) -> StoredEvent {
+        StoredEvent {
+            global_position: self.global_position,
+            transaction_id: self.transaction_id,
+            aggregate_type: self.aggregate_type.clone(),
+            aggregate_id: self.aggregate_id.clone(),
+            sequence: self.sequence,
+            event_type: self.event_type.clone(),
+            event_version: String::new(),
+            payload: serde_json::from_str(&self.payload).unwrap_or(serde_json::Value::Null),
+            metadata: serde_json::Value::Null,
+            recorded_at: self.recorded_at,
+        }
+    }
+}
+
+impl EventRecord for RawEvent {
+    fn aggregate_type(&self) -> &str {
+        &self.aggregate_type
+    }
+
+    fn aggregate_id(&self) -> &str {
+        &self.aggregate_id
+    }
+
+    fn sequence(&self) -> i64 {
+        self.sequence
+    }
+
+    fn decode<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        serde_json::from_str(&self.payload)
+    }
+}
+
+/// One stream's events, in stream order.
+type Stream = Vec<RawEvent>;
+
+/// A chunk of streams with their rows, or `None` when a stream in it could
+/// not be derived (the writer then goes stream by stream).
+struct Derived {
+    streams: Vec<Stream>,
+    rows: Option<CopyRows>,
+}
+
+/// What the reader saw.
+#[derive(Debug, Default)]
+struct Read {
+    events: u64,
+    /// The position and recorded time of the last event in commit order.
+    last: Option<(Position, DateTime<Utc>)>,
+}
+
+/// Where and how a chunk is written.
+struct Target<'a> {
+    schema: &'a str,
+    levels: &'a Levels,
+    /// Events after this may be parked; streams with an event at or before
+    /// it already have rows, which are replaced.
+    after: Position,
+}
+
+/// Reads the events `sql` selects (stream order) on `conn`, in chunks of
+/// whole streams sent to `out`.
+async fn read_streams<C>(mut conn: C, sql: String, out: mpsc::Sender<Vec<Stream>>) -> Result<Read, ProjectorError>
+where
+    C: std::ops::DerefMut<Target = PgConnection>,
+{
+    let mut read = Read::default();
+    let mut chunk: Vec<Stream> = Vec::with_capacity(STREAMS_PER_CHUNK);
+    let mut current: Stream = Vec::new();
+    {
+        let mut events = sqlx::query_as::<_, RawEvent>(&sql).fetch(&mut *conn);
+        while let Some(event) = events.try_next().await? {
+            read.events += 1;
+            if read.last.is_none_or(|(p, _)| event.position() > p) {
+                read.last = Some((event.position(), event.recorded_at));
+            }
+            if current.last().is_some_and(|e| !e.same_stream(&event)) {
+                chunk.push(std::mem::take(&mut current));
+                if chunk.len() >= STREAMS_PER_CHUNK {
+                    let full = std::mem::replace(&mut chunk, Vec::with_capacity(STREAMS_PER_CHUNK));
+                    if out.send(full).await.is_err() {
+                        // The writer stopped (an error): it reports why.
+                        return Ok(read);
+                    }
+                }
+            }
+            current.push(event);
+        }
+    }
+    if !current.is_empty() {
+        chunk.push(current);
+    }
+    if !chunk.is_empty() {
+        let _ = out.send(chunk).await;
+    }
+    Ok(read)
+}
+
+/// Derives every stream of each chunk from `chunks` and encodes its rows,
+/// on a blocking thread of its own.
+fn spawn_deriver(
+    levels: Levels,
+    mut chunks: mpsc::Receiver<Vec<Stream>>,
+    out: mpsc::Sender<Derived>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::task::spawn_blocking(move || {
+        while let Some(streams) = chunks.blocking_recv() {
+            let rows = encode(&streams, &levels);
+            if out.blocking_send(Derived { streams, rows }).is_err() {
+                return;
+            }
+        }
+    })
+}
+
+/// The rows of `streams`, or `None` when one of them does not derive.
+fn encode(streams: &[Stream], levels: &Levels) -> Option<CopyRows> {
+    let mut rows = CopyRows::default();
+    for events in streams {
+        let (Some(first), Some(last)) = (events.first(), events.last()) else {
+            continue;
+        };
+        // As `tables::write_batch`: a stream whose id is not a UUID has no rows.
+        if first.aggregate_id.parse::<Uuid>().is_err() {
+            continue;
+        }
+        let part = derive(&first.aggregate_type, events, levels).ok()?;
+        rows.add(&part, last.sequence);
+    }
+    Some(rows)
+}
+
+/// The reading and deriving stages, running; the caller writes what
+/// [`Stages::next`] gives, then [`Stages::finish`]es.
+struct Stages {
+    derived: mpsc::Receiver<Derived>,
+    reading: tokio::task::JoinHandle<Result<Read, ProjectorError>>,
+    deriving: tokio::task::JoinHandle<()>,
+}
+
+impl Stages {
+    /// Starts reading the events `sql` selects (stream order) on `reader`
+    /// and deriving them with `levels`.
+    fn start<C>(reader: C, sql: String, levels: &Levels) -> Stages
+    where
+        C: std::ops::DerefMut<Target = PgConnection> + Send + 'static,
+    {
+        // Two chunks in flight between stages: enough to keep each busy.
+        let (to_derive, chunks) = mpsc::channel(2);
+        let (to_write, derived) = mpsc::channel(2);
+        Stages {
+            derived,
+            reading: tokio::spawn(read_streams(reader, sql, to_derive)),
+            deriving: spawn_deriver(levels.clone(), chunks, to_write),
+        }
+    }
+
+    /// The next chunk to write, `None` once every event is read.
+    async fn next(&mut self) -> Option<Derived> {
+        self.derived.recv().await
+    }
+
+    /// Waits for the stages to end (at once when the writer failed:
+    /// dropping the receiver stops the deriver, and with it the reader);
+    /// `written` is the writer's outcome.
+    async fn finish(self, written: Result<(), ProjectorError>) -> Result<Read, ProjectorError> {
+        drop(self.derived);
+        let read = match self.reading.await {
+            Ok(read) => read,
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        };
+        if let Err(e) = self.deriving.await {
+            std::panic::resume_unwind(e.into_panic());
+        }
+        written?;
+        read
+    }
+}
+
+/// Plans the transaction's queries without JIT compilation: the bulk
+/// reads are costly enough for PostgreSQL to compile them, which takes
+/// longer than it saves on a read that runs once.
+async fn no_jit(tx: &mut Transaction<'_, Postgres>) -> Result<(), sqlx::Error> {
+    sqlx::query("SET LOCAL jit = off").execute(&mut **tx).await.map(|_| ())
+}
+
+/// Writes one chunk of a rebuild's first pass in a transaction of its own.
+async fn write_alone(pool: &PgPool, target: &Target<'_>, chunk: Derived) -> Result<(), ProjectorError> {
+    let mut tx = pool.begin().await?;
+    // Nothing reads the fresh tables before the swap, whose commit is
+    // flushed: a crash before it loses only the staging schema.
+    sqlx::query("SET LOCAL synchronous_commit = off")
+        .execute(&mut *tx)
+        .await?;
+    write_chunk(&mut tx, target, chunk).await?;
+    tx.commit().await?;
+    Ok(())
+}
 
 /// Fills the empty read models of `schema` from every event committed so
 /// far; returns how many events were applied (parked ones included).
+///
+/// Only events of transactions older than every transaction still running
+/// when the snapshot was taken are read (`transaction_id < xmin`): a later
+/// one may still commit with a smaller position, and is left to the
+/// gap-free reader, which takes it after the checkpoint.
 pub(crate) async fn load_from_zero(pool: &PgPool, schema: &str) -> Result<u64, ProjectorError> {
     let mut read = pool.begin().await?;
     sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
         .execute(&mut *read)
         .await?;
+    no_jit(&mut read).await?;
     // Read in the same snapshot as the events, so that a ladder replaced
     // after it is found by the projector's next realignment.
     let (levels, versions) = ladders_now(&mut *read).await?;
     let sql = format!(
-        "SELECT {COLUMNS} FROM events \
+        "SELECT {RAW_COLUMNS} FROM events \
           WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot()) \
           ORDER BY aggregate_type, aggregate_id, sequence"
     );
-    let mut events = sqlx::query_as::<_, StoredEvent>(&sql).fetch(&mut *read);
-    let mut chunk = Streams::new();
-    // One chunk is written while the next is read: PostgreSQL inserts on
-    // one core while this process reads and groups on another.
-    let mut writing: Option<tokio::task::JoinHandle<Result<(), ProjectorError>>> = None;
-    let mut streams = WholeStreams::default();
-    while let Some(event) = events.try_next().await? {
-        if let Some(stream) = streams.push(event) {
-            add(&mut chunk, stream);
-            if chunk.len() >= STREAMS_PER_CHUNK {
-                finish(writing.take()).await?;
-                let (pool, schema, levels) = (pool.clone(), schema.to_string(), levels.clone());
-                let full = std::mem::take(&mut chunk);
-                writing = Some(tokio::spawn(async move {
-                    write_chunk(&pool, &schema, &full, &levels).await
-                }));
-            }
+    // Secondary indexes are built once the rows are in: faster than
+    // keeping them up to date row by row.
+    let indexes = drop_secondary_indexes(pool, schema).await?;
+    let target = Target {
+        schema,
+        levels: &levels,
+        after: Position::default(),
+    };
+    let mut stages = Stages::start(read, sql, &levels);
+    let mut written = Ok(());
+    while let Some(chunk) = stages.next().await {
+        written = write_alone(pool, &target, chunk).await;
+        if written.is_err() {
+            break;
         }
     }
-    drop(events);
-    read.commit().await?;
-    finish(writing).await?;
-    if let Some(stream) = streams.finish() {
-        add(&mut chunk, stream);
-    }
-    write_chunk(pool, schema, &chunk, &levels).await?;
+    let seen = stages.finish(written).await?;
+    create_indexes(pool, indexes).await?;
 
-    let applied = streams.events;
     let mut tx = pool.begin().await?;
-    if let Some((until, recorded_at)) = streams.last {
+    if let Some((until, recorded_at)) = seen.last {
         sqlx::query(&format!(
             "UPDATE {schema}.checkpoint SET transaction_id = $1, global_position = $2, last_recorded_at = $3, \
                     events_applied = $4, updated_at = clock_timestamp()"
@@ -88,7 +329,7 @@ pub(crate) async fn load_from_zero(pool: &PgPool, schema: &str) -> Result<u64, P
         .bind(until.transaction_id)
         .bind(until.global_position)
         .bind(recorded_at)
-        .bind(applied as i64)
+        .bind(seen.events as i64)
         .execute(&mut *tx)
         .await?;
     }
@@ -97,75 +338,216 @@ pub(crate) async fn load_from_zero(pool: &PgPool, schema: &str) -> Result<u64, P
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
-    Ok(applied)
+    Ok(seen.events)
 }
 
-/// Waits for the chunk being written, if any; its panic is this one's.
-async fn finish(writing: Option<tokio::task::JoinHandle<Result<(), ProjectorError>>>) -> Result<(), ProjectorError> {
-    match writing {
-        None => Ok(()),
-        Some(handle) => match handle.await {
-            Ok(written) => written,
-            Err(e) => std::panic::resume_unwind(e.into_panic()),
-        },
+/// Drops the indexes of `schema`'s tables that neither enforce a
+/// constraint nor are unique, whichever migration made them; returns the
+/// statements that make them again.
+async fn drop_secondary_indexes(pool: &PgPool, schema: &str) -> Result<Vec<String>, sqlx::Error> {
+    let indexes: Vec<(String, String)> = sqlx::query_as(
+        "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) \
+           FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid \
+           JOIN pg_namespace n ON n.oid = t.relnamespace \
+          WHERE n.nspname = $1 AND NOT i.indisunique AND NOT i.indisprimary \
+            AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)",
+    )
+    .bind(schema)
+    .fetch_all(pool)
+    .await?;
+    for (name, _) in &indexes {
+        sqlx::query(&format!("DROP INDEX {name}")).execute(pool).await?;
     }
+    Ok(indexes.into_iter().map(|(_, create)| create).collect())
 }
 
-fn add(chunk: &mut Streams, stream: Vec<StoredEvent>) {
-    if let Some(first) = stream.first() {
-        chunk.insert((first.aggregate_type.clone(), first.aggregate_id.clone()), stream);
+/// Runs the `CREATE INDEX` statements, two at a time.
+async fn create_indexes(pool: &PgPool, statements: Vec<String>) -> Result<(), sqlx::Error> {
+    let (mut left, mut right) = (Vec::new(), Vec::new());
+    for (i, s) in statements.into_iter().enumerate() {
+        if i % 2 == 0 { &mut left } else { &mut right }.push(s);
     }
+    let (a, b) = tokio::join!(run_all(pool, left), run_all(pool, right));
+    a.and(b)
 }
 
-/// Writes the rows of `chunk` in one transaction. When an event cannot be
-/// applied, each stream is written alone, and a stream that fails is
-/// written event by event as the projector does it: each event's prefix of
-/// the stream, or the event parked.
-async fn write_chunk(pool: &PgPool, schema: &str, chunk: &Streams, levels: &Levels) -> Result<(), ProjectorError> {
-    if chunk.is_empty() {
-        return Ok(());
+async fn run_all(pool: &PgPool, statements: Vec<String>) -> Result<(), sqlx::Error> {
+    for s in statements {
+        sqlx::query(&s).execute(pool).await?;
     }
-    let mut tx = pool.begin().await?;
-    if try_write(&mut tx, schema, chunk, levels).await?.is_err() {
-        for (key, events) in chunk {
-            let one = BTreeMap::from([(key.clone(), events.clone())]);
-            if try_write(&mut tx, schema, &one, levels).await?.is_ok() {
-                continue;
-            }
-            for event in events {
-                let prefix: Vec<StoredEvent> = events
-                    .iter()
-                    .take_while(|e| e.sequence <= event.sequence)
-                    .cloned()
-                    .collect();
-                let upto = BTreeMap::from([(key.clone(), prefix)]);
-                if let Err(why) = try_write(&mut tx, schema, &upto, levels).await? {
-                    tracing::error!(global_position = event.global_position, error = %why, "event parked: it cannot be projected");
-                    tables::park(&mut tx, schema, event, &why).await?;
-                }
-            }
-        }
-    }
-    tx.commit().await?;
     Ok(())
 }
 
-/// Writes `streams` under a savepoint: `Err` with the reason (and nothing
-/// written) when an event in them cannot be applied.
-async fn try_write(
+/// Applies up to [`EVENTS_PER_CATCH_UP`] events after `schema`'s checkpoint
+/// in one transaction: every stream they touch derived from its whole
+/// history up to the last of them and its rows replaced, then the
+/// checkpoint moved. `None` when there was nothing to do (or another
+/// process holds the checkpoint).
+pub(crate) async fn catch_up(pool: &PgPool, schema: &str) -> Result<Option<u64>, ProjectorError> {
+    let mut tx = pool.begin().await?;
+    let checkpoint: Option<Position> = sqlx::query_as(&format!(
+        "SELECT transaction_id, global_position FROM {schema}.checkpoint FOR UPDATE SKIP LOCKED"
+    ))
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(after) = checkpoint else {
+        return Ok(None);
+    };
+    let realigned = crate::ladder_edits::realign(&mut tx, schema).await?;
+    // The last of the next events in commit order, as the gap-free reader
+    // takes them; every event up to it has committed.
+    let next: Option<(i64, i64, DateTime<Utc>, i64)> = sqlx::query_as(
+        "WITH pending AS ( \
+            SELECT events.transaction_id AS xid, global_position, recorded_at FROM events \
+             WHERE (transaction_id, global_position) > ($1::text::xid8, $2) \
+               AND transaction_id < pg_snapshot_xmin(pg_current_snapshot()) \
+             ORDER BY events.transaction_id, events.global_position LIMIT $3) \
+         SELECT xid::text::bigint, global_position, recorded_at, (SELECT count(*) FROM pending) \
+           FROM pending ORDER BY xid DESC, global_position DESC LIMIT 1",
+    )
+    .bind(after.transaction_id.to_string())
+    .bind(after.global_position)
+    .bind(EVENTS_PER_CATCH_UP)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((until_xid, until_position, recorded_at, count)) = next else {
+        if realigned.changed {
+            tx.commit().await?;
+        }
+        return Ok(None);
+    };
+    // Every event of the streams touched, up to the last one taken, read on
+    // another connection while this one writes.
+    let (a, b, c, d) = (after.transaction_id, after.global_position, until_xid, until_position);
+    let sql = format!(
+        "SELECT {RAW_COLUMNS} FROM events \
+          WHERE (aggregate_type, aggregate_id) IN ( \
+                SELECT aggregate_type, aggregate_id FROM events \
+                 WHERE (transaction_id, global_position) > ('{a}'::xid8, {b}) \
+                   AND (transaction_id, global_position) <= ('{c}'::xid8, {d})) \
+            AND (transaction_id, global_position) <= ('{c}'::xid8, {d}) \
+          ORDER BY aggregate_type, aggregate_id, sequence"
+    );
+    let mut reader = pool.begin().await?;
+    no_jit(&mut reader).await?;
+    let target = Target {
+        schema,
+        levels: &realigned.levels,
+        after,
+    };
+    let mut stages = Stages::start(reader, sql, &realigned.levels);
+    let mut written = Ok(());
+    while let Some(chunk) = stages.next().await {
+        written = write_chunk(&mut tx, &target, chunk).await;
+        if written.is_err() {
+            break;
+        }
+    }
+    stages.finish(written).await?;
+    sqlx::query(&format!(
+        "UPDATE {schema}.checkpoint SET transaction_id = $1, global_position = $2, last_recorded_at = $3, \
+                events_applied = events_applied + $4, updated_at = clock_timestamp()"
+    ))
+    .bind(until_xid)
+    .bind(until_position)
+    .bind(recorded_at)
+    .bind(count)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Some(u64::try_from(count).unwrap_or_default()))
+}
+
+/// Writes one chunk in `tx`: replaces the rows of its streams that have
+/// some, then `COPY`s its rows. When an event cannot be applied, each
+/// stream is written alone, and a stream that fails is written event by
+/// event as the projector does it (each event's prefix of the stream, or
+/// the event parked), for the events after `target.after`.
+async fn write_chunk(
     tx: &mut Transaction<'_, Postgres>,
-    schema: &str,
-    streams: &Streams,
-    levels: &Levels,
-) -> Result<Result<(), String>, ProjectorError> {
+    target: &Target<'_>,
+    chunk: Derived,
+) -> Result<(), ProjectorError> {
     sqlx::query("SAVEPOINT bulk").execute(&mut **tx).await?;
-    match tables::write_batch(tx, schema, streams, levels).await {
+    let written = match chunk.rows {
+        Some(rows) => copy_chunk(tx, target, &chunk.streams, rows).await,
+        None => Err(ProjectorError::Aggregate {
+            aggregate_type: String::new(),
+            aggregate_id: String::new(),
+            reason: "a stream does not derive".to_string(),
+        }),
+    };
+    match written {
         Ok(()) => {
             sqlx::query("RELEASE SAVEPOINT bulk").execute(&mut **tx).await?;
-            Ok(Ok(()))
+            return Ok(());
         }
         Err(e) if e.is_the_events_fault() => {
             sqlx::query("ROLLBACK TO SAVEPOINT bulk").execute(&mut **tx).await?;
+        }
+        Err(e) => return Err(e),
+    }
+    for events in &chunk.streams {
+        let Some(first) = events.first() else { continue };
+        let key = (first.aggregate_type.clone(), first.aggregate_id.clone());
+        let whole = BTreeMap::from([(key.clone(), events.clone())]);
+        if try_write(tx, target, &whole).await?.is_ok() {
+            continue;
+        }
+        for event in events.iter().filter(|e| e.position() > target.after) {
+            let prefix: Stream = events
+                .iter()
+                .take_while(|e| e.sequence <= event.sequence)
+                .cloned()
+                .collect();
+            let upto = BTreeMap::from([(key.clone(), prefix)]);
+            if let Err(why) = try_write(tx, target, &upto).await? {
+                tracing::error!(global_position = event.global_position, error = %why, "event parked: it cannot be projected");
+                tables::park(tx, target.schema, &event.stored(), &why).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Deletes the rows of the chunk's streams that have some, then `COPY`s.
+async fn copy_chunk(
+    tx: &mut Transaction<'_, Postgres>,
+    target: &Target<'_>,
+    streams: &[Stream],
+    rows: CopyRows,
+) -> Result<(), ProjectorError> {
+    let mut existing: BTreeMap<&str, Vec<Uuid>> = BTreeMap::new();
+    for events in streams {
+        let Some(first) = events.first() else { continue };
+        if events.iter().any(|e| e.position() <= target.after) {
+            if let Ok(id) = first.aggregate_id.parse::<Uuid>() {
+                existing.entry(first.aggregate_type.as_str()).or_default().push(id);
+            }
+        }
+    }
+    tables::delete_rows(tx, target.schema, &existing).await?;
+    rows.copy_into(tx, target.schema).await?;
+    Ok(())
+}
+
+/// Writes `streams` the projector's way under a savepoint: `Err` with the
+/// reason (and nothing written) when an event in them cannot be applied.
+async fn try_write(
+    tx: &mut Transaction<'_, Postgres>,
+    target: &Target<'_>,
+    streams: &BTreeMap<(String, String), Stream>,
+) -> Result<Result<(), String>, ProjectorError> {
+    sqlx::query("SAVEPOINT bulk_stream").execute(&mut **tx).await?;
+    match tables::write_batch(tx, target.schema, streams, target.levels).await {
+        Ok(()) => {
+            sqlx::query("RELEASE SAVEPOINT bulk_stream").execute(&mut **tx).await?;
+            Ok(Ok(()))
+        }
+        Err(e) if e.is_the_events_fault() => {
+            sqlx::query("ROLLBACK TO SAVEPOINT bulk_stream")
+                .execute(&mut **tx)
+                .await?;
             Ok(Err(e.to_string()))
         }
         Err(e) => Err(e),

@@ -35,17 +35,47 @@ pub struct DeriveError {
     pub reason: String,
 }
 
+/// An event as a derivation reads it: its stream, its place there, and its
+/// payload to decode. Implemented by [`StoredEvent`] and by the leaner rows
+/// a rebuild reads (payload as text, decoded straight into the typed event).
+pub trait EventRecord {
+    fn aggregate_type(&self) -> &str;
+    fn aggregate_id(&self) -> &str;
+    fn sequence(&self) -> i64;
+    /// The payload decoded into the aggregate's event type.
+    fn decode<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error>;
+}
+
+impl EventRecord for StoredEvent {
+    fn aggregate_type(&self) -> &str {
+        &self.aggregate_type
+    }
+
+    fn aggregate_id(&self) -> &str {
+        &self.aggregate_id
+    }
+
+    fn sequence(&self) -> i64 {
+        self.sequence
+    }
+
+    fn decode<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        // From a reference: no copy of the payload.
+        T::deserialize(&self.payload)
+    }
+}
+
 /// `start` with `events` applied in order.
-fn fold<A: Aggregate>(start: A, events: &[StoredEvent]) -> Result<A, DeriveError>
+fn fold<A: Aggregate, E: EventRecord>(start: A, events: &[E]) -> Result<A, DeriveError>
 where
     A::Event: DeserializeOwned,
 {
     let mut aggregate = start;
     for e in events {
-        let event: A::Event = serde_json::from_value(e.payload.clone()).map_err(|err| DeriveError {
-            aggregate_type: e.aggregate_type.clone(),
-            aggregate_id: e.aggregate_id.clone(),
-            sequence: e.sequence,
+        let event: A::Event = e.decode().map_err(|err| DeriveError {
+            aggregate_type: e.aggregate_type().to_string(),
+            aggregate_id: e.aggregate_id().to_string(),
+            sequence: e.sequence(),
             reason: err.to_string(),
         })?;
         aggregate.apply(event);
@@ -55,7 +85,7 @@ where
 
 /// Derives the report input of one aggregate from its events (stream
 /// order), judging a participant's roles with `levels`.
-pub fn derive(aggregate_type: &str, events: &[StoredEvent], levels: &Levels) -> Result<Part, DeriveError> {
+pub fn derive<E: EventRecord>(aggregate_type: &str, events: &[E], levels: &Levels) -> Result<Part, DeriveError> {
     Ok(match aggregate_type {
         "participant" => fold(Participant::default().judged_with(levels.clone()), events)?
             .timeline()

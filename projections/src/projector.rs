@@ -47,6 +47,10 @@ pub const LIVE_SCHEMA: &str = "read_models";
 pub const REBUILD_SCHEMA: &str = "read_models_next";
 /// The channel the store's trigger notifies on every commit.
 pub const CHANNEL: &str = "tenure_events";
+/// How many pending events make the projector catch up in bulk
+/// (`bulk::catch_up`: each touched stream derived once, rows written with
+/// `COPY`) rather than batch by batch.
+pub const BULK_FROM: i64 = 5_000;
 /// The advisory lock a rebuild holds, so that two rebuilds (two admins, or
 /// the CLI beside the server) never share the staging schema.
 pub const REBUILD_LOCK_KEY: i64 = 0x7265_6275_696c; // "rebuil"
@@ -137,6 +141,8 @@ pub struct Projector {
     pool: PgPool,
     schema: &'static str,
     batch_size: i64,
+    /// Pending events from which to catch up in bulk.
+    bulk_from: i64,
     /// Passes of `run` so far, shared by the clones of this projector.
     passes: Arc<AtomicU64>,
 }
@@ -155,6 +161,7 @@ impl Projector {
             // Small batches keep each projector transaction short: an open
             // transaction holds back every gap-free reader in the cluster.
             batch_size: 100,
+            bulk_from: BULK_FROM,
             passes: Arc::default(),
         }
     }
@@ -164,13 +171,36 @@ impl Projector {
         Self { batch_size, ..self }
     }
 
+    /// The same projector catching up in bulk from `bulk_from` pending
+    /// events (default [`BULK_FROM`]; `i64::MAX`: never).
+    pub fn with_bulk_from(self, bulk_from: i64) -> Self {
+        Self { bulk_from, ..self }
+    }
+
     /// Applies every event available now; returns how many were applied.
+    /// Far behind, in bulk, up to `bulk::EVENTS_PER_CATCH_UP` events per
+    /// transaction; the last few batch by batch.
     pub async fn catch_up(&self) -> Result<u64, ProjectorError> {
         let mut applied = 0;
+        while self.pending_at_least(self.bulk_from).await? {
+            match self.catch_up_in_bulk().await? {
+                Some(n) => applied += n,
+                None => break,
+            }
+        }
         while let Some(n) = self.apply_batch().await? {
             applied += n;
         }
         Ok(applied)
+    }
+
+    /// Applies up to 250,000 pending events in one transaction, each stream
+    /// they touch derived once from its whole history and its rows replaced
+    /// with `COPY` (what `catch_up` does when far behind); returns how many
+    /// were applied, `None` when there was nothing to do (or another
+    /// process holds the checkpoint).
+    pub async fn catch_up_in_bulk(&self) -> Result<Option<u64>, ProjectorError> {
+        crate::bulk::catch_up(&self.pool, self.schema).await
     }
 
     /// Applies one batch in one transaction. `None` when there was nothing
@@ -262,6 +292,27 @@ impl Projector {
             Err(e) => return Err(e),
         }
         Ok(())
+    }
+
+    /// Whether at least `n` events the gap-free reader could take now are
+    /// pending: at most `n` steps of `events_transaction_position_idx` from
+    /// the checkpoint.
+    async fn pending_at_least(&self, n: i64) -> Result<bool, sqlx::Error> {
+        if n == i64::MAX {
+            return Ok(false);
+        }
+        let schema = self.schema;
+        let pending: i64 = sqlx::query_scalar(&format!(
+            "SELECT count(*) FROM {schema}.checkpoint c CROSS JOIN LATERAL ( \
+                SELECT 1 FROM events e \
+                 WHERE (e.transaction_id, e.global_position) > (c.transaction_id::text::xid8, c.global_position) \
+                   AND e.transaction_id < pg_snapshot_xmin(pg_current_snapshot()) \
+                 ORDER BY e.transaction_id, e.global_position LIMIT $1) pending"
+        ))
+        .bind(n.max(1))
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(pending >= n.max(1))
     }
 
     /// Whether the store holds events this projector has not applied yet:

@@ -6,6 +6,7 @@
 
 mod helpers;
 
+mod bulk_catch_up;
 mod cli_report;
 mod commands;
 mod concurrency;

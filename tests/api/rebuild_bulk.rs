@@ -135,3 +135,27 @@ async fn a_rebuild_over_more_streams_than_one_chunk_equals_the_incremental_read_
     assert_eq!(after.0, incremental.0);
     assert_eq!(after.1.last_global_position, incremental.1.last_global_position);
 }
+
+/// Every index of the live read models: name and definition.
+async fn live_indexes(app: &TestApp) -> Vec<(String, String)> {
+    sqlx::query_as("SELECT indexname::text, indexdef FROM pg_indexes WHERE schemaname = 'read_models' ORDER BY 1")
+        .fetch_all(&app.pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_rebuild_builds_every_index_the_tables_were_made_with() {
+    let app = spawn_app().await;
+    app.register("IDX-1", "Indexshire", "social_worker", "2020-01-01").await;
+    let before = live_indexes(&app).await;
+    // The bulk pass drops the secondary indexes while it loads, whichever
+    // migration made them; the report indexes are among them.
+    assert!(
+        before.iter().any(|(name, _)| name == "spells_organisation_idx"),
+        "{before:?}"
+    );
+    let rebuilt = app.rebuild().await;
+    assert_eq!(rebuilt.status, 200, "{}", rebuilt.body);
+    assert_eq!(live_indexes(&app).await, before);
+}

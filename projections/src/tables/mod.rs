@@ -2,15 +2,18 @@
 //! ([`write`]), and reading them all back as the report input ([`read`]).
 //! `docs/read-models.md` describes every table for people querying them.
 
+mod copy;
 mod names;
 mod parked;
 mod read;
 mod write;
 
+pub(crate) use copy::CopyRows;
 pub use names::{name_in_read_models, names_in_read_models};
 pub(crate) use parked::park;
 pub use parked::{parked_events, ParkedEvent, ParkedEvents};
 pub use read::{load_dataset, load_scoped_dataset, Scope};
+pub(crate) use write::delete_rows;
 pub use write::write_batch;
 
 use chrono::{DateTime, Utc};

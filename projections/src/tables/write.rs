@@ -9,10 +9,9 @@ use aggregates::Levels;
 use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
 
-use crate::derive::{derive, Part};
+use crate::derive::{derive, EventRecord, Part};
 use crate::projector::ProjectorError;
 use crate::reports::model::{Cohort, Person, Post};
-use crate::source::StoredEvent;
 
 /// The children of every parent (a person's spells, a post's occupancies),
 /// each with its parent's id and its ordinal among its siblings, as the
@@ -57,7 +56,7 @@ fn versions<P>(parents: &[(P, i64)]) -> Vec<i64> {
 }
 
 /// The snake_case text of an enumeration's serde form (`"interim"`).
-fn text<T: serde::Serialize>(value: &T) -> String {
+pub(super) fn text<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_value(value)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
@@ -67,10 +66,10 @@ fn text<T: serde::Serialize>(value: &T) -> String {
 /// Replaces the rows of every aggregate in `streams` (keyed by type and id,
 /// each with its events in stream order) with the rows derived from them,
 /// judging roles with `levels`.
-pub async fn write_batch(
+pub async fn write_batch<E: EventRecord>(
     tx: &mut Transaction<'_, Postgres>,
     schema: &str,
-    streams: &BTreeMap<(String, String), Vec<StoredEvent>>,
+    streams: &BTreeMap<(String, String), Vec<E>>,
     levels: &Levels,
 ) -> Result<(), ProjectorError> {
     let mut people = Vec::new();
@@ -84,7 +83,7 @@ pub async fn write_batch(
             aggregate_id: aggregate_id.clone(),
             reason: e.to_string(),
         })?;
-        let version = events.last().map_or(0, |e| e.sequence);
+        let version = events.last().map_or(0, EventRecord::sequence);
         ids.entry(aggregate_type.as_str()).or_default().push(id);
         match part {
             Part::Person(p) => people.push((p, version)),
@@ -93,6 +92,19 @@ pub async fn write_batch(
             Part::Nothing => {}
         }
     }
+    delete_rows(tx, schema, &ids).await?;
+    insert_people(tx, schema, &people).await?;
+    insert_cohorts(tx, schema, &cohorts).await?;
+    insert_posts(tx, schema, &posts).await?;
+    Ok(())
+}
+
+/// Deletes every row of the aggregates in `ids` (by aggregate type).
+pub(crate) async fn delete_rows(
+    tx: &mut Transaction<'_, Postgres>,
+    schema: &str,
+    ids: &BTreeMap<&str, Vec<Uuid>>,
+) -> Result<(), sqlx::Error> {
     let tables: [(&str, &str, &[&str]); 3] = [
         (
             "participant",
@@ -103,7 +115,7 @@ pub async fn write_batch(
         ("post", "post_id", &["posts", "post_occupancies"]),
     ];
     for (aggregate_type, key, names) in tables {
-        let Some(touched) = ids.get(aggregate_type) else {
+        let Some(touched) = ids.get(aggregate_type).filter(|t| !t.is_empty()) else {
             continue;
         };
         for table in names {
@@ -113,9 +125,6 @@ pub async fn write_batch(
                 .await?;
         }
     }
-    insert_people(tx, schema, &people).await?;
-    insert_cohorts(tx, schema, &cohorts).await?;
-    insert_posts(tx, schema, &posts).await?;
     Ok(())
 }
 
