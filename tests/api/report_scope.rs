@@ -10,7 +10,7 @@ use crate::helpers::{load_demo, spawn_app, TestApp};
 
 /// The report's figures, live (scoped read) and as known at the last
 /// event (whole replay), for `query`.
-async fn live_and_replayed(app: &TestApp, kind: &str, query: &str, known_at: &str) -> (Value, Value) {
+pub(crate) async fn live_and_replayed(app: &TestApp, kind: &str, query: &str, known_at: &str) -> (Value, Value) {
     let live = app
         .report(
             kind,
@@ -25,7 +25,7 @@ async fn live_and_replayed(app: &TestApp, kind: &str, query: &str, known_at: &st
     (live.body["report"].clone(), replayed.body["report"].clone())
 }
 
-fn urlencode(text: &str) -> String {
+pub(crate) fn urlencode(text: &str) -> String {
     text.replace('+', "%2B").replace(':', "%3A").replace(' ', "%20")
 }
 
