@@ -64,8 +64,11 @@ async fn history(app: &TestApp) -> (String, String) {
     // Posts: North held by w9, interim from 2018-01-01 and made permanent
     // in the same post on 2019-01-01 (only w9's own record says so); South
     // established after the dates asked; West abolished before them.
-    let north = app.establish_post(WHARF, "TM North", "team_manager", "2017-01-01").await;
-    app.establish_post(WHARF, "TM South", "team_manager", "2020-01-01").await;
+    let north = app
+        .establish_post(WHARF, "TM North", "team_manager", "2017-01-01")
+        .await;
+    app.establish_post(WHARF, "TM South", "team_manager", "2020-01-01")
+        .await;
     let west = app.establish_post(WHARF, "TM West", "team_manager", "2017-01-01").await;
     app.record(&Disestablishment::new(&west, "2019-03-01")).await;
     let w9 = hire(app, "w9", WHARF, "North", "social_worker").await;
@@ -105,20 +108,32 @@ async fn reports_narrowed_to_periods_roles_teams_posts_and_cohorts_equal_the_who
         ("leavers", format!("organisation={wharf}&{periods}&role=social_worker")),
         ("leavers", format!("organisation={wharf}&{periods}&team=North")),
         ("leavers", format!("organisation={wharf}&{periods}&team=South")),
-        ("leavers", format!("organisation={wharf}&{periods}&role=team_manager&team=North")),
+        (
+            "leavers",
+            format!("organisation={wharf}&{periods}&role=team_manager&team=North"),
+        ),
         ("leavers", format!("organisation={oaks}&{periods}&role=team_manager")),
         ("leavers", format!("{periods}&role=team_manager")),
         ("leavers", format!("organisation={wharf}&{periods}&cohort={a}")),
         ("leavers", format!("{periods}&cohort=2018%20intake")),
         ("leavers", format!("{periods}&programme={programme}")),
-        ("leavers", format!("{periods}&programme={programme}&cohort=2018%20intake,2019%20intake")),
-        ("turnover", format!("organisation={wharf}&from=2018-10-01&to=2019-09-30")),
+        (
+            "leavers",
+            format!("{periods}&programme={programme}&cohort=2018%20intake,2019%20intake"),
+        ),
+        (
+            "turnover",
+            format!("organisation={wharf}&from=2018-10-01&to=2019-09-30"),
+        ),
         ("turnover", format!("organisation={oaks}&from=2018-10-01&to=2019-09-30")),
         ("vacancies", format!("organisation={wharf}&on=2019-06-30")),
         ("vacancies", format!("organisation={wharf}&on=2018-06-30")),
         ("retention", format!("cohort={a}&as_at=2020-03-31")),
         ("retention", format!("cohort={a}&organisation={wharf}&as_at=2020-03-31")),
-        ("retention", format!("cohort=2019%20intake&programme={programme}&as_at=2020-03-31")),
+        (
+            "retention",
+            format!("cohort=2019%20intake&programme={programme}&as_at=2020-03-31"),
+        ),
         ("promotions", format!("programme={programme}&as_at=2020-03-31")),
         ("promotions", "cohort=2018%20intake&as_at=2020-03-31".to_string()),
         ("promotions", format!("cohort={b}&as_at=2020-03-31")),
@@ -142,8 +157,14 @@ async fn reports_narrowed_to_periods_roles_teams_posts_and_cohorts_equal_the_who
     )
     .await;
     let total = &live["total"];
-    assert_eq!((&total["period"]["leavers"], &total["period"]["person_days"]), (&2.into(), &519.into()));
-    assert_eq!((&total["before"]["leavers"], &total["before"]["person_days"]), (&1.into(), &593.into()));
+    assert_eq!(
+        (&total["period"]["leavers"], &total["period"]["person_days"]),
+        (&2.into(), &519.into())
+    );
+    assert_eq!(
+        (&total["before"]["leavers"], &total["before"]["person_days"]),
+        (&1.into(), &593.into())
+    );
     // Team South, after: one leaver, w6 on 2019-09-30 (South from 05-01);
     // person-days w6 152 (05-01..09-29: 31 + 30 + 31 + 31 + 29) + w3 183
     // (South throughout, both roles) = 335.
@@ -155,7 +176,10 @@ async fn reports_narrowed_to_periods_roles_teams_posts_and_cohorts_equal_the_who
     )
     .await;
     assert_eq!(
-        (&live["total"]["period"]["leavers"], &live["total"]["period"]["person_days"]),
+        (
+            &live["total"]["period"]["leavers"],
+            &live["total"]["period"]["person_days"]
+        ),
         (&1.into(), &335.into())
     );
     // Vacancies on 2019-06-30: North only (South not yet, West abolished),
@@ -165,7 +189,11 @@ async fn reports_narrowed_to_periods_roles_teams_posts_and_cohorts_equal_the_who
         .await;
     let total = row(&rows, "role_code", "total");
     assert_eq!(
-        (cell(total, "established"), cell(total, "filled"), cell(total, "covered")),
+        (
+            cell(total, "established"),
+            cell(total, "filled"),
+            cell(total, "covered")
+        ),
         ("1", "1", "0")
     );
 }

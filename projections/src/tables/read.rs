@@ -204,7 +204,14 @@ pub async fn load_scoped_dataset(
     let ladders_recorded_at = super::last_ladder_edit(&mut tx, None).await?;
     let cohorts = scope::read_cohorts(&mut tx, schema, &scope.cohorts).await?;
     let post_ids = post_ids(&mut tx, schema, &scope.posts).await?;
-    let people = scope::people_ids(&mut tx, schema, scope, post_ids.as_deref().unwrap_or_default(), &cohorts).await?;
+    let people = scope::people_ids(
+        &mut tx,
+        schema,
+        scope,
+        post_ids.as_deref().unwrap_or_default(),
+        &cohorts,
+    )
+    .await?;
     let people = read_people(&mut tx, schema, people.as_deref()).await?;
     let posts = read_posts(&mut tx, schema, post_ids.as_deref()).await?;
     let parked_events = super::parked::count(&mut tx, schema).await?;

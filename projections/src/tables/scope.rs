@@ -138,7 +138,9 @@ pub(super) async fn read_cohorts(
         Cohorts::Named { programme, names } => (programme.as_deref(), names.as_deref()),
     };
     if programme.is_none() && names.is_none() {
-        let cohorts = sqlx::query_as(&format!("{headers} {schema}.cohorts")).fetch_all(&mut *db).await?;
+        let cohorts = sqlx::query_as(&format!("{headers} {schema}.cohorts"))
+            .fetch_all(&mut *db)
+            .await?;
         return with_members(db, schema, cohorts).await;
     }
     let in_programme: Vec<Cohort> = match programme {
@@ -179,7 +181,11 @@ pub(super) async fn read_cohorts(
     };
     match named_cohorts(&chosen, names, programme) {
         Ok(ids) => {
-            let selected = chosen.cohorts.into_iter().filter(|c| ids.contains(&c.cohort_id)).collect();
+            let selected = chosen
+                .cohorts
+                .into_iter()
+                .filter(|c| ids.contains(&c.cohort_id))
+                .collect();
             with_members(db, schema, selected).await
         }
         // Refused: the calculation needs every candidate's name to suggest
@@ -191,13 +197,21 @@ pub(super) async fn read_cohorts(
                     .fetch_all(&mut *db)
                     .await
             }
-            None => sqlx::query_as(&format!("{headers} {schema}.cohorts")).fetch_all(&mut *db).await,
+            None => {
+                sqlx::query_as(&format!("{headers} {schema}.cohorts"))
+                    .fetch_all(&mut *db)
+                    .await
+            }
         },
     }
 }
 
 /// `cohorts` with their members.
-async fn with_members(db: &mut PgConnection, schema: &str, mut cohorts: Vec<Cohort>) -> Result<Vec<Cohort>, sqlx::Error> {
+async fn with_members(
+    db: &mut PgConnection,
+    schema: &str,
+    mut cohorts: Vec<Cohort>,
+) -> Result<Vec<Cohort>, sqlx::Error> {
     if cohorts.is_empty() {
         return Ok(cohorts);
     }
@@ -248,13 +262,26 @@ pub(super) async fn people_ids(
             windows,
             roles,
             team,
-        } => Some(employed(db, schema, organisation.as_deref(), windows, roles.as_deref(), team.as_deref()).await?),
+        } => Some(
+            employed(
+                db,
+                schema,
+                organisation.as_deref(),
+                windows,
+                roles.as_deref(),
+                team.as_deref(),
+            )
+            .await?,
+        ),
     };
     if scope.members_only {
         let members = members();
         ids = Some(match ids {
             None => members,
-            Some(found) => found.into_iter().filter(|id| members.binary_search(id).is_ok()).collect(),
+            Some(found) => found
+                .into_iter()
+                .filter(|id| members.binary_search(id).is_ok())
+                .collect(),
         });
     }
     Ok(ids)
