@@ -322,15 +322,23 @@ pub(crate) async fn copy_events(pool: &PgPool) -> Result<(u64, Duration), BoxErr
 }
 
 /// One leavers figure of one organisation in a period, written by hand over
-/// the read models: leavers, person-days, and the leaver rate.
+/// the read models: leavers (leavings there, and moves out of it to another
+/// organisation that are not rejoinings, docs/metrics.md "Leaving an
+/// organisation"), person-days, and the leaver rate; of one role when `$4`
+/// is given.
 pub(crate) const LEAVERS_SQL: &str = "
 WITH leavers AS (
-    SELECT count(*) AS n FROM read_models.leavings
-     WHERE organisation = $1 AND effective_on BETWEEN $2 AND $3
+    SELECT (SELECT count(*) FROM read_models.leavings
+             WHERE organisation = $1 AND effective_on BETWEEN $2 AND $3
+               AND ($4::text IS NULL OR role_code = $4))
+         + (SELECT count(*) FROM read_models.moves
+             WHERE from_organisation = $1 AND to_organisation <> $1 AND NOT rejoining
+               AND effective_on BETWEEN $2 AND $3 AND ($4::text IS NULL OR from_role = $4)) AS n
 ), days AS (
     SELECT coalesce(sum(LEAST(coalesce(until_on, $3 + 1), $3 + 1) - GREATEST(from_on, $2)), 0) AS n
       FROM read_models.spells
      WHERE organisation = $1 AND from_on <= $3 AND (until_on IS NULL OR until_on > $2)
+       AND ($4::text IS NULL OR role_code = $4)
 )
 SELECT leavers.n, days.n::bigint, 100.0 * leavers.n / NULLIF(days.n::float8 / ($3 - $2 + 1), 0)
   FROM leavers, days";
@@ -341,11 +349,13 @@ pub(crate) async fn leavers_sql(
     organisation: &str,
     from: NaiveDate,
     to: NaiveDate,
+    role: Option<&str>,
 ) -> Result<(i64, i64), BoxError> {
     let (leavers, person_days, _rate): (i64, i64, Option<f64>) = sqlx::query_as(LEAVERS_SQL)
         .bind(organisation)
         .bind(from)
         .bind(to)
+        .bind(role)
         .fetch_one(pool)
         .await?;
     Ok((leavers, person_days))

@@ -4,14 +4,11 @@ use std::error::Error;
 use std::time::{Duration, Instant};
 
 use aggregates::ladder::{Basis, Ladder, RoleRef};
-use aggregates::participant::{Participant, ParticipantCommand};
-use aggregates::CommandContext;
-use chrono::{Days, NaiveDate, Utc};
-use cqrs_es::Aggregate;
+use aggregates::participant::ParticipantCommand;
+use chrono::{Days, NaiveDate};
 use serde_json::{json, Value};
 use sqlx::PgPool;
 use tenure::commands::{Command, CommandOrigin, CommandRunner};
-use tenure::event_store::{new_events, Commit, EventStore, Metadata, NewEvent, StreamWrite};
 use tenure::reports::ReportQuery;
 use uuid::Uuid;
 
@@ -29,7 +26,10 @@ pub(crate) const REPORT_READERS: usize = 4;
 pub(crate) const STREAMS_PER_COMMIT: usize = 250;
 /// Events per participant on the bulk path.
 pub(crate) const BULK_EVENTS_PER_PARTICIPANT: usize = 4;
-/// Organisations the participants are spread over.
+/// Events of the bulk history per participant, their posts and cohorts
+/// included (about 4.8: see `history.rs`).
+const BULK_EVENTS_PER_CAREER: f64 = 4.8;
+/// Organisations the measured commands' participants are spread over.
 pub(crate) const ORGANISATIONS: usize = 5;
 /// Runs of each slow read measurement (the median is reported).
 pub(crate) const READ_RUNS: usize = 3;
@@ -47,8 +47,11 @@ pub(crate) struct Sizes {
     /// rounded down to a multiple of 3 × 32 (3 commands per participant,
     /// split evenly over up to 32 tasks).
     pub(crate) commands: usize,
-    /// Participants of the bulk history (4 events each).
+    /// Participants of the bulk history (4 events each, and their posts
+    /// and cohorts).
     pub(crate) bulk_participants: usize,
+    /// Organisations the bulk history is spread over.
+    pub(crate) organisations: usize,
 }
 
 impl Sizes {
@@ -70,7 +73,8 @@ impl Sizes {
         Ok(Self {
             history_events,
             commands,
-            bulk_participants: (history_events / BULK_EVENTS_PER_PARTICIPANT).max(1),
+            bulk_participants: ((history_events as f64 / BULK_EVENTS_PER_CAREER) as usize).max(1),
+            organisations: crate::history::organisations(history_events),
         })
     }
 
@@ -262,79 +266,6 @@ pub(crate) async fn run_commands(
         }));
     }
     CommandRun::gather(handles, started).await
-}
-
-/// One participant's bulk history: its id and each event serialised alone.
-pub(crate) fn bulk_history(i: usize, ctx: &CommandContext) -> Result<(String, Vec<Vec<NewEvent>>), BoxError> {
-    let id = Uuid::new_v4();
-    let (registration, change) = career(id, i, format!("bulk-{i}"));
-    let last = if i % 3 == 0 {
-        ParticipantCommand::RecordLeaving {
-            effective_on: after(joined_on(i), 1000 + (i % 300) as u64),
-            reason: "resigned".to_string(),
-            destination: Some("another council".to_string()),
-        }
-    } else {
-        change(1100, "practice_manager")
-    };
-    let commands = [
-        registration,
-        change(365, "social_worker"),
-        change(730, "senior_practitioner"),
-        last,
-    ];
-    let mut participant = Participant::default();
-    let mut events = Vec::with_capacity(commands.len());
-    for command in commands {
-        let event = participant
-            .decide(command, ctx)
-            .map_err(|e| format!("bulk participant {i}: {e}"))?;
-        events.push(new_events(std::slice::from_ref(&event))?);
-        participant.apply(event);
-    }
-    Ok((id.to_string(), events))
-}
-
-/// Appends the bulk history; returns events appended and the wall time.
-pub(crate) async fn bulk_append(store: &EventStore, participants: usize) -> Result<(usize, Duration), BoxError> {
-    let ctx = CommandContext {
-        today: Utc::now().date_naive(),
-        future_margin_days: 366,
-    };
-    let histories = (0..participants)
-        .map(|i| bulk_history(i, &ctx))
-        .collect::<Result<Vec<_>, _>>()?;
-    let started = Instant::now();
-    let mut appended = 0;
-    for round in 0..BULK_EVENTS_PER_PARTICIPANT {
-        for chunk in histories.chunks(STREAMS_PER_COMMIT) {
-            let writes = chunk
-                .iter()
-                .map(|(id, events)| StreamWrite {
-                    aggregate_type: Participant::TYPE,
-                    aggregate_id: id.clone(),
-                    expected_version: round as u64,
-                    events: events[round].clone(),
-                })
-                .collect();
-            let receipt = store
-                .append(Commit {
-                    writes,
-                    guards: Vec::new(),
-                    enrolling_cohorts: None,
-                    metadata: Metadata {
-                        recorded_by: "bench".to_string(),
-                        source: "bench:bulk".to_string(),
-                        correlation_id: format!("bulk-round-{round}"),
-                        idempotency_key: None,
-                    },
-                    idempotency: None,
-                })
-                .await?;
-            appended += receipt.events_appended;
-        }
-    }
-    Ok((appended, started.elapsed()))
 }
 
 /// Times `READ_RUNS` runs of `f`; returns the median and the last result.

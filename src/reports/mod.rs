@@ -21,7 +21,7 @@ use projections::reports::csv::ToCsvRows;
 use projections::reports::model::Dataset;
 use projections::reports::names::{KnownNames, NameKind};
 use projections::reports::{leavers, promotions, retention, selection, turnover, vacancies, Period, ReportError};
-use projections::tables::{Provenance, Scope};
+use projections::tables::{Cohorts, People, Posts, Provenance, Scope};
 use serde::Serialize;
 use serde_json::Value;
 use sqlx::PgPool;
@@ -105,18 +105,65 @@ pub async fn produce_from(
 }
 
 /// The part of the read models report `kind` asked with `q` can depend on
-/// (see [`Scope`]): figures for an organisation read its people and posts,
-/// figures for cohorts or a programme read the people ever enrolled.
+/// (see [`Scope`]; docs/read-models.md, "What a report reads"): an
+/// organisation's figures read the people employed there in the periods
+/// asked (of the roles and team asked), the vacancies its posts established
+/// on the day and their holders then, cohort figures the selected cohorts
+/// and their members. A request missing a date it needs reads nothing: it
+/// is refused before any figure is computed.
 fn scope(kind: ReportKind, q: &ReportQuery) -> Scope {
-    let organisation = q.organisation.clone().map(Scope::Organisation);
-    match kind {
-        ReportKind::Turnover | ReportKind::Vacancies => organisation.unwrap_or(Scope::Everyone),
-        ReportKind::Leavers => match organisation {
-            Some(scope) => scope,
-            None if q.cohort.is_some() || q.programme.is_some() => Scope::CohortMembers,
-            None => Scope::Everyone,
+    let window = |from: Option<NaiveDate>, to: Option<NaiveDate>| Period::new(from?, to?).ok();
+    let named = || Cohorts::Named {
+        programme: q.programme.clone(),
+        names: q.cohort.clone(),
+    };
+    let employed = |windows: Vec<Period>, roles, team| Scope {
+        people: People::Employed {
+            organisation: q.organisation.clone(),
+            windows,
+            roles,
+            team,
         },
-        ReportKind::Retention | ReportKind::Promotions => Scope::CohortMembers,
+        members_only: false,
+        cohorts: Cohorts::None,
+        posts: Posts::None,
+    };
+    match kind {
+        ReportKind::Leavers => {
+            let Some(period) = window(q.from, q.to) else {
+                return Scope::nothing();
+            };
+            let mut windows = vec![period];
+            windows.extend(window(q.compare_from, q.compare_to));
+            let mut scope = employed(windows, q.list(&q.role), q.team.clone());
+            if q.cohort.is_some() || q.programme.is_some() {
+                scope.members_only = true;
+                scope.cohorts = named();
+            }
+            scope
+        }
+        ReportKind::Turnover => match (window(q.from, q.to), &q.organisation) {
+            (Some(period), Some(_)) => employed(vec![period], None, None),
+            _ => Scope::nothing(),
+        },
+        ReportKind::Vacancies => match (q.on, &q.organisation) {
+            (Some(on), Some(organisation)) => Scope {
+                people: People::PostHolders { on },
+                members_only: false,
+                cohorts: Cohorts::None,
+                posts: Posts::EstablishedOn {
+                    organisation: organisation.clone(),
+                    on,
+                },
+            },
+            _ => Scope::nothing(),
+        },
+        ReportKind::Retention | ReportKind::Promotions => Scope {
+            people: People::Members,
+            members_only: false,
+            cohorts: named(),
+            posts: Posts::None,
+        },
     }
 }
 

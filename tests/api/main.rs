@@ -38,5 +38,6 @@ mod report_rules_cohorts;
 mod report_rules_known_at;
 mod report_rules_workforce;
 mod report_scope;
+mod report_windows;
 mod request_id;
 mod server_process;

@@ -1,5 +1,7 @@
 //! Each report reads only the part of the read models its filters select
-//! (an organisation's people and posts, or the people ever enrolled). That
+//! (the people employed in an organisation in the periods asked, of the
+//! roles and team asked; its posts on the day; the selected cohorts'
+//! members). That
 //! must never change a figure: on the demo dataset, every report for every
 //! organisation, cohort and programme equals the same report answered from
 //! a replay of every event (`known_at`), which holds the whole history.
@@ -10,7 +12,7 @@ use crate::helpers::{load_demo, spawn_app, TestApp};
 
 /// The report's figures, live (scoped read) and as known at the last
 /// event (whole replay), for `query`.
-async fn live_and_replayed(app: &TestApp, kind: &str, query: &str, known_at: &str) -> (Value, Value) {
+pub(crate) async fn live_and_replayed(app: &TestApp, kind: &str, query: &str, known_at: &str) -> (Value, Value) {
     let live = app
         .report(
             kind,
@@ -25,12 +27,23 @@ async fn live_and_replayed(app: &TestApp, kind: &str, query: &str, known_at: &st
     (live.body["report"].clone(), replayed.body["report"].clone())
 }
 
-fn urlencode(text: &str) -> String {
+pub(crate) fn urlencode(text: &str) -> String {
     text.replace('+', "%2B").replace(':', "%3A").replace(' ', "%20")
 }
 
 async fn names(app: &TestApp, sql: &str) -> Vec<String> {
     sqlx::query_scalar(sql).fetch_all(&app.pool).await.unwrap()
+}
+
+/// The first team of each organisation, by name.
+async fn teams(app: &TestApp) -> Vec<(String, String)> {
+    sqlx::query_as(
+        "SELECT DISTINCT ON (organisation) organisation, team FROM read_models.spells \
+         WHERE team IS NOT NULL ORDER BY organisation, team",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap()
 }
 
 #[tokio::test]
@@ -60,6 +73,14 @@ async fn scoped_reports_equal_the_whole_replay_for_every_organisation_cohort_and
                     "organisation={org}&from=2018-04-01&to=2018-09-30&compare_from=2017-04-01&compare_to=2017-09-30"
                 ),
             ),
+            // The published figure's shape: one role, two six-month periods.
+            (
+                "leavers",
+                format!(
+                    "organisation={org}&role=team_manager,practice_manager&from=2018-04-01&to=2018-09-30\
+                     &compare_from=2017-04-01&compare_to=2017-09-30"
+                ),
+            ),
             ("turnover", format!("organisation={org}&from=2017-04-01&to=2019-03-31")),
             ("vacancies", format!("organisation={org}&on=2018-06-30")),
         ] {
@@ -83,6 +104,17 @@ async fn scoped_reports_equal_the_whole_replay_for_every_organisation_cohort_and
         let query = format!("programme={}&as_at=2021-03-31", urlencode(&programme));
         let (live, replayed) = live_and_replayed(&app, "promotions", &query, &known_at).await;
         assert_eq!(live, replayed, "promotions?{query}");
+        compared += 1;
+    }
+    // One team of each organisation (the first by name), over two periods.
+    for (organisation, team) in teams(&app).await {
+        let query = format!(
+            "organisation={}&team={}&from=2018-04-01&to=2018-09-30&compare_from=2017-04-01&compare_to=2017-09-30",
+            urlencode(&organisation),
+            urlencode(&team)
+        );
+        let (live, replayed) = live_and_replayed(&app, "leavers", &query, &known_at).await;
+        assert_eq!(live, replayed, "leavers?{query}");
         compared += 1;
     }
     // The whole workforce, unscoped.

@@ -1,18 +1,21 @@
 //! The read-model tables: writing the rows of the aggregates a batch touched
-//! ([`write`]), and reading them all back as the report input ([`read`]).
+//! ([`write`]), and reading back the part a report needs as its input ([`read`],
+//! [`scope`]).
 //! `docs/read-models.md` describes every table for people querying them.
 
 mod copy;
 mod names;
 mod parked;
 mod read;
+mod scope;
 mod write;
 
 pub(crate) use copy::CopyRows;
 pub use names::{name_in_read_models, names_in_read_models};
 pub(crate) use parked::park;
 pub use parked::{parked_events, ParkedEvent, ParkedEvents};
-pub use read::{load_dataset, load_scoped_dataset, Scope};
+pub use read::{load_dataset, load_scoped_dataset};
+pub use scope::{Cohorts, People, Posts, Scope};
 pub(crate) use write::delete_rows;
 pub use write::write_batch;
 

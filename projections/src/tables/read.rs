@@ -13,9 +13,10 @@ use sqlx::postgres::PgRow;
 use sqlx::{FromRow, PgConnection};
 use uuid::Uuid;
 
+use super::scope::{self, Posts, Scope};
 use super::Provenance;
 use crate::derive::canonical_order;
-use crate::reports::model::{Cohort, Dataset, Exclusion, Leaving, Member, Move, Occupancy, Person, Post, Spell};
+use crate::reports::model::{Dataset, Exclusion, Leaving, Member, Move, Occupancy, Person, Post, Spell};
 
 /// The domain value whose serde form is `text` (e.g. `"interim"`).
 fn parse<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, sqlx::Error> {
@@ -178,26 +179,10 @@ where
         .collect()
 }
 
-/// Which part of the read models a report needs: every report reads only
-/// the people, cohorts and posts its figures can depend on, so that its cost
-/// follows what it selects, not the whole history.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Scope {
-    /// Everyone and everything (a figure over the whole workforce).
-    Everyone,
-    /// An organisation's posts, and the people who ever held a spell in it
-    /// or occupied one of its posts, each with their whole history (a
-    /// leaving from the organisation may be a move elsewhere); every cohort.
-    Organisation(String),
-    /// Every cohort, and the people ever enrolled in one, with their whole
-    /// history; no posts.
-    CohortMembers,
-}
-
 /// Reads the whole report input from the tables of `schema`, with the
 /// checkpoint it reflects, in one consistent snapshot.
 pub async fn load_dataset(pool: &sqlx::PgPool, schema: &str) -> Result<(Dataset, Provenance), sqlx::Error> {
-    load_scoped_dataset(pool, schema, &Scope::Everyone).await
+    load_scoped_dataset(pool, schema, &Scope::everything()).await
 }
 
 /// Reads the part of the report input that `scope` names from the tables of
@@ -217,10 +202,18 @@ pub async fn load_scoped_dataset(
     .fetch_one(&mut *tx)
     .await?;
     let ladders_recorded_at = super::last_ladder_edit(&mut tx, None).await?;
-    let (people, posts) = scoped_ids(&mut tx, schema, scope).await?;
+    let cohorts = scope::read_cohorts(&mut tx, schema, &scope.cohorts).await?;
+    let post_ids = post_ids(&mut tx, schema, &scope.posts).await?;
+    let people = scope::people_ids(
+        &mut tx,
+        schema,
+        scope,
+        post_ids.as_deref().unwrap_or_default(),
+        &cohorts,
+    )
+    .await?;
     let people = read_people(&mut tx, schema, people.as_deref()).await?;
-    let cohorts = read_cohorts(&mut tx, schema).await?;
-    let posts = read_posts(&mut tx, schema, posts.as_deref()).await?;
+    let posts = read_posts(&mut tx, schema, post_ids.as_deref()).await?;
     let parked_events = super::parked::count(&mut tx, schema).await?;
     tx.commit().await?;
     let mut dataset = Dataset { people, cohorts, posts };
@@ -237,37 +230,21 @@ pub async fn load_scoped_dataset(
     ))
 }
 
-/// The participant ids and post ids `scope` keeps (`None`: all of them).
-async fn scoped_ids(
-    db: &mut PgConnection,
-    schema: &str,
-    scope: &Scope,
-) -> Result<(Option<Vec<Uuid>>, Option<Vec<Uuid>>), sqlx::Error> {
-    Ok(match scope {
-        Scope::Everyone => (None, None),
-        Scope::CohortMembers => {
-            let sql = format!("SELECT DISTINCT participant_id FROM {schema}.cohort_members");
-            (
-                Some(sqlx::query_scalar(&sql).fetch_all(&mut *db).await?),
-                Some(Vec::new()),
-            )
-        }
-        Scope::Organisation(organisation) => {
-            let posts: Vec<Uuid> =
-                sqlx::query_scalar(&format!("SELECT post_id FROM {schema}.posts WHERE organisation = $1"))
-                    .bind(organisation)
-                    .fetch_all(&mut *db)
-                    .await?;
-            let people: Vec<Uuid> = sqlx::query_scalar(&format!(
-                "SELECT participant_id FROM {schema}.spells WHERE organisation = $1 \
-                 UNION SELECT participant_id FROM {schema}.post_occupancies WHERE post_id = ANY($2)"
+/// The posts `filter` keeps (`None`: all of them).
+async fn post_ids(db: &mut PgConnection, schema: &str, filter: &Posts) -> Result<Option<Vec<Uuid>>, sqlx::Error> {
+    Ok(match filter {
+        Posts::All => None,
+        Posts::None => Some(Vec::new()),
+        Posts::EstablishedOn { organisation, on } => Some(
+            sqlx::query_scalar(&format!(
+                "SELECT post_id FROM {schema}.posts WHERE organisation = $1 AND established_on <= $2 \
+                 AND (disestablished_on IS NULL OR disestablished_on > $2)"
             ))
             .bind(organisation)
-            .bind(&posts)
+            .bind(on)
             .fetch_all(&mut *db)
-            .await?;
-            (Some(people), Some(posts))
-        }
+            .await?,
+        ),
     })
 }
 
@@ -309,20 +286,17 @@ async fn read_people(db: &mut PgConnection, schema: &str, only: Option<&[Uuid]>)
     Ok(people.into_values().collect())
 }
 
-async fn read_cohorts(db: &mut PgConnection, schema: &str) -> Result<Vec<Cohort>, sqlx::Error> {
-    let sql = format!("SELECT cohort_id, programme, name, starts_on FROM {schema}.cohorts");
-    let mut cohorts: HashMap<Uuid, Cohort> = fetch::<Cohort>(db, &sql, "cohort_id", None)
-        .await?
-        .into_iter()
-        .map(|c| (c.cohort_id, c))
-        .collect();
+/// The members of `cohorts`, each with its cohort's id.
+pub(super) async fn members_of(
+    db: &mut PgConnection,
+    schema: &str,
+    cohorts: &[Uuid],
+) -> Result<Vec<(Uuid, Member)>, sqlx::Error> {
     let sql = format!(
         "SELECT cohort_id AS parent, participant_id, enrolled_on, completed_on, withdrawn_on \
-         FROM {schema}.cohort_members"
+         FROM {schema}.cohort_members {{only}}"
     );
-    let members = fetch_into(db, (&sql, "cohort_id", None), |r: Child<Member>| Ok(r.into())).await?;
-    attach(&mut cohorts, members, |c, m| c.members.push(m));
-    Ok(cohorts.into_values().collect())
+    fetch_into(db, (&sql, "cohort_id", Some(cohorts)), |r: Child<Member>| Ok(r.into())).await
 }
 
 async fn read_posts(db: &mut PgConnection, schema: &str, only: Option<&[Uuid]>) -> Result<Vec<Post>, sqlx::Error> {
