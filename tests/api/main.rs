@@ -16,6 +16,7 @@ mod figure_bugs;
 mod group_commit;
 mod idempotency;
 mod input_limits;
+mod known_at_scope;
 mod ladder_edits;
 mod limits;
 mod lost_commit;
