@@ -7,13 +7,14 @@
 //!
 //! - **an organisation**: every stream with an event recorded by T that
 //!   names it (a registration, role change or rejoining, which always carry
-//!   the organisation; a post's establishment), found through
-//!   `events_organisation_idx` (`migrations/0008_known_at_scope.sql`); then
+//!   the organisation; a post's establishment), found in
+//!   `event_organisations` (`migrations/0008_known_at_scope.sql`, a link
+//!   per organisation and stream, written by a trigger with the events); then
 //!   every participant a fill of one of those posts names; every cohort.
 //!   A spell in the organisation can only come from an event naming it, and
-//!   an occupancy of its post only from a fill in the post's stream; the
-//!   events table is append-only, so a later retraction or a move elsewhere
-//!   never hides a stream from the lookup.
+//!   an occupancy of its post only from a fill in the post's stream; links
+//!   are never removed, so a later retraction or a move elsewhere never
+//!   hides a stream from the lookup.
 //! - **the people ever enrolled**: every cohort, and every participant an
 //!   enrolment recorded by T names (retracted or not).
 //!
@@ -132,14 +133,15 @@ impl Replay<'_> {
     }
 
     /// The post and participant streams with an event recorded by
-    /// `known_at` that names `organisation` (one index-only lookup).
+    /// `known_at` that names `organisation` (one indexed range of
+    /// `event_organisations`, a row per stream).
     async fn streams_naming(
         &mut self,
         organisation: &str,
     ) -> Result<(BTreeSet<String>, BTreeSet<String>), ProjectorError> {
         let streams: Vec<(String, String)> = sqlx::query_as(
-            "SELECT DISTINCT aggregate_type, aggregate_id FROM events \
-              WHERE tenure_event_organisation(event_type, payload) = $1 AND recorded_at <= $2",
+            "SELECT aggregate_type, aggregate_id FROM event_organisations \
+              WHERE organisation = $1 AND first_recorded_at <= $2",
         )
         .bind(organisation)
         .bind(self.known_at)
