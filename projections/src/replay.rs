@@ -45,20 +45,48 @@ pub async fn dataset_known_at(
     if let Some(stream) = streams.finish() {
         add_stream(&mut dataset, &stream, &levels)?;
     }
-    let last = streams.last;
+    drop(events);
     canonical_order(&mut dataset);
-    let provenance = Provenance {
-        source: "replay",
-        known_at,
-        last_global_position: last.map_or(0, |(position, _)| position.global_position),
-        last_recorded_at: last.map(|(_, at)| at).max(ladders_recorded_at),
-        parked_events: 0,
-    };
+    let provenance = provenance(&mut db, known_at, ladders_recorded_at).await?;
     Ok((dataset, provenance))
 }
 
+/// What a replay up to `known_at` reflects: the last event recorded by then
+/// in the whole store (by recorded time, then position, which the store
+/// keeps in commit order), or the last ladder edit if later. One indexed
+/// lookup, so a replay of part of the store names the same event as a
+/// replay of all of it; and asking again with `known_at` set to its
+/// `last_recorded_at` sees every event this answer saw.
+pub(crate) async fn provenance(
+    db: &mut sqlx::PgConnection,
+    known_at: Option<DateTime<Utc>>,
+    ladders_recorded_at: Option<DateTime<Utc>>,
+) -> Result<Provenance, sqlx::Error> {
+    // Two statements rather than `$1 IS NULL OR ...`, so that each walks
+    // `events_recorded_at_idx` backwards from its bound.
+    let until = if known_at.is_some() {
+        "WHERE recorded_at <= $1"
+    } else {
+        "WHERE $1::timestamptz IS NULL"
+    };
+    let last: Option<(i64, DateTime<Utc>)> = sqlx::query_as(&format!(
+        "SELECT global_position, recorded_at FROM events {until} \
+          ORDER BY recorded_at DESC, global_position DESC LIMIT 1"
+    ))
+    .bind(known_at)
+    .fetch_optional(&mut *db)
+    .await?;
+    Ok(Provenance {
+        source: "replay",
+        known_at,
+        last_global_position: last.map_or(0, |(position, _)| position),
+        last_recorded_at: last.map(|(_, at)| at).max(ladders_recorded_at),
+        parked_events: 0,
+    })
+}
+
 /// Derives one whole stream (its events in sequence order) into `dataset`.
-fn add_stream(dataset: &mut Dataset, stream: &[StoredEvent], levels: &Levels) -> Result<(), ProjectorError> {
+pub(crate) fn add_stream(dataset: &mut Dataset, stream: &[StoredEvent], levels: &Levels) -> Result<(), ProjectorError> {
     let Some(first) = stream.first() else {
         return Ok(());
     };

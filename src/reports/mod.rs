@@ -4,6 +4,7 @@
 //! which each turn a [`ReportRequestError`] into their own answer.
 
 mod error;
+mod known_at;
 mod params;
 mod source;
 
@@ -58,17 +59,41 @@ pub async fn produce_from(
     kind: ReportKind,
     query: &ReportQuery,
 ) -> Result<ReportAnswer, ReportRequestError> {
+    produce_replaying(source, kind, query, known_at::Replaying::ReportScope).await
+}
+
+/// Computes `kind` with `query` as [`produce`] does, except that an answer
+/// with `known_at` replays every stream in the store, not only those the
+/// report's scope can need: the definition a scoped replay is tested
+/// against.
+pub async fn produce_replaying_whole_store(
+    pool: &PgPool,
+    kind: ReportKind,
+    query: &ReportQuery,
+) -> Result<ReportAnswer, ReportRequestError> {
+    let source = ReportSource::primary(pool.clone());
+    produce_replaying(&source, kind, query, known_at::Replaying::WholeStore).await
+}
+
+async fn produce_replaying(
+    source: &ReportSource,
+    kind: ReportKind,
+    query: &ReportQuery,
+    replaying: known_at::Replaying,
+) -> Result<ReportAnswer, ReportRequestError> {
     query.check_accepted(kind)?;
     query.check_lists()?;
     query.check_date_range()?;
     let known_at = query.known_at()?;
     let wait = query.wait()?.unwrap_or(DEFAULT_WAIT).min(LONGEST_WAIT);
     let pool = &source.reader;
+    // A replay also says which names were known then.
+    let mut names_known_then = None;
     let (dataset, provenance) = match known_at {
         Some(at) => {
-            source.settle_known_at(at, wait).await?;
-            let pool = pool.clone();
-            on_a_blocking_thread(async move { projections::replay::dataset_known_at(&pool, Some(at)).await }).await??
+            let (dataset, provenance, names) = known_at::input(source, kind, query, at, wait, replaying).await?;
+            names_known_then = Some(names);
+            (dataset, provenance)
         }
         None => {
             if let Some(position) = query.min_position()? {
@@ -85,9 +110,8 @@ pub async fn produce_from(
             .map_err(|e| source.read_failed(e))?
         }
     };
-    let names = match known_at {
-        // The replay holds everything known then: the names come from it.
-        Some(at) => known_names(pool, &dataset, Some(at)).await?,
+    let names = match names_known_then {
+        Some(names) => names,
         None => names_asked_in_read_models(pool, query).await?,
     };
     // The calculation is pure CPU over the whole dataset: on the blocking

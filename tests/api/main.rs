@@ -18,6 +18,7 @@ mod group_commit;
 mod idempotency;
 mod import;
 mod input_limits;
+mod known_at_scope;
 mod ladder_edits;
 mod ladders_kept;
 mod limits;
