@@ -33,7 +33,7 @@ pub use append::{AppendError, Commit, CommitReceipt, Duplicate, NewEvent, Stream
 pub use bulk::BulkReceipt;
 pub use idempotency::{KeyedAnswer, Refusal};
 pub use outcome::CommitOutcome;
-pub use read::{Position, StoredEvent};
+pub use read::{Position, StoredEvent, COHORTS_ENROLLING, COHORTS_ENROLLING_ANY};
 
 use std::sync::{Arc, OnceLock};
 

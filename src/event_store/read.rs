@@ -42,14 +42,14 @@ impl EventStore {
 }
 
 /// The ids of the cohorts with an enrolment of participant `$1` recorded, in order.
-pub(super) const COHORTS_ENROLLING: &str = "SELECT DISTINCT aggregate_id FROM events \
+pub const COHORTS_ENROLLING: &str = "SELECT DISTINCT aggregate_id FROM events \
       WHERE aggregate_type = 'cohort' AND event_type = 'ParticipantEnrolled' \
         AND payload -> 'ParticipantEnrolled' ->> 'participant_id' = $1 \
       ORDER BY aggregate_id";
 
 /// (participant, cohort) for every cohort with an enrolment recorded of any
 /// participant in `$1`.
-pub(super) const COHORTS_ENROLLING_ANY: &str =
+pub const COHORTS_ENROLLING_ANY: &str =
     "SELECT DISTINCT payload -> 'ParticipantEnrolled' ->> 'participant_id', aggregate_id FROM events \
       WHERE aggregate_type = 'cohort' AND event_type = 'ParticipantEnrolled' \
         AND payload -> 'ParticipantEnrolled' ->> 'participant_id' = ANY($1)";

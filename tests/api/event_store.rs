@@ -181,3 +181,27 @@ async fn the_reader_under_concurrent_writers_never_skips_or_repeats_an_event() {
     assert_eq!(seen.len(), all.len(), "no event is skipped");
     assert_eq!(unique, all.into_iter().collect::<HashSet<_>>());
 }
+
+#[tokio::test]
+async fn the_enrolment_lookups_can_use_their_index() {
+    let (pool, _) = crate::helpers::fresh_database().await;
+    let mut conn = pool.acquire().await.unwrap();
+    // With sequential scans priced out, the plan shows whether the partial
+    // expression index matches the queries at all (an empty table would
+    // otherwise be scanned whatever the indexes).
+    sqlx::query("SET enable_seqscan = off")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    for (sql, argument) in [
+        (tenure::event_store::COHORTS_ENROLLING, "'p'"),
+        (tenure::event_store::COHORTS_ENROLLING_ANY, "ARRAY['p']"),
+    ] {
+        let plan: Vec<String> = sqlx::query_scalar(&format!("EXPLAIN {}", sql.replace("$1", argument)))
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap();
+        let plan = plan.join("\n");
+        assert!(plan.contains("events_enrolled_participant_idx"), "{sql}\n{plan}");
+    }
+}
