@@ -25,13 +25,15 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use chrono::Datelike;
-use futures::TryStreamExt;
 use serde_json::json;
-use sqlx::PgPool;
+
 use tenure::event_store::EventStore;
 use tenure::import::{import_facts, FactsFile, ImportOptions};
 use tenure::ladders::Ladders;
 use tenure::pg_cluster::{ClusterOptions, ManagedCluster};
+
+#[path = "common/copy_anchor.rs"]
+mod copy_anchor;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -79,18 +81,21 @@ async fn measure(cluster: &ManagedCluster, file: &Path, rows: usize, bytes: u64)
         future_margin_days: 366,
     };
 
+    let import = || async {
+        let started = Instant::now();
+        let summary = import_facts(
+            &store,
+            &ladders,
+            "bench.csv",
+            FactsFile::Path(file.to_path_buf()),
+            &options,
+            &mut |_| {},
+        )
+        .await?;
+        Ok::<_, BoxError>((summary, started.elapsed()))
+    };
     eprintln!("importing ...");
-    let started = Instant::now();
-    let first = import_facts(
-        &store,
-        &ladders,
-        "bench.csv",
-        FactsFile::Path(file.to_path_buf()),
-        &options,
-        &mut |_| {},
-    )
-    .await?;
-    let import_time = started.elapsed();
+    let (first, import_time) = import().await?;
     if !first.errors.is_empty() {
         return Err(format!(
             "the generated file has refused rows: {:?}",
@@ -99,24 +104,14 @@ async fn measure(cluster: &ManagedCluster, file: &Path, rows: usize, bytes: u64)
         .into());
     }
     eprintln!("importing again ...");
-    let started = Instant::now();
-    let again = import_facts(
-        &store,
-        &ladders,
-        "bench.csv",
-        FactsFile::Path(file.to_path_buf()),
-        &options,
-        &mut |_| {},
-    )
-    .await?;
-    let again_time = started.elapsed();
+    let (again, again_time) = import().await?;
     if again.events_appended != 0 {
         return Err("the second import appended events".into());
     }
     let peak_rss = peak_rss_bytes();
 
     eprintln!("COPY of the same rows ...");
-    let (copied, copy_time) = copy_events(&pool).await?;
+    let (copied, copy_time) = copy_anchor::copy_events(&pool).await?;
 
     let rate = |n: usize, t: Duration| n as f64 / t.as_secs_f64();
     let import_rate = rate(first.events_appended, import_time);
@@ -180,35 +175,6 @@ fn peak_rss_bytes() -> Option<u64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb * 1024)
-}
-
-/// `COPY` of the events the import appended (the same bytes, read out
-/// first) into a scratch table with the same columns and indexes; rows
-/// copied and the time of the `COPY` alone.
-async fn copy_events(pool: &PgPool) -> Result<(u64, Duration), BoxError> {
-    let mut conn = pool.acquire().await?;
-    sqlx::query("CREATE TABLE bench_events_copy (LIKE events INCLUDING ALL)")
-        .execute(&mut *conn)
-        .await?;
-    const COLUMNS: &str = "aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata, \
-                           transaction_id, recorded_at";
-    let data: Vec<u8> = conn
-        .copy_out_raw(&format!("COPY (SELECT {COLUMNS} FROM events) TO STDOUT"))
-        .await?
-        .try_fold(Vec::new(), |mut all, chunk| async move {
-            all.extend_from_slice(&chunk);
-            Ok(all)
-        })
-        .await?;
-    let started = Instant::now();
-    let mut copy = conn
-        .copy_in_raw(&format!("COPY bench_events_copy ({COLUMNS}) FROM STDIN"))
-        .await?;
-    for chunk in data.chunks(1 << 20) {
-        copy.send(chunk).await?;
-    }
-    let rows = copy.finish().await?;
-    Ok((rows, started.elapsed()))
 }
 
 /// A small deterministic generator (xorshift), so every run imports the same file.

@@ -35,13 +35,12 @@ pub(crate) async fn run(
     };
     let mut refused = RowsRefused { rows: 0, files: 0 };
     for path in &args.files {
-        let size = std::fs::metadata(path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?
-            .len();
+        // A missing file is said plainly, before any work.
+        std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         let name = path
             .file_name()
             .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
-        let mut shown = Shown::new(&name, size);
+        let mut shown = Shown::new(&name);
         let summary = import_facts(
             runner.store(),
             runner.ladders(),
@@ -77,7 +76,7 @@ struct Shown {
 }
 
 impl Shown {
-    fn new(name: &str, _bytes: u64) -> Self {
+    fn new(name: &str) -> Self {
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar = ProgressBar::new(0);
             let style = ProgressStyle::with_template(

@@ -74,6 +74,8 @@
 //!   Anchor: the 8-task run without readers.
 
 mod anchors;
+#[path = "../common/copy_anchor.rs"]
+mod copy_anchor;
 mod history;
 mod replicas;
 mod reports;
@@ -215,7 +217,7 @@ async fn measure(
                 "posts": generated.posts, "cohorts": generated.cohorts, "enrolments": generated.enrolments }),
     );
     eprintln!("COPY of the same rows ...");
-    let (copied, copy_wall) = anchors::copy_events(pool).await?;
+    let (copied, copy_wall) = copy_anchor::copy_events(pool).await?;
     figures.push(Figure {
         name: "bulk append (EventStore::append, 250 streams/commit)".into(),
         tenure: rate(bulk_events as f64, bulk_wall),

@@ -7,6 +7,7 @@ mod bulk;
 pub mod derive;
 pub mod ladder_edits;
 pub mod projector;
+mod rebuild;
 pub mod replay;
 pub mod replay_scope;
 pub mod reports;

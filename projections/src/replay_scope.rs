@@ -112,22 +112,11 @@ impl Replay<'_> {
             "SELECT {COLUMNS} FROM events WHERE aggregate_type = 'cohort' AND recorded_at <= $1 \
               ORDER BY aggregate_type, aggregate_id, sequence"
         );
-        let mut events = sqlx::query_as::<_, StoredEvent>(&sql)
+        let events = sqlx::query_as::<_, StoredEvent>(&sql)
             .bind(self.known_at)
             .fetch(&mut *self.db);
-        let mut streams = WholeStreams::default();
-        let mut named = BTreeSet::new();
-        while let Some(event) = events.try_next().await? {
-            if members {
-                named.extend(participant_named(&event, "ParticipantEnrolled"));
-            }
-            if let Some(stream) = streams.push(event) {
-                add_stream(self.dataset, &stream, self.levels)?;
-            }
-        }
-        if let Some(stream) = streams.finish() {
-            add_stream(self.dataset, &stream, self.levels)?;
-        }
+        let naming = members.then_some("ParticipantEnrolled");
+        let mut named = fold(events, self.dataset, self.levels, naming).await?;
         self.named_participants.append(&mut named);
         Ok(())
     }
@@ -167,26 +156,43 @@ impl Replay<'_> {
         );
         let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
         for chunk in ids.chunks(STREAMS_PER_READ) {
-            let mut events = sqlx::query_as::<_, StoredEvent>(&sql)
+            let events = sqlx::query_as::<_, StoredEvent>(&sql)
                 .bind(aggregate_type)
                 .bind(chunk)
                 .bind(self.known_at)
                 .fetch(&mut *self.db);
-            let mut streams = WholeStreams::default();
-            let mut named = BTreeSet::new();
-            while let Some(event) = events.try_next().await? {
-                named.extend(participant_named(&event, "PostFilled"));
-                if let Some(stream) = streams.push(event) {
-                    add_stream(self.dataset, &stream, self.levels)?;
-                }
-            }
-            if let Some(stream) = streams.finish() {
-                add_stream(self.dataset, &stream, self.levels)?;
-            }
+            let mut named = fold(events, self.dataset, self.levels, Some("PostFilled")).await?;
             self.named_participants.append(&mut named);
         }
         Ok(())
     }
+}
+
+/// Folds `events` (in stream order) into `dataset`, stream by stream;
+/// the participants named by its events of type `naming`.
+async fn fold<S>(
+    mut events: S,
+    dataset: &mut Dataset,
+    levels: &aggregates::Levels,
+    naming: Option<&str>,
+) -> Result<BTreeSet<String>, ProjectorError>
+where
+    S: futures::Stream<Item = Result<StoredEvent, sqlx::Error>> + Unpin,
+{
+    let mut streams = WholeStreams::default();
+    let mut named = BTreeSet::new();
+    while let Some(event) = events.try_next().await? {
+        if let Some(event_type) = naming {
+            named.extend(participant_named(&event, event_type));
+        }
+        if let Some(stream) = streams.push(event) {
+            add_stream(dataset, &stream, levels)?;
+        }
+    }
+    if let Some(stream) = streams.finish() {
+        add_stream(dataset, &stream, levels)?;
+    }
+    Ok(named)
 }
 
 /// The participant an event of type `event_type` names (an enrolment or a

@@ -87,7 +87,11 @@ pub(super) async fn import(
     .map_err(|e| match e {
         ImportError::Store(e) => ApiError::from(e),
         ImportError::Database(e) => ApiError::from(e),
-        other => ApiError::internal(other),
+        // A conflict (the ladders replaced again and again), a database
+        // outage in the commit: answered as a command's would be.
+        ImportError::Append(e) => ApiError::from(crate::commands::CommandError::from(e)),
+        ImportError::Ladders(e) => ApiError::from(e),
+        ImportError::File(e) => ApiError::internal(e),
     })?;
     Ok(Json(summary))
 }

@@ -23,8 +23,6 @@
 //! ([`catch_up`], into live tables, in one transaction with the
 //! checkpoint).
 
-use std::collections::BTreeMap;
-
 use aggregates::Levels;
 use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
@@ -38,7 +36,13 @@ use crate::derive::{derive, EventRecord};
 use crate::ladder_edits::ladders_now;
 use crate::projector::ProjectorError;
 use crate::source::{Position, StoredEvent};
-use crate::tables::{self, CopyRows};
+use crate::tables::CopyRows;
+
+mod live;
+mod write;
+
+pub(crate) use live::catch_up;
+use write::write_chunk;
 
 /// Streams whose rows go in one `COPY` per table.
 const STREAMS_PER_CHUNK: usize = 2_000;
@@ -376,180 +380,4 @@ async fn run_all(pool: &PgPool, statements: Vec<String>) -> Result<(), sqlx::Err
         sqlx::query(&s).execute(pool).await?;
     }
     Ok(())
-}
-
-/// Applies up to [`EVENTS_PER_CATCH_UP`] events after `schema`'s checkpoint
-/// in one transaction: every stream they touch derived from its whole
-/// history up to the last of them and its rows replaced, then the
-/// checkpoint moved. `None` when there was nothing to do (or another
-/// process holds the checkpoint).
-pub(crate) async fn catch_up(pool: &PgPool, schema: &str) -> Result<Option<u64>, ProjectorError> {
-    let mut tx = pool.begin().await?;
-    let checkpoint: Option<Position> = sqlx::query_as(&format!(
-        "SELECT transaction_id, global_position FROM {schema}.checkpoint FOR UPDATE SKIP LOCKED"
-    ))
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some(after) = checkpoint else {
-        return Ok(None);
-    };
-    let realigned = crate::ladder_edits::realign(&mut tx, schema).await?;
-    // The last of the next events in commit order, as the gap-free reader
-    // takes them; every event up to it has committed.
-    let next: Option<(i64, i64, DateTime<Utc>, i64)> = sqlx::query_as(
-        "WITH pending AS ( \
-            SELECT events.transaction_id AS xid, global_position, recorded_at FROM events \
-             WHERE (transaction_id, global_position) > ($1::text::xid8, $2) \
-               AND transaction_id < pg_snapshot_xmin(pg_current_snapshot()) \
-             ORDER BY events.transaction_id, events.global_position LIMIT $3) \
-         SELECT xid::text::bigint, global_position, recorded_at, (SELECT count(*) FROM pending) \
-           FROM pending ORDER BY xid DESC, global_position DESC LIMIT 1",
-    )
-    .bind(after.transaction_id.to_string())
-    .bind(after.global_position)
-    .bind(EVENTS_PER_CATCH_UP)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some((until_xid, until_position, recorded_at, count)) = next else {
-        if realigned.changed {
-            tx.commit().await?;
-        }
-        return Ok(None);
-    };
-    // Every event of the streams touched, up to the last one taken, read on
-    // another connection while this one writes.
-    let (a, b, c, d) = (after.transaction_id, after.global_position, until_xid, until_position);
-    let sql = format!(
-        "SELECT {RAW_COLUMNS} FROM events \
-          WHERE (aggregate_type, aggregate_id) IN ( \
-                SELECT aggregate_type, aggregate_id FROM events \
-                 WHERE (transaction_id, global_position) > ('{a}'::xid8, {b}) \
-                   AND (transaction_id, global_position) <= ('{c}'::xid8, {d})) \
-            AND (transaction_id, global_position) <= ('{c}'::xid8, {d}) \
-          ORDER BY aggregate_type, aggregate_id, sequence"
-    );
-    let mut reader = pool.begin().await?;
-    no_jit(&mut reader).await?;
-    let target = Target {
-        schema,
-        levels: &realigned.levels,
-        after,
-    };
-    let mut stages = Stages::start(reader, sql, &realigned.levels);
-    let mut written = Ok(());
-    while let Some(chunk) = stages.next().await {
-        written = write_chunk(&mut tx, &target, chunk).await;
-        if written.is_err() {
-            break;
-        }
-    }
-    stages.finish(written).await?;
-    sqlx::query(&format!(
-        "UPDATE {schema}.checkpoint SET transaction_id = $1, global_position = $2, last_recorded_at = $3, \
-                events_applied = events_applied + $4, updated_at = clock_timestamp()"
-    ))
-    .bind(until_xid)
-    .bind(until_position)
-    .bind(recorded_at)
-    .bind(count)
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(Some(u64::try_from(count).unwrap_or_default()))
-}
-
-/// Writes one chunk in `tx`: replaces the rows of its streams that have
-/// some, then `COPY`s its rows. When an event cannot be applied, each
-/// stream is written alone, and a stream that fails is written event by
-/// event as the projector does it (each event's prefix of the stream, or
-/// the event parked), for the events after `target.after`.
-async fn write_chunk(
-    tx: &mut Transaction<'_, Postgres>,
-    target: &Target<'_>,
-    chunk: Derived,
-) -> Result<(), ProjectorError> {
-    sqlx::query("SAVEPOINT bulk").execute(&mut **tx).await?;
-    let written = match chunk.rows {
-        Some(rows) => copy_chunk(tx, target, &chunk.streams, rows).await,
-        None => Err(ProjectorError::Aggregate {
-            aggregate_type: String::new(),
-            aggregate_id: String::new(),
-            reason: "a stream does not derive".to_string(),
-        }),
-    };
-    match written {
-        Ok(()) => {
-            sqlx::query("RELEASE SAVEPOINT bulk").execute(&mut **tx).await?;
-            return Ok(());
-        }
-        Err(e) if e.is_the_events_fault() => {
-            sqlx::query("ROLLBACK TO SAVEPOINT bulk").execute(&mut **tx).await?;
-        }
-        Err(e) => return Err(e),
-    }
-    for events in &chunk.streams {
-        let Some(first) = events.first() else { continue };
-        let key = (first.aggregate_type.clone(), first.aggregate_id.clone());
-        let whole = BTreeMap::from([(key.clone(), events.clone())]);
-        if try_write(tx, target, &whole).await?.is_ok() {
-            continue;
-        }
-        for event in events.iter().filter(|e| e.position() > target.after) {
-            let prefix: Stream = events
-                .iter()
-                .take_while(|e| e.sequence <= event.sequence)
-                .cloned()
-                .collect();
-            let upto = BTreeMap::from([(key.clone(), prefix)]);
-            if let Err(why) = try_write(tx, target, &upto).await? {
-                tracing::error!(global_position = event.global_position, error = %why, "event parked: it cannot be projected");
-                tables::park(tx, target.schema, &event.stored(), &why).await?;
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Deletes the rows of the chunk's streams that have some, then `COPY`s.
-async fn copy_chunk(
-    tx: &mut Transaction<'_, Postgres>,
-    target: &Target<'_>,
-    streams: &[Stream],
-    rows: CopyRows,
-) -> Result<(), ProjectorError> {
-    let mut existing: BTreeMap<&str, Vec<Uuid>> = BTreeMap::new();
-    for events in streams {
-        let Some(first) = events.first() else { continue };
-        if events.iter().any(|e| e.position() <= target.after) {
-            if let Ok(id) = first.aggregate_id.parse::<Uuid>() {
-                existing.entry(first.aggregate_type.as_str()).or_default().push(id);
-            }
-        }
-    }
-    tables::delete_rows(tx, target.schema, &existing).await?;
-    rows.copy_into(tx, target.schema).await?;
-    Ok(())
-}
-
-/// Writes `streams` the projector's way under a savepoint: `Err` with the
-/// reason (and nothing written) when an event in them cannot be applied.
-async fn try_write(
-    tx: &mut Transaction<'_, Postgres>,
-    target: &Target<'_>,
-    streams: &BTreeMap<(String, String), Stream>,
-) -> Result<Result<(), String>, ProjectorError> {
-    sqlx::query("SAVEPOINT bulk_stream").execute(&mut **tx).await?;
-    match tables::write_batch(tx, target.schema, streams, target.levels).await {
-        Ok(()) => {
-            sqlx::query("RELEASE SAVEPOINT bulk_stream").execute(&mut **tx).await?;
-            Ok(Ok(()))
-        }
-        Err(e) if e.is_the_events_fault() => {
-            sqlx::query("ROLLBACK TO SAVEPOINT bulk_stream")
-                .execute(&mut **tx)
-                .await?;
-            Ok(Err(e.to_string()))
-        }
-        Err(e) => Err(e),
-    }
 }
