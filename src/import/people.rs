@@ -84,7 +84,8 @@ pub(super) async fn decide(
     // repeat a row): either way there is nothing more to record.
     let mut recorded = person.facts_recorded;
     for fact in facts {
-        if !recorded.insert(fact_key(fact)) {
+        let key = fact_key(fact);
+        if !recorded.insert(key.clone()) {
             already_recorded += 1;
             continue;
         }
@@ -121,6 +122,17 @@ pub(super) async fn decide(
             Ok(outcome) => outcome,
             Err(e) => return Ok(refused(refusal(fact, &e))),
         };
+        // Posts the decision read and does not write: an import chunk is
+        // decided before it takes the append lock, so these must not move.
+        let mut guards = vec![(LADDERS_GUARD, String::new(), labels.ladder_replacements)];
+        for post_id in posts
+            .keys()
+            .filter(|id| !outcome.posts.iter().any(|(written, _)| written == *id))
+        {
+            if let Some((stored, added, _)) = own_posts.get(post_id) {
+                guards.push((Post::TYPE, post_id.to_string(), stored + added));
+            }
+        }
         let mut writes = Vec::new();
         if !outcome.participant.is_empty() {
             writes.push(StreamWrite {
@@ -152,13 +164,13 @@ pub(super) async fn decide(
         if !writes.is_empty() {
             commits.push(Commit {
                 writes,
-                guards: vec![(LADDERS_GUARD, String::new(), labels.ladder_replacements)],
+                guards,
                 enrolling_cohorts: None,
                 metadata: Metadata {
                     recorded_by: labels.recorded_by.clone(),
                     source: format!("import:{}#{}", labels.file_name, fact.line),
                     correlation_id: labels.correlation_id.clone(),
-                    idempotency_key: Some(fact_key(fact)),
+                    idempotency_key: Some(key),
                 },
                 idempotency: None,
             });

@@ -1,0 +1,281 @@
+//! Deciding and appending people in chunks, two chunks at a time.
+//!
+//! Deciding a chunk is tenure's work (reading the chunk's streams and
+//! applying every fact with the aggregates' rules); appending it is
+//! PostgreSQL's (`COPY`, indexes, the commit's flush). They overlap: while
+//! one chunk is appended under the append lock, the next is read and
+//! decided without it. That is safe because every commit carries what its
+//! decision read (stream versions, the cohorts enrolling the person, the
+//! posts read, the ladders) and the append re-checks all of it under the
+//! lock, as the group writer does for commands: a chunk decided on
+//! something that moved in the meantime is refused whole, and is then
+//! decided again while holding the lock, where nothing can move.
+
+use std::collections::BTreeMap;
+
+use aggregates::cohort::Cohort;
+use aggregates::decisions;
+use aggregates::participant::Participant;
+use aggregates::CommandContext;
+use chrono::Utc;
+use uuid::Uuid;
+
+use super::facts::{Fact, RowError};
+use super::people::{self, ChunkPosts, Decided, Labels, Person};
+use super::{ImportError, ImportOptions};
+use crate::event_store::{AppendError, BulkReceipt, Commit, EventStore, LoadedStream, StoreError};
+use crate::ladders::Ladders;
+
+/// People decided and appended together: enough to amortise the round
+/// trips, few enough that API commands waiting for the append lock wait
+/// well under a second.
+pub(super) const PEOPLE_PER_CHUNK: usize = 500;
+
+/// How many times a chunk is decided under the lock when a ladder
+/// replacement lands between reading the ladders and appending.
+const LADDER_ATTEMPTS: usize = 3;
+
+/// One person's facts, named by their reference.
+pub(super) type PersonFacts<'a> = (&'a str, &'a [Fact]);
+
+/// What one chunk of people gave.
+#[derive(Default)]
+pub(super) struct ChunkOutcome {
+    pub(super) facts_recorded: usize,
+    pub(super) already_recorded: usize,
+    pub(super) events_appended: usize,
+    pub(super) not_recorded: usize,
+    pub(super) refused: Vec<RowError>,
+    pub(super) last_global_position: Option<i64>,
+}
+
+/// A chunk decided, not yet appended.
+pub(super) struct DecidedChunk {
+    commits: Vec<Commit>,
+    outcome: ChunkOutcome,
+}
+
+/// What an import needs to decide a chunk.
+pub(super) struct Deciding<'a> {
+    pub(super) store: &'a EventStore,
+    pub(super) ladders: &'a Ladders,
+    pub(super) options: &'a ImportOptions,
+    pub(super) labels: &'a (dyn Fn(u64) -> Labels + Sync),
+}
+
+/// Imports `people` chunk by chunk, deciding each next chunk while the one
+/// before it is appended; `done` is told of every chunk finished.
+pub(super) async fn import_people(
+    deciding: &Deciding<'_>,
+    people: &[PersonFacts<'_>],
+    done: &mut (dyn FnMut(&[PersonFacts<'_>], ChunkOutcome) + Send),
+) -> Result<(), ImportError> {
+    let mut appending: Option<Appending> = None;
+    let chunks: Vec<&[PersonFacts<'_>]> = people.chunks(PEOPLE_PER_CHUNK).collect();
+    let mut next = 0;
+    while next < chunks.len() || appending.is_some() {
+        let decided = match chunks.get(next) {
+            Some(chunk) => Some(decide_unlocked(deciding, chunk).await?),
+            None => None,
+        };
+        let mut decided_on_stale = false;
+        if let Some(Appending { n, append, outcome }) = appending.take() {
+            let appended = append
+                .await
+                .map_err(|e| ImportError::File(std::io::Error::other(e.to_string())))?;
+            match appended {
+                Ok(receipt) => done(chunks[n], appended_outcome(outcome, receipt)),
+                // Something a decision read moved: decide again holding the lock.
+                Err(e) if is_stale(&e) => {
+                    done(chunks[n], import_locked(deciding, chunks[n]).await?);
+                    decided_on_stale = true;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let Some(mut decided) = decided else { break };
+        if decided_on_stale {
+            // The chunk before was redone meanwhile: this one may have read
+            // what it replaced, so it is decided again rather than refused
+            // later.
+            decided = decide_unlocked(deciding, chunks[next]).await?;
+        }
+        if deciding.options.dry_run || decided.commits.is_empty() {
+            done(chunks[next], decided.outcome);
+        } else {
+            let store = deciding.store.clone();
+            let commits = decided.commits;
+            let append = tokio::spawn(async move { store.holding_append_lock().await?.append_all(&commits).await });
+            appending = Some(Appending {
+                n: next,
+                append,
+                outcome: decided.outcome,
+            });
+        }
+        next += 1;
+    }
+    Ok(())
+}
+
+/// Chunk `n`, decided, being appended by its own task.
+struct Appending {
+    n: usize,
+    append: tokio::task::JoinHandle<Result<BulkReceipt, AppendError>>,
+    outcome: ChunkOutcome,
+}
+
+fn appended_outcome(mut outcome: ChunkOutcome, receipt: BulkReceipt) -> ChunkOutcome {
+    outcome.events_appended = receipt.events_appended;
+    outcome.last_global_position = receipt.last_global_position;
+    outcome
+}
+
+/// Whether an append was refused because what the chunk was decided on
+/// has moved (rather than because the database failed).
+fn is_stale(e: &AppendError) -> bool {
+    !matches!(e, AppendError::Store(_))
+}
+
+/// Decides `chunk` on the store as it is now, without the lock.
+async fn decide_unlocked(deciding: &Deciding<'_>, chunk: &[PersonFacts<'_>]) -> Result<DecidedChunk, ImportError> {
+    let in_force = deciding.ladders.levels_in_force().await?;
+    let labels = (deciding.labels)(in_force.replacements);
+    decide_chunk(deciding.store, &in_force.levels, &labels, chunk, deciding.options).await
+}
+
+/// Decides and appends `chunk` holding the append lock throughout, so
+/// nothing the decisions read can move before they are appended.
+async fn import_locked(deciding: &Deciding<'_>, chunk: &[PersonFacts<'_>]) -> Result<ChunkOutcome, ImportError> {
+    let mut attempt = 1;
+    loop {
+        // The ladders are read before the lock, as commands read them; a
+        // replacement landing meanwhile is caught by the ladders guard.
+        let in_force = deciding.ladders.levels_in_force().await?;
+        let labels = (deciding.labels)(in_force.replacements);
+        let locked = deciding.store.holding_append_lock().await?;
+        let decided = decide_chunk(&locked, &in_force.levels, &labels, chunk, deciding.options).await?;
+        if deciding.options.dry_run || decided.commits.is_empty() {
+            // Dropping the store rolls back and lets the lock go.
+            return Ok(decided.outcome);
+        }
+        match locked.append_all(&decided.commits).await {
+            Ok(receipt) => return Ok(appended_outcome(decided.outcome, receipt)),
+            Err(AppendError::Conflict { aggregate_type, .. })
+                if aggregate_type == crate::event_store::LADDERS_GUARD && attempt < LADDER_ATTEMPTS =>
+            {
+                deciding.ladders.forget();
+                attempt += 1;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// Decides every person of `chunk` on what `reader` reads.
+async fn decide_chunk(
+    reader: &EventStore,
+    levels: &aggregates::ladder::Levels,
+    labels: &Labels,
+    chunk: &[PersonFacts<'_>],
+    options: &ImportOptions,
+) -> Result<DecidedChunk, ImportError> {
+    let context = CommandContext {
+        today: Utc::now().date_naive(),
+        future_margin_days: options.future_margin_days,
+    };
+    let refs: Vec<&str> = chunk.iter().map(|(person, _)| *person).collect();
+    let ids = reader.participants_by_external_ref(&refs).await?;
+    let known: Vec<String> = ids.values().map(Uuid::to_string).collect();
+    let mut streams = reader.load_many::<Participant>(&known).await?;
+    let mut enrolments = enrolments(reader, &known).await?;
+
+    let mut outcome = ChunkOutcome::default();
+    let mut posts = ChunkPosts::default();
+    let mut commits = Vec::new();
+    for (person, facts) in chunk {
+        let id = ids.get(*person).copied().unwrap_or_else(Uuid::new_v4);
+        let (stream, facts_recorded) = streams.remove(&id.to_string()).unwrap_or_else(|| {
+            (
+                LoadedStream {
+                    aggregate: Participant::default(),
+                    version: 0,
+                    events: Vec::new(),
+                },
+                Default::default(),
+            )
+        });
+        let enrolling = enrolments.remove(&id.to_string()).unwrap_or_default();
+        let person = Person {
+            id,
+            stream,
+            facts_recorded,
+            enrolments: enrolling.enrolments,
+        };
+        match people::decide(person, facts, levels, &context, &mut posts, reader, labels).await? {
+            Decided::Recorded {
+                commits: mut decided,
+                already_recorded,
+            } => {
+                outcome.facts_recorded += decided.len();
+                outcome.already_recorded += already_recorded;
+                for commit in &mut decided {
+                    // Every commit of the person, not only those that read
+                    // the enrolments: guarding more than needed costs a
+                    // redo when an enrolment of theirs lands meanwhile,
+                    // which is rare; guarding less would let it slip by.
+                    commit.guards.extend(
+                        enrolling
+                            .cohorts
+                            .iter()
+                            .map(|(cohort, version)| ("cohort", cohort.clone(), *version)),
+                    );
+                    commit.enrolling_cohorts = Some((
+                        id.to_string(),
+                        enrolling.cohorts.iter().map(|(cohort, _)| cohort.clone()).collect(),
+                    ));
+                }
+                commits.extend(decided);
+            }
+            Decided::Refused { error, not_recorded } => {
+                outcome.not_recorded += not_recorded;
+                outcome.refused.push(error);
+            }
+        }
+    }
+    Ok(DecidedChunk { commits, outcome })
+}
+
+/// A person's live enrolments, and the cohorts enrolling them at the
+/// versions read (what a decision on them depends on).
+#[derive(Default)]
+struct Enrolling {
+    enrolments: Vec<decisions::Enrolment>,
+    cohorts: Vec<(String, u64)>,
+}
+
+/// The live enrolments of each of `participants` (a leaving may not end
+/// employment before one).
+async fn enrolments(reader: &EventStore, participants: &[String]) -> Result<BTreeMap<String, Enrolling>, StoreError> {
+    let enrolling = reader.cohorts_enrolling_any(participants).await?;
+    let cohort_ids: std::collections::BTreeSet<String> = enrolling.values().flatten().map(Uuid::to_string).collect();
+    let cohorts = reader
+        .load_many::<Cohort>(&cohort_ids.into_iter().collect::<Vec<_>>())
+        .await?;
+    let mut live = BTreeMap::new();
+    for (participant, cohort_ids) in enrolling {
+        let Ok(participant_id) = participant.parse::<Uuid>() else {
+            continue;
+        };
+        let mut theirs = Enrolling::default();
+        for cohort_id in cohort_ids {
+            if let Some((cohort, _)) = cohorts.get(&cohort_id.to_string()) {
+                theirs
+                    .enrolments
+                    .extend(decisions::enrolments_of(&cohort.aggregate, participant_id));
+                theirs.cohorts.push((cohort_id.to_string(), cohort.version));
+            }
+        }
+        live.insert(participant, theirs);
+    }
+    Ok(live)
+}

@@ -1,0 +1,384 @@
+//! Reading a facts file into people's facts, in memory bounded whatever
+//! the file's size.
+//!
+//! A person's rows may be anywhere in the file, so nobody can be decided
+//! before the whole file is read. A small file is read whole into memory.
+//! A large one is first split, in one streaming pass, into parts on disk
+//! by a hash of the person column, so that every row of a person is in the
+//! same part; each part is then read and imported on its own, and the
+//! importer holds at most one part's facts at a time (a part is about
+//! [`PART_BYTES`] of the file).
+
+use std::collections::BTreeMap;
+use std::hash::{Hash, Hasher};
+use std::io::{BufReader, BufWriter, Read};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use super::facts::{self, Fact, Header, RowError};
+use super::FactsFile;
+
+/// The size of the file a part holds, about, unless
+/// `TENURE_IMPORT_PART_BYTES` says otherwise: a part's facts take roughly
+/// six times its size in memory, so this keeps an import's memory near a
+/// hundred megabytes whatever the file's size. A file up to twice this is
+/// read whole.
+const PART_BYTES: u64 = 12 << 20;
+
+fn part_bytes() -> u64 {
+    std::env::var("TENURE_IMPORT_PART_BYTES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&bytes| bytes > 0)
+        .unwrap_or(PART_BYTES)
+}
+
+/// Facts by person, each person's in date order (same-day facts in file
+/// order).
+pub(super) type FactsByPerson = BTreeMap<facts::Text, Vec<Fact>>;
+
+/// The file as the importer takes it: its digest, the rows refused while
+/// splitting it, and its parts.
+pub(super) struct ReadFile {
+    pub(super) sha256: String,
+    /// Rows of a split file, the header excluded (a file read whole is
+    /// counted as its one part is read).
+    pub(super) rows: usize,
+    /// Rows refused before any part was read (a header that is not a facts
+    /// file's, an unreadable row, a row with the wrong number of fields).
+    pub(super) errors: Vec<RowError>,
+    pub(super) parts: Parts,
+}
+
+/// Where the rows of each part are.
+pub(super) enum Parts {
+    /// The whole file is one part.
+    Whole(FactsFile),
+    /// The file was split into numbered CSV files (each row's first field
+    /// its line in the original), removed when this is dropped.
+    Split { dir: PartsDir, count: usize },
+    /// The header is refused: nothing to read.
+    None,
+}
+
+impl Parts {
+    /// How many parts there are.
+    pub(super) fn len(&self) -> usize {
+        match self {
+            Parts::Whole(_) => 1,
+            Parts::Split { count, .. } => *count,
+            Parts::None => 0,
+        }
+    }
+
+    /// The facts of part `n`, the rows of it refused, and how many rows it had.
+    pub(super) fn read(&self, n: usize) -> std::io::Result<(FactsByPerson, Vec<RowError>, usize)> {
+        match self {
+            Parts::Whole(FactsFile::Bytes(bytes)) => Ok(read_rows(bytes.as_slice(), Lines::FromPosition)),
+            Parts::Whole(FactsFile::Path(path)) => Ok(read_rows(open(path)?, Lines::FromPosition)),
+            Parts::Split { dir, .. } => Ok(read_rows(open(&dir.part(n))?, Lines::FirstField)),
+            Parts::None => Ok((BTreeMap::new(), Vec::new(), 0)),
+        }
+    }
+}
+
+fn open(path: &Path) -> std::io::Result<BufReader<std::fs::File>> {
+    Ok(BufReader::with_capacity(1 << 16, std::fs::File::open(path)?))
+}
+
+/// Reads `file` far enough to import it part by part.
+pub(super) fn read_file(file: FactsFile) -> std::io::Result<ReadFile> {
+    match file {
+        FactsFile::Bytes(bytes) => {
+            let sha256 = facts::hex(&Sha256::digest(&bytes));
+            whole(sha256, FactsFile::Bytes(bytes))
+        }
+        FactsFile::Path(path) => {
+            let mut digest = Sha256::new();
+            std::io::copy(&mut std::fs::File::open(&path)?, &mut digest)?;
+            let sha256 = facts::hex(&digest.finalize());
+            let size = std::fs::metadata(&path)?.len();
+            let part_bytes = part_bytes();
+            if size <= 2 * part_bytes {
+                whole(sha256, FactsFile::Path(path))
+            } else {
+                let count = size.div_ceil(part_bytes) as usize;
+                split(sha256, &path, count)
+            }
+        }
+    }
+}
+
+/// A file read whole (its rows are counted as they are read).
+fn whole(sha256: String, file: FactsFile) -> std::io::Result<ReadFile> {
+    Ok(ReadFile {
+        sha256,
+        rows: 0,
+        errors: Vec::new(),
+        parts: Parts::Whole(file),
+    })
+}
+
+/// Splits the file at `path` into `count` parts by person.
+fn split(sha256: String, path: &Path, count: usize) -> std::io::Result<ReadFile> {
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(open(path)?);
+    let mut errors = Vec::new();
+    let names = match reader.headers() {
+        Ok(names) => names.clone(),
+        Err(e) => {
+            return Ok(ReadFile {
+                sha256,
+                rows: 0,
+                errors: vec![unreadable(1, &e)],
+                parts: Parts::None,
+            })
+        }
+    };
+    if let Err(header_errors) = Header::read(&names) {
+        return Ok(ReadFile {
+            sha256,
+            rows: 0,
+            errors: header_errors,
+            parts: Parts::None,
+        });
+    }
+    let person_column = names.iter().position(|name| name.trim() == "person");
+    let dir = PartsDir::create()?;
+    let mut writers = (0..count)
+        .map(|n| {
+            let mut writer =
+                csv::Writer::from_writer(BufWriter::with_capacity(1 << 16, std::fs::File::create(dir.part(n))?));
+            writer.write_record(std::iter::once("line").chain(names.iter()))?;
+            Ok(writer)
+        })
+        .collect::<std::io::Result<Vec<_>>>()?;
+    let mut rows = 0;
+    let mut record = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {
+                rows += 1;
+                let line = record.position().map_or(rows as u64 + 1, csv::Position::line);
+                if record.len() != names.len() {
+                    errors.push(wrong_number_of_fields(line, record.len(), names.len()));
+                    continue;
+                }
+                let person = person_column.and_then(|i| record.get(i)).map_or("", str::trim);
+                let mut hasher = std::collections::hash_map::DefaultHasher::new();
+                person.hash(&mut hasher);
+                let part = (hasher.finish() % count as u64) as usize;
+                let line = line.to_string();
+                writers[part].write_record(std::iter::once(line.as_str()).chain(record.iter()))?;
+            }
+            Err(e) => {
+                rows += 1;
+                let line = e.position().map_or(rows as u64 + 1, csv::Position::line);
+                errors.push(unreadable(line, &e));
+            }
+        }
+    }
+    for mut writer in writers {
+        writer.flush()?;
+    }
+    Ok(ReadFile {
+        sha256,
+        rows,
+        errors,
+        parts: Parts::Split { dir, count },
+    })
+}
+
+/// Where a row's line number comes from.
+#[derive(Clone, Copy)]
+enum Lines {
+    /// The reader's position in the original file.
+    FromPosition,
+    /// The first field of a part's row (the rest is the original row).
+    FirstField,
+}
+
+/// Every row of `file`: facts by person, in date order (same-day facts in
+/// file order), and the rows refused.
+fn read_rows(file: impl Read, lines: Lines) -> (FactsByPerson, Vec<RowError>, usize) {
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(file);
+    let mut by_person = FactsByPerson::new();
+    let mut texts = facts::Interner::default();
+    let mut errors = Vec::new();
+    let names = match reader.headers() {
+        Ok(names) => numbered(names, lines),
+        Err(e) => return (by_person, vec![unreadable(1, &e)], 0),
+    };
+    let header = match Header::read(&names) {
+        Ok(header) => header,
+        Err(header_errors) => return (by_person, header_errors, 0),
+    };
+    let mut rows = 0;
+    let mut record = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {
+                rows += 1;
+                let (line, fields) = match lines {
+                    Lines::FromPosition => (record.position().map_or(rows as u64 + 1, csv::Position::line), None),
+                    Lines::FirstField => (
+                        record.get(0).and_then(|l| l.parse().ok()).unwrap_or_default(),
+                        Some(numbered(&record, lines)),
+                    ),
+                };
+                let fields = fields.as_ref().unwrap_or(&record);
+                if fields.len() != names.len() {
+                    errors.push(wrong_number_of_fields(line, fields.len(), names.len()));
+                    continue;
+                }
+                match header.fact(line, fields, &mut texts) {
+                    Ok(fact) => by_person.entry(fact.person.clone()).or_default().push(fact),
+                    Err(row_errors) => errors.extend(row_errors),
+                }
+            }
+            Err(e) => {
+                rows += 1;
+                let line = e.position().map_or(rows as u64 + 1, csv::Position::line);
+                errors.push(unreadable(line, &e));
+            }
+        }
+    }
+    for facts in by_person.values_mut() {
+        facts.sort_by_key(|f| (f.effective_on, f.line));
+    }
+    (by_person, errors, rows)
+}
+
+/// The original row of a part's row (its line number dropped).
+fn numbered(record: &csv::StringRecord, lines: Lines) -> csv::StringRecord {
+    match lines {
+        Lines::FromPosition => record.clone(),
+        Lines::FirstField => record.iter().skip(1).collect(),
+    }
+}
+
+fn wrong_number_of_fields(line: u64, fields: usize, columns: usize) -> RowError {
+    RowError {
+        line,
+        column: None,
+        person: None,
+        error: "wrong_number_of_fields".to_string(),
+        message: format!("the row has {fields} fields and the header {columns}"),
+    }
+}
+
+fn unreadable(line: u64, e: &csv::Error) -> RowError {
+    RowError {
+        line,
+        column: None,
+        person: None,
+        error: "unreadable_row".to_string(),
+        message: format!("the row cannot be read as CSV in UTF-8: {e}"),
+    }
+}
+
+/// A directory of parts in the system's temporary directory, removed
+/// (with its parts) when dropped, whatever way the import ends.
+pub(super) struct PartsDir(PathBuf);
+
+impl PartsDir {
+    fn create() -> std::io::Result<PartsDir> {
+        let dir = std::env::temp_dir().join(format!("tenure-import-parts-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir(&dir)?;
+        Ok(PartsDir(dir))
+    }
+
+    fn part(&self, n: usize) -> PathBuf {
+        self.0.join(format!("part-{n}.csv"))
+    }
+}
+
+impl Drop for PartsDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FILE: &str = "fact,person,effective_on,organisation,role,reason\n\
+        joined,P1,2015-01-05,Harbourside,social_worker,\n\
+        joined,P2,2016-03-01,Harbourside,social_worker,\n\
+        left,P1,2017-06-30,,,resignation\n\
+        joined,P3,2014-09-01,Harbourside,team_manager,\n\
+        left,P2,2018-02-28,,,retirement,extra\n\
+        joined,P4,2015-05-05,Harbourside,social_worker,\n\
+        changed_role,P3,2016-01-01,,senior_practitioner,\n\
+        joined,P5,2019-01-01,Harbourside,,\n\
+        left,P3,2015-01-01,,,resignation\n";
+
+    fn file_on_disk(text: &str) -> (PartsDir, PathBuf) {
+        let dir = PartsDir::create().unwrap();
+        let path = dir.0.join("facts.csv");
+        std::fs::write(&path, text).unwrap();
+        (dir, path)
+    }
+
+    #[test]
+    fn the_digest_is_the_sha256_of_the_bytes() {
+        let read = read_file(FactsFile::Bytes(b"abc".to_vec())).unwrap();
+        assert_eq!(
+            read.sha256,
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn a_split_file_gives_every_person_whole_in_one_part_with_the_lines_of_the_file() {
+        let (whole_facts, mut whole_errors, whole_rows) = read_rows(FILE.as_bytes(), Lines::FromPosition);
+        let (_dir, path) = file_on_disk(FILE);
+        let read = split("sha".to_string(), &path, 3).unwrap();
+        assert_eq!(read.parts.len(), 3);
+        assert_eq!(read.rows, 9);
+        assert_eq!(whole_rows, 9);
+        let mut facts = FactsByPerson::new();
+        let mut errors = read.errors.clone();
+        for n in 0..3 {
+            let (part, part_errors, _) = read.parts.read(n).unwrap();
+            for (person, theirs) in part {
+                assert!(facts.insert(person, theirs).is_none(), "a person in two parts");
+            }
+            errors.extend(part_errors);
+        }
+        assert_eq!(facts, whole_facts);
+        // P1's leaving is on line 4 of the file, P3's backdated leaving sorts first.
+        assert_eq!(facts["P1"][1].line, 4);
+        assert_eq!(facts["P3"].iter().map(|f| f.line).collect::<Vec<_>>(), vec![5, 10, 8]);
+        errors.sort_by_key(|e| e.line);
+        whole_errors.sort_by_key(|e| e.line);
+        assert_eq!(errors, whole_errors);
+        // The row with a field too many, and P5's joining without a role.
+        assert_eq!(errors.iter().map(|e| e.line).collect::<Vec<_>>(), vec![6, 9]);
+    }
+
+    #[test]
+    fn a_split_file_with_a_bad_header_has_no_parts() {
+        let (_dir, path) = file_on_disk("fact,person,effective_on,salary\njoined,P1,2015-01-05,1\n");
+        let read = split("sha".to_string(), &path, 2).unwrap();
+        assert_eq!(read.parts.len(), 0);
+        assert_eq!(read.errors[0].error, "unknown_column");
+    }
+
+    #[test]
+    fn the_parts_are_removed_with_the_read_file() {
+        let (dir, path) = file_on_disk(FILE);
+        let read = split("sha".to_string(), &path, 2).unwrap();
+        let Parts::Split { dir: ref parts, .. } = read.parts else {
+            panic!("not split")
+        };
+        let parts_dir = parts.0.clone();
+        assert!(parts_dir.join("part-1.csv").exists());
+        drop(read);
+        assert!(!parts_dir.exists());
+        drop(dir);
+    }
+}

@@ -1,0 +1,189 @@
+//! How an import reaches the store: chunks decided without the append
+//! lock are re-checked under it (a change landing in between makes the
+//! chunk be decided again, never appended on what it replaced), and a
+//! file split into parts on disk imports exactly as the same file read
+//! whole.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use aggregates::participant::{Participant, ParticipantCommand};
+use aggregates::{decisions, CommandContext};
+use tenure::event_store::{new_events, Commit, EventStore, Metadata, StreamWrite};
+use tenure::import::{import_facts, FactsFile, ImportOptions};
+use tenure::ladders::Ladders;
+
+use crate::helpers::fresh_database;
+
+fn options() -> ImportOptions {
+    ImportOptions {
+        recorded_by: "importer".to_string(),
+        dry_run: false,
+        future_margin_days: 366,
+    }
+}
+
+async fn import(store: &EventStore, name: &str, text: &str) -> tenure::import::ImportSummary {
+    let ladders = Ladders::new(store.pool().clone());
+    import_facts(
+        store,
+        &ladders,
+        name,
+        FactsFile::Bytes(text.as_bytes().to_vec()),
+        &options(),
+        &mut |_| {},
+    )
+    .await
+    .unwrap()
+}
+
+/// Waits until some session waits for an advisory lock (the append lock).
+async fn until_someone_waits_for_the_append_lock(pool: &sqlx::PgPool) {
+    let started = Instant::now();
+    loop {
+        let waiting: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+                .fetch_one(pool)
+                .await
+                .unwrap();
+        if waiting > 0 {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the import never waited for the lock"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_leaving_recorded_between_a_chunks_decision_and_its_append_makes_the_chunk_decide_again() {
+    let (pool, _) = fresh_database().await;
+    let store = EventStore::new(pool.clone());
+    let joined = import(
+        &store,
+        "joiners.csv",
+        "fact,person,effective_on,organisation,role\njoined,P1,2015-01-05,Harbourside,social_worker\n",
+    )
+    .await;
+    assert_eq!(joined.events_appended, 1);
+    let id = store.participants_by_external_ref(&["P1"]).await.unwrap()["P1"];
+
+    // Hold the append lock, so the import decides its chunk (P1, still
+    // employed, promoted in 2019) and then waits to append it.
+    let locked = store.holding_append_lock().await.unwrap();
+    let importing = tokio::spawn({
+        let store = store.clone();
+        async move {
+            import(
+                &store,
+                "promotions.csv",
+                "fact,person,effective_on,role\nchanged_role,P1,2019-01-01,team_manager\n",
+            )
+            .await
+        }
+    });
+    until_someone_waits_for_the_append_lock(&pool).await;
+
+    // Meanwhile P1's leaving in 2018 is recorded.
+    let p1 = locked.load::<Participant>(&id.to_string()).await.unwrap();
+    let context = CommandContext {
+        today: chrono::Utc::now().date_naive(),
+        future_margin_days: 366,
+    };
+    let leaving = decisions::decide_for_participant(
+        &p1.aggregate,
+        ParticipantCommand::RecordLeaving {
+            effective_on: "2018-06-30".parse().unwrap(),
+            reason: "resignation".to_string(),
+            destination: None,
+        },
+        &decisions::Posts::new(),
+        &[],
+        &context,
+    )
+    .unwrap()
+    .participant;
+    let commit = Commit {
+        writes: vec![StreamWrite {
+            aggregate_type: "participant",
+            aggregate_id: id.to_string(),
+            expected_version: p1.version,
+            events: new_events(&leaving).unwrap(),
+        }],
+        guards: Vec::new(),
+        enrolling_cohorts: None,
+        metadata: Metadata {
+            recorded_by: "hr".to_string(),
+            source: "test".to_string(),
+            correlation_id: "test".to_string(),
+            idempotency_key: None,
+        },
+        idempotency: None,
+    };
+    locked.append_all(&[commit]).await.unwrap();
+
+    // Decided again on P1 as they now are: no longer employed in 2019.
+    let promoted = importing.await.unwrap();
+    assert_eq!(promoted.events_appended, 0, "{promoted:?}");
+    assert_eq!(promoted.rows_refused, 1);
+    assert_eq!(promoted.errors[0].line, 2);
+    assert_eq!(promoted.errors[0].person.as_deref(), Some("P1"));
+    let types: Vec<String> = sqlx::query_scalar("SELECT event_type FROM events ORDER BY global_position")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(types, ["ParticipantRegistered", "LeavingRecorded"]);
+}
+
+/// `tenure import` of `file` into `database_url`, with parts of `part_bytes`.
+fn tenure_import(database_url: &str, file: &Path, part_bytes: u64) -> serde_json::Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_tenure"))
+        .args(["import", "--json", "--recorded-by", "importer"])
+        .arg(file)
+        .env("DATABASE_URL", database_url)
+        .env("TENURE_IMPORT_PART_BYTES", part_bytes.to_string())
+        .env_remove("TENURE_DATA_DIR")
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("tenure runs");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Every event as (file line, type, fact key), in line order.
+async fn recorded_facts(pool: &sqlx::PgPool) -> Vec<(String, String, String)> {
+    sqlx::query_as(
+        "SELECT metadata->>'source', event_type, metadata->>'idempotency_key' FROM events \
+          ORDER BY metadata->>'source', global_position",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_file_split_into_parts_on_disk_imports_as_the_same_file_read_whole() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/examples/facts.csv");
+    let text = std::fs::read_to_string(&example).unwrap();
+    // Parts of 200 bytes: the example file is split into several.
+    assert!(text.len() > 3 * 200);
+
+    let (split_pool, split_url) = fresh_database().await;
+    let split = tenure_import(&split_url, &example, 200);
+    let (whole_pool, _) = fresh_database().await;
+    let whole = import(&EventStore::new(whole_pool.clone()), "facts.csv", &text).await;
+
+    assert_eq!(split["rows_read"], whole.rows_read);
+    assert_eq!(split["people"], whole.people);
+    assert_eq!(split["events_appended"], whole.events_appended);
+    assert_eq!(split["errors"].as_array().unwrap().len(), whole.errors.len());
+    assert_eq!(recorded_facts(&split_pool).await, recorded_facts(&whole_pool).await);
+
+    // Split again, the same file records nothing new.
+    let again = tenure_import(&split_url, &example, 200);
+    assert_eq!(again["events_appended"], 0);
+    assert_eq!(again["facts_already_recorded"], whole.facts_recorded);
+}
