@@ -27,11 +27,14 @@ use std::time::{Duration, Instant};
 use chrono::Datelike;
 use serde_json::json;
 
+use projections::projector::Projector;
 use tenure::event_store::EventStore;
 use tenure::import::{import_facts, FactsFile, ImportOptions};
 use tenure::ladders::Ladders;
 use tenure::pg_cluster::{ClusterOptions, ManagedCluster};
 
+#[path = "import/after_import.rs"]
+mod after_import;
 #[path = "common/copy_anchor.rs"]
 mod copy_anchor;
 
@@ -56,20 +59,27 @@ async fn bench() -> Result<(), BoxError> {
     let bytes = std::fs::metadata(&file)?.len();
     eprintln!("facts file: {rows} rows, {people} people, {bytes} bytes");
 
+    let cluster_dir = target.join("bench-pg").join(format!("import-{}", std::process::id()));
     let cluster = ManagedCluster::start(ClusterOptions {
-        data_dir: target.join("bench-pg").join(format!("import-{}", std::process::id())),
+        data_dir: cluster_dir.clone(),
         port: None,
         superuser: "tenure".to_string(),
         remove_on_stop: true,
         durable: true,
     })
     .await?;
-    let result = measure(&cluster, &file, rows, bytes).await;
+    let result = measure(&cluster, &cluster_dir, &file, rows, bytes).await;
     cluster.stop().await?;
     result
 }
 
-async fn measure(cluster: &ManagedCluster, file: &Path, rows: usize, bytes: u64) -> Result<(), BoxError> {
+async fn measure(
+    cluster: &ManagedCluster,
+    cluster_dir: &Path,
+    file: &Path,
+    rows: usize,
+    bytes: u64,
+) -> Result<(), BoxError> {
     tenure::db::create_database_if_missing(&cluster.database_url("postgres"), "import_bench").await?;
     let pool = tenure::db::connect(&cluster.database_url("import_bench"), 10).await?;
     tenure::db::MIGRATOR.run(&pool).await?;
@@ -94,8 +104,13 @@ async fn measure(cluster: &ManagedCluster, file: &Path, rows: usize, bytes: u64)
         .await?;
         Ok::<_, BoxError>((summary, started.elapsed()))
     };
+    // The file was generated in this process: its peak is not the import's.
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
     eprintln!("importing ...");
+    let cpu_before = cpu_seconds(cluster_dir);
     let (first, import_time) = import().await?;
+    let cpu_after = cpu_seconds(cluster_dir);
+    let import_cpu = (cpu_after.0 - cpu_before.0, cpu_after.1 - cpu_before.1);
     if !first.errors.is_empty() {
         return Err(format!(
             "the generated file has refused rows: {:?}",
@@ -110,8 +125,16 @@ async fn measure(cluster: &ManagedCluster, file: &Path, rows: usize, bytes: u64)
     }
     let peak_rss = peak_rss_bytes();
 
+    eprintln!("projector catching up, then every report ...");
+    let started = Instant::now();
+    let projected = Projector::live(pool.clone()).catch_up().await?;
+    let catch_up_time = started.elapsed();
+    let answered = after_import::every_report(&pool).await?;
+
     eprintln!("COPY of the same rows ...");
+    let cpu_before = cpu_seconds(cluster_dir);
     let (copied, copy_time) = copy_anchor::copy_events(&pool).await?;
+    let copy_cpu = cpu_seconds(cluster_dir).1 - cpu_before.1;
 
     let rate = |n: usize, t: Duration| n as f64 / t.as_secs_f64();
     let import_rate = rate(first.events_appended, import_time);
@@ -138,6 +161,41 @@ async fn measure(cluster: &ManagedCluster, file: &Path, rows: usize, bytes: u64)
         copy_rate,
         again_rate / copy_rate
     );
+    let per_100k = |seconds: f64| seconds * 100_000.0 / first.events_appended.max(1) as f64;
+    println!(
+        "{:<58}{:>14.0}  {:<28}{:>14.0}  {:>7.3}",
+        format!("projector catch-up after the import ({projected} events), events/s"),
+        rate(projected as usize, catch_up_time),
+        "import, events/s",
+        import_rate,
+        rate(projected as usize, catch_up_time) / import_rate
+    );
+    for (name, took, rows) in &answered {
+        println!(
+            "{:<58}{:>14.1}  {:<28}{:>14}  {:>7}",
+            format!("then {name}, ms"),
+            took.as_secs_f64() * 1e3,
+            "rows answered",
+            rows,
+            ""
+        );
+    }
+    println!(
+        "{:<58}{:>14.2}  {:<28}{:>14.2}  {:>7.3}",
+        "import: PostgreSQL CPU s per 100k events",
+        per_100k(import_cpu.1),
+        "COPY: PostgreSQL CPU s/100k",
+        per_100k(copy_cpu),
+        copy_cpu / import_cpu.1
+    );
+    println!(
+        "{:<58}{:>14.2}  {:<28}{:>14.2}  {:>7.3}",
+        "import: tenure CPU s per 100k events (reading the rows out too)",
+        per_100k(import_cpu.0),
+        "import's wall time s/100k",
+        per_100k(import_time.as_secs_f64()),
+        import_time.as_secs_f64() / import_cpu.0
+    );
     if let Some(rss) = peak_rss {
         println!(
             "{:<58}{:>14.1}  {:<28}{:>14.1}  {:>7.3}",
@@ -162,11 +220,47 @@ async fn measure(cluster: &ManagedCluster, file: &Path, rows: usize, bytes: u64)
             "copy_seconds": copy_time.as_secs_f64(),
             "copy_rows_per_s": copy_rate,
             "ratio": import_rate / copy_rate,
+            "catch_up_seconds": catch_up_time.as_secs_f64(),
+            "reports_ms": answered.iter().map(|(name, took, _)| (name.clone(), took.as_secs_f64() * 1e3)).collect::<std::collections::BTreeMap<_, _>>(),
+            "import_tenure_cpu_seconds": import_cpu.0,
+            "import_postgres_cpu_seconds": import_cpu.1,
+            "copy_postgres_cpu_seconds": copy_cpu,
             "peak_rss_bytes": peak_rss,
             "cpus": std::thread::available_parallelism().map_or(0, |n| n.get()),
         })
     );
     Ok(())
+}
+
+/// CPU seconds used so far by this process, and by the cluster's
+/// PostgreSQL (the postmaster, its live backends and the ones it reaped),
+/// from `/proc` (in its ticks of 1/100 s): on a machine shared with other
+/// work, CPU time says where an import's cost lies when wall time cannot.
+fn cpu_seconds(cluster_dir: &Path) -> (f64, f64) {
+    let ticks = |pid: &str, with_reaped: bool| -> f64 {
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            return 0.0;
+        };
+        // Fields after the command name (which may hold spaces) in brackets.
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .map_or("", |(_, rest)| rest)
+            .split_whitespace()
+            .collect();
+        let take = if with_reaped { 11..15 } else { 11..13 };
+        fields
+            .get(take)
+            .map_or(0.0, |f| f.iter().filter_map(|v| v.parse::<f64>().ok()).sum())
+    };
+    let own = ticks("self", false);
+    let postmaster = std::fs::read_to_string(cluster_dir.join("postmaster.pid"))
+        .ok()
+        .and_then(|pid| pid.lines().next().map(str::to_string))
+        .unwrap_or_default();
+    let children =
+        std::fs::read_to_string(format!("/proc/{postmaster}/task/{postmaster}/children")).unwrap_or_default();
+    let postgres = ticks(&postmaster, true) + children.split_whitespace().map(|pid| ticks(pid, false)).sum::<f64>();
+    (own / 100.0, postgres / 100.0)
 }
 
 /// The process's peak resident set (`VmHWM`), in bytes.
@@ -211,6 +305,11 @@ const TEAMS: [&str; 6] = [
     "Adoption",
 ];
 
+/// The name of the generated file's `n`th organisation.
+fn organisation_name(n: usize) -> String {
+    format!("Council {n:03}")
+}
+
 /// Writes about `events` facts of realistic careers (one organisation per
 /// 100,000 facts, at least 5) in shuffled order; rows and people written.
 fn write_facts_file(path: &PathBuf, events: usize) -> Result<(usize, usize), BoxError> {
@@ -221,7 +320,7 @@ fn write_facts_file(path: &PathBuf, events: usize) -> Result<(usize, usize), Box
     let start = chrono::NaiveDate::from_ymd_opt(2012, 1, 2).ok_or("date")?;
     while rows.len() < events {
         let person = format!("P{people:07}");
-        let organisation = format!("Council {:03}", people % organisations);
+        let organisation = organisation_name(people % organisations);
         people += 1;
         let mut day = start + chrono::Duration::days(dice.below(3 * 365) as i64);
         let mut level = dice.below(3) as usize;

@@ -120,7 +120,7 @@ impl EventStore {
         )
         .fetch_one(&mut *tx)
         .await?;
-        let mut rows = Vec::with_capacity(1 << 20);
+        let mut rows = Vec::with_capacity(SEND_BYTES + (64 << 10));
         let mut events = 0;
         let mut copy = tx
             .copy_in_raw(
@@ -128,36 +128,36 @@ impl EventStore {
                               metadata, recorded_at) FROM STDIN",
             )
             .await?;
+        let mut metadata = Vec::new();
+        let mut clock = RecordedAt::default();
         for (n, commit) in commits.iter().enumerate() {
-            let metadata = serde_json::to_string(&commit.metadata)
+            metadata.clear();
+            serde_json::to_writer(&mut metadata, &commit.metadata)
                 .map_err(|e| AppendError::Store(StoreError::Repository(e.to_string())))?;
-            let recorded_at = (stamp + chrono::Duration::microseconds(n as i64))
-                .format("%Y-%m-%d %H:%M:%S%.6f+00")
-                .to_string();
+            let recorded_at = clock.text(stamp + chrono::Duration::microseconds(n as i64));
             for write in &commit.writes {
                 for (i, event) in write.events.iter().enumerate() {
                     let sequence = write.expected_version + 1 + i as u64;
-                    let payload = event.payload.to_string();
-                    let fields: [&str; 8] = [
-                        write.aggregate_type,
-                        &write.aggregate_id,
-                        &sequence.to_string(),
-                        &event.event_type,
-                        &event.event_version,
-                        &payload,
-                        &metadata,
-                        &recorded_at,
-                    ];
-                    copy_row(&mut rows, &fields);
+                    let mut row = CopyRow::start(&mut rows);
+                    row.text(write.aggregate_type);
+                    row.text(&write.aggregate_id);
+                    row.text(&sequence.to_string());
+                    row.text(&event.event_type);
+                    row.text(&event.event_version);
+                    row.json(&event.payload)?;
+                    row.bytes(&metadata);
+                    row.text(&recorded_at);
+                    row.end();
                     events += 1;
                 }
             }
-            if rows.len() >= 1 << 20 {
-                copy.send(std::mem::take(&mut rows)).await?;
+            if rows.len() >= SEND_BYTES {
+                copy.send(rows.as_slice()).await?;
+                rows.clear();
             }
         }
         if !rows.is_empty() {
-            copy.send(rows).await?;
+            copy.send(rows.as_slice()).await?;
         }
         copy.finish().await?;
         let last_global_position: Option<i64> = sqlx::query_scalar("SELECT MAX(global_position) FROM events")
@@ -179,36 +179,131 @@ pub struct BulkReceipt {
     pub last_global_position: Option<i64>,
 }
 
-/// One row of `COPY … FROM STDIN` in text format: fields separated by tabs,
-/// and in each the backslash and the characters that end a field or a row
-/// escaped.
-fn copy_row(out: &mut Vec<u8>, fields: &[&str]) {
-    for (i, field) in fields.iter().enumerate() {
-        if i > 0 {
-            out.push(b'\t');
+/// How much of a `COPY` is built before it is sent: PostgreSQL starts
+/// on it while the next is built.
+const SEND_BYTES: usize = 1 << 20;
+
+/// One row of `COPY … FROM STDIN` in text format being written: fields
+/// separated by tabs, and in each the backslash and the characters that
+/// end a field or a row escaped.
+struct CopyRow<'a> {
+    out: &'a mut Vec<u8>,
+    fields: usize,
+}
+
+impl<'a> CopyRow<'a> {
+    fn start(out: &'a mut Vec<u8>) -> Self {
+        CopyRow { out, fields: 0 }
+    }
+
+    fn separate(&mut self) {
+        if self.fields > 0 {
+            self.out.push(b'\t');
         }
-        for b in field.bytes() {
-            match b {
-                b'\\' => out.extend_from_slice(b"\\\\"),
-                b'\t' => out.extend_from_slice(b"\\t"),
-                b'\n' => out.extend_from_slice(b"\\n"),
-                b'\r' => out.extend_from_slice(b"\\r"),
-                other => out.push(other),
-            }
+        self.fields += 1;
+    }
+
+    fn text(&mut self, field: &str) {
+        self.bytes(field.as_bytes());
+    }
+
+    fn bytes(&mut self, field: &[u8]) {
+        self.separate();
+        escape_into(self.out, field);
+    }
+
+    /// `value` as JSON text, written straight into the row (no string of
+    /// it in between: a payload is most of a row).
+    fn json(&mut self, value: &Value) -> Result<(), AppendError> {
+        self.separate();
+        serde_json::to_writer(Escaping(self.out), value)
+            .map_err(|e| AppendError::Store(StoreError::Repository(e.to_string())))
+    }
+
+    fn end(self) {
+        self.out.push(b'\n');
+    }
+}
+
+fn escape_into(out: &mut Vec<u8>, field: &[u8]) {
+    // Most fields have nothing to escape: copy them whole.
+    if !field.iter().any(|b| matches!(b, b'\\' | b'\t' | b'\n' | b'\r')) {
+        out.extend_from_slice(field);
+        return;
+    }
+    for &b in field {
+        match b {
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            other => out.push(other),
         }
     }
-    out.push(b'\n');
+}
+
+/// Writes into a `COPY` row, escaping as it goes.
+struct Escaping<'a>(&'a mut Vec<u8>);
+
+impl std::io::Write for Escaping<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        escape_into(self.0, buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A recorded time as `COPY` text, the date and time to the second written
+/// once per second rather than once per commit.
+#[derive(Default)]
+struct RecordedAt {
+    second: i64,
+    prefix: String,
+}
+
+impl RecordedAt {
+    fn text(&mut self, at: DateTime<Utc>) -> String {
+        if self.prefix.is_empty() || at.timestamp() != self.second {
+            self.second = at.timestamp();
+            self.prefix = at.format("%Y-%m-%d %H:%M:%S").to_string();
+        }
+        format!("{}.{:06}+00", self.prefix, at.timestamp_subsec_micros())
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use chrono::TimeZone;
+
     #[test]
     fn a_copy_row_escapes_what_would_end_a_field_or_a_row() {
         let mut out = Vec::new();
-        super::copy_row(&mut out, &["a\tb", "c\\d", "e\nf\rg", "{\"h\":\"\\\"i\"}"]);
+        let mut row = super::CopyRow::start(&mut out);
+        row.text("a\tb");
+        row.text("c\\d");
+        row.bytes(b"e\nf\rg");
+        row.json(&serde_json::json!({"h": "\"i\\\n"})).unwrap();
+        row.end();
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            "a\\tb\tc\\\\d\te\\nf\\rg\t{\"h\":\"\\\\\"i\"}\n"
+            "a\\tb\tc\\\\d\te\\nf\\rg\t{\"h\":\"\\\\\"i\\\\\\\\\\\\n\"}\n"
+        );
+    }
+
+    #[test]
+    fn recorded_times_are_written_to_the_microsecond_across_seconds() {
+        let mut clock = super::RecordedAt::default();
+        let at = chrono::Utc.with_ymd_and_hms(2026, 11, 29, 23, 59, 59).unwrap();
+        assert_eq!(
+            clock.text(at + chrono::Duration::microseconds(999_999)),
+            "2026-11-29 23:59:59.999999+00"
+        );
+        assert_eq!(
+            clock.text(at + chrono::Duration::microseconds(1_000_007)),
+            "2026-11-30 00:00:00.000007+00"
         );
     }
 }
