@@ -15,6 +15,8 @@
 //! nothing the second time, and a later extract repeating earlier facts
 //! appends only the new ones.
 
+pub mod census;
+pub mod census_derive;
 pub mod facts;
 mod people;
 mod registry;
@@ -121,6 +123,38 @@ pub enum ImportError {
     File(std::io::Error),
 }
 
+/// What kind of file an import reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum FileFormat {
+    /// A census return when the header names `SWENo`, else a facts file.
+    #[default]
+    Auto,
+    /// A facts file (README.md "Importing an HR extract").
+    Facts,
+    /// An annual census return (README.md "Importing census returns").
+    Census,
+}
+
+/// One person's rows of a file.
+#[derive(Debug)]
+enum PersonRows {
+    /// Facts as a facts file states them, in date order.
+    Facts(Vec<Fact>),
+    /// What census returns observed of a worker: the facts are derived
+    /// once their history is loaded (`census_derive.rs`).
+    Observed(Vec<census::Observation>),
+}
+
+impl PersonRows {
+    /// How many rows of the file these are (an absence from a return is none).
+    fn rows(&self) -> usize {
+        match self {
+            PersonRows::Facts(facts) => facts.len(),
+            PersonRows::Observed(observed) => observed.iter().filter(|o| o.line() > 0).count(),
+        }
+    }
+}
+
 /// Where a facts file is.
 #[derive(Debug, Clone)]
 pub enum FactsFile {
@@ -133,20 +167,24 @@ pub enum FactsFile {
 
 impl FactsFile {
     /// Its SHA-256, and every row read.
-    fn read(&self) -> std::io::Result<(String, Rows)> {
+    fn read(&self, format: FileFormat) -> std::io::Result<(String, Rows)> {
         match self {
-            FactsFile::Bytes(bytes) => Ok((facts::hex(&Sha256::digest(bytes)), read_rows(bytes.as_slice()))),
+            FactsFile::Bytes(bytes) => Ok((
+                facts::hex(&Sha256::digest(bytes)),
+                read_rows(bytes.as_slice(), format),
+            )),
             FactsFile::Path(path) => {
                 let mut digest = Sha256::new();
                 std::io::copy(&mut std::fs::File::open(path)?, &mut digest)?;
                 let file = std::io::BufReader::with_capacity(1 << 16, std::fs::File::open(path)?);
-                Ok((facts::hex(&digest.finalize()), read_rows(file)))
+                Ok((facts::hex(&digest.finalize()), read_rows(file, format)))
             }
         }
     }
 }
 
-/// Imports `file`, named `file_name`.
+/// Imports `file`, named `file_name`: a census return when its header
+/// says so, else a facts file.
 pub async fn import_facts(
     store: &EventStore,
     ladders: &Ladders,
@@ -155,10 +193,23 @@ pub async fn import_facts(
     options: &ImportOptions,
     progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<ImportSummary, ImportError> {
+    import_file(store, ladders, file_name, file, FileFormat::Auto, options, progress).await
+}
+
+/// Imports `file`, named `file_name`, read as `format`.
+pub async fn import_file(
+    store: &EventStore,
+    ladders: &Ladders,
+    file_name: &str,
+    file: FactsFile,
+    format: FileFormat,
+    options: &ImportOptions,
+    progress: &mut (dyn FnMut(Progress) + Send),
+) -> Result<ImportSummary, ImportError> {
     let started_at = Utc::now();
     // Parsing is CPU work: off the async threads, so a large file does not
     // hold up other requests.
-    let (sha256, (by_person, mut errors, rows_read)) = tokio::task::spawn_blocking(move || file.read())
+    let (sha256, (mut by_person, mut errors, rows_read, returns)) = tokio::task::spawn_blocking(move || file.read(format))
         .await
         .map_err(|e| ImportError::File(std::io::Error::other(e.to_string())))?
         .map_err(ImportError::File)?;
@@ -182,12 +233,18 @@ pub async fn import_facts(
     // People with a row refused already: none of their rows is decided.
     let refused_people: std::collections::BTreeSet<&str> = errors.iter().filter_map(|e| e.person.as_deref()).collect();
     summary.people = by_person.len() + refused_people.iter().filter(|p| !by_person.contains_key(**p)).count();
+    if let Some(returns) = &returns {
+        // Workers an earlier return had and this one does not name.
+        for (person, absent) in census_derive::absent_workers(store.pool(), returns).await? {
+            by_person.entry(person).or_insert(PersonRows::Observed(absent));
+        }
+    }
     let mut to_decide = Vec::new();
-    for (person, facts) in &by_person {
+    for (person, rows) in &by_person {
         if refused_people.contains(&**person) {
-            summary.rows_not_recorded += facts.len();
+            summary.rows_not_recorded += rows.rows();
         } else {
-            to_decide.push((&**person, facts.as_slice()));
+            to_decide.push((&**person, rows));
         }
     }
     summary.people_refused = refused_people.len();
@@ -202,7 +259,7 @@ pub async fn import_facts(
         people_done: 0,
         people: to_decide.len(),
         rows_done: 0,
-        rows: to_decide.iter().map(|(_, f)| f.len()).sum(),
+        rows: to_decide.iter().map(|(_, r)| r.rows()).sum(),
     };
     progress(done);
     for chunk in to_decide.chunks(PEOPLE_PER_CHUNK) {
@@ -215,7 +272,7 @@ pub async fn import_facts(
         summary.last_global_position = outcome.last_global_position.or(summary.last_global_position);
         errors.extend(outcome.refused);
         done.people_done += chunk.len();
-        done.rows_done += chunk.iter().map(|(_, f)| f.len()).sum::<usize>();
+        done.rows_done += chunk.iter().map(|(_, r)| r.rows()).sum::<usize>();
         progress(done);
     }
     errors.sort_by_key(|e| e.line);
@@ -228,23 +285,39 @@ pub async fn import_facts(
     Ok(summary)
 }
 
-/// Facts by person, the refused rows, and how many rows there were.
-type Rows = (BTreeMap<facts::Text, Vec<Fact>>, Vec<RowError>, usize);
+/// Rows by person, the refused rows, how many rows there were, and (a
+/// census return) the returns the file holds.
+type Rows = (
+    BTreeMap<facts::Text, PersonRows>,
+    Vec<RowError>,
+    usize,
+    Option<census::Returns>,
+);
 
 /// Every row of the file: facts by person, in date order (same-day facts
 /// in file order), the refused rows, and how many rows there were.
-fn read_rows(file: impl std::io::Read) -> Rows {
+fn read_rows(file: impl std::io::Read, format: FileFormat) -> Rows {
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(file);
     let mut by_person: BTreeMap<facts::Text, Vec<Fact>> = BTreeMap::new();
     let mut texts = facts::Interner::default();
     let mut errors = Vec::new();
-    let header = match reader.headers() {
-        Ok(names) => Header::read(names),
-        Err(e) => Err(vec![unreadable(1, &e)]),
+    let names = match reader.headers() {
+        Ok(names) => names.clone(),
+        Err(e) => return (BTreeMap::new(), vec![unreadable(1, &e)], 0, None),
     };
-    let header = match header {
+    let census = match format {
+        FileFormat::Auto => census::is_census_header(&names),
+        FileFormat::Facts => false,
+        FileFormat::Census => true,
+    };
+    if census {
+        let (observed, errors, rows, returns) = census::read_rows(&mut reader, &names);
+        let by_person = observed.into_iter().map(|(p, o)| (p, PersonRows::Observed(o))).collect();
+        return (by_person, errors, rows, Some(returns));
+    }
+    let header = match Header::read(&names) {
         Ok(header) => header,
-        Err(header_errors) => return (by_person, header_errors, 0),
+        Err(header_errors) => return (BTreeMap::new(), header_errors, 0, None),
     };
     let columns = reader.headers().map(csv::StringRecord::len).unwrap_or(0);
     let mut rows = 0;
@@ -277,7 +350,8 @@ fn read_rows(file: impl std::io::Read) -> Rows {
     for facts in by_person.values_mut() {
         facts.sort_by_key(|f| (f.effective_on, f.line));
     }
-    (by_person, errors, rows)
+    let by_person = by_person.into_iter().map(|(p, f)| (p, PersonRows::Facts(f))).collect();
+    (by_person, errors, rows, None)
 }
 
 fn unreadable(line: u64, e: &csv::Error) -> RowError {
@@ -308,7 +382,7 @@ const LADDER_ATTEMPTS: usize = 3;
 async fn import_chunk(
     store: &EventStore,
     ladders: &Ladders,
-    chunk: &[(&str, &[Fact])],
+    chunk: &[(&str, &PersonRows)],
     options: &ImportOptions,
     labels: &(dyn Fn(u64) -> Labels + Sync),
 ) -> Result<ChunkOutcome, ImportError> {
@@ -329,7 +403,7 @@ async fn import_chunk(
 async fn try_chunk(
     store: &EventStore,
     ladders: &Ladders,
-    chunk: &[(&str, &[Fact])],
+    chunk: &[(&str, &PersonRows)],
     options: &ImportOptions,
     labels: &(dyn Fn(u64) -> Labels + Sync),
 ) -> Result<ChunkOutcome, ImportError> {
@@ -350,7 +424,7 @@ async fn try_chunk(
     let mut outcome = ChunkOutcome::default();
     let mut posts = ChunkPosts::default();
     let mut commits = Vec::new();
-    for (person, facts) in chunk {
+    for (person, rows) in chunk {
         let id = ids.get(*person).copied().unwrap_or_else(Uuid::new_v4);
         let (stream, facts_recorded) = streams.remove(&id.to_string()).unwrap_or_else(|| {
             (
@@ -362,6 +436,14 @@ async fn try_chunk(
                 Default::default(),
             )
         });
+        let derived;
+        let facts: &[Fact] = match rows {
+            PersonRows::Facts(facts) => facts,
+            PersonRows::Observed(observed) => {
+                derived = census_derive::facts_for(person, &stream.aggregate, observed, &in_force.levels);
+                &derived
+            }
+        };
         let person = Person {
             id,
             stream,
