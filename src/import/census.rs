@@ -58,7 +58,14 @@ pub const SKIPPED_COLUMNS: [&str; 13] = [
 ];
 
 /// The columns every return must have.
-const REQUIRED: [&str; 6] = ["CollectionYear", "Organisation", "SWENo", "AgencyWorker", "OrgRole", "FTE"];
+const REQUIRED: [&str; 6] = [
+    "CollectionYear",
+    "Organisation",
+    "SWENo",
+    "AgencyWorker",
+    "OrgRole",
+    "FTE",
+];
 
 /// Whether a header is a census return's: it names the worker by `SWENo`.
 pub fn is_census_header(names: &csv::StringRecord) -> bool {
@@ -129,7 +136,10 @@ pub const REASONS: [(&str, &str); 10] = [
     ("4", "dismissed"),
     ("5", "retired"),
     ("6", "deceased"),
-    ("7", "moved to a role in the authority outside child and family social work"),
+    (
+        "7",
+        "moved to a role in the authority outside child and family social work",
+    ),
     ("8", "other"),
     ("9", "not known"),
     ("10", "not yet collected"),
@@ -142,7 +152,10 @@ pub const DESTINATIONS: [(&str, &str); 9] = [
     ("3", "agency or consultancy in social work in England"),
     ("4", "other social work role outside local authorities in England"),
     ("5", "other social care role in England"),
-    ("6", "non-social care role, any role outside England, no employment or career break"),
+    (
+        "6",
+        "non-social care role, any role outside England, no employment or career break",
+    ),
     ("7", "other"),
     ("8", "not known"),
     ("9", "not yet collected"),
@@ -253,7 +266,12 @@ impl Header {
             let name = name.trim().trim_start_matches('\u{feff}');
             match COLUMNS.iter().chain(SKIPPED_COLUMNS.iter()).find(|c| **c == name) {
                 Some(known) if positions.insert(*known, i).is_some() => {
-                    errors.push(at(1, name, "duplicate_column", format!("the column {name} appears twice")));
+                    errors.push(at(
+                        1,
+                        name,
+                        "duplicate_column",
+                        format!("the column {name} appears twice"),
+                    ));
                 }
                 Some(_) => {}
                 None => errors.push(at(
@@ -333,7 +351,8 @@ impl Header {
                 None
             }
         });
-        let agency = agency_text.and_then(|text| coded(line, "AgencyWorker", text, &YES_NO, &mut errors).map(|c| c == "1"));
+        let agency =
+            agency_text.and_then(|text| coded(line, "AgencyWorker", text, &YES_NO, &mut errors).map(|c| c == "1"));
         let role = role_text.and_then(|text| {
             let role = ROLES.iter().find(|r| r.code == text).copied();
             if role.is_none() {
@@ -362,8 +381,8 @@ impl Header {
         let started_on = value("RoleStartDate").and_then(|t| date(line, "RoleStartDate", t, &mut errors));
         let left_on = value("RoleEndDate").and_then(|t| date(line, "RoleEndDate", t, &mut errors));
         let reason = value("ReasonLeave").and_then(|t| described(line, "ReasonLeave", t, &REASONS, &mut errors));
-        let destination =
-            value("LeaverDestination").and_then(|t| described(line, "LeaverDestination", t, &DESTINATIONS, &mut errors));
+        let destination = value("LeaverDestination")
+            .and_then(|t| described(line, "LeaverDestination", t, &DESTINATIONS, &mut errors));
         // Characteristics: checked as the return defines them, then dropped.
         let born_on = value("PersonBirthDate").and_then(|t| date(line, "PersonBirthDate", t, &mut errors));
         if let Some(text) = value("GenderCurrent") {
@@ -517,7 +536,10 @@ pub(super) fn read_rows<R: std::io::Read>(reader: &mut csv::Reader<R>, names: &c
                     continue;
                 }
                 returns.organisations.insert(row.organisation.clone());
-                by_person.entry(row.person.clone()).or_default().push(Observation::Row(row));
+                by_person
+                    .entry(row.person.clone())
+                    .or_default()
+                    .push(Observation::Row(row));
             }
             Err(row_errors) => {
                 returns.named.extend(row_errors.iter().filter_map(|e| e.person.clone()));
@@ -529,13 +551,7 @@ pub(super) fn read_rows<R: std::io::Read>(reader: &mut csv::Reader<R>, names: &c
 }
 
 /// `text` if it is one of `codes` (the return's code list for `column`).
-fn coded<'c>(
-    line: u64,
-    column: &str,
-    text: &str,
-    codes: &[&'c str],
-    errors: &mut Vec<RowError>,
-) -> Option<&'c str> {
+fn coded<'c>(line: u64, column: &str, text: &str, codes: &[&'c str], errors: &mut Vec<RowError>) -> Option<&'c str> {
     let found = codes.iter().find(|c| **c == text).copied();
     if found.is_none() {
         errors.push(at(
@@ -605,7 +621,12 @@ fn at(line: u64, column: &str, error: &str, message: impl Into<String>) -> RowEr
 }
 
 fn missing(line: u64, column: &str) -> RowError {
-    at(line, column, "missing_field", format!("{column} is required on every row"))
+    at(
+        line,
+        column,
+        "missing_field",
+        format!("{column} is required on every row"),
+    )
 }
 
 #[cfg(test)]

@@ -66,10 +66,7 @@ pub const ABSENT_REASON: &str = "not in the census return";
 #[derive(Debug, Clone, PartialEq)]
 enum Known {
     Unknown,
-    Left {
-        on: NaiveDate,
-        role: Option<String>,
-    },
+    Left { on: NaiveDate, role: Option<String> },
     InPost(InPost),
 }
 
@@ -168,7 +165,12 @@ fn from_row(person: &Text, row: &ReturnRow, known: &mut Known, derived: &mut Vec
                 Some(on) => (on, JOINED_ON_START_DATE),
                 None => (year_start, JOINED_AT_YEAR_START),
             };
-            derived.push(sealed(start(FactKind::Joined, on, derivation, row.role.recorded_as.into())));
+            derived.push(sealed(start(
+                FactKind::Joined,
+                on,
+                derivation,
+                row.role.recorded_as.into(),
+            )));
         }
         Known::Left { on: left_on, role } => {
             // The store has them leaving on or after this row's leaving,
@@ -289,7 +291,8 @@ pub(super) fn in_return_terms(fact: &Fact, mut error: RowError) -> RowError {
             "effective_on" => derivation.date_column,
             "person" => "SWENo",
             "organisation" => "Organisation",
-            "role" => "OrgRole",
+            // A move's kind is the roles' to tell.
+            "role" | "kind" => "OrgRole",
             "fte" => "FTE",
             "basis" => "AgencyWorker",
             "reason" => "ReasonLeave",

@@ -33,7 +33,20 @@ fn header() -> Header {
 /// A row of `HEADER` with `changes` (column, value) applied to a worker in post.
 fn row(changes: &[(&str, &str)]) -> Result<ReturnRow, Vec<RowError>> {
     let mut values = vec![
-        "2018", "Northshire", "SW0000000001", "0", "1", "1988-03-14", "2", "WBRI", "0", "5", "2012-04-02", "", "", "",
+        "2018",
+        "Northshire",
+        "SW0000000001",
+        "0",
+        "1",
+        "1988-03-14",
+        "2",
+        "WBRI",
+        "0",
+        "5",
+        "2012-04-02",
+        "",
+        "",
+        "",
     ];
     for (column, value) in changes {
         let i = HEADER.iter().position(|c| c == column).unwrap();
@@ -56,7 +69,11 @@ fn day(text: &str) -> NaiveDate {
 #[test]
 fn a_census_header_is_known_by_its_worker_identifier() {
     assert!(is_census_header(&csv::StringRecord::from(vec!["\u{feff}SWENo", "FTE"])));
-    assert!(!is_census_header(&csv::StringRecord::from(vec!["fact", "person", "effective_on"])));
+    assert!(!is_census_header(&csv::StringRecord::from(vec![
+        "fact",
+        "person",
+        "effective_on"
+    ])));
 }
 
 #[test]
@@ -88,7 +105,10 @@ fn a_row_gives_the_worker_with_the_role_mapped_and_no_characteristics() {
     assert!(row.agency);
     assert_eq!(row.fte, 0.6);
     assert_eq!(row.started_on, Some(day("2012-04-02")));
-    assert_eq!((row.collection_date(), row.year_start()), (day("2018-09-30"), day("2017-10-01")));
+    assert_eq!(
+        (row.collection_date(), row.year_start()),
+        (day("2018-09-30"), day("2017-10-01"))
+    );
 }
 
 #[test]
@@ -153,11 +173,19 @@ fn a_leaving_lies_in_the_collection_year_and_comes_with_its_reason() {
     let no_date = row(&[("ReasonLeave", "1"), ("LeaverDestination", "2")]).unwrap_err();
     assert_eq!(
         problems(&no_date),
-        [("ReasonLeave", "unsupported_field"), ("LeaverDestination", "unsupported_field")]
+        [
+            ("ReasonLeave", "unsupported_field"),
+            ("LeaverDestination", "unsupported_field")
+        ]
     );
     let unknown = row(&[("RoleEndDate", "2018-03-31"), ("ReasonLeave", "11")]).unwrap_err();
     assert_eq!(problems(&unknown), [("ReasonLeave", "invalid_field")]);
-    let left = row(&[("RoleEndDate", "2018-03-31"), ("ReasonLeave", "5"), ("LeaverDestination", "6")]).unwrap();
+    let left = row(&[
+        ("RoleEndDate", "2018-03-31"),
+        ("ReasonLeave", "5"),
+        ("LeaverDestination", "6"),
+    ])
+    .unwrap();
     assert_eq!(left.left_on, Some(day("2018-03-31")));
     assert_eq!(left.reason, Some("retired"));
     assert!(left.destination.unwrap().starts_with("non-social care role"));
@@ -204,7 +232,10 @@ fn a_worker_the_store_does_not_know_joins_on_the_start_date_or_at_the_start_of_t
         [(FactKind::Joined, day("2012-04-02"), "census:joined_on_start_date")]
     );
     assert_eq!(with_date[0].role.as_deref(), Some("social_worker"));
-    assert_eq!((with_date[0].basis, with_date[0].fte), (Some(Basis::Permanent), Some(1.0)));
+    assert_eq!(
+        (with_date[0].basis, with_date[0].fte),
+        (Some(Basis::Permanent), Some(1.0))
+    );
     let without = derived(
         &Participant::default(),
         vec![row(&[("RoleStartDate", ""), ("AgencyWorker", "1")]).unwrap()],
@@ -247,12 +278,19 @@ fn a_change_is_dated_by_a_later_start_date_else_the_collection_date() {
     let promoted = derived(&worker, vec![row(&[("OrgRole", "4")]).unwrap()]);
     assert_eq!(
         said(&promoted),
-        [(FactKind::ChangedRole, day("2018-09-30"), "census:changed_at_collection_date")]
+        [(
+            FactKind::ChangedRole,
+            day("2018-09-30"),
+            "census:changed_at_collection_date"
+        )]
     );
     assert_eq!(promoted[0].role.as_deref(), Some("senior_practitioner"));
     // The team the store has is kept: the return knows none.
     assert_eq!(promoted[0].team.as_deref(), Some("Assessment"));
-    let dated = derived(&worker, vec![row(&[("OrgRole", "4"), ("RoleStartDate", "2018-04-01")]).unwrap()]);
+    let dated = derived(
+        &worker,
+        vec![row(&[("OrgRole", "4"), ("RoleStartDate", "2018-04-01")]).unwrap()],
+    );
     assert_eq!(
         said(&dated),
         [(FactKind::ChangedRole, day("2018-04-01"), "census:changed_on_start_date")]
@@ -274,7 +312,11 @@ fn a_leaver_whose_role_differs_changes_on_the_leaving_date_then_leaves() {
     assert_eq!(
         said(&facts),
         [
-            (FactKind::ChangedRole, day("2018-03-31"), "census:changed_on_leaving_date"),
+            (
+                FactKind::ChangedRole,
+                day("2018-03-31"),
+                "census:changed_on_leaving_date"
+            ),
             (FactKind::Left, day("2018-03-31"), "census:left_on_leaving_date"),
         ]
     );
@@ -298,7 +340,12 @@ fn a_worker_the_store_has_as_left_rejoins_unless_the_row_is_that_leaving() {
         said(&dated),
         [(FactKind::Rejoined, day("2018-02-05"), "census:rejoined_on_start_date")]
     );
-    let same_leaving = row(&[("CollectionYear", "2016"), ("RoleEndDate", "2016-05-31"), ("ReasonLeave", "1")]).unwrap();
+    let same_leaving = row(&[
+        ("CollectionYear", "2016"),
+        ("RoleEndDate", "2016-05-31"),
+        ("ReasonLeave", "1"),
+    ])
+    .unwrap();
     assert!(derived(&worker, vec![same_leaving]).is_empty());
 }
 

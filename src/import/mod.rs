@@ -169,10 +169,7 @@ impl FactsFile {
     /// Its SHA-256, and every row read.
     fn read(&self, format: FileFormat) -> std::io::Result<(String, Rows)> {
         match self {
-            FactsFile::Bytes(bytes) => Ok((
-                facts::hex(&Sha256::digest(bytes)),
-                read_rows(bytes.as_slice(), format),
-            )),
+            FactsFile::Bytes(bytes) => Ok((facts::hex(&Sha256::digest(bytes)), read_rows(bytes.as_slice(), format))),
             FactsFile::Path(path) => {
                 let mut digest = Sha256::new();
                 std::io::copy(&mut std::fs::File::open(path)?, &mut digest)?;
@@ -209,10 +206,11 @@ pub async fn import_file(
     let started_at = Utc::now();
     // Parsing is CPU work: off the async threads, so a large file does not
     // hold up other requests.
-    let (sha256, (mut by_person, mut errors, rows_read, returns)) = tokio::task::spawn_blocking(move || file.read(format))
-        .await
-        .map_err(|e| ImportError::File(std::io::Error::other(e.to_string())))?
-        .map_err(ImportError::File)?;
+    let (sha256, (mut by_person, mut errors, rows_read, returns)) =
+        tokio::task::spawn_blocking(move || file.read(format))
+            .await
+            .map_err(|e| ImportError::File(std::io::Error::other(e.to_string())))?
+            .map_err(ImportError::File)?;
     let mut summary = ImportSummary {
         file_name: file_name.to_string(),
         sha256: sha256.clone(),
@@ -312,7 +310,10 @@ fn read_rows(file: impl std::io::Read, format: FileFormat) -> Rows {
     };
     if census {
         let (observed, errors, rows, returns) = census::read_rows(&mut reader, &names);
-        let by_person = observed.into_iter().map(|(p, o)| (p, PersonRows::Observed(o))).collect();
+        let by_person = observed
+            .into_iter()
+            .map(|(p, o)| (p, PersonRows::Observed(o)))
+            .collect();
         return (by_person, errors, rows, Some(returns));
     }
     let header = match Header::read(&names) {
