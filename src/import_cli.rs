@@ -1,4 +1,4 @@
-//! `tenure import FILE…`: facts files into the store, with a progress bar
+//! `tenure import FILE…`: facts files and census returns into the store, with a progress bar
 //! (rows/s, ETA) on a terminal, plain progress lines otherwise, and a
 //! summary table (or JSON) per file with every refused row.
 

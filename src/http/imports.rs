@@ -1,6 +1,6 @@
-//! `POST /api/v1/imports`: a facts file as the request body (`text/csv`),
-//! answered with the import's summary and every refused row; `GET
-//! /api/v1/imports`: the imports recorded so far.
+//! `POST /api/v1/imports`: a facts file or census return as the request
+//! body (`text/csv`), answered with the import's summary and every refused
+//! row; `GET /api/v1/imports`: the imports recorded so far.
 //!
 //! The body is streamed to a temporary file as it arrives and read from
 //! there, never held whole in memory, so a file may be far larger than a
@@ -35,9 +35,11 @@ pub(super) fn routes() -> Router<AppState> {
     Router::new().route("/imports", post(import).get(list))
 }
 
-/// Import a facts file (CSV; columns in README.md "Importing an HR
-/// extract"). `file_name` names it in the events' `source` and the list of
-/// imports; `dry_run=true` checks everything and records nothing. The
+/// Import a facts file or a census return (CSV; columns in README.md
+/// "Importing an HR extract" and "Importing census returns"). `file_name`
+/// names it in the events' `source` and the list of imports;
+/// `dry_run=true` checks everything and records nothing; `format` is
+/// `auto` (the header tells), `facts` or `census`. The
 /// answer is 200 whether or not rows were refused: `errors` lists each,
 /// with its line, column, person and rule, and `all_recorded` says whether
 /// every row is recorded (now or by an earlier import).
