@@ -16,6 +16,7 @@
 //! appends only the new ones.
 
 pub mod census;
+mod census_codes;
 pub mod census_derive;
 pub mod facts;
 mod people;
@@ -461,7 +462,11 @@ async fn try_chunk(
                 commits.extend(decided);
             }
             Decided::Refused { error, not_recorded } => {
-                outcome.not_recorded += not_recorded;
+                // A worker's derived facts are not rows: their other rows are.
+                outcome.not_recorded += match rows {
+                    PersonRows::Facts(_) => not_recorded,
+                    PersonRows::Observed(_) => rows.rows().saturating_sub(1),
+                };
                 outcome.refused.push(error);
             }
         }

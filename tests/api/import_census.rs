@@ -356,6 +356,7 @@ async fn a_refusal_by_the_rules_names_the_returns_column() {
         (e.line, e.column.as_deref(), e.person.as_deref()),
         (2, Some("OrgRole"), Some("SW0000000201"))
     );
+    assert_eq!((summary.people_refused, summary.rows_not_recorded), (1, 0));
     assert_eq!(last_position(&app).await, 1);
 }
 
