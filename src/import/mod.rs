@@ -14,6 +14,11 @@
 //! those keys are skipped, so importing the same file twice appends
 //! nothing the second time, and a later extract repeating earlier facts
 //! appends only the new ones.
+//!
+//! An annual census return (`census.rs`) goes the same way, except that
+//! its rows say what each worker looked like, not what happened: the facts
+//! are derived in the chunk, once the worker's history is loaded
+//! (`census_derive.rs`), and then decided like any others.
 
 pub mod census;
 mod census_codes;

@@ -436,3 +436,37 @@ async fn over_http_format_chooses_how_the_body_is_read() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["events_appended"], 7);
 }
+
+#[tokio::test]
+async fn a_return_is_compared_with_history_from_the_api_or_a_facts_file() {
+    let app = spawn_app().await;
+    // SW…301 registered over HTTP (full time), SW…302 and SW…303 from a
+    // facts file (an ASYE, and a social worker the return leaves out).
+    app.register("SW0000000301", "Northshire", "social_worker", "2016-01-04")
+        .await;
+    let facts = "fact,person,effective_on,organisation,role\n\
+                 joined,SW0000000302,2017-09-04,Northshire,asye\n\
+                 joined,SW0000000303,2015-01-05,Northshire,social_worker\n";
+    import(&app, "facts.csv", facts, FileFormat::Auto).await;
+    let before = last_position(&app).await;
+    let header = CENSUS_2017.lines().next().unwrap();
+    let file = format!(
+        "{header}\n\
+         2018,Northshire,SW0000000301,0,0.8,,,,,5,2016-01-04,,,\n\
+         2018,Northshire,SW0000000302,0,1,,,,,5,2017-09-04,,,\n"
+    );
+    let summary = import(&app, "census-2018.csv", &file, FileFormat::Auto).await;
+    assert!(summary.errors.is_empty(), "{:?}", summary.errors);
+    // Only SW…301's FTE differs; an ASYE is a case holder; SW…303 has no
+    // fact from a census return, so their absence ends nothing.
+    assert_eq!(
+        appended_after(&app, before).await,
+        expected(&[(
+            "SW0000000301",
+            "RoleChanged",
+            "2018-09-30",
+            "census:changed_at_collection_date",
+            "import:census-2018.csv#2",
+        )])
+    );
+}
