@@ -304,10 +304,11 @@ pub(super) fn in_return_terms(fact: &Fact, mut error: RowError) -> RowError {
     error
 }
 
-/// Workers absent from `returns`: everyone with a fact derived from an
-/// earlier census return whom this file does not name, once per
-/// organisation the file returns for. Whether they were in post in that
-/// organisation is decided with their history loaded (`facts_for`).
+/// Workers absent from `returns`: everyone ever in one of its
+/// organisations with a fact derived from an earlier census return whom
+/// this file does not name, once per organisation the file returns for.
+/// Whether they were in post in that organisation is decided with their
+/// history loaded (`facts_for`).
 pub(super) async fn absent_workers(
     pool: &PgPool,
     returns: &Returns,
@@ -316,13 +317,22 @@ pub(super) async fn absent_workers(
     let Some(year) = returns.year else {
         return Ok(absent);
     };
+    let organisations: Vec<String> = returns.organisations.iter().map(|o| o.to_string()).collect();
+    // People ever in one of the file's organisations, with a fact derived
+    // from a census return: the rest cannot be in post there from a return.
     let refs: Vec<String> = sqlx::query_scalar(
         "SELECT DISTINCT r.payload -> 'Registered' ->> 'external_ref' FROM events r \
           WHERE r.aggregate_type = 'participant' AND r.event_type = 'ParticipantRegistered' \
             AND r.aggregate_id IN (SELECT aggregate_id FROM events \
                                     WHERE aggregate_type = 'participant' \
-                                      AND metadata ->> 'derivation' LIKE 'census:%')",
+                                      AND metadata ->> 'derivation' LIKE 'census:%') \
+            AND r.aggregate_id IN (SELECT aggregate_id FROM events \
+                                    WHERE aggregate_type = 'participant' \
+                                      AND COALESCE(payload -> 'Registered' ->> 'organisation', \
+                                                   payload -> 'RoleChanged' ->> 'organisation', \
+                                                   payload -> 'RejoiningRecorded' ->> 'organisation') = ANY($1))",
     )
+    .bind(&organisations)
     .fetch_all(pool)
     .await?;
     let named: &BTreeSet<String> = &returns.named;
