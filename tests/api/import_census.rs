@@ -470,3 +470,25 @@ async fn a_return_is_compared_with_history_from_the_api_or_a_facts_file() {
         )])
     );
 }
+
+#[tokio::test]
+async fn a_return_ends_only_its_own_organisations_absent_workers() {
+    let app = spawn_app().await;
+    let header = CENSUS_2017.lines().next().unwrap();
+    let southvale = format!("{header}\n2017,Southvale,SW0000000401,0,1,,,,,5,2014-01-06,,,\n");
+    import(&app, "southvale-2017.csv", &southvale, FileFormat::Auto).await;
+    import(&app, "census-2017.csv", CENSUS_2017, FileFormat::Auto).await;
+    let before = last_position(&app).await;
+    let summary = import(&app, "census-2018.csv", CENSUS_2018, FileFormat::Auto).await;
+    assert_eq!(summary.events_appended, 7);
+    let ended: Vec<String> = sqlx::query_scalar(
+        "SELECT r.payload -> 'Registered' ->> 'external_ref' FROM events e \
+           JOIN events r ON r.aggregate_id = e.aggregate_id AND r.event_type = 'ParticipantRegistered' \
+          WHERE e.global_position > $1 AND e.metadata ->> 'derivation' = 'census:left_absent_from_return'",
+    )
+    .bind(before)
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(ended, ["SW0000000007"]);
+}
