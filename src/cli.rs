@@ -117,6 +117,10 @@ pub struct ImportArgs {
     /// instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// How to read the files: `auto` (a census return when the header
+    /// names `SWENo`, else a facts file), `facts` or `census`.
+    #[arg(long, value_enum, default_value_t = crate::import::FileFormat::Auto)]
+    pub format: crate::import::FileFormat,
 }
 
 /// `tenure report`: which report, how to print it, and its parameters.

@@ -1,4 +1,4 @@
-//! `tenure import FILE…`: facts files into the store, with a progress bar
+//! `tenure import FILE…`: facts files and census returns into the store, with a progress bar
 //! (rows/s, ETA) on a terminal, plain progress lines otherwise, and a
 //! summary table (or JSON) per file with every refused row.
 
@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use tenure::cli::{Cli, ImportArgs};
-use tenure::import::{import_facts, FactsFile, ImportOptions, ImportSummary, Progress};
+use tenure::import::{import_file, FactsFile, ImportOptions, ImportSummary, Progress};
 
 /// Some rows were refused: what was not refused is recorded.
 #[derive(Debug, thiserror::Error)]
@@ -41,11 +41,12 @@ pub(crate) async fn run(
             .file_name()
             .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
         let mut shown = Shown::new(&name);
-        let summary = import_facts(
+        let summary = import_file(
             runner.store(),
             runner.ladders(),
             &name,
             FactsFile::Path(path.clone()),
+            args.format,
             &options,
             &mut |p| shown.progress(p),
         )

@@ -289,6 +289,7 @@ async fn append_all(store: &EventStore, writes: Vec<StreamWrite>, label: &str) -
                     source: "bench:bulk".to_string(),
                     correlation_id: format!("bulk-{label}-{round}"),
                     idempotency_key: None,
+                    derivation: None,
                 },
                 idempotency: None,
             })

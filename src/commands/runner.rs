@@ -188,6 +188,7 @@ impl CommandRunner {
                 source: origin.source.clone(),
                 correlation_id: origin.correlation_id.clone(),
                 idempotency_key: origin.idempotency.as_ref().map(|(k, _)| k.clone()),
+                derivation: None,
             },
             idempotency: origin.idempotency.clone(),
         };

@@ -76,6 +76,10 @@ pub struct Metadata {
     /// The client's `Idempotency-Key`, when it sent one.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub idempotency_key: Option<String>,
+    /// How an imported fact was derived, when no row stated it (a census
+    /// return's rule, e.g. `census:left_on_leaving_date`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub derivation: Option<String>,
 }
 
 /// A stream loaded from the store, folded into its aggregate.

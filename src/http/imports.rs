@@ -1,6 +1,6 @@
-//! `POST /api/v1/imports`: a facts file as the request body (`text/csv`),
-//! answered with the import's summary and every refused row; `GET
-//! /api/v1/imports`: the imports recorded so far.
+//! `POST /api/v1/imports`: a facts file or census return as the request
+//! body (`text/csv`), answered with the import's summary and every refused
+//! row; `GET /api/v1/imports`: the imports recorded so far.
 //!
 //! The body is streamed to a temporary file as it arrives and read from
 //! there, never held whole in memory, so a file may be far larger than a
@@ -23,7 +23,9 @@ use tokio::io::AsyncWriteExt;
 use super::error::ApiError;
 use super::extract::{CommandHeaders, MAX_TEXT_CHARS};
 use super::AppState;
-use crate::import::{import_facts, past_imports, FactsFile, ImportError, ImportOptions, ImportSummary, PastImport};
+use crate::import::{
+    import_file, past_imports, FactsFile, FileFormat, ImportError, ImportOptions, ImportSummary, PastImport,
+};
 
 /// The largest facts file accepted over HTTP: a national workforce's ten
 /// years is a few hundred megabytes.
@@ -33,9 +35,11 @@ pub(super) fn routes() -> Router<AppState> {
     Router::new().route("/imports", post(import).get(list))
 }
 
-/// Import a facts file (CSV; columns in README.md "Importing an HR
-/// extract"). `file_name` names it in the events' `source` and the list of
-/// imports; `dry_run=true` checks everything and records nothing. The
+/// Import a facts file or a census return (CSV; columns in README.md
+/// "Importing an HR extract" and "Importing census returns"). `file_name`
+/// names it in the events' `source` and the list of imports;
+/// `dry_run=true` checks everything and records nothing; `format` is
+/// `auto` (the header tells), `facts` or `census`. The
 /// answer is 200 whether or not rows were refused: `errors` lists each,
 /// with its line, column, person and rule, and `all_recorded` says whether
 /// every row is recorded (now or by an earlier import).
@@ -44,6 +48,7 @@ pub(super) fn routes() -> Router<AppState> {
     params(
         ("file_name" = Option<String>, Query, description = "the file's name, for the events' source (default: upload.csv)"),
         ("dry_run" = Option<bool>, Query, description = "check everything, record nothing"),
+        ("format" = Option<String>, Query, description = "auto (default: a census return when the header names SWENo), facts or census"),
         ("X-Recorded-By" = Option<String>, Header, description = "who imports"),
     ),
     responses((status = 200, body = ImportSummary), (status = 400, body = super::error::ErrorBody),
@@ -64,7 +69,7 @@ pub(super) async fn import(
             message: format!("a facts file is sent as text/csv, not {content_type:?}"),
         });
     }
-    let (file_name, dry_run) = parameters(query.as_deref().unwrap_or(""))?;
+    let (file_name, dry_run, format) = parameters(query.as_deref().unwrap_or(""))?;
     let spooled = Spooled::new();
     spool(body, &spooled.0).await?;
     let options = ImportOptions {
@@ -75,11 +80,12 @@ pub(super) async fn import(
         dry_run,
         future_margin_days: s.runner.future_margin_days(),
     };
-    let summary = import_facts(
+    let summary = import_file(
         s.store(),
         s.runner.ladders(),
         &file_name,
         FactsFile::Path(spooled.0.clone()),
+        format,
         &options,
         &mut |_| {},
     )
@@ -103,10 +109,11 @@ pub(super) async fn list(State(s): State<AppState>) -> Result<Json<Vec<PastImpor
     Ok(Json(past_imports(s.store().pool()).await?))
 }
 
-/// `file_name` and `dry_run`, and nothing else.
-fn parameters(query: &str) -> Result<(String, bool), ApiError> {
+/// `file_name`, `dry_run` and `format`, and nothing else.
+fn parameters(query: &str) -> Result<(String, bool, FileFormat), ApiError> {
     let mut file_name = None;
     let mut dry_run = None;
+    let mut format = None;
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
         let value = percent_decode(value)
@@ -114,11 +121,12 @@ fn parameters(query: &str) -> Result<(String, bool), ApiError> {
         let slot = match key {
             "file_name" => &mut file_name,
             "dry_run" => &mut dry_run,
+            "format" => &mut format,
             other => {
                 return Err(ApiError::bad_request(
                     "unsupported_parameter",
                     other,
-                    format!("{other} is not a parameter of an import; use file_name and dry_run"),
+                    format!("{other} is not a parameter of an import; use file_name, dry_run and format"),
                 ))
             }
         };
@@ -149,7 +157,19 @@ fn parameters(query: &str) -> Result<(String, bool), ApiError> {
             ))
         }
     };
-    Ok((file_name, dry_run))
+    let format = match format.as_deref() {
+        None | Some("auto") => FileFormat::Auto,
+        Some("facts") => FileFormat::Facts,
+        Some("census") => FileFormat::Census,
+        Some(other) => {
+            return Err(ApiError::bad_request(
+                "invalid_parameter",
+                "format",
+                format!("format is auto, facts or census, not {other:?}"),
+            ))
+        }
+    };
+    Ok((file_name, dry_run, format))
 }
 
 /// `%XX` and `+` decoded; `None` when the result is not UTF-8.

@@ -20,8 +20,10 @@ use aggregates::CommandContext;
 use chrono::Utc;
 use uuid::Uuid;
 
+use super::census_derive;
 use super::facts::{Fact, RowError};
 use super::people::{self, ChunkPosts, Decided, Labels, Person};
+use super::read::PersonRows;
 use super::{ImportError, ImportOptions};
 use crate::event_store::{AppendError, BulkReceipt, Commit, EventStore, LoadedStream, StoreError};
 use crate::ladders::Ladders;
@@ -35,8 +37,8 @@ pub(super) const PEOPLE_PER_CHUNK: usize = 500;
 /// replacement lands between reading the ladders and appending.
 const LADDER_ATTEMPTS: usize = 3;
 
-/// One person's facts, named by their reference.
-pub(super) type PersonFacts<'a> = (&'a str, &'a [Fact]);
+/// One person's rows, named by their reference.
+pub(super) type PersonFacts<'a> = (&'a str, &'a PersonRows);
 
 /// What one chunk of people gave.
 #[derive(Default)]
@@ -192,7 +194,7 @@ async fn decide_chunk(
     let mut outcome = ChunkOutcome::default();
     let mut posts = ChunkPosts::default();
     let mut commits = Vec::new();
-    for (person, facts) in chunk {
+    for (person, rows) in chunk {
         let id = ids.get(*person).copied().unwrap_or_else(Uuid::new_v4);
         let (stream, facts_recorded) = streams.remove(&id.to_string()).unwrap_or_else(|| {
             (
@@ -204,6 +206,14 @@ async fn decide_chunk(
                 Default::default(),
             )
         });
+        let derived;
+        let facts: &[Fact] = match rows {
+            PersonRows::Facts(facts) => facts,
+            PersonRows::Observed(observed) => {
+                derived = census_derive::facts_for(person, &stream.aggregate, observed, levels);
+                &derived
+            }
+        };
         let enrolling = enrolments.remove(&id.to_string()).unwrap_or_default();
         let person = Person {
             id,
@@ -237,7 +247,11 @@ async fn decide_chunk(
                 commits.extend(decided);
             }
             Decided::Refused { error, not_recorded } => {
-                outcome.not_recorded += not_recorded;
+                // A worker's derived facts are not rows: their other rows are.
+                outcome.not_recorded += match rows {
+                    PersonRows::Facts(_) => not_recorded,
+                    PersonRows::Observed(_) => rows.rows().saturating_sub(1),
+                };
                 outcome.refused.push(error);
             }
         }

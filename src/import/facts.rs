@@ -136,6 +136,9 @@ pub struct Fact {
     /// value, not the line): the same fact in a later extract has the same
     /// one, which is how an import knows it is already recorded.
     pub fingerprint: [u8; 32],
+    /// How the fact was derived from a census return (`None`: a row of a
+    /// facts file says it); recorded in its events' metadata.
+    pub derivation: Option<super::census_derive::Derivation>,
 }
 
 /// A row, or the file's header, that cannot be recorded, and why.
@@ -346,6 +349,7 @@ impl Header {
             reason: text("reason"),
             destination: text("destination"),
             fingerprint: [0; 32],
+            derivation: None,
         };
         fact.fingerprint = fingerprint(&fact);
         Ok(fact)
@@ -358,7 +362,7 @@ fn texts_person(text: &mut impl FnMut(&str) -> Option<Text>, person: &str) -> Te
 }
 
 /// The digest of what a fact says, whatever line it is on.
-fn fingerprint(fact: &Fact) -> [u8; 32] {
+pub(super) fn fingerprint(fact: &Fact) -> [u8; 32] {
     let mut digest = Sha256::new();
     let basis = fact.basis.map(|b| format!("{b:?}"));
     let fte = fact.fte.map(|f| f.to_string());

@@ -14,7 +14,15 @@
 //! those keys are skipped, so importing the same file twice appends
 //! nothing the second time, and a later extract repeating earlier facts
 //! appends only the new ones.
+//!
+//! An annual census return (`census.rs`) goes the same way, except that
+//! its rows say what each worker looked like, not what happened: the facts
+//! are derived in the chunk, once the worker's history is loaded
+//! (`census_derive.rs`), and then decided like any others.
 
+pub mod census;
+mod census_codes;
+pub mod census_derive;
 mod chunks;
 pub mod facts;
 mod people;
@@ -111,6 +119,18 @@ pub enum ImportError {
     File(std::io::Error),
 }
 
+/// What kind of file an import reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum FileFormat {
+    /// A census return when the header names `SWENo`, else a facts file.
+    #[default]
+    Auto,
+    /// A facts file (README.md "Importing an HR extract").
+    Facts,
+    /// An annual census return (README.md "Importing census returns").
+    Census,
+}
+
 /// Where a facts file is.
 #[derive(Debug, Clone)]
 pub enum FactsFile {
@@ -121,7 +141,8 @@ pub enum FactsFile {
     Path(PathBuf),
 }
 
-/// Imports `file`, named `file_name`.
+/// Imports `file`, named `file_name`: a census return when its header
+/// says so, else a facts file.
 pub async fn import_facts(
     store: &EventStore,
     ladders: &Ladders,
@@ -130,10 +151,23 @@ pub async fn import_facts(
     options: &ImportOptions,
     progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<ImportSummary, ImportError> {
+    import_file(store, ladders, file_name, file, FileFormat::Auto, options, progress).await
+}
+
+/// Imports `file`, named `file_name`, read as `format`.
+pub async fn import_file(
+    store: &EventStore,
+    ladders: &Ladders,
+    file_name: &str,
+    file: FactsFile,
+    format: FileFormat,
+    options: &ImportOptions,
+    progress: &mut (dyn FnMut(Progress) + Send),
+) -> Result<ImportSummary, ImportError> {
     let started_at = Utc::now();
     // Reading is CPU and disk work: off the async threads, so a large file
     // does not hold up other requests.
-    let read = blocking(move || read::read_file(file)).await?;
+    let read = blocking(move || read::read_file(file, format)).await?;
     let read = std::sync::Arc::new(read);
     let mut summary = ImportSummary {
         file_name: file_name.to_string(),
@@ -173,8 +207,13 @@ pub async fn import_facts(
     };
     for part in 0..read.parts.len() {
         let part_file = read.clone();
-        let (by_person, part_errors, part_rows) = blocking(move || part_file.parts.read(part)).await?;
-        if matches!(read.parts, read::Parts::Whole(_)) {
+        let read::Part {
+            mut by_person,
+            errors: part_errors,
+            rows: part_rows,
+            returns,
+        } = blocking(move || part_file.parts.read(part)).await?;
+        if matches!(read.parts, read::Parts::Whole(..)) {
             summary.rows_read = part_rows;
             done.rows = part_rows;
         }
@@ -183,14 +222,20 @@ pub async fn import_facts(
         let part_people = by_person.len() + refused.iter().filter(|p| !by_person.contains_key(**p)).count();
         summary.people += part_people;
         summary.people_refused += refused.len();
-        done.people += part_people;
+        if let Some(returns) = &returns {
+            // Workers an earlier return had and this one does not name.
+            for (person, absent) in census_derive::absent_workers(store.pool(), returns).await? {
+                by_person.entry(person).or_insert(read::PersonRows::Observed(absent));
+            }
+        }
+        done.people += by_person.len() + refused.iter().filter(|p| !by_person.contains_key(**p)).count();
         let mut to_decide = Vec::new();
-        for (person, facts) in &by_person {
+        for (person, rows) in &by_person {
             if refused.contains(&**person) {
-                summary.rows_not_recorded += facts.len();
-                done.rows_done += facts.len();
+                summary.rows_not_recorded += rows.rows();
+                done.rows_done += rows.rows();
             } else {
-                to_decide.push((&**person, facts.as_slice()));
+                to_decide.push((&**person, rows));
             }
         }
         done.rows_done += part_errors.len();
@@ -206,7 +251,7 @@ pub async fn import_facts(
             summary.last_global_position = outcome.last_global_position.or(summary.last_global_position);
             errors.extend(outcome.refused);
             done.people_done += chunk.len();
-            done.rows_done += chunk.iter().map(|(_, f)| f.len()).sum::<usize>();
+            done.rows_done += chunk.iter().map(|(_, rows)| rows.rows()).sum::<usize>();
             progress(done);
         })
         .await?;

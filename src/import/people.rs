@@ -90,7 +90,7 @@ pub(super) async fn decide(
             continue;
         }
         let refused = |error: RowError| Decided::Refused {
-            error,
+            error: super::census_derive::in_return_terms(fact, error),
             not_recorded: facts.len() - already_recorded - 1,
         };
         let command = match command(person.id, fact, &participant, levels) {
@@ -168,9 +168,14 @@ pub(super) async fn decide(
                 enrolling_cohorts: None,
                 metadata: Metadata {
                     recorded_by: labels.recorded_by.clone(),
-                    source: format!("import:{}#{}", labels.file_name, fact.line),
+                    // Line 0: derived from no row (a worker absent from a census return).
+                    source: match fact.line {
+                        0 => format!("import:{}", labels.file_name),
+                        line => format!("import:{}#{line}", labels.file_name),
+                    },
                     correlation_id: labels.correlation_id.clone(),
                     idempotency_key: Some(key),
+                    derivation: fact.derivation.map(|d| d.rule.to_string()),
                 },
                 idempotency: None,
             });

@@ -16,8 +16,9 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+use super::census::{self, Observation, Returns};
 use super::facts::{self, Fact, Header, RowError};
-use super::FactsFile;
+use super::{FactsFile, FileFormat};
 
 /// The size of the file a part holds, about, unless
 /// `TENURE_IMPORT_PART_BYTES` says otherwise: a part's facts take roughly
@@ -38,6 +39,35 @@ fn part_bytes() -> u64 {
 /// order).
 pub(super) type FactsByPerson = BTreeMap<facts::Text, Vec<Fact>>;
 
+/// One person's rows of a file.
+#[derive(Debug)]
+pub(super) enum PersonRows {
+    /// Facts as a facts file states them, in date order.
+    Facts(Vec<Fact>),
+    /// What census returns observed of a worker: the facts are derived
+    /// once their history is loaded (`census_derive.rs`).
+    Observed(Vec<Observation>),
+}
+
+impl PersonRows {
+    /// How many rows of the file these are (an absence from a return is none).
+    pub(super) fn rows(&self) -> usize {
+        match self {
+            PersonRows::Facts(facts) => facts.len(),
+            PersonRows::Observed(observed) => observed.iter().filter(|o| o.line() > 0).count(),
+        }
+    }
+}
+
+/// One part of a file, read: rows by person, the rows refused, how many
+/// rows it had, and (a census return) the returns it holds.
+pub(super) struct Part {
+    pub(super) by_person: BTreeMap<facts::Text, PersonRows>,
+    pub(super) errors: Vec<RowError>,
+    pub(super) rows: usize,
+    pub(super) returns: Option<Returns>,
+}
+
 /// The file as the importer takes it: its digest, the rows refused while
 /// splitting it, and its parts.
 pub(super) struct ReadFile {
@@ -53,8 +83,10 @@ pub(super) struct ReadFile {
 
 /// Where the rows of each part are.
 pub(super) enum Parts {
-    /// The whole file is one part.
-    Whole(FactsFile),
+    /// The whole file is one part (and it is a census return when the
+    /// flag says so: a return has one row per worker and year, so even a
+    /// national one is read whole).
+    Whole(FactsFile, bool),
     /// The file was split into numbered CSV files (each row's first field
     /// its line in the original), removed when this is dropped.
     Split { dir: PartsDir, count: usize },
@@ -66,21 +98,71 @@ impl Parts {
     /// How many parts there are.
     pub(super) fn len(&self) -> usize {
         match self {
-            Parts::Whole(_) => 1,
+            Parts::Whole(..) => 1,
             Parts::Split { count, .. } => *count,
             Parts::None => 0,
         }
     }
 
-    /// The facts of part `n`, the rows of it refused, and how many rows it had.
-    pub(super) fn read(&self, n: usize) -> std::io::Result<(FactsByPerson, Vec<RowError>, usize)> {
+    /// Part `n`, read.
+    pub(super) fn read(&self, n: usize) -> std::io::Result<Part> {
+        let facts = |(by_person, errors, rows): (FactsByPerson, Vec<RowError>, usize)| Part {
+            by_person: by_person.into_iter().map(|(p, f)| (p, PersonRows::Facts(f))).collect(),
+            errors,
+            rows,
+            returns: None,
+        };
         match self {
-            Parts::Whole(FactsFile::Bytes(bytes)) => Ok(read_rows(bytes.as_slice(), Lines::FromPosition)),
-            Parts::Whole(FactsFile::Path(path)) => Ok(read_rows(open(path)?, Lines::FromPosition)),
-            Parts::Split { dir, .. } => Ok(read_rows(open(&dir.part(n))?, Lines::FirstField)),
-            Parts::None => Ok((BTreeMap::new(), Vec::new(), 0)),
+            Parts::Whole(FactsFile::Bytes(bytes), true) => Ok(read_return(bytes.as_slice())),
+            Parts::Whole(FactsFile::Path(path), true) => Ok(read_return(open(path)?)),
+            Parts::Whole(FactsFile::Bytes(bytes), false) => Ok(facts(read_rows(bytes.as_slice(), Lines::FromPosition))),
+            Parts::Whole(FactsFile::Path(path), false) => Ok(facts(read_rows(open(path)?, Lines::FromPosition))),
+            Parts::Split { dir, .. } => Ok(facts(read_rows(open(&dir.part(n))?, Lines::FirstField))),
+            Parts::None => Ok(facts((BTreeMap::new(), Vec::new(), 0))),
         }
     }
+}
+
+/// Every row of a census return (`census.rs`).
+fn read_return(file: impl Read) -> Part {
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(file);
+    let names = match reader.headers() {
+        Ok(names) => names.clone(),
+        Err(e) => {
+            return Part {
+                by_person: BTreeMap::new(),
+                errors: vec![unreadable(1, &e)],
+                rows: 0,
+                returns: None,
+            }
+        }
+    };
+    let (observed, errors, rows, returns) = census::read_rows(&mut reader, &names);
+    Part {
+        by_person: observed
+            .into_iter()
+            .map(|(p, o)| (p, PersonRows::Observed(o)))
+            .collect(),
+        errors,
+        rows,
+        returns: Some(returns),
+    }
+}
+
+/// Whether `file` is to be read as a census return.
+fn is_census(file: &FactsFile, format: FileFormat) -> std::io::Result<bool> {
+    let header = |file: &mut dyn Read| {
+        let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(file);
+        reader.headers().map(census::is_census_header).unwrap_or(false)
+    };
+    Ok(match format {
+        FileFormat::Facts => false,
+        FileFormat::Census => true,
+        FileFormat::Auto => match file {
+            FactsFile::Bytes(bytes) => header(&mut bytes.as_slice()),
+            FactsFile::Path(path) => header(&mut open(path)?),
+        },
+    })
 }
 
 fn open(path: &Path) -> std::io::Result<BufReader<std::fs::File>> {
@@ -88,11 +170,12 @@ fn open(path: &Path) -> std::io::Result<BufReader<std::fs::File>> {
 }
 
 /// Reads `file` far enough to import it part by part.
-pub(super) fn read_file(file: FactsFile) -> std::io::Result<ReadFile> {
+pub(super) fn read_file(file: FactsFile, format: FileFormat) -> std::io::Result<ReadFile> {
+    let census = is_census(&file, format)?;
     match file {
         FactsFile::Bytes(bytes) => {
             let sha256 = facts::hex(&Sha256::digest(&bytes));
-            whole(sha256, FactsFile::Bytes(bytes))
+            whole(sha256, FactsFile::Bytes(bytes), census)
         }
         FactsFile::Path(path) => {
             let mut digest = Sha256::new();
@@ -100,8 +183,8 @@ pub(super) fn read_file(file: FactsFile) -> std::io::Result<ReadFile> {
             let sha256 = facts::hex(&digest.finalize());
             let size = std::fs::metadata(&path)?.len();
             let part_bytes = part_bytes();
-            if size <= 2 * part_bytes {
-                whole(sha256, FactsFile::Path(path))
+            if census || size <= 2 * part_bytes {
+                whole(sha256, FactsFile::Path(path), census)
             } else {
                 let count = size.div_ceil(part_bytes) as usize;
                 split(sha256, &path, count)
@@ -111,12 +194,12 @@ pub(super) fn read_file(file: FactsFile) -> std::io::Result<ReadFile> {
 }
 
 /// A file read whole (its rows are counted as they are read).
-fn whole(sha256: String, file: FactsFile) -> std::io::Result<ReadFile> {
+fn whole(sha256: String, file: FactsFile, census: bool) -> std::io::Result<ReadFile> {
     Ok(ReadFile {
         sha256,
         rows: 0,
         errors: Vec::new(),
-        parts: Parts::Whole(file),
+        parts: Parts::Whole(file, census),
     })
 }
 
@@ -269,7 +352,7 @@ fn wrong_number_of_fields(line: u64, fields: usize, columns: usize) -> RowError 
     }
 }
 
-fn unreadable(line: u64, e: &csv::Error) -> RowError {
+pub(super) fn unreadable(line: u64, e: &csv::Error) -> RowError {
     RowError {
         line,
         column: None,
@@ -325,7 +408,7 @@ mod tests {
 
     #[test]
     fn the_digest_is_the_sha256_of_the_bytes() {
-        let read = read_file(FactsFile::Bytes(b"abc".to_vec())).unwrap();
+        let read = read_file(FactsFile::Bytes(b"abc".to_vec()), FileFormat::Facts).unwrap();
         assert_eq!(
             read.sha256,
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
@@ -343,11 +426,14 @@ mod tests {
         let mut facts = FactsByPerson::new();
         let mut errors = read.errors.clone();
         for n in 0..3 {
-            let (part, part_errors, _) = read.parts.read(n).unwrap();
-            for (person, theirs) in part {
+            let part = read.parts.read(n).unwrap();
+            for (person, theirs) in part.by_person {
+                let PersonRows::Facts(theirs) = theirs else {
+                    panic!("not facts")
+                };
                 assert!(facts.insert(person, theirs).is_none(), "a person in two parts");
             }
-            errors.extend(part_errors);
+            errors.extend(part.errors);
         }
         assert_eq!(facts, whole_facts);
         // P1's leaving is on line 4 of the file, P3's backdated leaving sorts first.

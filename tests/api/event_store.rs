@@ -16,6 +16,7 @@ fn metadata() -> Metadata {
         source: "test".into(),
         correlation_id: "c".into(),
         idempotency_key: None,
+        derivation: None,
     }
 }
 

@@ -30,6 +30,7 @@ fn commit(id: &str, version: u64, key: Option<&str>) -> Commit {
             source: "test".into(),
             correlation_id: id.into(),
             idempotency_key: key.map(str::to_string),
+            derivation: None,
         },
         idempotency: key.map(|k| (k.to_string(), "fingerprint".to_string())),
     }

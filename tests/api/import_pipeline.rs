@@ -120,6 +120,7 @@ async fn a_leaving_recorded_between_a_chunks_decision_and_its_append_makes_the_c
             source: "test".to_string(),
             correlation_id: "test".to_string(),
             idempotency_key: None,
+            derivation: None,
         },
         idempotency: None,
     };

@@ -101,6 +101,7 @@ async fn a_commit_guarding_an_older_count_of_replacements_conflicts_on_the_ladde
             source: "test".into(),
             correlation_id: "guard".into(),
             idempotency_key: None,
+            derivation: None,
         },
         idempotency: None,
     };

@@ -109,6 +109,7 @@ async fn a_rebuild_over_more_streams_than_one_chunk_equals_the_incremental_read_
                 source: "test".into(),
                 correlation_id: "many".into(),
                 idempotency_key: None,
+                derivation: None,
             },
             idempotency: None,
         })
