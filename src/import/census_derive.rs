@@ -321,16 +321,17 @@ pub(super) async fn absent_workers(
     // People ever in one of the file's organisations, with a fact derived
     // from a census return: the rest cannot be in post there from a return.
     let refs: Vec<String> = sqlx::query_scalar(
-        "SELECT DISTINCT r.payload -> 'Registered' ->> 'external_ref' FROM events r \
+        // Members come from `event_organisations` (every stream that ever
+        // named an organisation, indexed by it) and each member's events
+        // are read by the primary key: the cost grows with the
+        // organisations', not the whole store's, history.
+        "SELECT r.payload -> 'Registered' ->> 'external_ref' FROM events r \
           WHERE r.aggregate_type = 'participant' AND r.event_type = 'ParticipantRegistered' \
-            AND r.aggregate_id IN (SELECT aggregate_id FROM events \
-                                    WHERE aggregate_type = 'participant' \
-                                      AND metadata ->> 'derivation' LIKE 'census:%') \
-            AND r.aggregate_id IN (SELECT aggregate_id FROM events \
-                                    WHERE aggregate_type = 'participant' \
-                                      AND COALESCE(payload -> 'Registered' ->> 'organisation', \
-                                                   payload -> 'RoleChanged' ->> 'organisation', \
-                                                   payload -> 'RejoiningRecorded' ->> 'organisation') = ANY($1))",
+            AND r.aggregate_id IN (SELECT aggregate_id FROM event_organisations \
+                                    WHERE organisation = ANY($1) AND aggregate_type = 'participant') \
+            AND EXISTS (SELECT 1 FROM events d \
+                         WHERE d.aggregate_type = 'participant' AND d.aggregate_id = r.aggregate_id \
+                           AND d.metadata ->> 'derivation' LIKE 'census:%')",
     )
     .bind(&organisations)
     .fetch_all(pool)
