@@ -15,9 +15,13 @@
 //! nothing the second time, and a later extract repeating earlier facts
 //! appends only the new ones.
 
+mod entities;
 pub mod facts;
+mod kinds;
 mod people;
+mod person_facts;
 mod registry;
+mod streams;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -158,7 +162,7 @@ pub async fn import_facts(
     let started_at = Utc::now();
     // Parsing is CPU work: off the async threads, so a large file does not
     // hold up other requests.
-    let (sha256, (by_person, mut errors, rows_read)) = tokio::task::spawn_blocking(move || file.read())
+    let (sha256, (mut by_person, mut errors, rows_read)) = tokio::task::spawn_blocking(move || file.read())
         .await
         .map_err(|e| ImportError::File(std::io::Error::other(e.to_string())))?
         .map_err(ImportError::File)?;
@@ -179,6 +183,8 @@ pub async fn import_facts(
         all_recorded: false,
         errors: Vec::new(),
     };
+    // Rows about no person (cohorts, posts) are read under the empty reference.
+    let entity_facts = by_person.remove("").unwrap_or_default();
     // People with a row refused already: none of their rows is decided.
     let refused_people: std::collections::BTreeSet<&str> = errors.iter().filter_map(|e| e.person.as_deref()).collect();
     summary.people = by_person.len() + refused_people.iter().filter(|p| !by_person.contains_key(**p)).count();
@@ -205,8 +211,19 @@ pub async fn import_facts(
         rows: to_decide.iter().map(|(_, f)| f.len()).sum(),
     };
     progress(done);
+    let mut entities = entities::open(
+        store,
+        ladders,
+        &entity_facts,
+        &by_person,
+        options,
+        &labels,
+        &mut summary,
+        &mut errors,
+    )
+    .await?;
     for chunk in to_decide.chunks(PEOPLE_PER_CHUNK) {
-        let outcome = import_chunk(store, ladders, chunk, options, &labels).await?;
+        let outcome = import_chunk(store, ladders, chunk, options, &labels, &mut entities).await?;
         summary.facts_recorded += outcome.facts_recorded;
         summary.facts_already_recorded += outcome.already_recorded;
         summary.events_appended += outcome.events_appended;
@@ -218,6 +235,7 @@ pub async fn import_facts(
         done.rows_done += chunk.iter().map(|(_, f)| f.len()).sum::<usize>();
         progress(done);
     }
+    entities::close(store, ladders, &entity_facts, &mut entities, options, &labels, &mut summary, &mut errors).await?;
     errors.sort_by_key(|e| e.line);
     summary.rows_refused = errors.len();
     summary.all_recorded = errors.is_empty();
@@ -311,10 +329,11 @@ async fn import_chunk(
     chunk: &[(&str, &[Fact])],
     options: &ImportOptions,
     labels: &(dyn Fn(u64) -> Labels + Sync),
+    entities: &mut streams::Entities,
 ) -> Result<ChunkOutcome, ImportError> {
     let mut attempt = 1;
     loop {
-        match try_chunk(store, ladders, chunk, options, labels).await {
+        match try_chunk(store, ladders, chunk, options, labels, entities).await {
             Err(ImportError::Append(AppendError::Conflict { aggregate_type, .. }))
                 if aggregate_type == crate::event_store::LADDERS_GUARD && attempt < LADDER_ATTEMPTS =>
             {
@@ -332,6 +351,7 @@ async fn try_chunk(
     chunk: &[(&str, &[Fact])],
     options: &ImportOptions,
     labels: &(dyn Fn(u64) -> Labels + Sync),
+    entities: &mut streams::Entities,
 ) -> Result<ChunkOutcome, ImportError> {
     // Read before the lock, as commands do.
     let in_force = ladders.levels_in_force().await?;
@@ -348,7 +368,7 @@ async fn try_chunk(
     let mut enrolments = enrolments(&locked, &known).await?;
 
     let mut outcome = ChunkOutcome::default();
-    let mut posts = ChunkPosts::default();
+    let mut posts = ChunkPosts::starting_from(entities);
     let mut commits = Vec::new();
     for (person, facts) in chunk {
         let id = ids.get(*person).copied().unwrap_or_else(Uuid::new_v4);
@@ -368,7 +388,7 @@ async fn try_chunk(
             facts_recorded,
             enrolments: enrolments.remove(&id.to_string()).unwrap_or_default(),
         };
-        match people::decide(person, facts, &in_force.levels, &context, &mut posts, &locked, &labels).await? {
+        match people::decide(person, facts, &in_force.levels, &context, &mut posts, entities, &locked, &labels).await? {
             Decided::Recorded {
                 commits: decided,
                 already_recorded,
@@ -382,6 +402,9 @@ async fn try_chunk(
                 outcome.refused.push(error);
             }
         }
+    }
+    if options.dry_run {
+        posts.keep_for_dry_run(entities);
     }
     if options.dry_run || commits.is_empty() {
         // Dropping the store rolls back and lets the lock go.
