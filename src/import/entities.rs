@@ -174,20 +174,23 @@ async fn decide(
         }
         (FactKind::PostEstablished, Some(owner)) => {
             let e = post::check_reference_free(organisation, reference, Some(owner)).err();
-            return Ok(Err(refusal(fact, &DecisionError::from(e.unwrap_or(post::PostError::AlreadyEstablished)))));
+            return Ok(Err(refusal(
+                fact,
+                &DecisionError::from(e.unwrap_or(post::PostError::AlreadyEstablished)),
+            )));
         }
         (FactKind::CohortOpened, None) => {
             let id = Uuid::new_v4();
             Command::Cohort(
-            id,
-            CohortCommand::Open {
-                cohort_id: id,
-                programme: fact.programme.as_deref().unwrap_or_default().to_string(),
-                name: fact.cohort.as_deref().unwrap_or_default().to_string(),
-                starts_on: fact.effective_on,
-                ends_on: fact.ends_on,
-            },
-        )
+                id,
+                CohortCommand::Open {
+                    cohort_id: id,
+                    programme: fact.programme.as_deref().unwrap_or_default().to_string(),
+                    name: fact.cohort.as_deref().unwrap_or_default().to_string(),
+                    starts_on: fact.effective_on,
+                    ends_on: fact.ends_on,
+                },
+            )
         }
         (FactKind::PostEstablished, None) => {
             let role = match role(fact, organisation, levels) {
@@ -218,9 +221,15 @@ async fn decide(
             // A retraction: the event carrying the retracted fact's key.
             let target = format!("fact:{}", super::facts::hex(&fact.retracted.unwrap_or_default()));
             let (aggregate_type, in_run) = if on_cohort {
-                ("cohort", streams.cohorts.get(&id).and_then(|c| c.new_keys.get(&target).copied()))
+                (
+                    "cohort",
+                    streams.cohorts.get(&id).and_then(|c| c.new_keys.get(&target).copied()),
+                )
             } else {
-                ("post", streams.posts.get(&id).and_then(|p| p.new_keys.get(&target).copied()))
+                (
+                    "post",
+                    streams.posts.get(&id).and_then(|p| p.new_keys.get(&target).copied()),
+                )
             };
             let sequence = match in_run {
                 Some(sequence) => Some(sequence),

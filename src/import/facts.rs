@@ -259,8 +259,18 @@ impl Header {
         let (Some(kind), Some(subject), Some(effective_on)) = (kind, subject, effective_on) else {
             return Err(with_person(errors, person));
         };
-        let required: Vec<&str> = kind.required().iter().chain(retracts.map_or(&[][..], FactKind::required)).copied().collect();
-        let optional: Vec<&str> = kind.optional().iter().chain(retracts.map_or(&[][..], FactKind::optional)).copied().collect();
+        let required: Vec<&str> = kind
+            .required()
+            .iter()
+            .chain(retracts.map_or(&[][..], FactKind::required))
+            .copied()
+            .collect();
+        let optional: Vec<&str> = kind
+            .optional()
+            .iter()
+            .chain(retracts.map_or(&[][..], FactKind::optional))
+            .copied()
+            .collect();
         for column in &required {
             if value(column).is_none() {
                 errors.push(missing(line, column));
@@ -331,7 +341,9 @@ impl Header {
             kind,
             // Facts about no person are held under the empty reference
             // (no person has it: a person's row must fill `person`).
-            person: text("person").filter(|_| subject.names_a_person()).unwrap_or_else(|| Arc::from("")),
+            person: text("person")
+                .filter(|_| subject.names_a_person())
+                .unwrap_or_else(|| Arc::from("")),
             effective_on,
             organisation: text("organisation"),
             team: text("team"),

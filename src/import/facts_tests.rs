@@ -105,7 +105,16 @@ fn a_fact_of_the_first_columns_keeps_the_key_it_had_before_cohort_and_post_colum
     let h = header(&["fact", "person", "effective_on", "reason"]).unwrap();
     let a = row(&h, &["left", "HR-1", "2018-05-31", "resigned"]).unwrap();
     assert_eq!(hex(&a.fingerprint), before);
-    let wide = header(&["fact", "person", "effective_on", "reason", "programme", "post", "retracts"]).unwrap();
+    let wide = header(&[
+        "fact",
+        "person",
+        "effective_on",
+        "reason",
+        "programme",
+        "post",
+        "retracts",
+    ])
+    .unwrap();
     let b = row(&wide, &["left", "HR-1", "2018-05-31", "resigned", "", "", ""]).unwrap();
     assert_eq!(hex(&b.fingerprint), before);
 }
@@ -128,7 +137,19 @@ fn cohort_and_post_rows_give_their_facts_and_rows_about_no_person_name_none() {
     .unwrap();
     let opened = row(
         &h,
-        &["cohort_opened", "", "2017-09-01", "", "", "ASYE", "2017 intake", "2018-08-31", "", "", ""],
+        &[
+            "cohort_opened",
+            "",
+            "2017-09-01",
+            "",
+            "",
+            "ASYE",
+            "2017 intake",
+            "2018-08-31",
+            "",
+            "",
+            "",
+        ],
     )
     .unwrap();
     assert_eq!(opened.kind, FactKind::CohortOpened);
@@ -136,21 +157,63 @@ fn cohort_and_post_rows_give_their_facts_and_rows_about_no_person_name_none() {
     assert_eq!(opened.ends_on, NaiveDate::from_ymd_opt(2018, 8, 31));
     let withdrawn = row(
         &h,
-        &["withdrawn", "HB-1", "2018-01-31", "", "", "ASYE", "2017 intake", "", "", "", "caring"],
+        &[
+            "withdrawn",
+            "HB-1",
+            "2018-01-31",
+            "",
+            "",
+            "ASYE",
+            "2017 intake",
+            "",
+            "",
+            "",
+            "caring",
+        ],
     )
     .unwrap();
-    assert_eq!((withdrawn.programme.as_deref(), withdrawn.cohort.as_deref()), (Some("ASYE"), Some("2017 intake")));
+    assert_eq!(
+        (withdrawn.programme.as_deref(), withdrawn.cohort.as_deref()),
+        (Some("ASYE"), Some("2017 intake"))
+    );
     let post = row(
         &h,
-        &["post_established", "", "2015-01-01", "Harbourside", "team_manager", "", "", "", "HB-P-01", "TM, Assessment", ""],
+        &[
+            "post_established",
+            "",
+            "2015-01-01",
+            "Harbourside",
+            "team_manager",
+            "",
+            "",
+            "",
+            "HB-P-01",
+            "TM, Assessment",
+            "",
+        ],
     )
     .unwrap();
-    assert_eq!((post.post.as_deref(), post.title.as_deref()), (Some("HB-P-01"), Some("TM, Assessment")));
+    assert_eq!(
+        (post.post.as_deref(), post.title.as_deref()),
+        (Some("HB-P-01"), Some("TM, Assessment"))
+    );
 
     // A person on a row about no person, a missing cohort, a bad end date.
     let errors = row(
         &h,
-        &["cohort_opened", "HB-1", "2017-09-01", "", "", "ASYE", "", "31/08/2018", "", "", ""],
+        &[
+            "cohort_opened",
+            "HB-1",
+            "2017-09-01",
+            "",
+            "",
+            "ASYE",
+            "",
+            "31/08/2018",
+            "",
+            "",
+            "",
+        ],
     )
     .unwrap_err();
     let found: Vec<(&str, &str)> = errors
@@ -169,7 +232,19 @@ fn cohort_and_post_rows_give_their_facts_and_rows_about_no_person_name_none() {
     // A fill names the person and the post; a post's role is not its column.
     let errors = row(
         &h,
-        &["post_filled", "", "2016-01-04", "Harbourside", "team_manager", "", "", "", "HB-P-01", "", ""],
+        &[
+            "post_filled",
+            "",
+            "2016-01-04",
+            "Harbourside",
+            "team_manager",
+            "",
+            "",
+            "",
+            "HB-P-01",
+            "",
+            "",
+        ],
     )
     .unwrap_err();
     let found: Vec<(&str, &str)> = errors
@@ -194,7 +269,15 @@ fn a_retraction_repeats_the_retracted_row_and_names_its_key() {
     let left = row(&h, &["left", "HR-1", "2018-05-31", "resigned", "", "", ""]).unwrap();
     let retraction = row(
         &h,
-        &["retraction", "HR-1", "2018-05-31", "resigned", "", "left", "wrong person"],
+        &[
+            "retraction",
+            "HR-1",
+            "2018-05-31",
+            "resigned",
+            "",
+            "left",
+            "wrong person",
+        ],
     )
     .unwrap();
     assert_eq!(retraction.kind, FactKind::Retraction);
@@ -204,7 +287,15 @@ fn a_retraction_repeats_the_retracted_row_and_names_its_key() {
     // The same retraction reworded is the same retraction.
     let reworded = row(
         &h,
-        &["retraction", "HR-1", "2018-05-31", "resigned", "", "left", "typed on the wrong row"],
+        &[
+            "retraction",
+            "HR-1",
+            "2018-05-31",
+            "resigned",
+            "",
+            "left",
+            "typed on the wrong row",
+        ],
     )
     .unwrap();
     assert_eq!(reworded.fingerprint, retraction.fingerprint);

@@ -235,7 +235,17 @@ pub async fn import_facts(
         done.rows_done += chunk.iter().map(|(_, f)| f.len()).sum::<usize>();
         progress(done);
     }
-    entities::close(store, ladders, &entity_facts, &mut entities, options, &labels, &mut summary, &mut errors).await?;
+    entities::close(
+        store,
+        ladders,
+        &entity_facts,
+        &mut entities,
+        options,
+        &labels,
+        &mut summary,
+        &mut errors,
+    )
+    .await?;
     errors.sort_by_key(|e| e.line);
     summary.rows_refused = errors.len();
     summary.all_recorded = errors.is_empty();
@@ -388,7 +398,18 @@ async fn try_chunk(
             facts_recorded,
             enrolments: enrolments.remove(&id.to_string()).unwrap_or_default(),
         };
-        match people::decide(person, facts, &in_force.levels, &context, &mut posts, entities, &locked, &labels).await? {
+        match people::decide(
+            person,
+            facts,
+            &in_force.levels,
+            &context,
+            &mut posts,
+            entities,
+            &locked,
+            &labels,
+        )
+        .await?
+        {
             Decided::Recorded {
                 commits: decided,
                 already_recorded,

@@ -19,7 +19,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use aggregates::cohort::{Cohort, CohortCommand};
-use aggregates::decisions::{self, DecisionError, Enrolment, Outcome, Posts};
+use aggregates::decisions::{self, Enrolment, Outcome, Posts};
 use aggregates::ladder::{Basis, Levels};
 use aggregates::participant::{Participant, ParticipantCommand};
 use aggregates::post::Post;
@@ -30,9 +30,9 @@ use uuid::Uuid;
 use super::entities::{not_recorded, write};
 use super::facts::{Fact, FactKind, RowError};
 pub(super) use super::person_facts::refusal;
-use super::person_facts::{command, organisation};
-use super::streams::{held, stored_sequence, unknown_post, Entities, Held};
+use super::person_facts::{command, error, organisation};
 pub(super) use super::streams::ChunkPosts;
+use super::streams::{held, stored_sequence, unknown_post, Entities, Held};
 use crate::event_store::{Commit, EventStore, LoadedStream, Metadata, StoreError, StreamWrite, LADDERS_GUARD};
 
 /// A person as the import finds them: their stream (empty when new) and
@@ -168,15 +168,21 @@ pub(super) async fn decide(
     })
 }
 
-/// `facts` (in date order) as they are decided: retractions of facts not
-/// in the file first, then each other fact followed by any retraction of it.
+/// `facts` (in date order, same-day facts in file order) as they are
+/// decided: retractions of facts not in the file first, then each other
+/// fact followed by any retraction of it; on one day, the person's cohort
+/// facts after their other facts (an enrolment on the day someone joins
+/// finds them employed, whatever the order of the rows).
 fn in_deciding_order(facts: &[Fact]) -> Vec<&Fact> {
+    let mut facts: Vec<&Fact> = facts.iter().collect();
+    facts.sort_by_key(|f| (f.effective_on, is_cohort_fact(f.subject())));
     let in_file: HashSet<[u8; 32]> = facts
         .iter()
         .filter(|f| f.kind != FactKind::Retraction)
         .map(|f| f.fingerprint)
         .collect();
-    let (retractions, others): (Vec<&Fact>, Vec<&Fact>) = facts.iter().partition(|f| f.kind == FactKind::Retraction);
+    let (retractions, others): (Vec<&Fact>, Vec<&Fact>) =
+        facts.into_iter().partition(|f| f.kind == FactKind::Retraction);
     let mut order: Vec<&Fact> = retractions
         .iter()
         .filter(|r| !r.retracted.is_some_and(|t| in_file.contains(&t)))
@@ -226,9 +232,20 @@ impl Deciding<'_> {
 
     /// The sequence of the event recorded under the key of the fact a
     /// retraction names, on the person's stream.
-    async fn retracted_sequence(&self, fact: &Fact, aggregate_type: &str, id: Uuid, in_run: Option<u64>) -> Result<u64, Stop> {
+    async fn retracted_sequence(
+        &self,
+        fact: &Fact,
+        aggregate_type: &str,
+        id: Uuid,
+        in_run: Option<u64>,
+    ) -> Result<u64, Stop> {
         let target = format!("fact:{}", super::facts::hex(&fact.retracted.unwrap_or_default()));
-        let sequence = match in_run.or_else(|| self.new_keys.get(&target).copied().filter(|_| aggregate_type == "participant")) {
+        let sequence = match in_run.or_else(|| {
+            self.new_keys
+                .get(&target)
+                .copied()
+                .filter(|_| aggregate_type == "participant")
+        }) {
             Some(sequence) => Some(sequence),
             None => stored_sequence(self.store.pool(), aggregate_type, id, &target).await?,
         };
@@ -345,14 +362,26 @@ impl Deciding<'_> {
             }
         };
         if self.participant.version() == 0 {
-            // Not joined (in this file or before): the API's rule, on the
-            // person column.
-            return Err(refusal(fact, &DecisionError::UnknownParticipant { participant_id }).into());
+            // Not joined by then, in this file or before: the API's rule
+            // for someone not employed on the day (no id to name: the
+            // person is new).
+            return Err(error(
+                fact,
+                "effective_on",
+                "participant_not_employed",
+                &format!(
+                    "{} has not joined by {} (no joined row dated on or before it, nor an earlier record), \
+                     so cannot be in a cohort then",
+                    fact.person, fact.effective_on
+                ),
+            )
+            .into());
         }
         let participant = self.participant.clone();
         let context = self.context;
         let cohort = self.cohort(cohort_id).await?;
-        let outcome = decisions::enrol(&cohort.aggregate, &participant, command, context).map_err(|e| refusal(fact, &e))?;
+        let outcome =
+            decisions::enrol(&cohort.aggregate, &participant, command, context).map_err(|e| refusal(fact, &e))?;
         let writes = vec![write("cohort", cohort_id, cohort.version, &outcome.cohort)?];
         cohort.record(key, &outcome.cohort);
         let enrolments = decisions::enrolments_of(&cohort.aggregate, participant_id);

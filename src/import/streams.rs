@@ -176,7 +176,12 @@ impl Entities {
         Ok(entities)
     }
 
-    async fn find_posts(&mut self, pool: &PgPool, organisations: &[&str], references: &[&str]) -> Result<(), StoreError> {
+    async fn find_posts(
+        &mut self,
+        pool: &PgPool,
+        organisations: &[&str],
+        references: &[&str],
+    ) -> Result<(), StoreError> {
         let rows: Vec<(String, String, String)> = sqlx::query_as(
             "SELECT payload -> 'Established' ->> 'organisation', payload -> 'Established' ->> 'reference', \
                     aggregate_id FROM events \
@@ -237,7 +242,12 @@ impl Entities {
     }
 
     /// The post `fact` names in `organisation`, if one is recorded.
-    pub(super) async fn post(&mut self, pool: &PgPool, fact: &Fact, organisation: &str) -> Result<Option<Uuid>, StoreError> {
+    pub(super) async fn post(
+        &mut self,
+        pool: &PgPool,
+        fact: &Fact,
+        organisation: &str,
+    ) -> Result<Option<Uuid>, StoreError> {
         let reference = fact.post.as_deref().unwrap_or_default();
         let name = (organisation.to_string(), reference.to_string());
         if !self.posts.contains_key(&name) && fact.organisation.as_deref() != Some(organisation) {

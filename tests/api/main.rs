@@ -17,6 +17,7 @@ mod figure_bugs;
 mod group_commit;
 mod idempotency;
 mod import;
+mod import_entities;
 mod input_limits;
 mod known_at_scope;
 mod ladder_edits;

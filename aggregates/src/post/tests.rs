@@ -181,7 +181,10 @@ async fn a_blank_reference_is_refused() {
 fn a_reference_another_post_of_the_organisation_holds_is_refused() {
     assert_eq!(check_reference_free("Eastshire", "EST-0042", None), Ok(()));
     let taken = check_reference_free("Eastshire", "EST-0042", Some(p(7))).unwrap_err();
-    assert_eq!((taken.code(), taken.field()), ("post_reference_taken", Some("reference")));
+    assert_eq!(
+        (taken.code(), taken.field()),
+        ("post_reference_taken", Some("reference"))
+    );
 }
 
 #[test]
