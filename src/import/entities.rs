@@ -27,22 +27,28 @@ use super::{ChunkOutcome, ImportError, ImportOptions, ImportSummary};
 use crate::event_store::{new_events, EventStore, StoreError, StreamWrite};
 use crate::ladders::Ladders;
 
-/// Resolves the names the file uses, then opens its cohorts and
-/// establishes its posts.
+/// What the phases about no person run with.
+pub(super) struct Run<'a> {
+    pub(super) store: &'a EventStore,
+    pub(super) ladders: &'a Ladders,
+    pub(super) options: &'a ImportOptions,
+    pub(super) labels: &'a (dyn Fn(u64) -> Labels + Sync),
+}
+
+/// Resolves the names the file uses (in `facts`, about no person, and in
+/// `people`'s), then opens the file's cohorts and establishes its posts.
 pub(super) async fn open(
-    store: &EventStore,
-    ladders: &Ladders,
+    run: &Run<'_>,
     facts: &[Fact],
     people: &std::collections::BTreeMap<super::facts::Text, Vec<Fact>>,
-    options: &ImportOptions,
-    labels: &(dyn Fn(u64) -> Labels + Sync),
     summary: &mut ImportSummary,
     errors: &mut Vec<RowError>,
 ) -> Result<Entities, ImportError> {
-    let mut entities = Entities::resolve(store.pool(), facts.iter().chain(people.values().flatten())).await?;
+    let names = facts.iter().chain(people.values().flatten());
+    let mut entities = Entities::resolve(run.store.pool(), names).await?;
     let opening: Vec<&Fact> = facts.iter().filter(|f| decided_before_people(f.kind)).collect();
     if !opening.is_empty() {
-        let outcome = phase(store, ladders, &opening, &mut entities, options, labels).await?;
+        let outcome = phase(run, &opening, &mut entities).await?;
         add(summary, errors, outcome);
     }
     Ok(entities)
@@ -51,18 +57,15 @@ pub(super) async fn open(
 /// Disestablishes the file's posts and decides its retractions of facts
 /// about no person.
 pub(super) async fn close(
-    store: &EventStore,
-    ladders: &Ladders,
+    run: &Run<'_>,
     facts: &[Fact],
     entities: &mut Entities,
-    options: &ImportOptions,
-    labels: &(dyn Fn(u64) -> Labels + Sync),
     summary: &mut ImportSummary,
     errors: &mut Vec<RowError>,
 ) -> Result<(), ImportError> {
     let closing: Vec<&Fact> = facts.iter().filter(|f| !decided_before_people(f.kind)).collect();
     if !closing.is_empty() {
-        let outcome = phase(store, ladders, &closing, entities, options, labels).await?;
+        let outcome = phase(run, &closing, entities).await?;
         add(summary, errors, outcome);
     }
     Ok(())
@@ -77,16 +80,10 @@ fn add(summary: &mut ImportSummary, errors: &mut Vec<RowError>, outcome: ChunkOu
 }
 
 /// Decides `facts` (each alone) under the append lock and appends them.
-async fn phase(
-    store: &EventStore,
-    ladders: &Ladders,
-    facts: &[&Fact],
-    entities: &mut Entities,
-    options: &ImportOptions,
-    labels: &(dyn Fn(u64) -> Labels + Sync),
-) -> Result<ChunkOutcome, ImportError> {
-    let in_force = ladders.levels_in_force().await?;
-    let labels = labels(in_force.replacements);
+async fn phase(run: &Run<'_>, facts: &[&Fact], entities: &mut Entities) -> Result<ChunkOutcome, ImportError> {
+    let (store, options) = (run.store, run.options);
+    let in_force = run.ladders.levels_in_force().await?;
+    let labels = (run.labels)(in_force.replacements);
     let context = CommandContext {
         today: Utc::now().date_naive(),
         future_margin_days: options.future_margin_days,
@@ -210,6 +207,12 @@ async fn decide(
                 },
             )
         }
+        (_, None) if on_cohort => {
+            return Ok(Err(entities
+                .existing_cohort(fact)
+                .err()
+                .unwrap_or_else(|| not_recorded(fact))))
+        }
         (_, None) => return Ok(Err(unknown_post(fact, organisation))),
         (FactKind::PostDisestablished, Some(id)) => Command::Post(
             id,
@@ -252,7 +255,7 @@ async fn decide(
             match cohort.aggregate.decide(command, context) {
                 Err(e) => Err(refusal(fact, &DecisionError::from(e))),
                 Ok(event) => {
-                    let write = write("cohort", id, cohort.version, &[event.clone()])?;
+                    let write = write("cohort", id, cohort.version, std::slice::from_ref(&event))?;
                     cohort.record(&key, &[event]);
                     streams.cohorts.insert(id, cohort);
                     if fact.kind == FactKind::CohortOpened {
@@ -267,7 +270,7 @@ async fn decide(
             match post.aggregate.decide(command, context) {
                 Err(e) => Err(refusal(fact, &DecisionError::from(e))),
                 Ok(event) => {
-                    let write = write("post", id, post.version, &[event.clone()])?;
+                    let write = write("post", id, post.version, std::slice::from_ref(&event))?;
                     post.record(&key, &[event]);
                     streams.posts.insert(id, post);
                     if fact.kind == FactKind::PostEstablished {

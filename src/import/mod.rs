@@ -211,17 +211,13 @@ pub async fn import_facts(
         rows: to_decide.iter().map(|(_, f)| f.len()).sum(),
     };
     progress(done);
-    let mut entities = entities::open(
+    let run = entities::Run {
         store,
         ladders,
-        &entity_facts,
-        &by_person,
         options,
-        &labels,
-        &mut summary,
-        &mut errors,
-    )
-    .await?;
+        labels: &labels,
+    };
+    let mut entities = entities::open(&run, &entity_facts, &by_person, &mut summary, &mut errors).await?;
     for chunk in to_decide.chunks(PEOPLE_PER_CHUNK) {
         let outcome = import_chunk(store, ladders, chunk, options, &labels, &mut entities).await?;
         summary.facts_recorded += outcome.facts_recorded;
@@ -235,17 +231,7 @@ pub async fn import_facts(
         done.rows_done += chunk.iter().map(|(_, f)| f.len()).sum::<usize>();
         progress(done);
     }
-    entities::close(
-        store,
-        ladders,
-        &entity_facts,
-        &mut entities,
-        options,
-        &labels,
-        &mut summary,
-        &mut errors,
-    )
-    .await?;
+    entities::close(&run, &entity_facts, &mut entities, &mut summary, &mut errors).await?;
     errors.sort_by_key(|e| e.line);
     summary.rows_refused = errors.len();
     summary.all_recorded = errors.is_empty();

@@ -492,3 +492,32 @@ async fn a_dry_run_of_cohort_and_post_rows_decides_them_as_the_import_would_and_
     assert_eq!((dry.facts_recorded, dry.events_appended), (18, 0));
     assert_eq!(app.event_count().await, 0);
 }
+
+#[tokio::test]
+async fn a_disestablishment_can_be_retracted_and_an_establishment_cannot() {
+    let app = spawn_app().await;
+    import(&app, "seaview.csv", &file(&SEAVIEW)).await;
+    let summary = import(
+        &app,
+        "posts.csv",
+        &file(&[
+            "retraction,,2019-01-01,Seaview,,,,,,,SV-TM-3,,post_disestablished,still in the structure",
+            "retraction,,2015-01-01,Seaview,team_manager,,,,,,SV-TM-1,Team manager North,post_established,typo",
+            "retraction,,2015-01-01,Seaview,team_manager,,,,,,SV-TM-9,Team manager West,post_established,typo",
+        ]),
+    )
+    .await;
+    assert_eq!(
+        errors(&summary),
+        [
+            (3, Some("retracts"), None, "retraction_not_retractable"),
+            (4, Some("post"), None, "unknown_post"),
+        ]
+    );
+    assert_eq!((summary.facts_recorded, summary.events_appended), (1, 1));
+    assert_eq!(count(&app, "PostDisestablished").await, 1);
+    // 2019-06-30: SV-TM-3 still established and vacant, SV-TM-2 vacant,
+    // SV-TM-1 filled: 2 / 3 = 66.7%.
+    let [_, mid_2019, _] = figures(&app).await;
+    assert_eq!(vacancy(&mid_2019), ("3", "1", "2", "66.7", "0"));
+}
