@@ -43,6 +43,7 @@ pub const COLUMNS: [&str; 18] = [
 ];
 
 pub use super::kinds::FactKind;
+pub use super::streams::{COHORTS_NAMED, POSTS_NAMED};
 
 /// Text held once however many rows repeat it (organisations, roles,
 /// teams and reasons repeat on most rows of a large file).

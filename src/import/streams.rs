@@ -116,6 +116,24 @@ pub(super) async fn stored_sequence(
     Ok(sequence.map(|s| s as u64))
 }
 
+/// (programme, name, cohort id) of every cohort opened under one of the
+/// names `($1[i], $2[i])`; through `events_cohort_name_idx` (migration 0012).
+pub const COHORTS_NAMED: &str =
+    "SELECT payload -> 'Opened' ->> 'programme', payload -> 'Opened' ->> 'name', aggregate_id FROM events \
+      WHERE aggregate_type = 'cohort' AND event_type = 'CohortOpened' \
+        AND (payload -> 'Opened' ->> 'programme', payload -> 'Opened' ->> 'name') \
+            IN (SELECT * FROM unnest($1::text[], $2::text[]))";
+
+/// (organisation, reference, post id) of every post established under one
+/// of the references `($1[i], $2[i])`; through `events_post_reference_idx`.
+pub const POSTS_NAMED: &str =
+    "SELECT payload -> 'Established' ->> 'organisation', payload -> 'Established' ->> 'reference', aggregate_id \
+       FROM events \
+      WHERE aggregate_type = 'post' AND event_type = 'PostEstablished' \
+        AND payload -> 'Established' ->> 'reference' IS NOT NULL \
+        AND (payload -> 'Established' ->> 'organisation', payload -> 'Established' ->> 'reference') \
+            IN (SELECT * FROM unnest($1::text[], $2::text[]))";
+
 /// What the file's names stand for.
 #[derive(Debug, Default)]
 pub(super) struct Entities {
@@ -150,17 +168,11 @@ impl Entities {
         let mut entities = Entities::default();
         if !cohort_names.is_empty() {
             let (programmes, names): (Vec<&str>, Vec<&str>) = cohort_names.into_iter().unzip();
-            let rows: Vec<(String, String, String)> = sqlx::query_as(
-                "SELECT payload -> 'Opened' ->> 'programme', payload -> 'Opened' ->> 'name', aggregate_id \
-                   FROM events \
-                  WHERE aggregate_type = 'cohort' AND event_type = 'CohortOpened' \
-                    AND (payload -> 'Opened' ->> 'programme', payload -> 'Opened' ->> 'name') \
-                        IN (SELECT * FROM unnest($1::text[], $2::text[]))",
-            )
-            .bind(&programmes)
-            .bind(&names)
-            .fetch_all(pool)
-            .await?;
+            let rows: Vec<(String, String, String)> = sqlx::query_as(COHORTS_NAMED)
+                .bind(&programmes)
+                .bind(&names)
+                .fetch_all(pool)
+                .await?;
             for (programme, name, id) in rows {
                 let Ok(id) = id.parse() else { continue };
                 let name = (programme, name);
@@ -182,18 +194,11 @@ impl Entities {
         organisations: &[&str],
         references: &[&str],
     ) -> Result<(), StoreError> {
-        let rows: Vec<(String, String, String)> = sqlx::query_as(
-            "SELECT payload -> 'Established' ->> 'organisation', payload -> 'Established' ->> 'reference', \
-                    aggregate_id FROM events \
-              WHERE aggregate_type = 'post' AND event_type = 'PostEstablished' \
-                AND payload -> 'Established' ->> 'reference' IS NOT NULL \
-                AND (payload -> 'Established' ->> 'organisation', payload -> 'Established' ->> 'reference') \
-                    IN (SELECT * FROM unnest($1::text[], $2::text[]))",
-        )
-        .bind(organisations)
-        .bind(references)
-        .fetch_all(pool)
-        .await?;
+        let rows: Vec<(String, String, String)> = sqlx::query_as(POSTS_NAMED)
+            .bind(organisations)
+            .bind(references)
+            .fetch_all(pool)
+            .await?;
         for (organisation, reference, id) in rows {
             if let Ok(id) = id.parse() {
                 self.posts.insert((organisation, reference), id);

@@ -521,3 +521,27 @@ async fn a_disestablishment_can_be_retracted_and_an_establishment_cannot() {
     let [_, mid_2019, _] = figures(&app).await;
     assert_eq!(vacancy(&mid_2019), ("3", "1", "2", "66.7", "0"));
 }
+
+#[tokio::test]
+async fn the_name_lookups_can_use_their_indexes() {
+    let (pool, _) = crate::helpers::fresh_database().await;
+    let mut conn = pool.acquire().await.unwrap();
+    // Sequential scans priced out, as for the enrolment lookups: the plan
+    // shows whether the partial expression indexes match the queries.
+    sqlx::query("SET enable_seqscan = off")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    for (sql, index) in [
+        (tenure::import::facts::COHORTS_NAMED, "events_cohort_name_idx"),
+        (tenure::import::facts::POSTS_NAMED, "events_post_reference_idx"),
+    ] {
+        let sql = sql.replace("$1", "ARRAY['a']").replace("$2", "ARRAY['b']");
+        let plan: Vec<String> = sqlx::query_scalar(&format!("EXPLAIN {sql}"))
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap();
+        let plan = plan.join("\n");
+        assert!(plan.contains(index), "{sql}\n{plan}");
+    }
+}
