@@ -49,7 +49,7 @@ impl<A: Aggregate> Held<A> {
 }
 
 /// Cohort and post streams held by an import, by id.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default)]
 pub(super) struct ChunkPosts {
     pub(super) posts: BTreeMap<Uuid, Held<Post>>,
     pub(super) cohorts: BTreeMap<Uuid, Held<Cohort>>,
@@ -57,9 +57,10 @@ pub(super) struct ChunkPosts {
 
 impl ChunkPosts {
     /// Streams held across chunks: in a dry run, what the file's earlier
-    /// facts did to them (nothing was appended for the store to say so).
-    pub(super) fn starting_from(entities: &Entities) -> ChunkPosts {
-        entities.unstored.clone()
+    /// facts did to them (nothing was appended for the store to say so);
+    /// [`Self::keep_for_dry_run`] gives them back.
+    pub(super) fn starting_from(entities: &mut Entities) -> ChunkPosts {
+        std::mem::take(&mut entities.unstored)
     }
 
     /// Keeps this chunk's streams for the next, in a dry run.
