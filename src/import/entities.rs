@@ -22,7 +22,9 @@ use uuid::Uuid;
 use super::facts::{Fact, FactKind, RowError};
 use super::people::{commit, fact_key, refusal, Labels};
 use super::person_facts::role;
-use super::streams::{decided_before_people, held, row_error, stored_sequence, unknown_post, ChunkPosts, Entities};
+use super::streams::{
+    decided_before_people, held, row_error, stored_sequence, unknown_cohort, unknown_post, ChunkPosts, Entities,
+};
 use super::{ChunkOutcome, ImportError, ImportOptions, ImportSummary};
 use crate::event_store::{new_events, EventStore, StoreError, StreamWrite};
 use crate::ladders::Ladders;
@@ -136,7 +138,7 @@ async fn decide(
     let on_cohort = fact.subject() == FactKind::CohortOpened;
     // The stream the fact is about, when it exists.
     let id = if on_cohort {
-        match entities.cohort(fact) {
+        match entities.cohort(store.pool(), fact).await? {
             Ok(id) => id,
             Err(e) => return Ok(Err(e)),
         }
@@ -207,12 +209,7 @@ async fn decide(
                 },
             )
         }
-        (_, None) if on_cohort => {
-            return Ok(Err(entities
-                .existing_cohort(fact)
-                .err()
-                .unwrap_or_else(|| not_recorded(fact))))
-        }
+        (_, None) if on_cohort => return Ok(Err(unknown_cohort(fact))),
         (_, None) => return Ok(Err(unknown_post(fact, organisation))),
         (FactKind::PostDisestablished, Some(id)) => Command::Post(
             id,

@@ -200,7 +200,7 @@ impl Deciding<'_> {
     /// stream, or for a cohort fact on the cohort's.
     async fn recorded(&mut self, fact: &Fact, key: &str) -> Result<bool, Stop> {
         if is_cohort_fact(fact.subject()) {
-            let id = self.entities.existing_cohort(fact)?;
+            let id = self.entities.existing_cohort(self.store.pool(), fact).await??;
             return Ok(self.cohort(id).await?.records(key));
         }
         Ok(self.stored_keys.contains(key) || self.new_keys.contains_key(key))
@@ -335,7 +335,7 @@ impl Deciding<'_> {
 
     /// An enrolment, completion or withdrawal, or a retraction of one.
     async fn decide_on_cohort(&mut self, fact: &Fact, key: &str) -> Result<(Vec<StreamWrite>, Vec<Guard>), Stop> {
-        let cohort_id = self.entities.existing_cohort(fact)?;
+        let cohort_id = self.entities.existing_cohort(self.store.pool(), fact).await??;
         let participant_id = self.id;
         let command = match fact.kind {
             FactKind::Enrolled => CohortCommand::Enrol {

@@ -144,12 +144,17 @@ pub(super) struct Entities {
     ambiguous: HashSet<(String, String)>,
     /// Posts by (organisation, reference).
     posts: HashMap<(String, String), Uuid>,
+    /// The names looked up in the store (found or not), so that each is
+    /// asked once.
+    cohorts_asked: HashSet<(String, String)>,
+    posts_asked: HashSet<(String, String)>,
     /// In a dry run, the streams as the file's facts decided so far leave them.
     pub(super) unstored: ChunkPosts,
 }
 
 impl Entities {
-    /// Resolves every cohort and post name used by `facts`.
+    /// Resolves every cohort and post name used by `facts`, in two
+    /// queries; a name not among them is looked up when first used.
     pub(super) async fn resolve<'a>(
         pool: &PgPool,
         facts: impl Iterator<Item = &'a Fact>,
@@ -161,7 +166,7 @@ impl Entities {
                 cohort_names.insert((programme, cohort));
             }
             // A role change may name a post without its organisation (the
-            // person's that day): those are looked up when decided.
+            // person's that day): that one is looked up when decided.
             if let (Some(organisation), Some(post)) = (&fact.organisation, &fact.post) {
                 post_names.insert((organisation, post));
             }
@@ -169,24 +174,32 @@ impl Entities {
         let mut entities = Entities::default();
         if !cohort_names.is_empty() {
             let (programmes, names): (Vec<&str>, Vec<&str>) = cohort_names.into_iter().unzip();
-            let rows: Vec<(String, String, String)> = sqlx::query_as(COHORTS_NAMED)
-                .bind(&programmes)
-                .bind(&names)
-                .fetch_all(pool)
-                .await?;
-            for (programme, name, id) in rows {
-                let Ok(id) = id.parse() else { continue };
-                let name = (programme, name);
-                if entities.cohorts.insert(name.clone(), id).is_some() {
-                    entities.ambiguous.insert(name);
-                }
-            }
+            entities.find_cohorts(pool, &programmes, &names).await?;
         }
         if !post_names.is_empty() {
             let (organisations, references): (Vec<&str>, Vec<&str>) = post_names.into_iter().unzip();
             entities.find_posts(pool, &organisations, &references).await?;
         }
         Ok(entities)
+    }
+
+    async fn find_cohorts(&mut self, pool: &PgPool, programmes: &[&str], names: &[&str]) -> Result<(), StoreError> {
+        let rows: Vec<(String, String, String)> = sqlx::query_as(COHORTS_NAMED)
+            .bind(programmes)
+            .bind(names)
+            .fetch_all(pool)
+            .await?;
+        for (programme, name, id) in rows {
+            let Ok(id) = id.parse() else { continue };
+            let name = (programme, name);
+            if self.cohorts.insert(name.clone(), id).is_some() {
+                self.ambiguous.insert(name);
+            }
+        }
+        for (programme, name) in programmes.iter().zip(names) {
+            self.cohorts_asked.insert((programme.to_string(), name.to_string()));
+        }
+        Ok(())
     }
 
     async fn find_posts(
@@ -205,14 +218,25 @@ impl Entities {
                 self.posts.insert((organisation, reference), id);
             }
         }
+        for (organisation, reference) in organisations.iter().zip(references) {
+            self.posts_asked
+                .insert((organisation.to_string(), reference.to_string()));
+        }
         Ok(())
     }
 
     /// The cohort a fact names, if one is recorded (or opened by the file).
-    pub(super) fn cohort(&self, fact: &Fact) -> Result<Option<Uuid>, RowError> {
+    pub(super) async fn cohort(
+        &mut self,
+        pool: &PgPool,
+        fact: &Fact,
+    ) -> Result<Result<Option<Uuid>, RowError>, StoreError> {
         let name = cohort_name(fact);
+        if !self.cohorts.contains_key(&name) && !self.cohorts_asked.contains(&name) {
+            self.find_cohorts(pool, &[&name.0], &[&name.1]).await?;
+        }
         if self.ambiguous.contains(&name) {
-            return Err(row_error(
+            return Ok(Err(row_error(
                 fact,
                 "cohort",
                 "ambiguous_cohort",
@@ -221,25 +245,21 @@ impl Entities {
                      record this one through the API by the cohort's id",
                     name.0, name.1
                 ),
-            ));
+            )));
         }
-        Ok(self.cohorts.get(&name).copied())
+        Ok(Ok(self.cohorts.get(&name).copied()))
     }
 
     /// The cohort a fact names, which must exist.
-    pub(super) fn existing_cohort(&self, fact: &Fact) -> Result<Uuid, RowError> {
-        self.cohort(fact)?.ok_or_else(|| {
-            let (programme, name) = cohort_name(fact);
-            row_error(
-                fact,
-                "cohort",
-                "unknown_cohort",
-                format!(
-                    "programme {programme:?} has no cohort named {name:?}; open it first \
-                     (a cohort_opened row in this file, or through the API)"
-                ),
-            )
-        })
+    pub(super) async fn existing_cohort(
+        &mut self,
+        pool: &PgPool,
+        fact: &Fact,
+    ) -> Result<Result<Uuid, RowError>, StoreError> {
+        Ok(self
+            .cohort(pool, fact)
+            .await?
+            .and_then(|id| id.ok_or_else(|| unknown_cohort(fact))))
     }
 
     /// Records that the file opened cohort `id`.
@@ -256,8 +276,7 @@ impl Entities {
     ) -> Result<Option<Uuid>, StoreError> {
         let reference = fact.post.as_deref().unwrap_or_default();
         let name = (organisation.to_string(), reference.to_string());
-        if !self.posts.contains_key(&name) && fact.organisation.as_deref() != Some(organisation) {
-            // Named without its organisation: not resolved up front.
+        if !self.posts.contains_key(&name) && !self.posts_asked.contains(&name) {
             self.find_posts(pool, &[organisation], &[reference]).await?;
         }
         Ok(self.posts.get(&name).copied())
@@ -273,6 +292,20 @@ impl Entities {
 fn cohort_name(fact: &Fact) -> (String, String) {
     let text = |t: &Option<Text>| t.as_deref().unwrap_or_default().to_string();
     (text(&fact.programme), text(&fact.cohort))
+}
+
+/// The refusal of a row naming a cohort that does not exist.
+pub(super) fn unknown_cohort(fact: &Fact) -> RowError {
+    let (programme, name) = cohort_name(fact);
+    row_error(
+        fact,
+        "cohort",
+        "unknown_cohort",
+        format!(
+            "programme {programme:?} has no cohort named {name:?}; open it first \
+             (a cohort_opened row in this file, or through the API)"
+        ),
+    )
 }
 
 /// The post `fact` names in `organisation`, which must exist.
