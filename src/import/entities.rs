@@ -20,7 +20,7 @@ use chrono::Utc;
 use uuid::Uuid;
 
 use super::facts::{Fact, FactKind, RowError};
-use super::people::{commit, fact_key, refusal, Labels};
+use super::people::{commit, fact_key, refusal, retracted_key, Labels};
 use super::person_facts::role;
 use super::streams::{
     decided_before_people, held, row_error, stored_sequence, unknown_cohort, unknown_post, ChunkPosts, Entities,
@@ -219,7 +219,7 @@ async fn decide(
         ),
         (_, Some(id)) => {
             // A retraction: the event carrying the retracted fact's key.
-            let target = format!("fact:{}", super::facts::hex(&fact.retracted.unwrap_or_default()));
+            let target = retracted_key(fact);
             let (aggregate_type, in_run) = if on_cohort {
                 (
                     "cohort",

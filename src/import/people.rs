@@ -231,7 +231,8 @@ impl Deciding<'_> {
     }
 
     /// The sequence of the event recorded under the key of the fact a
-    /// retraction names, on the person's stream.
+    /// retraction names, on stream `aggregate_type`/`id`: decided by this
+    /// import (`in_run`), else stored.
     async fn retracted_sequence(
         &self,
         fact: &Fact,
@@ -239,15 +240,9 @@ impl Deciding<'_> {
         id: Uuid,
         in_run: Option<u64>,
     ) -> Result<u64, Stop> {
-        let target = format!("fact:{}", super::facts::hex(&fact.retracted.unwrap_or_default()));
-        let sequence = match in_run.or_else(|| {
-            self.new_keys
-                .get(&target)
-                .copied()
-                .filter(|_| aggregate_type == "participant")
-        }) {
+        let sequence = match in_run {
             Some(sequence) => Some(sequence),
-            None => stored_sequence(self.store.pool(), aggregate_type, id, &target).await?,
+            None => stored_sequence(self.store.pool(), aggregate_type, id, &retracted_key(fact)).await?,
         };
         sequence.ok_or_else(|| Stop::Refused(not_recorded(fact)))
     }
@@ -296,7 +291,8 @@ impl Deciding<'_> {
     async fn participant_command(&mut self, fact: &Fact) -> Result<ParticipantCommand, Stop> {
         Ok(match fact.kind {
             FactKind::Retraction => {
-                let sequence = self.retracted_sequence(fact, "participant", self.id, None).await?;
+                let in_run = self.new_keys.get(&retracted_key(fact)).copied();
+                let sequence = self.retracted_sequence(fact, "participant", self.id, in_run).await?;
                 ParticipantCommand::Retract {
                     sequence,
                     reason: fact.retraction_reason.as_deref().unwrap_or_default().to_string(),
@@ -352,8 +348,12 @@ impl Deciding<'_> {
                 reason: fact.reason.as_deref().unwrap_or_default().to_string(),
             },
             _ => {
-                let target = format!("fact:{}", super::facts::hex(&fact.retracted.unwrap_or_default()));
-                let in_run = self.cohort(cohort_id).await?.new_keys.get(&target).copied();
+                let in_run = self
+                    .cohort(cohort_id)
+                    .await?
+                    .new_keys
+                    .get(&retracted_key(fact))
+                    .copied();
                 let sequence = self.retracted_sequence(fact, "cohort", cohort_id, in_run).await?;
                 CohortCommand::Retract {
                     sequence,
@@ -423,4 +423,9 @@ pub(super) fn commit(writes: Vec<StreamWrite>, mut guards: Vec<Guard>, fact: &Fa
 /// the same fact in a later file is known as already recorded.
 pub(super) fn fact_key(fact: &Fact) -> String {
     format!("fact:{}", super::facts::hex(&fact.fingerprint))
+}
+
+/// For a retraction, the key of the fact it withdraws.
+pub(super) fn retracted_key(fact: &Fact) -> String {
+    format!("fact:{}", super::facts::hex(&fact.retracted.unwrap_or_default()))
 }
