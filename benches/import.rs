@@ -20,11 +20,9 @@
 //!
 //! It prints a table and one JSON line, then stops and removes the cluster.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use chrono::Datelike;
 use serde_json::json;
 
 use projections::projector::Projector;
@@ -37,6 +35,8 @@ use tenure::pg_cluster::{ClusterOptions, ManagedCluster};
 mod after_import;
 #[path = "common/copy_anchor.rs"]
 mod copy_anchor;
+#[path = "import/generated.rs"]
+mod generated;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -55,7 +55,7 @@ async fn bench() -> Result<(), BoxError> {
     };
     let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("target");
     let file = target.join(format!("bench-import-{events}.csv"));
-    let (rows, people) = write_facts_file(&file, events)?;
+    let (rows, people) = generated::write_facts_file(&file, events)?;
     let bytes = std::fs::metadata(&file)?.len();
     eprintln!("facts file: {rows} rows, {people} people, {bytes} bytes");
 
@@ -269,121 +269,4 @@ fn peak_rss_bytes() -> Option<u64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb * 1024)
-}
-
-/// A small deterministic generator (xorshift), so every run imports the same file.
-struct Dice(u64);
-
-impl Dice {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
-const ROLES: [&str; 7] = [
-    "asye",
-    "social_worker",
-    "senior_practitioner",
-    "practice_manager",
-    "team_manager",
-    "service_manager",
-    "head_of_service",
-];
-const TEAMS: [&str; 6] = [
-    "Assessment",
-    "Children in need",
-    "Children in care",
-    "Leaving care",
-    "Fostering",
-    "Adoption",
-];
-
-/// The name of the generated file's `n`th organisation.
-fn organisation_name(n: usize) -> String {
-    format!("Council {n:03}")
-}
-
-/// Writes about `events` facts of realistic careers (one organisation per
-/// 100,000 facts, at least 5) in shuffled order; rows and people written.
-fn write_facts_file(path: &PathBuf, events: usize) -> Result<(usize, usize), BoxError> {
-    let organisations = (events / 100_000).max(5);
-    let mut dice = Dice(0x9e37_79b9_7f4a_7c15);
-    let mut rows: Vec<String> = Vec::with_capacity(events + 32);
-    let mut people = 0;
-    let start = chrono::NaiveDate::from_ymd_opt(2012, 1, 2).ok_or("date")?;
-    while rows.len() < events {
-        let person = format!("P{people:07}");
-        let organisation = organisation_name(people % organisations);
-        people += 1;
-        let mut day = start + chrono::Duration::days(dice.below(3 * 365) as i64);
-        let mut level = dice.below(3) as usize;
-        let mut team = dice.below(TEAMS.len() as u64) as usize;
-        let mut fte = 1.0;
-        rows.push(format!(
-            "joined,{person},{day},{organisation},{},{},,{fte},,,",
-            TEAMS[team], ROLES[level]
-        ));
-        let facts = 10 + dice.below(12) as usize;
-        let mut employed = true;
-        let mut excluded = false;
-        for _ in 1..facts {
-            day += chrono::Duration::days(60 + dice.below(240) as i64);
-            if day.year() > 2025 {
-                break;
-            }
-            let roll = dice.below(100);
-            let row = if !employed {
-                employed = true;
-                team = dice.below(TEAMS.len() as u64) as usize;
-                format!(
-                    "rejoined,{person},{day},{organisation},{},{},,1.0,,,",
-                    TEAMS[team], ROLES[level]
-                )
-            } else if excluded {
-                excluded = false;
-                format!("exclusion_lifted,{person},{day},,,,,,,back from secondment,")
-            } else if roll < 8 {
-                employed = false;
-                format!("left,{person},{day},,,,,,,resigned,another local authority")
-            } else if roll < 11 {
-                excluded = true;
-                format!("excluded,{person},{day},,,,,,,seconded,")
-            } else if roll < 40 && level + 1 < ROLES.len() {
-                level += 1;
-                format!("changed_role,{person},{day},,{},{},,,,,", TEAMS[team], ROLES[level])
-            } else if roll < 70 {
-                team = (team + 1 + dice.below(TEAMS.len() as u64 - 1) as usize) % TEAMS.len();
-                format!("changed_role,{person},{day},,{},{},,,,,", TEAMS[team], ROLES[level])
-            } else {
-                fte = if fte == 1.0 { 0.8 } else { 1.0 };
-                format!(
-                    "changed_role,{person},{day},,{},{},,{fte},,,",
-                    TEAMS[team], ROLES[level]
-                )
-            };
-            rows.push(row);
-        }
-    }
-    // Any order: the import sorts each person's facts itself.
-    for i in (1..rows.len()).rev() {
-        let j = dice.below(i as u64 + 1) as usize;
-        rows.swap(i, j);
-    }
-    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
-    writeln!(
-        out,
-        "fact,person,effective_on,organisation,team,role,basis,fte,kind,reason,destination"
-    )?;
-    for row in &rows {
-        writeln!(out, "{row}")?;
-    }
-    out.flush()?;
-    Ok((rows.len(), people))
 }

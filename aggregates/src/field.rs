@@ -34,6 +34,7 @@ pub enum Field {
     WithdrawnOn,
     Title,
     EstablishedOn,
+    Reference,
 }
 
 impl Field {
@@ -63,6 +64,7 @@ impl Field {
             Field::WithdrawnOn => "withdrawn_on",
             Field::Title => "title",
             Field::EstablishedOn => "established_on",
+            Field::Reference => "reference",
         }
     }
 }

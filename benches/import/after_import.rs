@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use sqlx::PgPool;
 use tenure::reports::{produce, ReportKind, ReportQuery};
 
-use crate::BoxError;
+use crate::{generated, BoxError};
 
 fn date(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).expect("a date")
@@ -18,7 +18,13 @@ fn date(y: i32, m: u32, d: u32) -> NaiveDate {
 /// rows it answered with (its header excluded).
 pub(crate) async fn every_report(pool: &PgPool) -> Result<Vec<(String, Duration, usize)>, BoxError> {
     let organisation = ReportQuery {
-        organisation: Some(crate::organisation_name(0)),
+        organisation: Some(generated::organisation_name(0)),
+        ..ReportQuery::default()
+    };
+    let of_cohort = ReportQuery {
+        programme: Some(generated::programme().to_string()),
+        cohort: Some(generated::cohort_name(&generated::organisation_name(0), 2016)),
+        as_at: Some(date(2021, 3, 31)),
         ..ReportQuery::default()
     };
     let cases = [
@@ -47,6 +53,16 @@ pub(crate) async fn every_report(pool: &PgPool) -> Result<Vec<(String, Duration,
                 on: Some(date(2020, 3, 31)),
                 ..organisation.clone()
             },
+        ),
+        (
+            "promotions of one cohort, as at 2021-03-31",
+            ReportKind::Promotions,
+            of_cohort.clone(),
+        ),
+        (
+            "retention of one cohort, as at 2021-03-31",
+            ReportKind::Retention,
+            of_cohort,
         ),
     ];
     let mut answered = Vec::new();

@@ -218,6 +218,7 @@ fn post_events(post: Uuid, h: &Holding, ctx: &CommandContext) -> Result<Vec<NewE
             title: format!("Team manager {post}"),
             role: role("team_manager"),
             established_on: date(2011, 4, 1),
+            reference: None,
         },
         PostCommand::Fill {
             participant_id: h.participant,

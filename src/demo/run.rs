@@ -154,6 +154,7 @@ async fn issue(
                 title: title.clone(),
                 role: role(code)?,
                 established_on: *established_on,
+                reference: None,
             },
         ),
         Action::RegisterInPost {

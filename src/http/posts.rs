@@ -78,6 +78,7 @@ pub(super) async fn establish(State(s): State<AppState>, req: CommandRequest<Est
             title: r.title.clone(),
             role: s.runner.ladders().resolve(&r.organisation, &r.role).await?,
             established_on: r.established_on,
+            reference: None,
         };
         Ok(Command::Post(post_id, command))
     };

@@ -268,15 +268,23 @@ fn blank(person: &Text, line: u64, kind: FactKind, effective_on: NaiveDate, deri
         move_kind: None,
         reason: None,
         destination: None,
+        programme: None,
+        cohort: None,
+        ends_on: None,
+        post: None,
+        title: None,
+        retracts: None,
+        retraction_reason: None,
         fingerprint: [0; 32],
         derivation: Some(derivation),
+        retracted: None,
     }
 }
 
 /// `fact` with its fingerprint: a derived fact's key is made of what it
 /// says, as a facts file's is.
 fn sealed(mut fact: Fact) -> Fact {
-    fact.fingerprint = facts::fingerprint(&fact);
+    fact.fingerprint = facts::fingerprint(fact.kind, &fact);
     fact
 }
 

@@ -24,6 +24,7 @@ use super::census_derive;
 use super::facts::{Fact, RowError};
 use super::people::{self, ChunkPosts, Decided, Labels, Person};
 use super::read::PersonRows;
+use super::streams::Entities;
 use super::{ImportError, ImportOptions};
 use crate::event_store::{AppendError, BulkReceipt, Commit, EventStore, LoadedStream, StoreError};
 use crate::ladders::Ladders;
@@ -70,6 +71,7 @@ pub(super) struct Deciding<'a> {
 pub(super) async fn import_people(
     deciding: &Deciding<'_>,
     people: &[PersonFacts<'_>],
+    entities: &mut Entities,
     done: &mut (dyn FnMut(&[PersonFacts<'_>], ChunkOutcome) + Send),
 ) -> Result<(), ImportError> {
     let mut appending: Option<Appending> = None;
@@ -77,7 +79,7 @@ pub(super) async fn import_people(
     let mut next = 0;
     while next < chunks.len() || appending.is_some() {
         let decided = match chunks.get(next) {
-            Some(chunk) => Some(decide_unlocked(deciding, chunk).await?),
+            Some(chunk) => Some(decide_unlocked(deciding, chunk, entities).await?),
             None => None,
         };
         let mut decided_on_stale = false;
@@ -89,7 +91,7 @@ pub(super) async fn import_people(
                 Ok(receipt) => done(chunks[n], appended_outcome(outcome, receipt)),
                 // Something a decision read moved: decide again holding the lock.
                 Err(e) if is_stale(&e) => {
-                    done(chunks[n], import_locked(deciding, chunks[n]).await?);
+                    done(chunks[n], import_locked(deciding, chunks[n], entities).await?);
                     decided_on_stale = true;
                 }
                 Err(e) => return Err(e.into()),
@@ -100,7 +102,7 @@ pub(super) async fn import_people(
             // The chunk before was redone meanwhile: this one may have read
             // what it replaced, so it is decided again rather than refused
             // later.
-            decided = decide_unlocked(deciding, chunks[next]).await?;
+            decided = decide_unlocked(deciding, chunks[next], entities).await?;
         }
         if deciding.options.dry_run || decided.commits.is_empty() {
             done(chunks[next], decided.outcome);
@@ -139,15 +141,31 @@ fn is_stale(e: &AppendError) -> bool {
 }
 
 /// Decides `chunk` on the store as it is now, without the lock.
-async fn decide_unlocked(deciding: &Deciding<'_>, chunk: &[PersonFacts<'_>]) -> Result<DecidedChunk, ImportError> {
+async fn decide_unlocked(
+    deciding: &Deciding<'_>,
+    chunk: &[PersonFacts<'_>],
+    entities: &mut Entities,
+) -> Result<DecidedChunk, ImportError> {
     let in_force = deciding.ladders.levels_in_force().await?;
     let labels = (deciding.labels)(in_force.replacements);
-    decide_chunk(deciding.store, &in_force.levels, &labels, chunk, deciding.options).await
+    decide_chunk(
+        deciding.store,
+        &in_force.levels,
+        &labels,
+        chunk,
+        deciding.options,
+        entities,
+    )
+    .await
 }
 
 /// Decides and appends `chunk` holding the append lock throughout, so
 /// nothing the decisions read can move before they are appended.
-async fn import_locked(deciding: &Deciding<'_>, chunk: &[PersonFacts<'_>]) -> Result<ChunkOutcome, ImportError> {
+async fn import_locked(
+    deciding: &Deciding<'_>,
+    chunk: &[PersonFacts<'_>],
+    entities: &mut Entities,
+) -> Result<ChunkOutcome, ImportError> {
     let mut attempt = 1;
     loop {
         // The ladders are read before the lock, as commands read them; a
@@ -155,7 +173,7 @@ async fn import_locked(deciding: &Deciding<'_>, chunk: &[PersonFacts<'_>]) -> Re
         let in_force = deciding.ladders.levels_in_force().await?;
         let labels = (deciding.labels)(in_force.replacements);
         let locked = deciding.store.holding_append_lock().await?;
-        let decided = decide_chunk(&locked, &in_force.levels, &labels, chunk, deciding.options).await?;
+        let decided = decide_chunk(&locked, &in_force.levels, &labels, chunk, deciding.options, entities).await?;
         if deciding.options.dry_run || decided.commits.is_empty() {
             // Dropping the store rolls back and lets the lock go.
             return Ok(decided.outcome);
@@ -180,6 +198,7 @@ async fn decide_chunk(
     labels: &Labels,
     chunk: &[PersonFacts<'_>],
     options: &ImportOptions,
+    entities: &mut Entities,
 ) -> Result<DecidedChunk, ImportError> {
     let context = CommandContext {
         today: Utc::now().date_naive(),
@@ -192,7 +211,7 @@ async fn decide_chunk(
     let mut enrolments = enrolments(reader, &known).await?;
 
     let mut outcome = ChunkOutcome::default();
-    let mut posts = ChunkPosts::default();
+    let mut posts = ChunkPosts::starting_from(entities);
     let mut commits = Vec::new();
     for (person, rows) in chunk {
         let id = ids.get(*person).copied().unwrap_or_else(Uuid::new_v4);
@@ -220,30 +239,15 @@ async fn decide_chunk(
             stream,
             facts_recorded,
             enrolments: enrolling.enrolments,
+            enrolling: enrolling.cohorts,
         };
-        match people::decide(person, facts, levels, &context, &mut posts, reader, labels).await? {
+        match people::decide(person, facts, levels, &context, &mut posts, entities, reader, labels).await? {
             Decided::Recorded {
-                commits: mut decided,
+                commits: decided,
                 already_recorded,
             } => {
                 outcome.facts_recorded += decided.len();
                 outcome.already_recorded += already_recorded;
-                for commit in &mut decided {
-                    // Every commit of the person, not only those that read
-                    // the enrolments: guarding more than needed costs a
-                    // redo when an enrolment of theirs lands meanwhile,
-                    // which is rare; guarding less would let it slip by.
-                    commit.guards.extend(
-                        enrolling
-                            .cohorts
-                            .iter()
-                            .map(|(cohort, version)| ("cohort", cohort.clone(), *version)),
-                    );
-                    commit.enrolling_cohorts = Some((
-                        id.to_string(),
-                        enrolling.cohorts.iter().map(|(cohort, _)| cohort.clone()).collect(),
-                    ));
-                }
                 commits.extend(decided);
             }
             Decided::Refused { error, not_recorded } => {
@@ -256,6 +260,9 @@ async fn decide_chunk(
             }
         }
     }
+    if options.dry_run {
+        posts.keep_for_dry_run(entities);
+    }
     Ok(DecidedChunk { commits, outcome })
 }
 
@@ -264,7 +271,7 @@ async fn decide_chunk(
 #[derive(Default)]
 struct Enrolling {
     enrolments: Vec<decisions::Enrolment>,
-    cohorts: Vec<(String, u64)>,
+    cohorts: BTreeMap<Uuid, u64>,
 }
 
 /// The live enrolments of each of `participants` (a leaving may not end
@@ -286,7 +293,7 @@ async fn enrolments(reader: &EventStore, participants: &[String]) -> Result<BTre
                 theirs
                     .enrolments
                     .extend(decisions::enrolments_of(&cohort.aggregate, participant_id));
-                theirs.cohorts.push((cohort_id.to_string(), cohort.version));
+                theirs.cohorts.insert(cohort_id, cohort.version);
             }
         }
         live.insert(participant, theirs);

@@ -19,8 +19,9 @@ use sha2::{Digest, Sha256};
 use crate::http::extract::{MAX_REASON_CHARS, MAX_TEXT_CHARS};
 
 /// Every column a facts file may have; `fact`, `person` and `effective_on`
-/// are required in the header and in every row.
-pub const COLUMNS: [&str; 11] = [
+/// are required in the header, `fact` and `effective_on` in every row, and
+/// `person` in every row of a fact about a person.
+pub const COLUMNS: [&str; 18] = [
     "fact",
     "person",
     "effective_on",
@@ -32,68 +33,17 @@ pub const COLUMNS: [&str; 11] = [
     "kind",
     "reason",
     "destination",
+    "programme",
+    "cohort",
+    "ends_on",
+    "post",
+    "title",
+    "retracts",
+    "retraction_reason",
 ];
 
-/// What a row records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum FactKind {
-    /// Joined an organisation (the person's first fact).
-    Joined,
-    /// Changed role, team, basis or FTE (a promotion, a demotion, a
-    /// sideways move, or a move to another organisation without a break).
-    ChangedRole,
-    /// Left their organisation.
-    Left,
-    /// Joined again after leaving (a rehire).
-    Rejoined,
-    /// Excluded from analysis from this day (e.g. long-term secondment).
-    Excluded,
-    /// The exclusion ends on this day.
-    ExclusionLifted,
-}
-
-impl FactKind {
-    /// Its name in the `fact` column.
-    pub fn name(self) -> &'static str {
-        match self {
-            FactKind::Joined => "joined",
-            FactKind::ChangedRole => "changed_role",
-            FactKind::Left => "left",
-            FactKind::Rejoined => "rejoined",
-            FactKind::Excluded => "excluded",
-            FactKind::ExclusionLifted => "exclusion_lifted",
-        }
-    }
-
-    const ALL: [FactKind; 6] = [
-        FactKind::Joined,
-        FactKind::ChangedRole,
-        FactKind::Left,
-        FactKind::Rejoined,
-        FactKind::Excluded,
-        FactKind::ExclusionLifted,
-    ];
-
-    /// The columns a row of this fact must fill.
-    fn required(self) -> &'static [&'static str] {
-        match self {
-            FactKind::Joined | FactKind::Rejoined => &["organisation", "role"],
-            FactKind::ChangedRole => &["role"],
-            FactKind::Left | FactKind::Excluded | FactKind::ExclusionLifted => &["reason"],
-        }
-    }
-
-    /// The columns a row of this fact may fill besides the required ones.
-    fn optional(self) -> &'static [&'static str] {
-        match self {
-            FactKind::Joined => &["team", "basis", "fte"],
-            FactKind::ChangedRole => &["organisation", "team", "basis", "fte", "kind"],
-            FactKind::Rejoined => &["team", "basis", "fte", "kind"],
-            FactKind::Left => &["destination"],
-            FactKind::Excluded | FactKind::ExclusionLifted => &[],
-        }
-    }
-}
+pub use super::kinds::FactKind;
+pub use super::streams::{COHORTS_NAMED, POSTS_NAMED};
 
 /// Text held once however many rows repeat it (organisations, roles,
 /// teams and reasons repeat on most rows of a large file).
@@ -132,6 +82,22 @@ pub struct Fact {
     pub move_kind: Option<MoveKind>,
     pub reason: Option<Text>,
     pub destination: Option<Text>,
+    /// The programme of the cohort the fact is about.
+    pub programme: Option<Text>,
+    /// The cohort's name within its programme.
+    pub cohort: Option<Text>,
+    /// A cohort's planned end.
+    pub ends_on: Option<NaiveDate>,
+    /// The authority's reference for the post the fact is about (unique
+    /// within its organisation).
+    pub post: Option<Text>,
+    /// A post's title.
+    pub title: Option<Text>,
+    /// For a retraction: the kind of fact it withdraws (the rest of the
+    /// row repeats that fact's row).
+    pub retracts: Option<FactKind>,
+    /// For a retraction: why the fact was recorded in error.
+    pub retraction_reason: Option<Text>,
     /// A digest (SHA-256) of the fact itself (kind, person, date and every
     /// value, not the line): the same fact in a later extract has the same
     /// one, which is how an import knows it is already recorded.
@@ -139,6 +105,16 @@ pub struct Fact {
     /// How the fact was derived from a census return (`None`: a row of a
     /// facts file says it); recorded in its events' metadata.
     pub derivation: Option<super::census_derive::Derivation>,
+    /// For a retraction: the fingerprint of the fact it withdraws.
+    pub retracted: Option<[u8; 32]>,
+}
+
+impl Fact {
+    /// The kind of fact the row is about: its own, or for a retraction the
+    /// kind it withdraws (which says whose the row is and what it names).
+    pub fn subject(&self) -> FactKind {
+        self.retracts.unwrap_or(self.kind)
+    }
 }
 
 /// A row, or the file's header, that cannot be recorded, and why.
@@ -235,21 +211,31 @@ impl Header {
                 errors.push(missing(line, "fact"));
                 None
             }
-            Some(name) => {
-                let kind = FactKind::ALL.into_iter().find(|k| k.name() == name);
-                if kind.is_none() {
-                    let names: Vec<&str> = FactKind::ALL.iter().map(|k| k.name()).collect();
+            Some(name) => named_kind(line, "fact", name).map_err(|e| errors.push(e)).ok(),
+        };
+        // A retraction's row is the retracted fact's row: that kind says
+        // what else the row must and may fill.
+        let retracts = match (kind, value("retracts")) {
+            (Some(FactKind::Retraction), Some(name)) => match named_kind(line, "retracts", name) {
+                Ok(FactKind::Retraction) => {
                     errors.push(RowError::at(
                         line,
-                        "fact",
+                        "retracts",
                         "invalid_field",
-                        format!("{name:?} is not a fact; facts are {}", names.join(", ")),
+                        "a retraction cannot be retracted: record the fact again instead",
                     ));
+                    None
                 }
-                kind
-            }
+                Ok(retracted) => Some(retracted),
+                Err(e) => {
+                    errors.push(e);
+                    None
+                }
+            },
+            _ => None,
         };
-        if person.is_none() {
+        let subject = retracts.or(kind);
+        if person.is_none() && subject.is_none_or(FactKind::names_a_person) {
             errors.push(missing(line, "person"));
         }
         let effective_on = match value("effective_on") {
@@ -257,10 +243,10 @@ impl Header {
                 errors.push(missing(line, "effective_on"));
                 None
             }
-            Some(text) => date(line, text).map_err(|e| errors.push(e)).ok(),
+            Some(text) => date(line, "effective_on", text).map_err(|e| errors.push(e)).ok(),
         };
         for (column, text) in self.positions.keys().filter_map(|c| value(c).map(|v| (*c, v))) {
-            let limit = if column == "reason" {
+            let limit = if column == "reason" || column == "retraction_reason" {
                 MAX_REASON_CHARS
             } else {
                 MAX_TEXT_CHARS
@@ -274,24 +260,41 @@ impl Header {
                 ));
             }
         }
-        let (Some(kind), Some(person), Some(effective_on)) = (kind, person.clone(), effective_on) else {
+        let (Some(kind), Some(subject), Some(effective_on)) = (kind, subject, effective_on) else {
             return Err(with_person(errors, person));
         };
-        for column in kind.required() {
+        let required: Vec<&str> = kind
+            .required()
+            .iter()
+            .chain(retracts.map_or(&[][..], FactKind::required))
+            .copied()
+            .collect();
+        let optional: Vec<&str> = kind
+            .optional()
+            .iter()
+            .chain(retracts.map_or(&[][..], FactKind::optional))
+            .copied()
+            .collect();
+        for column in &required {
             if value(column).is_none() {
                 errors.push(missing(line, column));
             }
         }
         for column in self.positions.keys() {
-            let allowed = ["fact", "person", "effective_on"].contains(column)
-                || kind.required().contains(column)
-                || kind.optional().contains(column);
+            let allowed = ["fact", "effective_on"].contains(column)
+                || (*column == "person" && subject.names_a_person())
+                || required.contains(column)
+                || optional.contains(column);
             if !allowed && value(column).is_some() {
+                let what = match retracts {
+                    Some(retracted) => format!("a retraction of a {} row", retracted.name()),
+                    None => format!("a {} row", kind.name()),
+                };
                 errors.push(RowError::at(
                     line,
                     column,
                     "unsupported_field",
-                    format!("a {} row has no {column}; leave it empty", kind.name()),
+                    format!("{what} has no {column}; leave it empty"),
                 ));
             }
         }
@@ -331,14 +334,20 @@ impl Header {
                 None
             }
         });
+        let ends_on = value("ends_on").and_then(|text| date(line, "ends_on", text).map_err(|e| errors.push(e)).ok());
+        let person = person.filter(|_| subject.names_a_person());
         if !errors.is_empty() {
-            return Err(with_person(errors, Some(person)));
+            return Err(with_person(errors, person));
         }
         let mut text = |column: &str| value(column).map(|v| texts.intern(v));
         let mut fact = Fact {
             line,
             kind,
-            person: texts_person(&mut text, &person),
+            // Facts about no person are held under the empty reference
+            // (no person has it: a person's row must fill `person`).
+            person: text("person")
+                .filter(|_| subject.names_a_person())
+                .unwrap_or_else(|| Arc::from("")),
             effective_on,
             organisation: text("organisation"),
             team: text("team"),
@@ -348,28 +357,54 @@ impl Header {
             move_kind,
             reason: text("reason"),
             destination: text("destination"),
+            programme: text("programme"),
+            cohort: text("cohort"),
+            ends_on,
+            post: text("post"),
+            title: text("title"),
+            retracts,
+            retraction_reason: text("retraction_reason"),
             fingerprint: [0; 32],
             derivation: None,
+            retracted: None,
         };
-        fact.fingerprint = fingerprint(&fact);
+        fact.fingerprint = fingerprint(subject, &fact);
+        if kind == FactKind::Retraction {
+            // The retraction's own key is the retracted fact's, marked:
+            // the same retraction in a later extract (even reworded) is
+            // recorded once.
+            let mut digest = Sha256::new();
+            digest.update(b"retraction\xff");
+            digest.update(fact.fingerprint);
+            fact.retracted = Some(fact.fingerprint);
+            fact.fingerprint = digest.finalize().into();
+        }
         Ok(fact)
     }
 }
 
-/// The person's reference as held text (checked present above).
-fn texts_person(text: &mut impl FnMut(&str) -> Option<Text>, person: &str) -> Text {
-    text("person").unwrap_or_else(|| Arc::from(person))
+/// The fact kind `name` written in `column`.
+fn named_kind(line: u64, column: &str, name: &str) -> Result<FactKind, RowError> {
+    FactKind::ALL.into_iter().find(|k| k.name() == name).ok_or_else(|| {
+        let names: Vec<&str> = FactKind::ALL.iter().map(|k| k.name()).collect();
+        RowError::at(
+            line,
+            column,
+            "invalid_field",
+            format!("{name:?} is not a fact; facts are {}", names.join(", ")),
+        )
+    })
 }
 
-/// The digest of what a fact says, whatever line it is on.
-pub(super) fn fingerprint(fact: &Fact) -> [u8; 32] {
+/// The digest of what a fact of `kind` says, whatever line it is on.
+pub(super) fn fingerprint(kind: FactKind, fact: &Fact) -> [u8; 32] {
     let mut digest = Sha256::new();
     let basis = fact.basis.map(|b| format!("{b:?}"));
     let fte = fact.fte.map(|f| f.to_string());
     let move_kind = fact.move_kind.map(|k| format!("{k:?}"));
     let effective_on = fact.effective_on.to_string();
     let fields: [Option<&str>; 11] = [
-        Some(fact.kind.name()),
+        Some(kind.name()),
         Some(&fact.person),
         Some(&effective_on),
         fact.organisation.as_deref(),
@@ -393,6 +428,26 @@ pub(super) fn fingerprint(fact: &Fact) -> [u8; 32] {
         }
         digest.update([0xffu8]);
     }
+    // The columns added with cohort and post facts count only when filled
+    // (each with its name), so that every fact of the first columns keeps
+    // the key it was recorded under before they existed.
+    let ends_on = fact.ends_on.map(|d| d.to_string());
+    let later: [(&str, Option<&str>); 5] = [
+        ("programme", fact.programme.as_deref()),
+        ("cohort", fact.cohort.as_deref()),
+        ("ends_on", ends_on.as_deref()),
+        ("post", fact.post.as_deref()),
+        ("title", fact.title.as_deref()),
+    ];
+    for (name, value) in later {
+        if let Some(value) = value {
+            digest.update([2u8]);
+            digest.update(name.as_bytes());
+            digest.update([0xfeu8]);
+            digest.update(value.as_bytes());
+            digest.update([0xffu8]);
+        }
+    }
     digest.finalize().into()
 }
 
@@ -415,7 +470,7 @@ fn parse_named<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, ()> {
 }
 
 /// A date written exactly `YYYY-MM-DD`, as everywhere in tenure.
-fn date(line: u64, text: &str) -> Result<NaiveDate, RowError> {
+fn date(line: u64, column: &str, text: &str) -> Result<NaiveDate, RowError> {
     let well_formed = text.len() == 10
         && text.bytes().enumerate().all(|(i, c)| {
             if i == 4 || i == 7 {
@@ -430,7 +485,7 @@ fn date(line: u64, text: &str) -> Result<NaiveDate, RowError> {
         .ok_or_else(|| {
             RowError::at(
                 line,
-                "effective_on",
+                column,
                 "invalid_field",
                 format!("{text:?} is not a date written YYYY-MM-DD, such as 2021-01-01"),
             )

@@ -24,10 +24,14 @@ pub mod census;
 mod census_codes;
 pub mod census_derive;
 mod chunks;
+mod entities;
 pub mod facts;
+mod kinds;
 mod people;
+mod person_facts;
 mod read;
 mod registry;
+mod streams;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -205,6 +209,17 @@ pub async fn import_file(
         rows_done: 0,
         rows: read.rows,
     };
+    let run = entities::Run {
+        store,
+        ladders,
+        options,
+        labels: &labels,
+    };
+    // Rows about no person (cohorts, posts) are read under the empty
+    // reference: a whole file's with everyone's, a split file's as its
+    // first part. Their cohorts and posts come first, their closings last.
+    let mut entity_facts = Vec::new();
+    let mut entities = None;
     for part in 0..read.parts.len() {
         let part_file = read.clone();
         let read::Part {
@@ -217,6 +232,14 @@ pub async fn import_file(
             summary.rows_read = part_rows;
             done.rows = part_rows;
         }
+        if let Some(read::PersonRows::Facts(about_no_person)) = by_person.remove("") {
+            done.rows_done += about_no_person.len();
+            entity_facts.extend(about_no_person);
+        }
+        let entities = match &mut entities {
+            Some(entities) => entities,
+            None => entities.insert(entities::open(&run, &entity_facts, &by_person, &mut summary, &mut errors).await?),
+        };
         // People with a row refused already: none of their rows is decided.
         let refused: BTreeSet<&str> = part_errors.iter().filter_map(|e| e.person.as_deref()).collect();
         let part_people = by_person.len() + refused.iter().filter(|p| !by_person.contains_key(**p)).count();
@@ -242,7 +265,7 @@ pub async fn import_file(
         done.people_done += refused.len();
         errors.extend(part_errors);
         progress(done);
-        chunks::import_people(&deciding, &to_decide, &mut |chunk, outcome| {
+        chunks::import_people(&deciding, &to_decide, entities, &mut |chunk, outcome| {
             summary.facts_recorded += outcome.facts_recorded;
             summary.facts_already_recorded += outcome.already_recorded;
             summary.events_appended += outcome.events_appended;
@@ -255,6 +278,9 @@ pub async fn import_file(
             progress(done);
         })
         .await?;
+    }
+    if let Some(entities) = &mut entities {
+        entities::close(&run, &entity_facts, entities, &mut summary, &mut errors).await?;
     }
     errors.sort_by_key(|e| e.line);
     summary.rows_refused = errors.len();

@@ -1,29 +1,39 @@
 //! Deciding one person's facts, in date order, with the aggregates' own
 //! rules, in memory: the same decisions the HTTP API makes
-//! (`aggregates::decisions::decide_for_participant`), without a round
-//! trip per fact.
+//! (`aggregates::decisions::decide_for_participant` for their career and
+//! the posts they take up or leave, `aggregates::decisions::enrol` for
+//! their cohorts), without a round trip per fact.
 //!
 //! A person's facts stand or fall together: the first one refused stops
 //! the person, and none of their facts from this file is recorded, so that
-//! a career is never half-imported. Posts the person takes up or leaves
-//! (through facts recorded earlier with the API) change with them; they are
-//! shared by the people of one chunk, so a person's changes to them become
-//! visible to the next person only once the whole person has been decided.
+//! a career is never half-imported. Posts and cohorts the person's facts
+//! change are shared by the people of one chunk, so a person's changes to
+//! them become visible to the next person only once the whole person has
+//! been decided.
+//!
+//! A retraction is decided where it makes sense for a correction: one of a
+//! fact recorded before this file comes first (so the corrected fact that
+//! follows in the file finds the history without it), one of a fact of
+//! this file right after that fact.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
-use aggregates::decisions::{self, DecisionError, Enrolment, Posts};
-use aggregates::ladder::{Basis, Levels, RoleRef};
+use aggregates::cohort::{Cohort, CohortCommand};
+use aggregates::decisions::{self, Enrolment, Outcome, Posts};
+use aggregates::ladder::{Basis, Levels};
 use aggregates::participant::{Participant, ParticipantCommand};
 use aggregates::post::Post;
 use aggregates::CommandContext;
 use cqrs_es::Aggregate;
 use uuid::Uuid;
 
+use super::entities::{not_recorded, write};
 use super::facts::{Fact, FactKind, RowError};
-use crate::event_store::{
-    new_events, Commit, EventStore, LoadedStream, Metadata, StoreError, StreamWrite, LADDERS_GUARD,
-};
+pub(super) use super::person_facts::refusal;
+use super::person_facts::{command, error, organisation};
+pub(super) use super::streams::ChunkPosts;
+use super::streams::{held, stored_sequence, unknown_post, Entities, Held};
+use crate::event_store::{Commit, EventStore, LoadedStream, Metadata, StoreError, StreamWrite, LADDERS_GUARD};
 
 /// A person as the import finds them: their stream (empty when new) and
 /// the facts already recorded for them by earlier imports.
@@ -32,6 +42,8 @@ pub(super) struct Person {
     pub(super) stream: LoadedStream<Participant>,
     pub(super) facts_recorded: BTreeSet<String>,
     pub(super) enrolments: Vec<Enrolment>,
+    /// The cohorts enrolling them, at the versions read.
+    pub(super) enrolling: BTreeMap<Uuid, u64>,
 }
 
 /// What deciding one person's facts gave.
@@ -56,140 +68,408 @@ pub(super) struct Labels {
     pub(super) ladder_replacements: u64,
 }
 
-/// The posts of one chunk as its people's decisions leave them, with the
-/// version each will have once the chunk's earlier commits are appended.
+/// The cohort and post streams one person's facts have read and changed,
+/// merged into the chunk's when every fact of theirs stands.
 #[derive(Default)]
-pub(super) struct ChunkPosts {
-    pub(super) posts: BTreeMap<Uuid, (u64, Post)>,
+struct Own {
+    posts: BTreeMap<Uuid, Held<Post>>,
+    cohorts: BTreeMap<Uuid, Held<Cohort>>,
+}
+
+/// Where deciding one person stands.
+struct Deciding<'a> {
+    id: Uuid,
+    participant: Participant,
+    version: u64,
+    /// Fact keys on the person's stream: stored, and decided now (with the
+    /// sequence of the event each recorded).
+    stored_keys: BTreeSet<String>,
+    new_keys: BTreeMap<String, u64>,
+    enrolments: Vec<Enrolment>,
+    /// The cohorts enrolling them as read, and those this file enrols them in.
+    enrolling: BTreeMap<Uuid, u64>,
+    enrolled_now: BTreeSet<Uuid>,
+    /// Set by a decision that read the enrolments: the cohorts enrolling
+    /// the person, which its commit guards.
+    enrolments_read: Option<Vec<String>>,
+    own: Own,
+    chunk: &'a ChunkPosts,
+    entities: &'a mut Entities,
+    store: &'a EventStore,
+    levels: &'a Levels,
+    context: &'a CommandContext,
+}
+
+/// A row refused, or the store failed.
+enum Stop {
+    Refused(RowError),
+    Store(StoreError),
+}
+
+impl From<StoreError> for Stop {
+    fn from(e: StoreError) -> Self {
+        Stop::Store(e)
+    }
+}
+
+impl From<RowError> for Stop {
+    fn from(e: RowError) -> Self {
+        Stop::Refused(e)
+    }
 }
 
 /// Decides `facts` (one person's, in date order) for `person`.
+#[allow(clippy::too_many_arguments)]
 pub(super) async fn decide(
     person: Person,
     facts: &[Fact],
     levels: &Levels,
     context: &CommandContext,
     chunk_posts: &mut ChunkPosts,
+    entities: &mut Entities,
     store: &EventStore,
     labels: &Labels,
 ) -> Result<Decided, StoreError> {
-    let mut participant = person.stream.aggregate.judged_with(levels.clone());
-    let mut version = person.stream.version;
-    // This person's changes to posts, merged into the chunk's when every
-    // fact of theirs stands.
-    let mut own_posts: BTreeMap<Uuid, (u64, u64, Post)> = BTreeMap::new();
+    let mut d = Deciding {
+        id: person.id,
+        participant: person.stream.aggregate.judged_with(levels.clone()),
+        version: person.stream.version,
+        stored_keys: person.facts_recorded,
+        new_keys: BTreeMap::new(),
+        enrolments: person.enrolments,
+        enrolling: person.enrolling,
+        enrolled_now: BTreeSet::new(),
+        enrolments_read: None,
+        own: Own::default(),
+        chunk: &*chunk_posts,
+        entities,
+        store,
+        levels,
+        context,
+    };
     let mut commits = Vec::new();
     let mut already_recorded = 0;
-    // Recorded before, or on an earlier line of this file (an extract may
-    // repeat a row): either way there is nothing more to record.
-    let mut recorded = person.facts_recorded;
-    for fact in facts {
+    // On an earlier line of this file (an extract may repeat a row).
+    let mut seen = HashSet::new();
+    for fact in in_deciding_order(facts) {
         let key = fact_key(fact);
-        if !recorded.insert(key.clone()) {
-            already_recorded += 1;
-            continue;
-        }
-        let refused = |error: RowError| Decided::Refused {
-            error: super::census_derive::in_return_terms(fact, error),
-            not_recorded: facts.len() - already_recorded - 1,
+        let decided = match d.recorded(fact, &key).await {
+            Ok(recorded) if recorded || !seen.insert(key.clone()) => Ok(None),
+            Ok(_) => d.decide(fact, &key).await,
+            Err(stop) => Err(stop),
         };
-        let command = match command(person.id, fact, &participant, levels) {
-            Ok(command) => command,
-            Err(error) => return Ok(refused(error)),
-        };
-        let mut posts: Posts = Posts::new();
-        for post_id in decisions::posts_read(&participant, &command) {
-            if let std::collections::btree_map::Entry::Vacant(unread) = own_posts.entry(post_id) {
-                let (stored, post) = match chunk_posts.posts.get(&post_id) {
-                    Some(kept) => kept.clone(),
-                    None => {
-                        let loaded = store.load::<Post>(&post_id.to_string()).await?;
-                        (loaded.version, loaded.aggregate)
-                    }
-                };
-                unread.insert((stored, 0, post));
+        match decided {
+            Ok(None) => already_recorded += 1,
+            Ok(Some((writes, guards))) => {
+                let mut commit = commit(writes, guards, fact, labels);
+                commit.enrolling_cohorts = d.enrolments_read.take().map(|cohorts| (d.id.to_string(), cohorts));
+                commits.push(commit);
             }
-            if let Some((_, _, post)) = own_posts.get(&post_id) {
-                posts.insert(post_id, post.clone());
+            Err(Stop::Store(e)) => return Err(e),
+            Err(Stop::Refused(error)) => {
+                return Ok(Decided::Refused {
+                    error: super::census_derive::in_return_terms(fact, error),
+                    not_recorded: facts.len() - already_recorded - 1,
+                })
             }
-        }
-        let enrolments: &[Enrolment] = if decisions::reads_enrolments(&command) {
-            &person.enrolments
-        } else {
-            &[]
-        };
-        let outcome = match decisions::decide_for_participant(&participant, command, &posts, enrolments, context) {
-            Ok(outcome) => outcome,
-            Err(e) => return Ok(refused(refusal(fact, &e))),
-        };
-        // Posts the decision read and does not write: an import chunk is
-        // decided before it takes the append lock, so these must not move.
-        let mut guards = vec![(LADDERS_GUARD, String::new(), labels.ladder_replacements)];
-        for post_id in posts
-            .keys()
-            .filter(|id| !outcome.posts.iter().any(|(written, _)| written == *id))
-        {
-            if let Some((stored, added, _)) = own_posts.get(post_id) {
-                guards.push((Post::TYPE, post_id.to_string(), stored + added));
-            }
-        }
-        let mut writes = Vec::new();
-        if !outcome.participant.is_empty() {
-            writes.push(StreamWrite {
-                aggregate_type: "participant",
-                aggregate_id: person.id.to_string(),
-                expected_version: version,
-                events: new_events(&outcome.participant).map_err(|e| StoreError::Repository(e.to_string()))?,
-            });
-            version += outcome.participant.len() as u64;
-            for event in outcome.participant {
-                participant.apply(event);
-            }
-        }
-        for (post_id, events) in outcome.posts {
-            let Some((stored, added, post)) = own_posts.get_mut(&post_id) else {
-                continue;
-            };
-            writes.push(StreamWrite {
-                aggregate_type: "post",
-                aggregate_id: post_id.to_string(),
-                expected_version: *stored + *added,
-                events: new_events(&events).map_err(|e| StoreError::Repository(e.to_string()))?,
-            });
-            *added += events.len() as u64;
-            for event in events {
-                post.apply(event);
-            }
-        }
-        if !writes.is_empty() {
-            commits.push(Commit {
-                writes,
-                guards,
-                enrolling_cohorts: None,
-                metadata: Metadata {
-                    recorded_by: labels.recorded_by.clone(),
-                    // Line 0: derived from no row (a worker absent from a census return).
-                    source: match fact.line {
-                        0 => format!("import:{}", labels.file_name),
-                        line => format!("import:{}#{line}", labels.file_name),
-                    },
-                    correlation_id: labels.correlation_id.clone(),
-                    idempotency_key: Some(key),
-                    derivation: fact.derivation.map(|d| d.rule.to_string()),
-                },
-                idempotency: None,
-            });
         }
     }
-    for (post_id, (stored, added, post)) in own_posts {
-        if added > 0 {
-            chunk_posts.posts.insert(post_id, (stored + added, post));
-        }
-    }
+    let Own { posts, cohorts } = d.own;
+    chunk_posts.posts.extend(posts);
+    chunk_posts.cohorts.extend(cohorts);
     Ok(Decided::Recorded {
         commits,
         already_recorded,
     })
+}
+
+/// `facts` (in date order, same-day facts in file order) as they are
+/// decided: retractions of facts not in the file first, then each other
+/// fact followed by any retraction of it; on one day, the person's cohort
+/// facts after their other facts (an enrolment on the day someone joins
+/// finds them employed, whatever the order of the rows).
+fn in_deciding_order(facts: &[Fact]) -> Vec<&Fact> {
+    let mut facts: Vec<&Fact> = facts.iter().collect();
+    facts.sort_by_key(|f| (f.effective_on, is_cohort_fact(f.subject())));
+    let in_file: HashSet<[u8; 32]> = facts
+        .iter()
+        .filter(|f| f.kind != FactKind::Retraction)
+        .map(|f| f.fingerprint)
+        .collect();
+    let (retractions, others): (Vec<&Fact>, Vec<&Fact>) =
+        facts.into_iter().partition(|f| f.kind == FactKind::Retraction);
+    let mut order: Vec<&Fact> = retractions
+        .iter()
+        .filter(|r| !r.retracted.is_some_and(|t| in_file.contains(&t)))
+        .copied()
+        .collect();
+    for fact in others {
+        order.push(fact);
+        order.extend(retractions.iter().filter(|r| r.retracted == Some(fact.fingerprint)));
+    }
+    order
+}
+
+impl Deciding<'_> {
+    /// Whether `fact` (with `key`) is recorded already: on the person's
+    /// stream, or for a cohort fact on the cohort's.
+    async fn recorded(&mut self, fact: &Fact, key: &str) -> Result<bool, Stop> {
+        if is_cohort_fact(fact.subject()) {
+            let id = self.entities.existing_cohort(self.store.pool(), fact).await??;
+            return Ok(self.cohort(id).await?.records(key));
+        }
+        Ok(self.stored_keys.contains(key) || self.new_keys.contains_key(key))
+    }
+
+    async fn cohort(&mut self, id: Uuid) -> Result<&mut Held<Cohort>, StoreError> {
+        if !self.own.cohorts.contains_key(&id) {
+            let cohort = held(&self.chunk.cohorts, id, self.store).await?;
+            self.own.cohorts.insert(id, cohort);
+        }
+        Ok(self.own.cohorts.get_mut(&id).expect("inserted above"))
+    }
+
+    async fn post(&mut self, id: Uuid) -> Result<&mut Held<Post>, StoreError> {
+        if !self.own.posts.contains_key(&id) {
+            let post = held(&self.chunk.posts, id, self.store).await?;
+            self.own.posts.insert(id, post);
+        }
+        Ok(self.own.posts.get_mut(&id).expect("inserted above"))
+    }
+
+    /// The post a row names in `organisation`.
+    async fn post_named(&mut self, fact: &Fact, organisation: &str) -> Result<Uuid, Stop> {
+        match self.entities.post(self.store.pool(), fact, organisation).await? {
+            Some(id) => Ok(id),
+            None => Err(unknown_post(fact, organisation).into()),
+        }
+    }
+
+    /// The sequence of the event recorded under the key of the fact a
+    /// retraction names, on stream `aggregate_type`/`id`: decided by this
+    /// import (`in_run`), else stored.
+    async fn retracted_sequence(
+        &self,
+        fact: &Fact,
+        aggregate_type: &str,
+        id: Uuid,
+        in_run: Option<u64>,
+    ) -> Result<u64, Stop> {
+        let sequence = match in_run {
+            Some(sequence) => Some(sequence),
+            None => stored_sequence(self.store.pool(), aggregate_type, id, &retracted_key(fact)).await?,
+        };
+        sequence.ok_or_else(|| Stop::Refused(not_recorded(fact)))
+    }
+
+    /// The writes (and streams guarded) that record `fact`.
+    async fn decide(&mut self, fact: &Fact, key: &str) -> Result<Option<(Vec<StreamWrite>, Vec<Guard>)>, Stop> {
+        if is_cohort_fact(fact.subject()) {
+            return self.decide_on_cohort(fact, key).await.map(Some);
+        }
+        let command = self.participant_command(fact).await?;
+        let mut posts: Posts = Posts::new();
+        for post_id in decisions::posts_read(&self.participant, &command) {
+            posts.insert(post_id, self.post(post_id).await?.aggregate.clone());
+        }
+        let reads_enrolments = decisions::reads_enrolments(&command);
+        let enrolments: &[Enrolment] = if reads_enrolments { &self.enrolments } else { &[] };
+        let outcome = decisions::decide_for_participant(&self.participant, command, &posts, enrolments, self.context)
+            .map_err(|e| refusal(fact, &e))?;
+        // What the decision read and does not write must not move before
+        // it is appended (a chunk is decided before it takes the append
+        // lock): the posts read, and the person's enrolments.
+        let mut guards = Vec::new();
+        for post_id in posts
+            .keys()
+            .filter(|id| !outcome.posts.iter().any(|(written, _)| written == *id))
+        {
+            guards.push(("post", post_id.to_string(), self.post(*post_id).await?.version));
+        }
+        if reads_enrolments {
+            let (cohorts, read) = self.enrolment_dependencies();
+            guards.extend(cohorts);
+            self.enrolments_read = Some(read);
+        }
+        Ok(Some((self.record(key, outcome).await?, guards)))
+    }
+
+    /// The cohorts enrolling the person at the versions this decision
+    /// sees (earlier commits of the chunk included), and their ids.
+    fn enrolment_dependencies(&self) -> (Vec<Guard>, Vec<String>) {
+        let cohorts: BTreeSet<&Uuid> = self.enrolling.keys().chain(&self.enrolled_now).collect();
+        let version = |id: &Uuid| {
+            let held = self.own.cohorts.get(id).or_else(|| self.chunk.cohorts.get(id));
+            held.map(|h| h.version)
+                .or_else(|| self.enrolling.get(id).copied())
+                .unwrap_or_default()
+        };
+        let guards = cohorts
+            .iter()
+            .map(|id| ("cohort", id.to_string(), version(id)))
+            .collect();
+        (guards, cohorts.iter().map(|id| id.to_string()).collect())
+    }
+
+    /// Applies a participant decision's `outcome` (for the fact with `key`).
+    async fn record(&mut self, key: &str, outcome: Outcome) -> Result<Vec<StreamWrite>, StoreError> {
+        let mut writes = Vec::new();
+        if !outcome.participant.is_empty() {
+            writes.push(write("participant", self.id, self.version, &outcome.participant)?);
+            self.new_keys.entry(key.to_string()).or_insert(self.version + 1);
+            self.version += outcome.participant.len() as u64;
+            for event in outcome.participant {
+                self.participant.apply(event);
+            }
+        }
+        for (post_id, events) in outcome.posts {
+            let post = self.post(post_id).await?;
+            writes.push(write("post", post_id, post.version, &events)?);
+            post.record(key, &events);
+        }
+        Ok(writes)
+    }
+
+    /// The participant command a row of the person's career, their posts,
+    /// or a retraction of one of those asks for.
+    async fn participant_command(&mut self, fact: &Fact) -> Result<ParticipantCommand, Stop> {
+        Ok(match fact.kind {
+            FactKind::Retraction => {
+                let in_run = self.new_keys.get(&retracted_key(fact)).copied();
+                let sequence = self.retracted_sequence(fact, "participant", self.id, in_run).await?;
+                ParticipantCommand::Retract {
+                    sequence,
+                    reason: fact.retraction_reason.as_deref().unwrap_or_default().to_string(),
+                }
+            }
+            FactKind::PostFilled => {
+                let organisation = fact.organisation.as_deref().unwrap_or_default();
+                let post_id = self.post_named(fact, organisation).await?;
+                let post = &self.post(post_id).await?.aggregate.clone();
+                decisions::fill_as_role_change(
+                    post_id,
+                    post,
+                    &self.participant,
+                    fact.basis.unwrap_or(Basis::Permanent),
+                    fact.fte,
+                    fact.effective_on,
+                )
+            }
+            FactKind::PostVacated => {
+                let organisation = fact.organisation.as_deref().unwrap_or_default();
+                let post_id = self.post_named(fact, organisation).await?;
+                decisions::vacate_as_role_change(post_id, &self.participant, self.id, fact.effective_on)
+                    .map_err(|e| refusal(fact, &e))?
+            }
+            FactKind::Joined | FactKind::ChangedRole | FactKind::Rejoined => {
+                let organisation = organisation(fact, &self.participant)?;
+                let post_id = match fact.post {
+                    Some(_) => Some(self.post_named(fact, &organisation).await?),
+                    None => None,
+                };
+                command(self.id, fact, organisation, post_id, self.levels)?
+            }
+            _ => command(self.id, fact, String::new(), None, self.levels)?,
+        })
+    }
+
+    /// An enrolment, completion or withdrawal, or a retraction of one.
+    async fn decide_on_cohort(&mut self, fact: &Fact, key: &str) -> Result<(Vec<StreamWrite>, Vec<Guard>), Stop> {
+        let cohort_id = self.entities.existing_cohort(self.store.pool(), fact).await??;
+        let participant_id = self.id;
+        let command = match fact.kind {
+            FactKind::Enrolled => CohortCommand::Enrol {
+                participant_id,
+                enrolled_on: fact.effective_on,
+            },
+            FactKind::Completed => CohortCommand::RecordCompletion {
+                participant_id,
+                completed_on: fact.effective_on,
+            },
+            FactKind::Withdrawn => CohortCommand::RecordWithdrawal {
+                participant_id,
+                withdrawn_on: fact.effective_on,
+                reason: fact.reason.as_deref().unwrap_or_default().to_string(),
+            },
+            _ => {
+                let in_run = self
+                    .cohort(cohort_id)
+                    .await?
+                    .new_keys
+                    .get(&retracted_key(fact))
+                    .copied();
+                let sequence = self.retracted_sequence(fact, "cohort", cohort_id, in_run).await?;
+                CohortCommand::Retract {
+                    sequence,
+                    reason: fact.retraction_reason.as_deref().unwrap_or_default().to_string(),
+                }
+            }
+        };
+        if self.participant.version() == 0 {
+            // Not joined by then, in this file or before: the API's rule
+            // for someone not employed on the day (no id to name: the
+            // person is new).
+            return Err(error(
+                fact,
+                "effective_on",
+                "participant_not_employed",
+                &format!(
+                    "{} has not joined by {} (no joined row dated on or before it, nor an earlier record), \
+                     so cannot be in a cohort then",
+                    fact.person, fact.effective_on
+                ),
+            )
+            .into());
+        }
+        let participant = self.participant.clone();
+        let context = self.context;
+        if fact.kind == FactKind::Enrolled {
+            // Refused or not, the person's rows stand or fall together.
+            self.enrolled_now.insert(cohort_id);
+        }
+        let cohort = self.cohort(cohort_id).await?;
+        let outcome =
+            decisions::enrol(&cohort.aggregate, &participant, command, context).map_err(|e| refusal(fact, &e))?;
+        let writes = vec![write("cohort", cohort_id, cohort.version, &outcome.cohort)?];
+        cohort.record(key, &outcome.cohort);
+        let enrolments = decisions::enrolments_of(&cohort.aggregate, participant_id);
+        // This cohort's enrolments of the person as they now stand (a
+        // leaving later in the file must keep them employed).
+        self.enrolments.retain(|e| e.cohort_id != cohort_id);
+        self.enrolments.extend(enrolments);
+        Ok((writes, vec![("participant", participant_id.to_string(), self.version)]))
+    }
+}
+
+/// A stream read but not written, at the version read.
+type Guard = (&'static str, String, u64);
+
+/// Whether a fact of `kind` is recorded on a cohort's stream.
+fn is_cohort_fact(kind: FactKind) -> bool {
+    matches!(kind, FactKind::Enrolled | FactKind::Completed | FactKind::Withdrawn)
+}
+
+/// The commit recording `fact`: its writes, the streams it read (`guards`)
+/// and the ladders decided with, labelled with the import and the fact's key.
+pub(super) fn commit(writes: Vec<StreamWrite>, mut guards: Vec<Guard>, fact: &Fact, labels: &Labels) -> Commit {
+    guards.push((LADDERS_GUARD, String::new(), labels.ladder_replacements));
+    Commit {
+        writes,
+        guards,
+        enrolling_cohorts: None,
+        metadata: Metadata {
+            recorded_by: labels.recorded_by.clone(),
+            // Line 0: derived from no row (a worker absent from a census return).
+            source: match fact.line {
+                0 => format!("import:{}", labels.file_name),
+                line => format!("import:{}#{line}", labels.file_name),
+            },
+            correlation_id: labels.correlation_id.clone(),
+            idempotency_key: Some(fact_key(fact)),
+            derivation: fact.derivation.map(|d| d.rule.to_string()),
+        },
+        idempotency: None,
+    }
 }
 
 /// The key a fact is recorded under: every event it appends carries it, so
@@ -198,136 +478,7 @@ pub(super) fn fact_key(fact: &Fact) -> String {
     format!("fact:{}", super::facts::hex(&fact.fingerprint))
 }
 
-/// The participant command `fact` asks for.
-fn command(id: Uuid, fact: &Fact, participant: &Participant, levels: &Levels) -> Result<ParticipantCommand, RowError> {
-    let basis = fact.basis.unwrap_or(Basis::Permanent);
-    let reason = || fact.reason.as_deref().map(str::to_string).unwrap_or_default();
-    let text = |value: &Option<super::facts::Text>| value.as_deref().map(str::to_string);
-    // What `facts.rs` checked: these rows have their organisation and role.
-    let given = |value: &Option<super::facts::Text>| text(value).unwrap_or_default();
-    Ok(match fact.kind {
-        FactKind::Joined => {
-            let organisation = given(&fact.organisation);
-            ParticipantCommand::Register {
-                participant_id: id,
-                external_ref: fact.person.to_string(),
-                role: role(fact, &organisation, levels)?,
-                organisation,
-                team: text(&fact.team),
-                post_id: None,
-                basis,
-                fte: fact.fte.unwrap_or(1.0),
-                joined_on: fact.effective_on,
-            }
-        }
-        FactKind::ChangedRole => {
-            let organisation = match &fact.organisation {
-                Some(organisation) => organisation.to_string(),
-                None => decisions::organisation_on(participant, fact.effective_on)
-                    .map(str::to_string)
-                    .ok_or_else(|| {
-                        error(
-                            fact,
-                            "organisation",
-                            "not_employed",
-                            "they are not employed on this day, so the organisation must be given",
-                        )
-                    })?,
-            };
-            ParticipantCommand::ChangeRole {
-                effective_on: fact.effective_on,
-                role: role(fact, &organisation, levels)?,
-                organisation,
-                team: text(&fact.team),
-                post_id: None,
-                basis,
-                fte: fact.fte,
-                kind: fact.move_kind,
-            }
-        }
-        FactKind::Rejoined => {
-            let organisation = given(&fact.organisation);
-            ParticipantCommand::RecordRejoining {
-                effective_on: fact.effective_on,
-                role: role(fact, &organisation, levels)?,
-                organisation,
-                team: text(&fact.team),
-                post_id: None,
-                basis,
-                fte: fact.fte.unwrap_or(1.0),
-                kind: fact.move_kind,
-            }
-        }
-        FactKind::Left => ParticipantCommand::RecordLeaving {
-            effective_on: fact.effective_on,
-            reason: reason(),
-            destination: text(&fact.destination),
-        },
-        FactKind::Excluded => ParticipantCommand::ExcludeFromAnalysis {
-            effective_on: fact.effective_on,
-            reason: reason(),
-        },
-        FactKind::ExclusionLifted => ParticipantCommand::LiftExclusion {
-            effective_on: fact.effective_on,
-            reason: reason(),
-        },
-    })
-}
-
-/// The fact's role on `organisation`'s ladder, as the API resolves it.
-fn role(fact: &Fact, organisation: &str, levels: &Levels) -> Result<RoleRef, RowError> {
-    let code = fact.role.as_deref().map(str::to_string).unwrap_or_default();
-    match levels.level_of(organisation, &code) {
-        Some(level) => Ok(RoleRef { code, level }),
-        None => {
-            let known: Vec<&str> = levels
-                .ladder_of(organisation)
-                .roles()
-                .iter()
-                .map(|r| r.code.as_str())
-                .collect();
-            Err(error(
-                fact,
-                "role",
-                "unknown_role",
-                &format!(
-                    "{code:?} is not a role on {organisation}'s ladder; known roles: {}",
-                    known.join(", ")
-                ),
-            ))
-        }
-    }
-}
-
-/// A refusal by the aggregates' rules, on the fact's line.
-fn refusal(fact: &Fact, e: &DecisionError) -> RowError {
-    RowError {
-        line: fact.line,
-        column: e.field().and_then(column_of),
-        person: Some(fact.person.to_string()),
-        error: e.code().to_string(),
-        message: e.to_string(),
-    }
-}
-
-/// The file's column for a field a rule names (the API's `joined_on` is
-/// the file's `effective_on`, its `participant_id` and `external_ref` the
-/// `person`); none for a field the file has no column for.
-fn column_of(field: &str) -> Option<String> {
-    let column = match field {
-        "joined_on" => "effective_on",
-        "participant_id" | "external_ref" => "person",
-        other => other,
-    };
-    super::facts::COLUMNS.contains(&column).then(|| column.to_string())
-}
-
-fn error(fact: &Fact, column: &str, code: &str, message: &str) -> RowError {
-    RowError {
-        line: fact.line,
-        column: Some(column.to_string()),
-        person: Some(fact.person.to_string()),
-        error: code.to_string(),
-        message: message.to_string(),
-    }
+/// For a retraction, the key of the fact it withdraws.
+pub(super) fn retracted_key(fact: &Fact) -> String {
+    format!("fact:{}", super::facts::hex(&fact.retracted.unwrap_or_default()))
 }

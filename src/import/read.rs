@@ -88,7 +88,9 @@ pub(super) enum Parts {
     /// national one is read whole).
     Whole(FactsFile, bool),
     /// The file was split into numbered CSV files (each row's first field
-    /// its line in the original), removed when this is dropped.
+    /// its line in the original), removed when this is dropped: part 0
+    /// holds the rows about no person (cohorts and posts, which an import
+    /// decides before and after everyone), parts 1 to `count` the people.
     Split { dir: PartsDir, count: usize },
     /// The header is refused: nothing to read.
     None,
@@ -99,7 +101,7 @@ impl Parts {
     pub(super) fn len(&self) -> usize {
         match self {
             Parts::Whole(..) => 1,
-            Parts::Split { count, .. } => *count,
+            Parts::Split { count, .. } => count + 1,
             Parts::None => 0,
         }
     }
@@ -228,7 +230,7 @@ fn split(sha256: String, path: &Path, count: usize) -> std::io::Result<ReadFile>
     }
     let person_column = names.iter().position(|name| name.trim() == "person");
     let dir = PartsDir::create()?;
-    let mut writers = (0..count)
+    let mut writers = (0..=count)
         .map(|n| {
             let mut writer =
                 csv::Writer::from_writer(BufWriter::with_capacity(1 << 16, std::fs::File::create(dir.part(n))?));
@@ -249,9 +251,13 @@ fn split(sha256: String, path: &Path, count: usize) -> std::io::Result<ReadFile>
                     continue;
                 }
                 let person = person_column.and_then(|i| record.get(i)).map_or("", str::trim);
-                let mut hasher = std::collections::hash_map::DefaultHasher::new();
-                person.hash(&mut hasher);
-                let part = (hasher.finish() % count as u64) as usize;
+                let part = if person.is_empty() {
+                    0
+                } else {
+                    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+                    person.hash(&mut hasher);
+                    1 + (hasher.finish() % count as u64) as usize
+                };
                 let line = line.to_string();
                 writers[part].write_record(std::iter::once(line.as_str()).chain(record.iter()))?;
             }
@@ -420,12 +426,12 @@ mod tests {
         let (whole_facts, mut whole_errors, whole_rows) = read_rows(FILE.as_bytes(), Lines::FromPosition);
         let (_dir, path) = file_on_disk(FILE);
         let read = split("sha".to_string(), &path, 3).unwrap();
-        assert_eq!(read.parts.len(), 3);
+        assert_eq!(read.parts.len(), 4);
         assert_eq!(read.rows, 9);
         assert_eq!(whole_rows, 9);
         let mut facts = FactsByPerson::new();
         let mut errors = read.errors.clone();
-        for n in 0..3 {
+        for n in 0..4 {
             let part = read.parts.read(n).unwrap();
             for (person, theirs) in part.by_person {
                 let PersonRows::Facts(theirs) = theirs else {
@@ -444,6 +450,25 @@ mod tests {
         assert_eq!(errors, whole_errors);
         // The row with a field too many, and P5's joining without a role.
         assert_eq!(errors.iter().map(|e| e.line).collect::<Vec<_>>(), vec![6, 9]);
+    }
+
+    #[test]
+    fn rows_about_no_person_are_the_first_part_of_a_split_file() {
+        let (_dir, path) = file_on_disk(
+            "fact,person,effective_on,programme,cohort\n\
+             enrolled,P1,2016-09-05,Step Up,2016\n\
+             cohort_opened,,2016-09-01,Step Up,2016\n\
+             enrolled,P2,2016-09-05,Step Up,2016\n",
+        );
+        let read = split("sha".to_string(), &path, 2).unwrap();
+        let first = read.parts.read(0).unwrap();
+        assert_eq!(first.by_person.keys().map(|p| &**p).collect::<Vec<_>>(), [""]);
+        let people: Vec<String> = (1..3)
+            .flat_map(|n| read.parts.read(n).unwrap().by_person.into_keys())
+            .map(|p| p.to_string())
+            .collect();
+        assert_eq!(people.len(), 2);
+        assert!(people.contains(&"P1".to_string()) && people.contains(&"P2".to_string()));
     }
 
     #[test]

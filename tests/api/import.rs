@@ -59,8 +59,13 @@ async fn the_example_file_lands_and_gives_the_hand_counted_leavers() {
             summary.facts_recorded,
             summary.events_appended
         ),
-        (26, 8, 26, 26)
+        (40, 8, 40, 44)
     );
+    // 40 rows, one fact each: 26 about the eight careers, 14 about posts
+    // and cohorts. Events: one per fact (40), plus a post's fill or vacancy
+    // beside a participant event for the two fills (2), HB-002's leaving
+    // (vacating HB-TM-01) and HB-003's move to service manager on
+    // 2018-10-01 (out of HB-TM-02): 40 + 2 + 2 = 44.
     // Leavers from Harbourside between 2017-04-01 and 2018-09-30: HB-004
     // (social worker, 2017-08-31), HB-006 (social worker, 2018-04-30),
     // HB-008 (social worker, 2018-09-28) and HB-002 (team manager since
@@ -85,6 +90,38 @@ async fn the_example_file_lands_and_gives_the_hand_counted_leavers() {
     assert_eq!(source, "import:facts.csv#6");
     assert_eq!(correlation, format!("import:{}", summary.sha256));
     assert!(key.starts_with("fact:"), "{key}");
+
+    // Posts on 2018-06-30: HB-TM-01 vacant since HB-002 left on 2018-05-31,
+    // HB-TM-02 held by HB-003 (permanent): 1 / 2 = 50.0%, no cover.
+    let posts = app
+        .report_csv("vacancies", "organisation=Harbourside&on=2018-06-30")
+        .await;
+    let total = row(&posts, "role_code", "total");
+    assert_eq!(
+        (
+            cell(total, "established"),
+            cell(total, "filled"),
+            cell(total, "vacancy_percent")
+        ),
+        ("2", "1", "50.0")
+    );
+    // Step Up to Management 2017 on 2019-12-31: HB-001 and HB-008 enrolled
+    // (HB-005's enrolment retracted by the file's last row), HB-008
+    // withdrew and left on 2018-09-28: 2 members, 1 withdrawn, 1 retained.
+    let cohort = app
+        .report_csv(
+            "retention",
+            "programme=Step%20Up%20to%20Management&cohort=2017&as_at=2019-12-31",
+        )
+        .await;
+    assert_eq!(
+        (
+            cell(&cohort[0], "members"),
+            cell(&cohort[0], "withdrawn"),
+            cell(&cohort[0], "retained")
+        ),
+        ("2", "1", "1")
+    );
 }
 
 #[tokio::test]
@@ -98,18 +135,18 @@ async fn the_same_facts_again_append_nothing_and_a_later_extract_only_what_is_ne
             again.facts_already_recorded,
             again.events_appended
         ),
-        (0, 26, 0)
+        (0, 40, 0)
     );
     assert!(again.same_file_imported_at.is_some());
-    assert_eq!(events(&app).await, 26);
+    assert_eq!(events(&app).await, 44);
 
     // Next year's extract: every earlier row again (in another order), one
     // promotion and one new joiner.
     let mut later: Vec<&str> = EXAMPLE.lines().collect();
     later[1..].reverse();
     let later = format!(
-        "{}\nchanged_role,HB-001,2020-04-01,,Assessment,practice_manager,,,,,\n\
-         joined,HB-009,2020-02-03,Harbourside,Assessment,asye,,,,,\n",
+        "{}\nchanged_role,HB-001,2020-04-01,,Assessment,practice_manager,,,,,,,,,,,,\n\
+         joined,HB-009,2020-02-03,Harbourside,Assessment,asye,,,,,,,,,,,,\n",
         later.join("\n")
     );
     let summary = import(&app, "facts-2020.csv", &later, false).await;
@@ -120,9 +157,9 @@ async fn the_same_facts_again_append_nothing_and_a_later_extract_only_what_is_ne
             summary.facts_already_recorded,
             summary.events_appended
         ),
-        (2, 26, 2)
+        (2, 40, 2)
     );
-    assert_eq!(events(&app).await, 28);
+    assert_eq!(events(&app).await, 46);
 }
 
 #[tokio::test]
@@ -179,7 +216,7 @@ async fn a_person_with_a_refused_row_has_none_of_their_rows_recorded() {
 async fn a_dry_run_checks_everything_and_appends_nothing() {
     let app = spawn_app().await;
     let dry = import(&app, "facts.csv", EXAMPLE, true).await;
-    assert_eq!((dry.facts_recorded, dry.events_appended, dry.dry_run), (26, 0, true));
+    assert_eq!((dry.facts_recorded, dry.events_appended, dry.dry_run), (40, 0, true));
     assert_eq!(events(&app).await, 0);
     let imports: i64 = sqlx::query_scalar("SELECT count(*) FROM imports")
         .fetch_one(&app.pool)
@@ -235,7 +272,7 @@ async fn the_command_exits_0_when_everything_landed_and_2_when_a_row_was_refused
         "{out}{}",
         String::from_utf8_lossy(&first.stderr)
     );
-    assert!(out.contains("events appended") && out.contains("26"), "{out}");
+    assert!(out.contains("events appended") && out.contains("44"), "{out}");
     let by: String = sqlx::query_scalar("SELECT DISTINCT metadata->>'recorded_by' FROM events")
         .fetch_one(&pool)
         .await
@@ -266,7 +303,7 @@ async fn a_second_joining_of_a_known_person_is_refused_on_the_person_column() {
         (e.line, e.column.as_deref(), e.person.as_deref(), e.error.as_str()),
         (2, Some("person"), Some("HB-001"), "already_registered")
     );
-    assert_eq!(events(&app).await, 26);
+    assert_eq!(events(&app).await, 44);
 }
 
 /// `POST /api/v1/imports` with `body` as `content_type`.
@@ -297,7 +334,7 @@ async fn over_http_a_facts_file_is_imported_and_listed() {
     assert_eq!(status, 200, "{dry}");
     assert_eq!(
         (dry["facts_recorded"].as_u64(), dry["events_appended"].as_u64()),
-        (Some(26), Some(0))
+        (Some(40), Some(0))
     );
     assert_eq!(events(&app).await, 0);
 
@@ -309,7 +346,7 @@ async fn over_http_a_facts_file_is_imported_and_listed() {
     )
     .await;
     assert_eq!(status, 200, "{summary}");
-    assert_eq!(summary["events_appended"], 26);
+    assert_eq!(summary["events_appended"], 44);
     assert_eq!(summary["all_recorded"], true);
     let source: String = sqlx::query_scalar(
         "SELECT DISTINCT metadata->>'recorded_by' || ' ' || split_part(metadata->>'source', '#', 1) FROM events",
@@ -324,7 +361,7 @@ async fn over_http_a_facts_file_is_imported_and_listed() {
     let listed = listed.body.as_array().unwrap().clone();
     assert_eq!(listed.len(), 1, "the dry run is not listed: {listed:?}");
     assert_eq!(listed[0]["file_name"], "facts.csv");
-    assert_eq!(listed[0]["events_appended"], 26);
+    assert_eq!(listed[0]["events_appended"], 44);
     assert_eq!(listed[0]["recorded_by"], "hr-upload");
 }
 

@@ -8,6 +8,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use aggregates::cohort::{Cohort, CohortCommand};
 use aggregates::participant::{Participant, ParticipantCommand};
 use aggregates::{decisions, CommandContext};
 use tenure::event_store::{new_events, Commit, EventStore, Metadata, StreamWrite};
@@ -89,10 +90,6 @@ async fn a_leaving_recorded_between_a_chunks_decision_and_its_append_makes_the_c
 
     // Meanwhile P1's leaving in 2018 is recorded.
     let p1 = locked.load::<Participant>(&id.to_string()).await.unwrap();
-    let context = CommandContext {
-        today: chrono::Utc::now().date_naive(),
-        future_margin_days: 366,
-    };
     let leaving = decisions::decide_for_participant(
         &p1.aggregate,
         ParticipantCommand::RecordLeaving {
@@ -102,28 +99,16 @@ async fn a_leaving_recorded_between_a_chunks_decision_and_its_append_makes_the_c
         },
         &decisions::Posts::new(),
         &[],
-        &context,
+        &context(),
     )
     .unwrap()
     .participant;
-    let commit = Commit {
-        writes: vec![StreamWrite {
-            aggregate_type: "participant",
-            aggregate_id: id.to_string(),
-            expected_version: p1.version,
-            events: new_events(&leaving).unwrap(),
-        }],
-        guards: Vec::new(),
-        enrolling_cohorts: None,
-        metadata: Metadata {
-            recorded_by: "hr".to_string(),
-            source: "test".to_string(),
-            correlation_id: "test".to_string(),
-            idempotency_key: None,
-            derivation: None,
-        },
-        idempotency: None,
-    };
+    let commit = test_commit(StreamWrite {
+        aggregate_type: "participant",
+        aggregate_id: id.to_string(),
+        expected_version: p1.version,
+        events: new_events(&leaving).unwrap(),
+    });
     locked.append_all(&[commit]).await.unwrap();
 
     // Decided again on P1 as they now are: no longer employed in 2019.
@@ -137,6 +122,101 @@ async fn a_leaving_recorded_between_a_chunks_decision_and_its_append_makes_the_c
         .await
         .unwrap();
     assert_eq!(types, ["ParticipantRegistered", "LeavingRecorded"]);
+}
+
+#[tokio::test]
+async fn an_enrolment_recorded_between_a_chunks_decision_and_its_append_makes_a_leaving_decide_again() {
+    let (pool, _) = fresh_database().await;
+    let store = EventStore::new(pool.clone());
+    let before = import(
+        &store,
+        "start.csv",
+        "fact,person,effective_on,organisation,role,programme,cohort\n\
+         joined,P1,2015-01-05,Harbourside,social_worker,,\n\
+         cohort_opened,,2019-09-01,,,Step Up to Management,2019\n",
+    )
+    .await;
+    assert_eq!(before.events_appended, 2, "{before:?}");
+    let id = store.participants_by_external_ref(&["P1"]).await.unwrap()["P1"];
+    let cohort_id: String = sqlx::query_scalar("SELECT aggregate_id FROM events WHERE event_type = 'CohortOpened'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+
+    // P1's leaving on 2019-06-30 is decided while P1 has no enrolment...
+    let locked = store.holding_append_lock().await.unwrap();
+    let importing = tokio::spawn({
+        let store = store.clone();
+        async move {
+            import(
+                &store,
+                "leavers.csv",
+                "fact,person,effective_on,reason\nleft,P1,2019-06-30,resignation\n",
+            )
+            .await
+        }
+    });
+    until_someone_waits_for_the_append_lock(&pool).await;
+
+    // ...and meanwhile the cohort enrols P1 from 2019-09-01, when P1 is
+    // still employed as far as the store knows (a leaving may not end
+    // employment before an enrolment: the cohort's stream changes, P1's
+    // does not).
+    let p1 = locked.load::<Participant>(&id.to_string()).await.unwrap();
+    let cohort = locked.load::<Cohort>(&cohort_id).await.unwrap();
+    let enrolment = decisions::enrol(
+        &cohort.aggregate,
+        &p1.aggregate,
+        CohortCommand::Enrol {
+            participant_id: id,
+            enrolled_on: "2019-09-01".parse().unwrap(),
+        },
+        &context(),
+    )
+    .unwrap()
+    .cohort;
+    let commit = test_commit(StreamWrite {
+        aggregate_type: "cohort",
+        aggregate_id: cohort_id.clone(),
+        expected_version: cohort.version,
+        events: new_events(&enrolment).unwrap(),
+    });
+    locked.append_all(&[commit]).await.unwrap();
+
+    // Decided again, the leaving meets the enrolment.
+    let leavers = importing.await.unwrap();
+    assert_eq!(leavers.events_appended, 0, "{leavers:?}");
+    assert_eq!(leavers.rows_refused, 1);
+    assert_eq!(leavers.errors[0].person.as_deref(), Some("P1"));
+    let leavings: i64 = sqlx::query_scalar("SELECT count(*) FROM events WHERE event_type = 'LeavingRecorded'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(leavings, 0);
+}
+
+fn context() -> CommandContext {
+    CommandContext {
+        today: chrono::Utc::now().date_naive(),
+        future_margin_days: 366,
+    }
+}
+
+/// A commit of `write` as a client other than the import records it.
+fn test_commit(write: StreamWrite) -> Commit {
+    Commit {
+        writes: vec![write],
+        guards: Vec::new(),
+        enrolling_cohorts: None,
+        metadata: Metadata {
+            recorded_by: "hr".to_string(),
+            source: "test".to_string(),
+            correlation_id: "test".to_string(),
+            idempotency_key: None,
+            derivation: None,
+        },
+        idempotency: None,
+    }
 }
 
 /// `tenure import` of `file` into `database_url`, with parts of `part_bytes`.

@@ -18,6 +18,7 @@ mod group_commit;
 mod idempotency;
 mod import;
 mod import_census;
+mod import_entities;
 mod import_pipeline;
 mod input_limits;
 mod known_at_scope;

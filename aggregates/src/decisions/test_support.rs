@@ -121,6 +121,7 @@ pub(super) fn established(post: Uuid, organisation: &str) -> PostEvent {
         title: "Team manager".into(),
         role: tm(),
         established_on: day("2015-01-01"),
+        reference: None,
     }
 }
 

@@ -16,6 +16,12 @@ pub enum PostCommand {
         title: String,
         role: RoleRef,
         established_on: NaiveDate,
+        /// The authority's own reference for the post (e.g. its
+        /// establishment number), unique within the organisation; how a
+        /// facts file names the post. Absent in commands written before
+        /// posts had one.
+        #[serde(default)]
+        reference: Option<String>,
     },
     /// A participant takes up the post on `effective_on`.
     Fill {

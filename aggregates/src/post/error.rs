@@ -12,6 +12,13 @@ pub enum PostError {
     /// A post is established once.
     #[error("the post is already established; a post is established once")]
     AlreadyEstablished,
+    /// A reference names one post of an organisation.
+    #[error("{organisation} already has a post with reference {reference:?} (post {owner})")]
+    ReferenceTaken {
+        organisation: String,
+        reference: String,
+        owner: Uuid,
+    },
     /// Everything but establishing needs an established post.
     #[error("the post has not been established")]
     NotEstablished,
@@ -81,6 +88,7 @@ impl PostError {
     pub fn code(&self) -> &'static str {
         match self {
             PostError::AlreadyEstablished => "already_established",
+            PostError::ReferenceTaken { .. } => "post_reference_taken",
             PostError::NotEstablished => "not_established",
             PostError::EmptyField { .. } => "empty_field",
             PostError::TooFarInFuture { .. } => "too_far_in_future",
@@ -103,6 +111,7 @@ impl PostError {
     pub fn field(&self) -> Option<&'static str> {
         match self {
             PostError::AlreadyEstablished => Some("post_id"),
+            PostError::ReferenceTaken { .. } => Some("reference"),
             PostError::NotEstablished | PostError::AlreadyDisestablished => None,
             PostError::EmptyField { field }
             | PostError::TooFarInFuture { field, .. }

@@ -18,6 +18,11 @@ pub enum PostEvent {
         title: String,
         role: RoleRef,
         established_on: NaiveDate,
+        /// The authority's reference for the post, when it was given.
+        /// Events recorded before posts had references have none, and an
+        /// event without one is stored exactly as before.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reference: Option<String>,
     },
     /// "PostFilled".
     Filled {

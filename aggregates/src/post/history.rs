@@ -47,6 +47,9 @@ pub struct PostHistory {
     pub title: String,
     pub role: RoleRef,
     pub established_on: NaiveDate,
+    /// The authority's reference for the post, when it has one.
+    #[serde(default)]
+    pub reference: Option<String>,
     pub disestablished_on: Option<NaiveDate>,
     /// In effective order of filling.
     pub occupancies: Vec<Occupancy>,
@@ -74,6 +77,7 @@ impl PostHistory {
             title,
             role,
             established_on,
+            reference,
         }) = established
         else {
             return Err(PostError::NotEstablished);
@@ -85,6 +89,7 @@ impl PostHistory {
             title: title.clone(),
             role: role.clone(),
             established_on: *established_on,
+            reference: reference.clone(),
             disestablished_on: None,
             occupancies: Vec::new(),
         };

@@ -55,6 +55,9 @@ pub struct PostView {
     pub title: String,
     pub role: RoleRef,
     pub established_on: NaiveDate,
+    /// The authority's reference for the post, when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
     pub disestablished_on: Option<NaiveDate>,
     /// Occupancies still open at the end of the recorded history.
     pub occupants: Vec<Occupancy>,
@@ -93,6 +96,11 @@ impl Post {
     /// The role an occupant holds (an empty code before establishment).
     pub fn role(&self) -> &RoleRef {
         self.derived_history().map_or(&NO_ROLE, |h| &h.role)
+    }
+
+    /// The authority's reference for the post, when it has one.
+    pub fn reference(&self) -> Option<&str> {
+        self.derived_history().and_then(|h| h.reference.as_deref())
     }
 
     /// When the post was established.
@@ -134,6 +142,7 @@ impl Post {
             title: h.title.clone(),
             role: h.role.clone(),
             established_on: h.established_on,
+            reference: h.reference.clone(),
             disestablished_on: h.disestablished_on,
             occupants: h.current_occupants().into_iter().cloned().collect(),
             occupancies: h.occupancies.clone(),
@@ -151,6 +160,7 @@ impl Post {
                 title,
                 role,
                 established_on,
+                reference,
             } => {
                 if !self.events.is_empty() {
                     return Err(PostError::AlreadyEstablished);
@@ -158,6 +168,9 @@ impl Post {
                 require_text(Field::Organisation, &organisation)?;
                 require_text(Field::Title, &title)?;
                 require_text(Field::Role, &role.code)?;
+                if let Some(reference) = &reference {
+                    require_text(Field::Reference, reference)?;
+                }
                 ctx.check_date(Field::EstablishedOn, established_on)?;
                 PostEvent::Established {
                     post_id,
@@ -165,6 +178,7 @@ impl Post {
                     title,
                     role,
                     established_on,
+                    reference,
                 }
             }
             PostCommand::Fill {
@@ -204,6 +218,22 @@ impl Post {
             }
         };
         self.checked(event)
+    }
+}
+
+/// Refuses a post `reference` in `organisation` that `owner` (the post
+/// already established under it, if any) holds: a reference names one post
+/// of an organisation, as an external reference names one person. The
+/// caller looks the owner up; the rule is here so that every way of
+/// establishing a post refuses alike.
+pub fn check_reference_free(organisation: &str, reference: &str, owner: Option<Uuid>) -> Result<(), PostError> {
+    match owner {
+        Some(owner) => Err(PostError::ReferenceTaken {
+            organisation: organisation.to_string(),
+            reference: reference.to_string(),
+            owner,
+        }),
+        None => Ok(()),
     }
 }
 
