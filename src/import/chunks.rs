@@ -10,6 +10,14 @@
 //! lock, as the group writer does for commands: a chunk decided on
 //! something that moved in the meantime is refused whole, and is then
 //! decided again while holding the lock, where nothing can move.
+//!
+//! Cohorts and posts are shared by many people in many chunks (everyone
+//! enrolling in one cohort), so the next chunk starts from them as this
+//! one will leave them once appended, not as the store has them yet:
+//! otherwise every chunk would find a version the chunk before moved and
+//! be decided twice. If the chunk before is refused after all, the one
+//! decided on its expectations is decided again (versions only grow, so a
+//! version that matches at the append means nothing else was written).
 
 use std::collections::BTreeMap;
 
@@ -173,6 +181,9 @@ async fn import_locked(
         let in_force = deciding.ladders.levels_in_force().await?;
         let labels = (deciding.labels)(in_force.replacements);
         let locked = deciding.store.holding_append_lock().await?;
+        // Holding the lock, read what the store has, not what the chunks
+        // before were expected to leave.
+        ChunkPosts::forget(entities);
         let decided = decide_chunk(&locked, &in_force.levels, &labels, chunk, deciding.options, entities).await?;
         if deciding.options.dry_run || decided.commits.is_empty() {
             // Dropping the store rolls back and lets the lock go.
@@ -260,9 +271,7 @@ async fn decide_chunk(
             }
         }
     }
-    if options.dry_run {
-        posts.keep_for_dry_run(entities);
-    }
+    posts.keep_for_next_chunk(entities);
     Ok(DecidedChunk { commits, outcome })
 }
 

@@ -97,6 +97,10 @@ async fn phase(run: &Run<'_>, facts: &[&Fact], entities: &mut Entities) -> Resul
     };
     let locked = store.holding_append_lock().await?;
     let mut streams = ChunkPosts::starting_from(entities);
+    if !options.dry_run {
+        // Holding the lock, read what the store has.
+        streams = ChunkPosts::default();
+    }
     let mut outcome = ChunkOutcome::default();
     let mut commits = Vec::new();
     let mut seen = BTreeSet::new();
@@ -116,7 +120,7 @@ async fn phase(run: &Run<'_>, facts: &[&Fact], entities: &mut Entities) -> Resul
         }
     }
     if options.dry_run {
-        streams.keep_for_dry_run(entities);
+        streams.keep_for_next_chunk(entities);
         return Ok(outcome);
     }
     if !commits.is_empty() {

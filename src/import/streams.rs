@@ -24,8 +24,9 @@ pub(super) struct Held<A> {
     /// Its version once the commits decided so far are appended.
     pub(super) version: u64,
     pub(super) aggregate: A,
-    /// The fact keys its stored events were recorded under.
-    pub(super) stored_keys: BTreeSet<String>,
+    /// The fact keys its stored events were recorded under (shared: a
+    /// stream is copied for every person whose facts touch it).
+    pub(super) stored_keys: std::sync::Arc<BTreeSet<String>>,
     /// The fact keys decided on it by this import, with the sequence of
     /// the first event each recorded.
     pub(super) new_keys: BTreeMap<String, u64>,
@@ -56,16 +57,23 @@ pub(super) struct ChunkPosts {
 }
 
 impl ChunkPosts {
-    /// Streams held across chunks: in a dry run, what the file's earlier
-    /// facts did to them (nothing was appended for the store to say so);
-    /// [`Self::keep_for_dry_run`] gives them back.
+    /// The streams as the chunk before left them: in a dry run, what the
+    /// file's earlier facts did to them (nothing was appended for the store
+    /// to say so); otherwise what they will be once that chunk is appended,
+    /// since the next chunk is decided while it is (its append re-checks
+    /// every version, and a chunk redone clears them: `chunks.rs`).
     pub(super) fn starting_from(entities: &mut Entities) -> ChunkPosts {
         std::mem::take(&mut entities.unstored)
     }
 
-    /// Keeps this chunk's streams for the next, in a dry run.
-    pub(super) fn keep_for_dry_run(self, entities: &mut Entities) {
+    /// Keeps this chunk's streams for the next.
+    pub(super) fn keep_for_next_chunk(self, entities: &mut Entities) {
         entities.unstored = self;
+    }
+
+    /// Forgets the streams kept: the next decision reads them from the store.
+    pub(super) fn forget(entities: &mut Entities) {
+        entities.unstored = ChunkPosts::default();
     }
 }
 
@@ -92,7 +100,7 @@ pub(super) async fn held<A: Aggregate + Clone>(
     Ok(Held {
         version: stream.version,
         aggregate: stream.aggregate,
-        stored_keys: keys,
+        stored_keys: std::sync::Arc::new(keys),
         new_keys: BTreeMap::new(),
     })
 }
@@ -148,7 +156,7 @@ pub(super) struct Entities {
     /// asked once.
     cohorts_asked: HashSet<(String, String)>,
     posts_asked: HashSet<(String, String)>,
-    /// In a dry run, the streams as the file's facts decided so far leave them.
+    /// The streams as the chunks decided so far leave them (`ChunkPosts::starting_from`).
     pub(super) unstored: ChunkPosts,
 }
 
