@@ -23,7 +23,7 @@ pub(crate) async fn every_report(pool: &PgPool) -> Result<Vec<(String, Duration,
     };
     let of_cohort = ReportQuery {
         programme: Some(generated::programme().to_string()),
-        cohort: Some(generated::cohort_name(&generated::organisation_name(0), 2016)),
+        cohort: Some(generated::cohort_name(&generated::organisation_name(0), 2016, 0)),
         as_at: Some(date(2021, 3, 31)),
         ..ReportQuery::default()
     };

@@ -45,9 +45,16 @@ pub(crate) fn organisation_name(n: usize) -> String {
     format!("Council {n:03}")
 }
 
-/// The name of organisation `organisation`'s cohort of `year`.
-pub(crate) fn cohort_name(organisation: &str, year: i32) -> String {
-    format!("{organisation} {year}")
+/// The name of organisation `organisation`'s cohort `group` of `year`.
+pub(crate) fn cohort_name(organisation: &str, year: i32, group: usize) -> String {
+    format!("{organisation} {year} group {group}")
+}
+
+/// How many cohorts an organisation of `people` runs a year: one per 400
+/// people, so that a cohort has a few dozen members at any history size,
+/// as a programme's cohorts do.
+fn cohort_groups(people: usize) -> usize {
+    (people / 400).max(1)
 }
 
 /// The programme every generated cohort belongs to.
@@ -163,16 +170,18 @@ pub(crate) fn write_facts_file(path: &Path, events: usize) -> Result<(usize, usi
             held: vec![Vec::new(); posts_per_organisation],
         });
         for year in COHORT_YEARS {
-            rows.push(
-                Row {
-                    fact: "cohort_opened",
-                    day: NaiveDate::from_ymd_opt(year, 9, 1),
-                    cohort: cohort_name(&organisation, year),
-                    ends_on: NaiveDate::from_ymd_opt(year + 1, 8, 31),
-                    ..Row::default()
-                }
-                .csv(),
-            );
+            for group in 0..cohort_groups(people_per_organisation) {
+                rows.push(
+                    Row {
+                        fact: "cohort_opened",
+                        day: NaiveDate::from_ymd_opt(year, 9, 1),
+                        cohort: cohort_name(&organisation, year, group),
+                        ends_on: NaiveDate::from_ymd_opt(year + 1, 8, 31),
+                        ..Row::default()
+                    }
+                    .csv(),
+                );
+            }
         }
     }
     let mut people = 0;
@@ -180,7 +189,8 @@ pub(crate) fn write_facts_file(path: &Path, events: usize) -> Result<(usize, usi
         let o = people % organisations;
         let person = format!("P{people:07}");
         people += 1;
-        for row in career(&mut dice, &person, &organisation_name(o), &mut posts[o]) {
+        let groups = cohort_groups(people_per_organisation);
+        for row in career(&mut dice, &person, &organisation_name(o), groups, &mut posts[o]) {
             rows.push(row.csv());
         }
     }
@@ -199,7 +209,7 @@ pub(crate) fn write_facts_file(path: &Path, events: usize) -> Result<(usize, usi
 }
 
 /// One person's rows.
-fn career(dice: &mut Dice, person: &str, organisation: &str, posts: &mut Posts) -> Vec<Row> {
+fn career(dice: &mut Dice, person: &str, organisation: &str, groups: usize, posts: &mut Posts) -> Vec<Row> {
     let start = NaiveDate::from_ymd_opt(2012, 1, 2).expect("a date");
     let mut day = start + chrono::Duration::days(dice.below(3 * 365) as i64);
     let mut level = dice.below(3) as usize;
@@ -237,7 +247,8 @@ fn career(dice: &mut Dice, person: &str, organisation: &str, posts: &mut Posts) 
             }) {
                 if dice.below(8) == 0 {
                     enrolled = true;
-                    rows.extend(cohort_rows(dice, &base, organisation, year));
+                    let group = dice.below(groups as u64) as usize;
+                    rows.extend(cohort_rows(dice, &base, cohort_name(organisation, year, group), year));
                 }
             }
         }
@@ -329,9 +340,8 @@ fn give_post(row: &mut Row, organisation: &str, posts: &mut Posts, until: Option
     }
 }
 
-/// An enrolment in `year`'s cohort, then its completion or a withdrawal.
-fn cohort_rows(dice: &mut Dice, base: &Row, organisation: &str, year: i32) -> Vec<Row> {
-    let cohort = cohort_name(organisation, year);
+/// An enrolment in `cohort` (of `year`), then its completion or a withdrawal.
+fn cohort_rows(dice: &mut Dice, base: &Row, cohort: String, year: i32) -> Vec<Row> {
     let enrolled = Row {
         fact: "enrolled",
         day: NaiveDate::from_ymd_opt(year, 9, 1),

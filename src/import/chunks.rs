@@ -223,6 +223,15 @@ async fn decide_chunk(
 
     let mut outcome = ChunkOutcome::default();
     let mut posts = ChunkPosts::starting_from(entities);
+    let facts = || {
+        chunk.iter().flat_map(|(_, rows)| match rows {
+            PersonRows::Facts(facts) => facts.as_slice(),
+            PersonRows::Observed(_) => &[],
+        })
+    };
+    entities.resolve_more(reader.pool(), facts()).await?;
+    let (cohort_ids, post_ids) = entities.named(facts());
+    posts.preload(reader, &cohort_ids, &post_ids).await?;
     let mut commits = Vec::new();
     for (person, rows) in chunk {
         let id = ids.get(*person).copied().unwrap_or_else(Uuid::new_v4);

@@ -16,7 +16,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::facts::{Fact, FactKind, RowError, Text};
-use crate::event_store::{EventStore, LoadedStream, StoreError};
+use crate::event_store::{EventStore, StoreError};
 
 /// A stream as an import holds it.
 #[derive(Debug, Clone)]
@@ -86,23 +86,60 @@ pub(super) async fn held<A: Aggregate + Clone>(
     if let Some(kept) = held.get(&id) {
         return Ok(kept.clone());
     }
-    let mut loaded = store.load_many::<A>(&[id.to_string()]).await?;
-    let (stream, keys) = loaded.remove(&id.to_string()).unwrap_or_else(|| {
-        (
-            LoadedStream {
-                aggregate: A::default(),
-                version: 0,
-                events: Vec::new(),
-            },
-            BTreeSet::new(),
-        )
-    });
-    Ok(Held {
-        version: stream.version,
-        aggregate: stream.aggregate,
-        stored_keys: std::sync::Arc::new(keys),
+    Ok(load::<A>(store, &[id]).await?.remove(&id).unwrap_or_else(|| Held {
+        version: 0,
+        aggregate: A::default(),
+        stored_keys: Default::default(),
         new_keys: BTreeMap::new(),
-    })
+    }))
+}
+
+/// Streams `ids` as stored (those with events), in one query.
+async fn load<A: Aggregate>(store: &EventStore, ids: &[Uuid]) -> Result<BTreeMap<Uuid, Held<A>>, StoreError> {
+    let ids: Vec<String> = ids.iter().map(Uuid::to_string).collect();
+    let loaded = store.load_many::<A>(&ids).await?;
+    Ok(loaded
+        .into_iter()
+        .filter_map(|(id, (stream, keys))| {
+            let held = Held {
+                version: stream.version,
+                aggregate: stream.aggregate,
+                stored_keys: std::sync::Arc::new(keys),
+                new_keys: BTreeMap::new(),
+            };
+            id.parse().ok().map(|id| (id, held))
+        })
+        .collect())
+}
+
+impl ChunkPosts {
+    /// Reads, in one query each, the `cohorts` and `posts` not held yet: a
+    /// chunk names hundreds, and reading them one by one as first used
+    /// was a round trip each.
+    pub(super) async fn preload(
+        &mut self,
+        store: &EventStore,
+        cohorts: &[Uuid],
+        posts: &[Uuid],
+    ) -> Result<(), StoreError> {
+        let cohorts: Vec<Uuid> = cohorts
+            .iter()
+            .filter(|id| !self.cohorts.contains_key(id))
+            .copied()
+            .collect();
+        if !cohorts.is_empty() {
+            self.cohorts.extend(load::<Cohort>(store, &cohorts).await?);
+        }
+        let posts: Vec<Uuid> = posts
+            .iter()
+            .filter(|id| !self.posts.contains_key(id))
+            .copied()
+            .collect();
+        if !posts.is_empty() {
+            self.posts.extend(load::<Post>(store, &posts).await?);
+        }
+        Ok(())
+    }
 }
 
 /// The sequence of the first event of stream `aggregate_type`/`id`
@@ -167,6 +204,18 @@ impl Entities {
         pool: &PgPool,
         facts: impl Iterator<Item = &'a Fact>,
     ) -> Result<Entities, StoreError> {
+        let mut entities = Entities::default();
+        entities.resolve_more(pool, facts).await?;
+        Ok(entities)
+    }
+
+    /// Resolves, in at most two queries, the names `facts` use that no
+    /// earlier lookup asked for (a chunk's, before it is decided).
+    pub(super) async fn resolve_more<'a>(
+        &mut self,
+        pool: &PgPool,
+        facts: impl Iterator<Item = &'a Fact>,
+    ) -> Result<(), StoreError> {
         let mut cohort_names: BTreeSet<(&str, &str)> = BTreeSet::new();
         let mut post_names: BTreeSet<(&str, &str)> = BTreeSet::new();
         for fact in facts {
@@ -179,16 +228,37 @@ impl Entities {
                 post_names.insert((organisation, post));
             }
         }
-        let mut entities = Entities::default();
+        let unasked =
+            |asked: &HashSet<(String, String)>, known: &HashMap<(String, String), Uuid>, (a, b): &(&str, &str)| {
+                let name = (a.to_string(), b.to_string());
+                !asked.contains(&name) && !known.contains_key(&name)
+            };
+        cohort_names.retain(|name| unasked(&self.cohorts_asked, &self.cohorts, name));
+        post_names.retain(|name| unasked(&self.posts_asked, &self.posts, name));
         if !cohort_names.is_empty() {
             let (programmes, names): (Vec<&str>, Vec<&str>) = cohort_names.into_iter().unzip();
-            entities.find_cohorts(pool, &programmes, &names).await?;
+            self.find_cohorts(pool, &programmes, &names).await?;
         }
         if !post_names.is_empty() {
             let (organisations, references): (Vec<&str>, Vec<&str>) = post_names.into_iter().unzip();
-            entities.find_posts(pool, &organisations, &references).await?;
+            self.find_posts(pool, &organisations, &references).await?;
         }
-        Ok(entities)
+        Ok(())
+    }
+
+    /// The cohorts and posts `facts` name that are resolved, by id.
+    pub(super) fn named<'a>(&self, facts: impl Iterator<Item = &'a Fact>) -> (Vec<Uuid>, Vec<Uuid>) {
+        let mut cohorts = BTreeSet::new();
+        let mut posts = BTreeSet::new();
+        for fact in facts {
+            if let (Some(programme), Some(cohort)) = (&fact.programme, &fact.cohort) {
+                cohorts.extend(self.cohorts.get(&(programme.to_string(), cohort.to_string())));
+            }
+            if let (Some(organisation), Some(post)) = (&fact.organisation, &fact.post) {
+                posts.extend(self.posts.get(&(organisation.to_string(), post.to_string())));
+            }
+        }
+        (cohorts.into_iter().collect(), posts.into_iter().collect())
     }
 
     async fn find_cohorts(&mut self, pool: &PgPool, programmes: &[&str], names: &[&str]) -> Result<(), StoreError> {
