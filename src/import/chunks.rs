@@ -232,6 +232,7 @@ async fn decide_chunk(
     entities.resolve_more(reader.pool(), facts()).await?;
     let (cohort_ids, post_ids) = entities.named(facts());
     posts.preload(reader, &cohort_ids, &post_ids).await?;
+    let start = posts.versions();
     let mut commits = Vec::new();
     for (person, rows) in chunk {
         let id = ids.get(*person).copied().unwrap_or_else(Uuid::new_v4);
@@ -279,6 +280,10 @@ async fn decide_chunk(
                 outcome.refused.push(error);
             }
         }
+    }
+    if !options.dry_run {
+        // A dry run appends nothing: everything it decided is carried.
+        posts.retain_written(&start);
     }
     posts.keep_for_next_chunk(entities);
     Ok(DecidedChunk { commits, outcome })

@@ -112,7 +112,38 @@ async fn load<A: Aggregate>(store: &EventStore, ids: &[Uuid]) -> Result<BTreeMap
         .collect())
 }
 
+/// The versions of the streams a chunk holds when it starts deciding.
+pub(super) struct Versions {
+    cohorts: BTreeMap<Uuid, u64>,
+    posts: BTreeMap<Uuid, u64>,
+}
+
 impl ChunkPosts {
+    /// The versions of the streams held now.
+    pub(super) fn versions(&self) -> Versions {
+        Versions {
+            cohorts: self.cohorts.iter().map(|(id, h)| (*id, h.version)).collect(),
+            posts: self.posts.iter().map(|(id, h)| (*id, h.version)).collect(),
+        }
+    }
+
+    /// Keeps only the streams this chunk wrote (held at `start` and moved
+    /// on since, or read during the chunk and written): the next chunk is
+    /// decided before this one is appended, so those are the ones the store
+    /// cannot tell it about yet; the rest it reads again. What an import
+    /// holds thus stays about one chunk's worth, however many cohorts and
+    /// posts the file names.
+    pub(super) fn retain_written(&mut self, start: &Versions) {
+        fn written<A>(start: &BTreeMap<Uuid, u64>, id: &Uuid, held: &Held<A>) -> bool {
+            match start.get(id) {
+                Some(version) => held.version > *version,
+                None => !held.new_keys.is_empty(),
+            }
+        }
+        self.cohorts.retain(|id, held| written(&start.cohorts, id, held));
+        self.posts.retain(|id, held| written(&start.posts, id, held));
+    }
+
     /// Reads, in one query each, the `cohorts` and `posts` not held yet: a
     /// chunk names hundreds, and reading them one by one as first used
     /// was a round trip each.
