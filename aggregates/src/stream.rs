@@ -28,12 +28,21 @@ pub(crate) trait EventStream {
     /// The refusal of a retraction that would leave an impossible history.
     fn retraction_would_break(sequence: u64, because: String) -> Self::Error;
 
-    /// The history with `event` recorded next.
-    fn candidate(&self, event: &Self::Event) -> Result<Self::History, Self::Error> {
+    /// Whether the history with `event` recorded next is valid. When it
+    /// is, it is kept: applying that very event next makes it the history
+    /// without deriving it again (a decision derives the history with the
+    /// event to check it, and the next decision would derive it once more).
+    fn candidate(&self, event: &Self::Event) -> Result<(), Self::Error> {
         let mut events = self.recorded().to_vec();
         events.push((events.len() as u64 + 1, event.clone()));
-        self.derive(&events)
+        let history = self.derive(&events)?;
+        self.keep_ahead(events.len() - 1, event, history);
+        Ok(())
     }
+
+    /// Keeps `history`, derived with `event` after the first `recorded`
+    /// events, for [`Lazy::ahead_of`].
+    fn keep_ahead(&self, recorded: usize, event: &Self::Event, history: Self::History);
 
     /// `event`, once the history with it recorded next is valid.
     fn checked(&self, event: Self::Event) -> Result<Self::Event, Self::Error> {
@@ -59,27 +68,76 @@ pub(crate) trait EventStream {
 /// derive N times (quadratic); now a load derives once, when asked.
 ///
 /// It is a cache of a function of the events, so it never makes two
-/// aggregates unequal: equality is the events'.
-#[derive(Debug, Clone)]
-pub(crate) struct Lazy<T>(std::sync::OnceLock<Option<T>>);
+/// aggregates unequal: equality is the events'. It also keeps the history
+/// one event ahead that the last decision derived to check its event
+/// ([`EventStream::candidate`]): applying that event takes it instead of
+/// deriving it again.
+#[derive(Debug)]
+pub(crate) struct Lazy<T, E> {
+    now: std::sync::OnceLock<Option<T>>,
+    ahead: std::sync::Mutex<Option<Ahead<T, E>>>,
+}
 
-impl<T> Default for Lazy<T> {
+/// A history derived with `event` recorded after the first `recorded` events.
+#[derive(Debug)]
+struct Ahead<T, E> {
+    recorded: usize,
+    event: E,
+    history: T,
+}
+
+impl<T, E> Default for Lazy<T, E> {
     fn default() -> Self {
-        Lazy(std::sync::OnceLock::new())
+        Lazy {
+            now: std::sync::OnceLock::new(),
+            ahead: std::sync::Mutex::new(None),
+        }
     }
 }
 
-impl<T> PartialEq for Lazy<T> {
+impl<T: Clone, E> Clone for Lazy<T, E> {
+    fn clone(&self) -> Self {
+        Lazy {
+            now: self.now.clone(),
+            ahead: std::sync::Mutex::new(None),
+        }
+    }
+}
+
+impl<T, E> PartialEq for Lazy<T, E> {
     fn eq(&self, _: &Self) -> bool {
         true
     }
 }
 
-impl<T> Lazy<T> {
+impl<T, E: PartialEq> Lazy<T, E> {
     /// The history, derived with `derive` if it has not been since the
     /// last change.
     pub(crate) fn get_or_derive(&self, derive: impl FnOnce() -> Option<T>) -> Option<&T> {
-        self.0.get_or_init(derive).as_ref()
+        self.now.get_or_init(derive).as_ref()
+    }
+
+    /// Keeps `history`, derived with `event` after the first `recorded` events.
+    pub(crate) fn keep_ahead(&self, recorded: usize, event: E, history: T) {
+        if let Ok(mut ahead) = self.ahead.lock() {
+            *ahead = Some(Ahead {
+                recorded,
+                event,
+                history,
+            });
+        }
+    }
+
+    /// The history once `event` is applied after the first `recorded`
+    /// events: the one kept ahead if it was derived with that very event
+    /// there, else to be derived on first use.
+    pub(crate) fn ahead_of(&mut self, recorded: usize, event: &E) -> Lazy<T, E> {
+        let kept = self.ahead.get_mut().ok().and_then(Option::take);
+        let next = Lazy::default();
+        if let Some(ahead) = kept.filter(|a| a.recorded == recorded && a.event == *event) {
+            let _ = next.now.set(Some(ahead.history));
+        }
+        next
     }
 }
 
@@ -109,13 +167,13 @@ macro_rules! impl_aggregate {
             }
 
             fn apply(&mut self, event: Self::Event) {
-                let sequence = self.events.len() as u64 + 1;
-                self.events.push((sequence, event));
-                // Only valid histories are ever recorded, so this succeeds
-                // for streams written through `handle`; a stream that fails
-                // (written by other means) shows as having no history rather
-                // than a wrong one.
-                self.$history = crate::stream::Lazy::default();
+                let recorded = self.events.len();
+                // Only valid histories are ever recorded, so deriving
+                // succeeds for streams written through `handle`; a stream
+                // that fails (written by other means) shows as having no
+                // history rather than a wrong one.
+                self.$history = self.$history.ahead_of(recorded, &event);
+                self.events.push((recorded as u64 + 1, event));
             }
         }
 
@@ -186,3 +244,29 @@ macro_rules! impl_shared_refusals {
 }
 
 pub(crate) use impl_shared_refusals;
+
+#[cfg(test)]
+mod tests {
+    use super::Lazy;
+
+    fn history(lazy: &Lazy<&'static str, u32>) -> Option<&'static str> {
+        lazy.get_or_derive(|| Some("derived")).copied()
+    }
+
+    #[test]
+    fn a_history_kept_ahead_is_taken_only_by_the_event_it_was_derived_with_in_its_place() {
+        let mut lazy: Lazy<&'static str, u32> = Lazy::default();
+        lazy.keep_ahead(3, 7, "with 7");
+        assert_eq!(history(&lazy.ahead_of(3, &7)), Some("with 7"));
+
+        lazy.keep_ahead(3, 7, "with 7");
+        assert_eq!(history(&lazy.ahead_of(3, &8)), Some("derived"), "another event");
+        lazy.keep_ahead(3, 7, "with 7");
+        assert_eq!(history(&lazy.ahead_of(4, &7)), Some("derived"), "another place");
+        lazy.keep_ahead(3, 7, "with 7");
+        let _ = lazy.ahead_of(3, &7);
+        assert_eq!(history(&lazy.ahead_of(3, &7)), Some("derived"), "taken once");
+        lazy.keep_ahead(3, 7, "with 7");
+        assert_eq!(history(&lazy.clone().ahead_of(3, &7)), Some("derived"), "not cloned");
+    }
+}

@@ -40,7 +40,7 @@ pub struct Cohort {
     events: Vec<(u64, CohortEvent)>,
     /// The roster as it stands; `None` before opening.
     #[serde(skip)]
-    roster: Lazy<Roster>,
+    roster: Lazy<Roster, CohortEvent>,
 }
 
 /// A cohort's current state for `GET /cohorts/{id}`.
@@ -210,6 +210,10 @@ impl EventStream for Cohort {
 
     fn retraction_would_break(sequence: u64, because: String) -> CohortError {
         CohortError::RetractionWouldBreakHistory { sequence, because }
+    }
+
+    fn keep_ahead(&self, recorded: usize, event: &CohortEvent, history: Roster) {
+        self.roster.keep_ahead(recorded, event.clone(), history);
     }
 }
 

@@ -56,7 +56,7 @@ pub struct Participant {
     /// The history as it stands, judged with `levels`; `None` before
     /// registration.
     #[serde(skip)]
-    timeline: Lazy<Timeline>,
+    timeline: Lazy<Timeline, ParticipantEvent>,
 }
 
 /// A participant's current state for `GET /participants/{id}`: the end of
@@ -346,6 +346,10 @@ impl EventStream for Participant {
 
     fn retraction_would_break(sequence: u64, because: String) -> ParticipantError {
         ParticipantError::RetractionWouldBreakHistory { sequence, because }
+    }
+
+    fn keep_ahead(&self, recorded: usize, event: &ParticipantEvent, history: Timeline) {
+        self.timeline.keep_ahead(recorded, event.clone(), history);
     }
 }
 

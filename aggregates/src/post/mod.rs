@@ -44,7 +44,7 @@ pub struct Post {
     events: Vec<(u64, PostEvent)>,
     /// The history as it stands; `None` before establishment.
     #[serde(skip)]
-    history: Lazy<PostHistory>,
+    history: Lazy<PostHistory, PostEvent>,
 }
 
 /// A post's current state for `GET /posts/{id}`.
@@ -259,6 +259,10 @@ impl EventStream for Post {
 
     fn retraction_would_break(sequence: u64, because: String) -> PostError {
         PostError::RetractionWouldBreakHistory { sequence, because }
+    }
+
+    fn keep_ahead(&self, recorded: usize, event: &PostEvent, history: PostHistory) {
+        self.history.keep_ahead(recorded, event.clone(), history);
     }
 }
 
