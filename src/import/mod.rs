@@ -220,14 +220,25 @@ pub async fn import_file(
     // first part. Their cohorts and posts come first, their closings last.
     let mut entity_facts = Vec::new();
     let mut entities = None;
+    // Each part is read on a blocking thread while the one before is
+    // imported (at most two parts' facts are held at once).
+    let read_part = |part: usize| {
+        let file = read.clone();
+        tokio::task::spawn_blocking(move || file.parts.read(part))
+    };
+    let mut next_part = (read.parts.len() > 0).then(|| read_part(0));
     for part in 0..read.parts.len() {
-        let part_file = read.clone();
+        let reading = next_part.take().expect("each part is read before it is imported");
         let read::Part {
             mut by_person,
             errors: part_errors,
             rows: part_rows,
             returns,
-        } = blocking(move || part_file.parts.read(part)).await?;
+        } = reading
+            .await
+            .map_err(|e| ImportError::File(std::io::Error::other(e.to_string())))?
+            .map_err(ImportError::File)?;
+        next_part = (part + 1 < read.parts.len()).then(|| read_part(part + 1));
         if matches!(read.parts, read::Parts::Whole(..)) {
             summary.rows_read = part_rows;
             done.rows = part_rows;
