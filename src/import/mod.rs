@@ -220,6 +220,12 @@ pub async fn import_file(
     // first part. Their cohorts and posts come first, their closings last.
     let mut entity_facts = Vec::new();
     let mut entities = None;
+    // People with a row refused while the file was split (a row not UTF-8,
+    // or with the wrong number of fields): refused in whichever part holds
+    // their other rows, and counted once.
+    let refused_splitting: BTreeSet<String> = read.errors.iter().filter_map(|e| e.person.clone()).collect();
+    summary.people_refused += refused_splitting.len();
+    let mut seen_refused_splitting: BTreeSet<String> = BTreeSet::new();
     // Each part is read on a blocking thread while the one before is
     // imported (at most two parts' facts are held at once).
     let read_part = |part: usize| {
@@ -251,18 +257,29 @@ pub async fn import_file(
             Some(entities) => entities,
             None => entities.insert(entities::open(&run, &entity_facts, &by_person, &mut summary, &mut errors).await?),
         };
-        // People with a row refused already: none of their rows is decided.
-        let refused: BTreeSet<&str> = part_errors.iter().filter_map(|e| e.person.as_deref()).collect();
-        let part_people = by_person.len() + refused.iter().filter(|p| !by_person.contains_key(**p)).count();
+        // People with a row refused already (in this part, or while the
+        // file was split): none of their rows is decided.
+        let refused: BTreeSet<String> = part_errors
+            .iter()
+            .filter_map(|e| e.person.clone())
+            .chain(
+                by_person
+                    .keys()
+                    .filter(|p| refused_splitting.contains(&***p))
+                    .map(|p| p.to_string()),
+            )
+            .collect();
+        let part_people = by_person.len() + refused.iter().filter(|p| !by_person.contains_key(p.as_str())).count();
         summary.people += part_people;
-        summary.people_refused += refused.len();
+        summary.people_refused += refused.iter().filter(|p| !refused_splitting.contains(*p)).count();
+        seen_refused_splitting.extend(refused.iter().filter(|p| refused_splitting.contains(*p)).cloned());
         if let Some(returns) = &returns {
             // Workers an earlier return had and this one does not name.
             for (person, absent) in census_derive::absent_workers(store.pool(), returns).await? {
                 by_person.entry(person).or_insert(read::PersonRows::Observed(absent));
             }
         }
-        done.people += by_person.len() + refused.iter().filter(|p| !by_person.contains_key(**p)).count();
+        done.people += by_person.len() + refused.iter().filter(|p| !by_person.contains_key(p.as_str())).count();
         let mut to_decide = Vec::new();
         for (person, rows) in &by_person {
             if refused.contains(&**person) {
@@ -293,6 +310,7 @@ pub async fn import_file(
     if let Some(entities) = &mut entities {
         entities::close(&run, &entity_facts, entities, &mut summary, &mut errors).await?;
     }
+    summary.people += refused_splitting.len() - seen_refused_splitting.len();
     errors.sort_by_key(|e| e.line);
     summary.rows_refused = errors.len();
     summary.all_recorded = errors.is_empty();

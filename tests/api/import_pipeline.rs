@@ -268,3 +268,119 @@ async fn a_file_split_into_parts_on_disk_imports_as_the_same_file_read_whole() {
     assert_eq!(again["events_appended"], 0);
     assert_eq!(again["facts_already_recorded"], whole.facts_recorded);
 }
+
+/// One person whose rows are all fine, and six each with one row broken a
+/// different way (their other row, a joining, is fine).
+fn file_with_every_kind_of_bad_row() -> Vec<u8> {
+    let mut file = b"fact,person,effective_on,organisation,role,reason\n\
+        joined,OK-1,2016-01-04,Harbourside,social_worker,\n\
+        left,OK-1,2018-01-31,,,retired\n"
+        .to_vec();
+    for person in [
+        "BAD-FIELDS",
+        "BAD-UTF8",
+        "BAD-MISSING",
+        "BAD-VALUE",
+        "BAD-ROLE",
+        "BAD-RULE",
+    ] {
+        file.extend(format!("joined,{person},2016-01-04,Harbourside,social_worker,\n").bytes());
+    }
+    file.extend(b"left,BAD-FIELDS,2017-03-31,,,resigned,one too many\n");
+    file.extend(b"left,BAD-UTF8,2017-03-31,,,r\xe9sign\xe9 (Latin-1)\n");
+    file.extend(b"left,BAD-MISSING,2017-03-31,,,\n");
+    file.extend(b"changed_role,BAD-VALUE,31/03/2017,,team_manager,\n");
+    file.extend(b"changed_role,BAD-ROLE,2017-03-31,,chief_wizard,\n");
+    file.extend(b"left,BAD-RULE,2015-06-30,,,resigned\n");
+    file
+}
+
+/// The people registered in the store.
+async fn registered(pool: &sqlx::PgPool) -> Vec<String> {
+    sqlx::query_scalar(
+        "SELECT payload->'Registered'->>'external_ref' FROM events \
+          WHERE event_type = 'ParticipantRegistered' ORDER BY 1",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_person_with_a_row_broken_in_any_way_has_none_of_their_rows_recorded_whole_or_split() {
+    let file = file_with_every_kind_of_bad_row();
+    let refused_people = |errors: &[serde_json::Value]| {
+        let mut people: Vec<String> = errors
+            .iter()
+            .filter_map(|e| e["person"].as_str().map(str::to_string))
+            .collect();
+        people.sort();
+        people
+    };
+    let bad = [
+        "BAD-FIELDS",
+        "BAD-MISSING",
+        "BAD-ROLE",
+        "BAD-RULE",
+        "BAD-UTF8",
+        "BAD-VALUE",
+    ];
+
+    // Read whole.
+    let (pool, _) = fresh_database().await;
+    let store = EventStore::new(pool.clone());
+    let ladders = Ladders::new(pool.clone());
+    let whole = import_facts(
+        &store,
+        &ladders,
+        "broken.csv",
+        FactsFile::Bytes(file.clone()),
+        &options(),
+        &mut |_| {},
+    )
+    .await
+    .unwrap();
+    let errors: Vec<serde_json::Value> = whole.errors.iter().map(|e| serde_json::to_value(e).unwrap()).collect();
+    assert_eq!(refused_people(&errors), bad, "{errors:?}");
+    assert_eq!(
+        (
+            whole.people,
+            whole.people_refused,
+            whole.rows_refused,
+            whole.rows_not_recorded
+        ),
+        (7, 6, 6, 6)
+    );
+    assert_eq!(whole.events_appended, 2);
+    assert_eq!(registered(&pool).await, ["OK-1"]);
+
+    // Split into parts of 100 bytes.
+    let (pool, url) = fresh_database().await;
+    let dir = std::env::temp_dir().join(format!("tenure-broken-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("broken.csv");
+    std::fs::write(&path, &file).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_tenure"))
+        .args(["import", "--json"])
+        .arg(&path)
+        .env("DATABASE_URL", &url)
+        .env("TENURE_IMPORT_PART_BYTES", "100")
+        .env_remove("TENURE_DATA_DIR")
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("tenure runs");
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    let split: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(refused_people(split["errors"].as_array().unwrap()), bad);
+    assert_eq!(
+        (
+            &split["people"],
+            &split["people_refused"],
+            &split["rows_refused"],
+            &split["events_appended"]
+        ),
+        (&7.into(), &6.into(), &6.into(), &2.into())
+    );
+    assert_eq!(registered(&pool).await, ["OK-1"]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
