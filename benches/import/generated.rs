@@ -4,8 +4,8 @@
 //!
 //! About 16 facts a person over ten years: joining, role and team
 //! changes, FTE changes, leavings and rehires, exclusions; a team manager
-//! takes up one of their organisation's posts never held before, while
-//! there is one; one person in eight still employed on 1 September enrols in
+//! takes up a post of their organisation free for the whole spell (posts
+//! are held by several people in turn); one person in eight still employed on 1 September enrols in
 //! that year's cohort of their organisation, and completes it (four in
 //! five) or withdraws. One organisation per 100,000 facts, at least 5.
 
@@ -127,12 +127,14 @@ struct Posts {
 }
 
 impl Posts {
-    /// A post never held before, taken from `from` until `until`. Each post
-    /// has one occupant in the generated history: a file in which several
-    /// people hold one post in turn can be refused depending on the order
-    /// its people are decided in (docs/design.md, "Importing facts files").
+    /// A post free for the whole of `from..=until`, taken for it: a post
+    /// has several occupants in turn, generated in any order of time.
     fn take(&mut self, from: NaiveDate, until: Option<NaiveDate>) -> Option<usize> {
-        let free = self.held.iter().position(Vec::is_empty)?;
+        let apart = |(a, b): (NaiveDate, Option<NaiveDate>)| {
+            // Apart by at least a day: the one vacated, then the other filled.
+            b.is_some_and(|b| b < from) || until.is_some_and(|u| u < a)
+        };
+        let free = self.held.iter().position(|spells| spells.iter().all(|s| apart(*s)))?;
         self.held[free].push((from, until));
         Some(free)
     }
@@ -146,7 +148,7 @@ fn post_reference(n: usize) -> String {
 pub(crate) fn write_facts_file(path: &Path, events: usize) -> Result<(usize, usize), BoxError> {
     let organisations = (events / 100_000).max(5);
     let people_per_organisation = events / 16 / organisations + 1;
-    let posts_per_organisation = people_per_organisation / 4 + 2;
+    let posts_per_organisation = people_per_organisation / 25 + 2;
     let mut dice = Dice(0x9e37_79b9_7f4a_7c15);
     let mut rows: Vec<String> = Vec::with_capacity(events + 32);
     let mut posts: Vec<Posts> = Vec::new();

@@ -32,6 +32,7 @@ mod person_facts;
 mod read;
 mod registry;
 mod streams;
+mod unsettled;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;

@@ -92,6 +92,10 @@ struct Deciding<'a> {
     /// Set by a decision that read the enrolments: the cohorts enrolling
     /// the person, which its commit guards.
     enrolments_read: Option<Vec<String>>,
+    /// Posts this person's facts filled while another occupant's later
+    /// spell made them look doubly held, with the refusal to give if the
+    /// person's later facts do not end the spell in time (`unsettled.rs`).
+    unsettled: BTreeMap<Uuid, RowError>,
     own: Own,
     chunk: &'a ChunkPosts,
     entities: &'a mut Entities,
@@ -140,6 +144,7 @@ pub(super) async fn decide(
         enrolling: person.enrolling,
         enrolled_now: BTreeSet::new(),
         enrolments_read: None,
+        unsettled: BTreeMap::new(),
         own: Own::default(),
         chunk: &*chunk_posts,
         entities,
@@ -173,6 +178,12 @@ pub(super) async fn decide(
                 })
             }
         }
+    }
+    if let Some(error) = super::unsettled::still_unsettled(&d.unsettled, &d.own.posts) {
+        return Ok(Decided::Refused {
+            error,
+            not_recorded: facts.len() - already_recorded - 1,
+        });
     }
     let Own { posts, cohorts } = d.own;
     chunk_posts.posts.extend(posts);
@@ -270,12 +281,61 @@ impl Deciding<'_> {
         let command = self.participant_command(fact).await?;
         let mut posts: Posts = Posts::new();
         for post_id in decisions::posts_read(&self.participant, &command) {
-            posts.insert(post_id, self.post(post_id).await?.aggregate.clone());
+            let (unsettled, person) = (self.unsettled.contains_key(&post_id), self.id);
+            let post = &self.post(post_id).await?.aggregate;
+            let view = match unsettled {
+                true => super::unsettled::without_later_spells(post, person, fact.effective_on),
+                false => post.clone(),
+            };
+            posts.insert(post_id, view);
         }
         let reads_enrolments = decisions::reads_enrolments(&command);
         let enrolments: &[Enrolment] = if reads_enrolments { &self.enrolments } else { &[] };
-        let outcome = decisions::decide_for_participant(&self.participant, command, &posts, enrolments, self.context)
-            .map_err(|e| refusal(fact, &e))?;
+        let outcome = match decisions::decide_for_participant(
+            &self.participant,
+            command.clone(),
+            &posts,
+            enrolments,
+            self.context,
+        ) {
+            Ok(outcome) => outcome,
+            Err(e) if super::unsettled::may_settle(&e) => {
+                // Another occupant's later spell: this person's own later
+                // facts may end theirs before it. Decided without the
+                // later spells, and the posts checked whole at the end.
+                let views: Posts = posts
+                    .iter()
+                    .map(|(id, post)| {
+                        (
+                            *id,
+                            super::unsettled::without_later_spells(post, self.id, fact.effective_on),
+                        )
+                    })
+                    .collect();
+                match decisions::decide_for_participant(&self.participant, command, &views, enrolments, self.context) {
+                    Ok(outcome) => {
+                        for (post_id, _) in &outcome.posts {
+                            self.unsettled.entry(*post_id).or_insert_with(|| refusal(fact, &e));
+                        }
+                        outcome
+                    }
+                    Err(_) => {
+                        return Err(self
+                            .unsettled_refusal(&posts)
+                            .unwrap_or_else(|| refusal(fact, &e))
+                            .into())
+                    }
+                }
+            }
+            // A post this person's earlier fact left doubly held may be why:
+            // that fact's refusal is the one to give.
+            Err(e) => {
+                return Err(self
+                    .unsettled_refusal(&posts)
+                    .unwrap_or_else(|| refusal(fact, &e))
+                    .into())
+            }
+        };
         // What the decision read and does not write must not move before
         // it is appended (a chunk is decided before it takes the append
         // lock): the posts read, and the person's enrolments.
@@ -292,6 +352,12 @@ impl Deciding<'_> {
             self.enrolments_read = Some(read);
         }
         Ok(Some((self.record(key, outcome).await?, guards)))
+    }
+
+    /// The refusal of an earlier fact of this person that left one of
+    /// `posts` doubly held, if any.
+    fn unsettled_refusal(&self, posts: &Posts) -> Option<RowError> {
+        posts.keys().find_map(|id| self.unsettled.get(id)).cloned()
     }
 
     /// The cohorts enrolling the person at the versions this decision

@@ -384,3 +384,64 @@ async fn a_person_with_a_row_broken_in_any_way_has_none_of_their_rows_recorded_w
     assert_eq!(registered(&pool).await, ["OK-1"]);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Two team managers who held one post in turn, the later one's reference
+/// sorting first (so decided first); `earlier_until` ends the earlier one's
+/// spell in the post.
+fn post_held_in_turn(earlier_until: &str) -> String {
+    format!(
+        "fact,person,effective_on,organisation,role,post,title\n\
+         post_established,,2014-01-01,Harbourside,team_manager,TM-1,Team manager\n\
+         joined,Z-EARLIER,2014-03-01,Harbourside,social_worker,,\n\
+         changed_role,Z-EARLIER,2015-01-10,Harbourside,team_manager,TM-1,\n\
+         changed_role,Z-EARLIER,{earlier_until},Harbourside,senior_practitioner,,\n\
+         joined,A-LATER,2014-03-01,Harbourside,social_worker,,\n\
+         changed_role,A-LATER,2017-03-24,Harbourside,team_manager,TM-1,\n"
+    )
+}
+
+/// The post's occupants as recorded: who filled it and who vacated it, when.
+async fn occupancy(pool: &sqlx::PgPool) -> Vec<(String, String)> {
+    sqlx::query_as(
+        "SELECT event_type, COALESCE(payload->'Filled'->>'effective_on', payload->'Vacated'->>'effective_on') \
+           FROM events WHERE aggregate_type = 'post' AND event_type <> 'PostEstablished' \
+          ORDER BY 2, 1",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_post_held_in_turn_imports_whichever_occupant_is_decided_first() {
+    let (pool, _) = fresh_database().await;
+    let store = EventStore::new(pool.clone());
+    let summary = import(&store, "posts.csv", &post_held_in_turn("2015-09-26")).await;
+    assert!(summary.errors.is_empty(), "{:?}", summary.errors);
+    assert_eq!(
+        occupancy(&pool).await,
+        [
+            ("PostFilled".to_string(), "2015-01-10".to_string()),
+            ("PostVacated".to_string(), "2015-09-26".to_string()),
+            ("PostFilled".to_string(), "2017-03-24".to_string()),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_post_still_held_when_its_later_occupant_arrives_refuses_the_earlier_person_whole() {
+    let (pool, _) = fresh_database().await;
+    let store = EventStore::new(pool.clone());
+    // Z-EARLIER only leaves the post in 2018, after A-LATER took it in 2017.
+    let summary = import(&store, "posts.csv", &post_held_in_turn("2018-06-30")).await;
+    assert_eq!(summary.rows_refused, 1, "{:?}", summary.errors);
+    assert_eq!(summary.errors[0].person.as_deref(), Some("Z-EARLIER"));
+    // Refused on the row that took the post.
+    assert_eq!(summary.errors[0].line, 4, "{:?}", summary.errors[0]);
+    assert_eq!(summary.errors[0].error, "two_permanent_occupants");
+    assert_eq!(registered(&pool).await, ["A-LATER"]);
+    assert_eq!(
+        occupancy(&pool).await,
+        [("PostFilled".to_string(), "2017-03-24".to_string())]
+    );
+}
