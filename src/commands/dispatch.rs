@@ -84,6 +84,18 @@ impl Command {
                 }
             }
             Command::Post(id, command @ PostCommand::Establish { .. }) => {
+                if let PostCommand::Establish {
+                    organisation,
+                    reference: Some(reference),
+                    ..
+                } = &command
+                {
+                    // A reference names one post of an organisation (the
+                    // unique index settles a race).
+                    let owner = d.store().post_by_reference(organisation, reference).await?;
+                    aggregates::post::check_reference_free(organisation, reference, owner)
+                        .map_err(aggregates::decisions::DecisionError::from)?;
+                }
                 let post = d.load_to_create::<Post>(id).await?;
                 alone(d, id, post, command).await
             }

@@ -30,6 +30,27 @@ impl EventStore {
         Ok(row.and_then(|(id,)| id.parse().ok()))
     }
 
+    /// The post established in `organisation` under `reference`, if any
+    /// (through `events_post_reference_idx`, migration 0012).
+    pub async fn post_by_reference(
+        &self,
+        organisation: &str,
+        reference: &str,
+    ) -> Result<Option<uuid::Uuid>, StoreError> {
+        let row: Option<(String,)> = sqlx::query_as(
+            "SELECT aggregate_id FROM events \
+              WHERE aggregate_type = 'post' AND event_type = 'PostEstablished' \
+                AND payload -> 'Established' ->> 'reference' IS NOT NULL \
+                AND payload -> 'Established' ->> 'organisation' = $1 \
+                AND payload -> 'Established' ->> 'reference' = $2",
+        )
+        .bind(organisation)
+        .bind(reference)
+        .fetch_optional(self.reader().await?.connection()?)
+        .await?;
+        Ok(row.and_then(|(id,)| id.parse().ok()))
+    }
+
     /// The cohorts with an enrolment of `participant_id` recorded (live or
     /// since retracted: the caller loads each cohort to see which stand).
     pub async fn cohorts_enrolling(&self, participant_id: uuid::Uuid) -> Result<Vec<uuid::Uuid>, StoreError> {

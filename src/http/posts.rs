@@ -35,6 +35,9 @@ pub(super) struct EstablishPostRequest {
     /// The role code of whoever fills the post.
     pub role: String,
     pub established_on: NaiveDate,
+    /// Your own reference for the post, unique in the organisation: how a
+    /// facts file names it (`post` column).
+    pub reference: Option<String>,
 }
 
 /// Body of `POST /posts/{id}/fillings`.
@@ -78,7 +81,7 @@ pub(super) async fn establish(State(s): State<AppState>, req: CommandRequest<Est
             title: r.title.clone(),
             role: s.runner.ladders().resolve(&r.organisation, &r.role).await?,
             established_on: r.established_on,
-            reference: None,
+            reference: r.reference.clone(),
         };
         Ok(Command::Post(post_id, command))
     };

@@ -31,6 +31,7 @@ mod operations;
 mod outages;
 mod overload;
 mod parked_events;
+mod post_reference;
 mod projector;
 mod projector_scale;
 mod published;
