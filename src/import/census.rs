@@ -20,6 +20,7 @@ use chrono::NaiveDate;
 
 pub use super::census_codes::{ReturnRole, DESTINATIONS, REASONS, ROLES};
 use super::census_codes::{ETHNICITIES, GENDERS, YES_NO};
+use super::columns::{self, Columns};
 use super::facts::{Interner, RowError, Text};
 use crate::http::extract::MAX_TEXT_CHARS;
 
@@ -154,67 +155,28 @@ pub struct Returns {
 /// The columns of a return's header, by position.
 #[derive(Debug, Clone)]
 pub struct Header {
-    positions: BTreeMap<&'static str, usize>,
+    columns: Columns,
 }
 
 impl Header {
     /// Reads a header row: every name a known column, none twice, and the
     /// required ones present.
     pub fn read(names: &csv::StringRecord) -> Result<Header, Vec<RowError>> {
-        let mut positions = BTreeMap::new();
-        let mut errors = Vec::new();
-        for (i, name) in names.iter().enumerate() {
-            let name = name.trim().trim_start_matches('\u{feff}');
-            match COLUMNS.iter().chain(SKIPPED_COLUMNS.iter()).find(|c| **c == name) {
-                Some(known) if positions.insert(*known, i).is_some() => {
-                    errors.push(at(
-                        1,
-                        name,
-                        "duplicate_column",
-                        format!("the column {name} appears twice"),
-                    ));
-                }
-                Some(_) => {}
-                None => errors.push(at(
-                    1,
-                    name,
-                    "unknown_column",
-                    format!(
-                        "{name:?} is not a column of a census return; the columns are {} (and the return's {})",
-                        COLUMNS.join(", "),
-                        SKIPPED_COLUMNS.join(", ")
-                    ),
-                )),
-            }
-        }
-        for required in REQUIRED {
-            if !positions.contains_key(required) {
-                errors.push(at(
-                    1,
-                    required,
-                    "missing_column",
-                    format!("a census return needs a {required} column"),
-                ));
-            }
-        }
-        if errors.is_empty() {
-            Ok(Header { positions })
-        } else {
-            Err(errors)
-        }
+        let known: Vec<&'static str> = COLUMNS.iter().chain(SKIPPED_COLUMNS.iter()).copied().collect();
+        let listed = format!(
+            "{} (and the return's {})",
+            COLUMNS.join(", "),
+            SKIPPED_COLUMNS.join(", ")
+        );
+        let columns = Columns::read(names, &known, &REQUIRED, "a census return", &listed)?;
+        Ok(Header { columns })
     }
 
     /// The row at `line`, or every problem it has.
     pub fn row(&self, line: u64, row: &csv::StringRecord, texts: &mut Interner) -> Result<ReturnRow, Vec<RowError>> {
-        let value = |column: &str| {
-            self.positions
-                .get(column)
-                .and_then(|&i| row.get(i))
-                .map(str::trim)
-                .filter(|v| !v.is_empty())
-        };
+        let value = |column: &str| self.columns.value(row, column);
         let mut errors = Vec::new();
-        for column in self.positions.keys() {
+        for column in self.columns.names() {
             if let Some(text) = value(column) {
                 if text.chars().count() > MAX_TEXT_CHARS {
                     errors.push(at(
@@ -487,47 +449,27 @@ fn described(
 }
 
 /// A date written exactly `YYYY-MM-DD`, as the return's XML and tenure write them.
+/// The date in `column`, from 1900 to 2199; a refusal is added to `errors`.
 fn date(line: u64, column: &str, text: &str, errors: &mut Vec<RowError>) -> Option<NaiveDate> {
-    let well_formed = text.len() == 10
-        && text.bytes().enumerate().all(|(i, c)| {
-            if i == 4 || i == 7 {
-                c == b'-'
-            } else {
-                c.is_ascii_digit()
-            }
+    let parsed =
+        columns::date(line, column, text).and_then(|d| match (1900..=2199).contains(&chrono::Datelike::year(&d)) {
+            true => Ok(d),
+            false => Err(at(
+                line,
+                column,
+                "invalid_field",
+                format!("{text:?} is not a date written YYYY-MM-DD, such as 2018-09-30"),
+            )),
         });
-    let parsed = well_formed
-        .then(|| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok())
-        .flatten()
-        .filter(|d| (1900..=2199).contains(&chrono::Datelike::year(d)));
-    if parsed.is_none() {
-        errors.push(at(
-            line,
-            column,
-            "invalid_field",
-            format!("{text:?} is not a date written YYYY-MM-DD, such as 2018-09-30"),
-        ));
-    }
-    parsed
+    parsed.map_err(|e| errors.push(e)).ok()
 }
 
 fn at(line: u64, column: &str, error: &str, message: impl Into<String>) -> RowError {
-    RowError {
-        line,
-        column: Some(column.to_string()),
-        person: None,
-        error: error.to_string(),
-        message: message.into(),
-    }
+    RowError::at(line, column, error, message)
 }
 
 fn missing(line: u64, column: &str) -> RowError {
-    at(
-        line,
-        column,
-        "missing_field",
-        format!("{column} is required on every row"),
-    )
+    columns::missing(line, column, "every row")
 }
 
 #[cfg(test)]

@@ -9,13 +9,14 @@
 //! decided. Either way a refused row names its line, its column and the
 //! rule, with the same codes as the HTTP API.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use aggregates::ladder::{Basis, MoveKind};
 use chrono::NaiveDate;
 use sha2::{Digest, Sha256};
 
+use super::columns::{self, date, Columns};
 use crate::http::extract::{MAX_REASON_CHARS, MAX_TEXT_CHARS};
 
 /// Every column a facts file may have; `fact`, `person` and `effective_on`
@@ -132,7 +133,7 @@ pub struct RowError {
 }
 
 impl RowError {
-    fn at(line: u64, column: &str, error: &str, message: impl Into<String>) -> Self {
+    pub(super) fn at(line: u64, column: &str, error: &str, message: impl Into<String>) -> Self {
         Self {
             line,
             column: Some(column.to_string()),
@@ -146,64 +147,27 @@ impl RowError {
 /// The columns of a file's header, by position.
 #[derive(Debug, Clone)]
 pub struct Header {
-    positions: BTreeMap<&'static str, usize>,
+    columns: Columns,
 }
 
 impl Header {
     /// Reads a header row: every name must be a known column, none twice,
     /// and the three required ones present.
     pub fn read(names: &csv::StringRecord) -> Result<Header, Vec<RowError>> {
-        let mut positions = BTreeMap::new();
-        let mut errors = Vec::new();
-        for (i, name) in names.iter().enumerate() {
-            let name = name.trim();
-            match COLUMNS.iter().find(|c| **c == name) {
-                Some(known) if positions.insert(*known, i).is_some() => {
-                    errors.push(RowError::at(
-                        1,
-                        name,
-                        "duplicate_column",
-                        format!("the column {name} appears twice"),
-                    ));
-                }
-                Some(_) => {}
-                None => errors.push(RowError::at(
-                    1,
-                    name,
-                    "unknown_column",
-                    format!(
-                        "{name:?} is not a column of a facts file; the columns are {}",
-                        COLUMNS.join(", ")
-                    ),
-                )),
-            }
-        }
-        for required in ["fact", "person", "effective_on"] {
-            if !positions.contains_key(required) {
-                errors.push(RowError::at(
-                    1,
-                    required,
-                    "missing_column",
-                    format!("a facts file needs a {required} column"),
-                ));
-            }
-        }
-        if errors.is_empty() {
-            Ok(Header { positions })
-        } else {
-            Err(errors)
-        }
+        let listed = COLUMNS.join(", ");
+        let columns = Columns::read(
+            names,
+            &COLUMNS,
+            &["fact", "person", "effective_on"],
+            "a facts file",
+            &listed,
+        )?;
+        Ok(Header { columns })
     }
 
     /// The fact on `row` (at `line`), or every problem it has.
     pub fn fact(&self, line: u64, row: &csv::StringRecord, texts: &mut Interner) -> Result<Fact, Vec<RowError>> {
-        let value = |column: &str| {
-            self.positions
-                .get(column)
-                .and_then(|&i| row.get(i))
-                .map(str::trim)
-                .filter(|v| !v.is_empty())
-        };
+        let value = |column: &str| self.columns.value(row, column);
         let person = value("person").map(str::to_string);
         let mut errors = Vec::new();
         let kind = match value("fact") {
@@ -245,7 +209,7 @@ impl Header {
             }
             Some(text) => date(line, "effective_on", text).map_err(|e| errors.push(e)).ok(),
         };
-        for (column, text) in self.positions.keys().filter_map(|c| value(c).map(|v| (*c, v))) {
+        for (column, text) in self.columns.names().filter_map(|c| value(c).map(|v| (c, v))) {
             let limit = if column == "reason" || column == "retraction_reason" {
                 MAX_REASON_CHARS
             } else {
@@ -280,11 +244,11 @@ impl Header {
                 errors.push(missing(line, column));
             }
         }
-        for column in self.positions.keys() {
-            let allowed = ["fact", "effective_on"].contains(column)
-                || (*column == "person" && subject.names_a_person())
-                || required.contains(column)
-                || optional.contains(column);
+        for column in self.columns.names() {
+            let allowed = ["fact", "effective_on"].contains(&column)
+                || (column == "person" && subject.names_a_person())
+                || required.contains(&column)
+                || optional.contains(&column);
             if !allowed && value(column).is_some() {
                 let what = match retracts {
                     Some(retracted) => format!("a retraction of a {} row", retracted.name()),
@@ -470,35 +434,8 @@ fn parse_named<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, ()> {
 }
 
 /// A date written exactly `YYYY-MM-DD`, as everywhere in tenure.
-fn date(line: u64, column: &str, text: &str) -> Result<NaiveDate, RowError> {
-    let well_formed = text.len() == 10
-        && text.bytes().enumerate().all(|(i, c)| {
-            if i == 4 || i == 7 {
-                c == b'-'
-            } else {
-                c.is_ascii_digit()
-            }
-        });
-    well_formed
-        .then(|| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok())
-        .flatten()
-        .ok_or_else(|| {
-            RowError::at(
-                line,
-                column,
-                "invalid_field",
-                format!("{text:?} is not a date written YYYY-MM-DD, such as 2021-01-01"),
-            )
-        })
-}
-
 fn missing(line: u64, column: &str) -> RowError {
-    RowError::at(
-        line,
-        column,
-        "missing_field",
-        format!("{column} is required on this row"),
-    )
+    columns::missing(line, column, "this row")
 }
 
 fn with_person(mut errors: Vec<RowError>, person: Option<String>) -> Vec<RowError> {

@@ -29,11 +29,12 @@ use uuid::Uuid;
 
 use super::entities::{not_recorded, write};
 use super::facts::{Fact, FactKind, RowError};
+pub(super) use super::labels::{commit, fact_key, retracted_key, Guard, Labels};
 pub(super) use super::person_facts::refusal;
-use super::person_facts::{command, error, organisation};
+use super::person_facts::{command, error, in_deciding_order, is_cohort_fact, organisation};
 pub(super) use super::streams::ChunkPosts;
 use super::streams::{held, stored_sequence, unknown_post, Entities, Held};
-use crate::event_store::{Commit, EventStore, LoadedStream, Metadata, StoreError, StreamWrite, LADDERS_GUARD};
+use crate::event_store::{Commit, EventStore, LoadedStream, StoreError, StreamWrite};
 
 /// A person as the import finds them: their stream (empty when new) and
 /// the facts already recorded for them by earlier imports.
@@ -55,17 +56,6 @@ pub(super) enum Decided {
     },
     /// The fact refused, and the facts of theirs not recorded because of it.
     Refused { error: RowError, not_recorded: usize },
-}
-
-/// How every commit of one import is labelled.
-pub(super) struct Labels {
-    pub(super) recorded_by: String,
-    pub(super) file_name: String,
-    /// The import's correlation id (`import:<sha256 of the file>`).
-    pub(super) correlation_id: String,
-    /// The count of ladder replacements of the ladders decided with: every
-    /// commit guards it, as a command's does.
-    pub(super) ladder_replacements: u64,
 }
 
 /// The cohort and post streams one person's facts have read and changed,
@@ -192,33 +182,6 @@ pub(super) async fn decide(
         commits,
         already_recorded,
     })
-}
-
-/// `facts` (in date order, same-day facts in file order) as they are
-/// decided: retractions of facts not in the file first, then each other
-/// fact followed by any retraction of it; on one day, the person's cohort
-/// facts after their other facts (an enrolment on the day someone joins
-/// finds them employed, whatever the order of the rows).
-fn in_deciding_order(facts: &[Fact]) -> Vec<&Fact> {
-    let mut facts: Vec<&Fact> = facts.iter().collect();
-    facts.sort_by_key(|f| (f.effective_on, is_cohort_fact(f.subject())));
-    let in_file: HashSet<[u8; 32]> = facts
-        .iter()
-        .filter(|f| f.kind != FactKind::Retraction)
-        .map(|f| f.fingerprint)
-        .collect();
-    let (retractions, others): (Vec<&Fact>, Vec<&Fact>) =
-        facts.into_iter().partition(|f| f.kind == FactKind::Retraction);
-    let mut order: Vec<&Fact> = retractions
-        .iter()
-        .filter(|r| !r.retracted.is_some_and(|t| in_file.contains(&t)))
-        .copied()
-        .collect();
-    for fact in others {
-        order.push(fact);
-        order.extend(retractions.iter().filter(|r| r.retracted == Some(fact.fingerprint)));
-    }
-    order
 }
 
 impl Deciding<'_> {
@@ -505,46 +468,4 @@ impl Deciding<'_> {
         self.enrolments.extend(enrolments);
         Ok((writes, vec![("participant", participant_id.to_string(), self.version)]))
     }
-}
-
-/// A stream read but not written, at the version read.
-type Guard = (&'static str, String, u64);
-
-/// Whether a fact of `kind` is recorded on a cohort's stream.
-fn is_cohort_fact(kind: FactKind) -> bool {
-    matches!(kind, FactKind::Enrolled | FactKind::Completed | FactKind::Withdrawn)
-}
-
-/// The commit recording `fact`: its writes, the streams it read (`guards`)
-/// and the ladders decided with, labelled with the import and the fact's key.
-pub(super) fn commit(writes: Vec<StreamWrite>, mut guards: Vec<Guard>, fact: &Fact, labels: &Labels) -> Commit {
-    guards.push((LADDERS_GUARD, String::new(), labels.ladder_replacements));
-    Commit {
-        writes,
-        guards,
-        enrolling_cohorts: None,
-        metadata: Metadata {
-            recorded_by: labels.recorded_by.clone(),
-            // Line 0: derived from no row (a worker absent from a census return).
-            source: match fact.line {
-                0 => format!("import:{}", labels.file_name),
-                line => format!("import:{}#{line}", labels.file_name),
-            },
-            correlation_id: labels.correlation_id.clone(),
-            idempotency_key: Some(fact_key(fact)),
-            derivation: fact.derivation.map(|d| d.rule.to_string()),
-        },
-        idempotency: None,
-    }
-}
-
-/// The key a fact is recorded under: every event it appends carries it, so
-/// the same fact in a later file is known as already recorded.
-pub(super) fn fact_key(fact: &Fact) -> String {
-    format!("fact:{}", super::facts::hex(&fact.fingerprint))
-}
-
-/// For a retraction, the key of the fact it withdraws.
-pub(super) fn retracted_key(fact: &Fact) -> String {
-    format!("fact:{}", super::facts::hex(&fact.retracted.unwrap_or_default()))
 }

@@ -152,3 +152,35 @@ pub(super) fn error(fact: &Fact, column: &str, code: &str, message: &str) -> Row
         message: message.to_string(),
     }
 }
+
+/// `facts` (in date order, same-day facts in file order) as they are
+/// decided: retractions of facts not in the file first, then each other
+/// fact followed by any retraction of it; on one day, the person's cohort
+/// facts after their other facts (an enrolment on the day someone joins
+/// finds them employed, whatever the order of the rows).
+pub(super) fn in_deciding_order(facts: &[Fact]) -> Vec<&Fact> {
+    let mut facts: Vec<&Fact> = facts.iter().collect();
+    facts.sort_by_key(|f| (f.effective_on, is_cohort_fact(f.subject())));
+    let in_file: std::collections::HashSet<[u8; 32]> = facts
+        .iter()
+        .filter(|f| f.kind != FactKind::Retraction)
+        .map(|f| f.fingerprint)
+        .collect();
+    let (retractions, others): (Vec<&Fact>, Vec<&Fact>) =
+        facts.into_iter().partition(|f| f.kind == FactKind::Retraction);
+    let mut order: Vec<&Fact> = retractions
+        .iter()
+        .filter(|r| !r.retracted.is_some_and(|t| in_file.contains(&t)))
+        .copied()
+        .collect();
+    for fact in others {
+        order.push(fact);
+        order.extend(retractions.iter().filter(|r| r.retracted == Some(fact.fingerprint)));
+    }
+    order
+}
+
+/// Whether a fact of `kind` is recorded on a cohort's stream.
+pub(super) fn is_cohort_fact(kind: FactKind) -> bool {
+    matches!(kind, FactKind::Enrolled | FactKind::Completed | FactKind::Withdrawn)
+}

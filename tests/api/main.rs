@@ -20,6 +20,7 @@ mod import;
 mod import_census;
 mod import_entities;
 mod import_pipeline;
+mod import_vs_http;
 mod input_limits;
 mod known_at_scope;
 mod ladder_edits;

@@ -1,0 +1,111 @@
+//! What the two kinds of import file share: a header of named columns
+//! (each known, none twice, the required ones present), the values of a
+//! row by column name, and the dates they hold.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+
+use super::facts::RowError;
+
+/// The columns of a file's header, by position.
+#[derive(Debug, Clone)]
+pub(super) struct Columns {
+    positions: BTreeMap<&'static str, usize>,
+}
+
+impl Columns {
+    /// Reads a header row against `known` columns, `required` among them;
+    /// `file` names the kind of file and `listed` the columns it may have,
+    /// for the messages.
+    pub(super) fn read(
+        names: &csv::StringRecord,
+        known: &[&'static str],
+        required: &[&'static str],
+        file: &str,
+        listed: &str,
+    ) -> Result<Columns, Vec<RowError>> {
+        let mut positions = BTreeMap::new();
+        let mut errors = Vec::new();
+        for (i, name) in names.iter().enumerate() {
+            let name = name.trim().trim_start_matches('\u{feff}');
+            match known.iter().find(|c| **c == name) {
+                Some(column) if positions.insert(*column, i).is_some() => errors.push(RowError::at(
+                    1,
+                    name,
+                    "duplicate_column",
+                    format!("the column {name} appears twice"),
+                )),
+                Some(_) => {}
+                None => errors.push(RowError::at(
+                    1,
+                    name,
+                    "unknown_column",
+                    format!("{name:?} is not a column of {file}; the columns are {listed}"),
+                )),
+            }
+        }
+        for column in required {
+            if !positions.contains_key(column) {
+                errors.push(RowError::at(
+                    1,
+                    column,
+                    "missing_column",
+                    format!("{file} needs a {column} column"),
+                ));
+            }
+        }
+        if errors.is_empty() {
+            Ok(Columns { positions })
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// The columns the header has.
+    pub(super) fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.positions.keys().copied()
+    }
+
+    /// The value of `column` in `row`, trimmed; `None` when empty or absent.
+    pub(super) fn value<'r>(&self, row: &'r csv::StringRecord, column: &str) -> Option<&'r str> {
+        self.positions
+            .get(column)
+            .and_then(|&i| row.get(i))
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    }
+}
+
+/// The date `text` in `column` of the row at `line`, written YYYY-MM-DD.
+pub(super) fn date(line: u64, column: &str, text: &str) -> Result<NaiveDate, RowError> {
+    let well_formed = text.len() == 10
+        && text.bytes().enumerate().all(|(i, c)| {
+            if i == 4 || i == 7 {
+                c == b'-'
+            } else {
+                c.is_ascii_digit()
+            }
+        });
+    well_formed
+        .then(|| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok())
+        .flatten()
+        .ok_or_else(|| {
+            RowError::at(
+                line,
+                column,
+                "invalid_field",
+                format!("{text:?} is not a date written YYYY-MM-DD, such as 2018-09-30"),
+            )
+        })
+}
+
+/// The refusal of a row at `line` without a value in `column`.
+pub(super) fn missing(line: u64, column: &str, which_rows: &str) -> RowError {
+    RowError::at(
+        line,
+        column,
+        "missing_field",
+        format!("{column} is required on {which_rows}"),
+    )
+}
