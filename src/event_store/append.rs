@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 use super::outcome::acknowledgement_lost;
@@ -13,7 +14,9 @@ use super::{stream_version_now, CommitOutcome, EventStore, KeyedAnswer, Metadata
 pub struct NewEvent {
     pub event_type: String,
     pub event_version: String,
-    pub payload: Value,
+    /// The payload as JSON text: written as it is, never walked again (an
+    /// import appends millions of them).
+    pub payload: Box<RawValue>,
 }
 
 /// Events for one aggregate, appended after `expected_version`.
@@ -260,7 +263,7 @@ pub(super) async fn write_commit(tx: &mut sqlx::PgConnection, commit: &Commit) -
             sequences.push((write.expected_version + 1 + i as u64) as i64);
             event_types.push(event.event_type.clone());
             versions.push(event.event_version.clone());
-            payloads.push(event.payload.clone());
+            payloads.push(event.payload.get());
         }
         streams.push(StreamReceipt {
             aggregate_type: write.aggregate_type.to_string(),
@@ -276,8 +279,8 @@ pub(super) async fn write_commit(tx: &mut sqlx::PgConnection, commit: &Commit) -
                             (SELECT MAX(recorded_at) FROM events) + interval '1 microsecond') AS at) \
          INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, \
                              payload, metadata, recorded_at) \
-         SELECT t, i, s, et, ev, p, $7, (SELECT at FROM stamp) \
-           FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::json[]) \
+         SELECT t, i, s, et, ev, p::json, $7, (SELECT at FROM stamp) \
+           FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[]) \
                 WITH ORDINALITY AS e(t, i, s, et, ev, p, n) \
           ORDER BY n \
          RETURNING global_position, recorded_at, txid_current()",

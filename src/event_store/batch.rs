@@ -22,9 +22,10 @@
 //! the group's commits again one by one, each in its own transaction, so
 //! that only the offending commit is refused.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
+use serde_json::value::RawValue;
 use serde_json::Value;
 use sqlx::PgConnection;
 
@@ -32,8 +33,9 @@ use super::append::{AppendError, Commit, CommitReceipt, StreamReceipt, Written};
 use super::idempotency::answer_from_row;
 use super::{stream_version_now, KeyedAnswer, StoreError};
 
-/// A stream: its aggregate type and id.
-type StreamKey = (String, String);
+/// The version of every stream, by aggregate type, then id (two levels, so
+/// that a lookup borrows the names rather than copying them).
+type Versions = HashMap<String, HashMap<String, u64>>;
 
 /// How one commit of the group was judged before anything is inserted.
 pub(super) enum Judged {
@@ -123,7 +125,7 @@ fn judge(
     commit: &Commit,
     stored_keys: &HashMap<String, (String, i16, Value)>,
     keys_taken: &HashMap<&str, usize>,
-    versions: &HashMap<StreamKey, u64>,
+    versions: &Versions,
     enrolling: &HashMap<String, BTreeSet<String>>,
 ) -> Result<Option<usize>, AppendError> {
     if let Some((key, fingerprint)) = &commit.idempotency {
@@ -168,26 +170,29 @@ fn judge(
     Ok(None)
 }
 
-fn version_of(versions: &HashMap<StreamKey, u64>, aggregate_type: &str, aggregate_id: &str) -> u64 {
+fn version_of(versions: &Versions, aggregate_type: &str, aggregate_id: &str) -> u64 {
     versions
-        .get(&(aggregate_type.to_string(), aggregate_id.to_string()))
+        .get(aggregate_type)
+        .and_then(|streams| streams.get(aggregate_id))
         .copied()
         .unwrap_or(0)
 }
 
 /// What an accepted commit leaves for the commits after it in the group:
 /// its streams' new versions, and the enrolments it records.
-fn accept(commit: &Commit, versions: &mut HashMap<StreamKey, u64>, enrolling: &mut HashMap<String, BTreeSet<String>>) {
+fn accept(commit: &Commit, versions: &mut Versions, enrolling: &mut HashMap<String, BTreeSet<String>>) {
     for write in &commit.writes {
         let version = versions
-            .entry((write.aggregate_type.to_string(), write.aggregate_id.clone()))
+            .entry(write.aggregate_type.to_string())
+            .or_default()
+            .entry(write.aggregate_id.clone())
             .or_insert(0);
         *version += write.events.len() as u64;
         for event in &write.events {
             if let Some(participant_id) = enrolled_participant(write.aggregate_type, &event.event_type, &event.payload)
             {
                 enrolling
-                    .entry(participant_id.to_string())
+                    .entry(participant_id)
                     .or_default()
                     .insert(write.aggregate_id.clone());
             }
@@ -196,11 +201,18 @@ fn accept(commit: &Commit, versions: &mut HashMap<StreamKey, u64>, enrolling: &m
 }
 
 /// The participant a cohort event enrols, read as `COHORTS_ENROLLING` reads it.
-fn enrolled_participant<'a>(aggregate_type: &str, event_type: &str, payload: &'a Value) -> Option<&'a str> {
+fn enrolled_participant(aggregate_type: &str, event_type: &str, payload: &RawValue) -> Option<String> {
     if aggregate_type != "cohort" || event_type != "ParticipantEnrolled" {
         return None;
     }
-    payload.get("ParticipantEnrolled")?.get("participant_id")?.as_str()
+    let payload: Value = serde_json::from_str(payload.get()).ok()?;
+    Some(
+        payload
+            .get("ParticipantEnrolled")?
+            .get("participant_id")?
+            .as_str()?
+            .to_string(),
+    )
 }
 
 /// The answers already stored under the keys the group carries (one query).
@@ -226,8 +238,8 @@ async fn stored_answers(
 }
 
 /// The version of every stream the group writes or guards (one query).
-async fn versions_now(tx: &mut PgConnection, commits: &[&Commit]) -> Result<HashMap<StreamKey, u64>, sqlx::Error> {
-    let streams: BTreeSet<(&str, &str)> = commits
+async fn versions_now(tx: &mut PgConnection, commits: &[&Commit]) -> Result<Versions, sqlx::Error> {
+    let streams: HashSet<(&str, &str)> = commits
         .iter()
         .flat_map(|c| {
             c.writes
@@ -246,7 +258,11 @@ async fn versions_now(tx: &mut PgConnection, commits: &[&Commit]) -> Result<Hash
     .bind(&ids)
     .fetch_all(tx)
     .await?;
-    Ok(rows.into_iter().map(|(t, i, v)| ((t, i), v as u64)).collect())
+    let mut versions = Versions::new();
+    for (t, i, v) in rows {
+        versions.entry(t).or_default().insert(i, v as u64);
+    }
+    Ok(versions)
 }
 
 /// The cohorts with an enrolment recorded of each participant the group's
@@ -300,7 +316,7 @@ async fn insert_events(
                 sequences.push((write.expected_version + 1 + i as u64) as i64);
                 event_types.push(event.event_type.as_str());
                 event_versions.push(event.event_version.as_str());
-                payloads.push(&event.payload);
+                payloads.push(event.payload.get());
                 metadata.push(meta.clone());
             }
         }
@@ -312,9 +328,9 @@ async fn insert_events(
                             (SELECT MAX(recorded_at) FROM events) + interval '1 microsecond') AS at) \
          INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, \
                              payload, metadata, recorded_at) \
-         SELECT t, i, s, et, ev, p, m, (SELECT at FROM stamp) + c * interval '1 microsecond' \
+         SELECT t, i, s, et, ev, p::json, m, (SELECT at FROM stamp) + c * interval '1 microsecond' \
            FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], \
-                       $7::json[], $8::json[]) WITH ORDINALITY AS e(c, t, i, s, et, ev, p, m, n) \
+                       $7::text[], $8::json[]) WITH ORDINALITY AS e(c, t, i, s, et, ev, p, m, n) \
           ORDER BY n \
          RETURNING aggregate_type, aggregate_id, sequence, global_position, recorded_at, txid_current()",
     )

@@ -41,7 +41,6 @@ use group::GroupWriter;
 
 use cqrs_es::{Aggregate, DomainEvent};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use sqlx::pool::PoolConnection;
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 use tokio::sync::{Mutex, MutexGuard};
@@ -218,8 +217,10 @@ impl EventStore {
     /// Loads and folds one aggregate's stream (empty when it has no events).
     pub async fn load<A: Aggregate>(&self, aggregate_id: &str) -> Result<LoadedStream<A>, StoreError> {
         let mut reader = self.reader().await?;
-        let rows: Vec<(i64, Value)> = sqlx::query_as(
-            "SELECT sequence, payload FROM events WHERE aggregate_type = $1 AND aggregate_id = $2 ORDER BY sequence",
+        // The payload as text, read straight into the typed event (not
+        // through a generic JSON value first).
+        let rows: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT sequence, payload::text FROM events WHERE aggregate_type = $1 AND aggregate_id = $2 ORDER BY sequence",
         )
         .bind(A::TYPE)
         .bind(aggregate_id)
@@ -231,7 +232,7 @@ impl EventStore {
         let mut version = 0;
         for (sequence, payload) in rows {
             let sequence = sequence as u64;
-            let event: A::Event = serde_json::from_value(payload).map_err(|e| StoreError::Undecodable {
+            let event: A::Event = serde_json::from_str(&payload).map_err(|e| StoreError::Undecodable {
                 aggregate_type: A::TYPE.to_string(),
                 aggregate_id: aggregate_id.to_string(),
                 sequence,
@@ -267,7 +268,7 @@ pub fn new_events<E: DomainEvent>(events: &[E]) -> Result<Vec<NewEvent>, serde_j
             Ok(NewEvent {
                 event_type: e.event_type(),
                 event_version: e.event_version(),
-                payload: serde_json::to_value(e)?,
+                payload: serde_json::value::to_raw_value(e)?,
             })
         })
         .collect()

@@ -67,6 +67,18 @@ impl Columns {
         self.positions.keys().copied()
     }
 
+    /// Every column of `row` that has a value, with the value trimmed (what
+    /// a check of every column walks: no lookup by name per column).
+    pub(super) fn values<'r>(
+        &'r self,
+        row: &'r csv::StringRecord,
+    ) -> impl Iterator<Item = (&'static str, &'r str)> + 'r {
+        self.positions.iter().filter_map(|(&column, &i)| {
+            let value = row.get(i)?.trim();
+            (!value.is_empty()).then_some((column, value))
+        })
+    }
+
     /// The value of `column` in `row`, trimmed; `None` when empty or absent.
     pub(super) fn value<'r>(&self, row: &'r csv::StringRecord, column: &str) -> Option<&'r str> {
         self.positions

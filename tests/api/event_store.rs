@@ -29,7 +29,7 @@ fn one_event(aggregate_id: String, expected_version: u64) -> Commit {
             events: vec![NewEvent {
                 event_type: "Tested".into(),
                 event_version: "1.0".into(),
-                payload: json!({"Tested": {}}),
+                payload: serde_json::value::to_raw_value(&json!({"Tested": {}})).unwrap(),
             }],
         }],
         guards: vec![],

@@ -20,7 +20,7 @@ fn commit(id: &str, version: u64, key: Option<&str>) -> Commit {
             events: vec![NewEvent {
                 event_type: "Tested".into(),
                 event_version: "1.0".into(),
-                payload: json!({"Tested": {"stream": id}}),
+                payload: serde_json::value::to_raw_value(&json!({"Tested": {"stream": id}})).unwrap(),
             }],
         }],
         guards: vec![],
@@ -181,7 +181,7 @@ fn event_commit(aggregate_type: &'static str, id: &str, event_type: &str, payloa
     let mut commit = commit(id, 0, None);
     commit.writes[0].aggregate_type = aggregate_type;
     commit.writes[0].events[0].event_type = event_type.to_string();
-    commit.writes[0].events[0].payload = payload;
+    commit.writes[0].events[0].payload = serde_json::value::to_raw_value(&payload).unwrap();
     commit
 }
 

@@ -91,7 +91,7 @@ async fn a_commit_guarding_an_older_count_of_replacements_conflicts_on_the_ladde
             events: vec![NewEvent {
                 event_type: "Tested".into(),
                 event_version: "1.0".into(),
-                payload: json!({"Tested": {}}),
+                payload: serde_json::value::to_raw_value(&json!({"Tested": {}})).unwrap(),
             }],
         }],
         guards: vec![(LADDERS_GUARD, String::new(), replacements)],

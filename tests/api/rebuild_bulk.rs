@@ -94,7 +94,7 @@ async fn a_rebuild_over_more_streams_than_one_chunk_equals_the_incremental_read_
                 events: vec![NewEvent {
                     event_type: "ParticipantRegistered".into(),
                     event_version: "1.0".into(),
-                    payload: registration,
+                    payload: serde_json::value::to_raw_value(&registration).unwrap(),
                 }],
             }
         })

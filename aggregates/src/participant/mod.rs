@@ -22,6 +22,8 @@ mod timeline;
 #[cfg(test)]
 mod correction_tests;
 #[cfg(test)]
+mod extended_tests;
+#[cfg(test)]
 mod ladder_tests;
 #[cfg(test)]
 mod state_tests;
@@ -103,6 +105,21 @@ impl Participant {
     /// The ladders this participant's history is judged with.
     pub fn levels(&self) -> &Levels {
         &self.levels
+    }
+
+    /// Whether `event`, recorded next, applies after every live event:
+    /// events apply in effective order, so one dated no earlier than any
+    /// recorded (retracted ones included, which can only make this more
+    /// cautious) and neither a registration nor a retraction does.
+    fn applies_last(&self, event: &ParticipantEvent) -> bool {
+        if matches!(
+            event,
+            ParticipantEvent::Registered { .. } | ParticipantEvent::EventRetracted { .. }
+        ) {
+            return false;
+        }
+        let latest = self.events.iter().filter_map(|(_, e)| e.effective_on()).max();
+        matches!((latest, event.effective_on()), (Some(latest), Some(on)) if on >= latest)
     }
 
     /// Whether the participant has been registered.
@@ -346,6 +363,21 @@ impl EventStream for Participant {
 
     fn retraction_would_break(sequence: u64, because: String) -> ParticipantError {
         ParticipantError::RetractionWouldBreakHistory { sequence, because }
+    }
+
+    fn check_next(&self, event: &ParticipantEvent) -> Option<Result<(), ParticipantError>> {
+        if !self.applies_last(event) {
+            return None;
+        }
+        let now = self.timeline()?;
+        Some(now.check_next(self.version() + 1, event, &self.levels))
+    }
+
+    fn history_with(&self, now: Timeline, event: &ParticipantEvent) -> Option<Timeline> {
+        if !self.applies_last(event) {
+            return None;
+        }
+        now.extended(self.version() + 1, event, &self.levels).ok()
     }
 
     fn keep_ahead(&self, recorded: usize, event: &ParticipantEvent, history: Timeline) {

@@ -219,6 +219,59 @@ impl Timeline {
         Ok(timeline)
     }
 
+    /// The timeline with `event` (recorded as `sequence`) applied after
+    /// everything in it: what [`Timeline::build`] gives when `event` is
+    /// live and ordered after every live event. The open spell, if any, is
+    /// the last one; without one, the last spell is the one the latest
+    /// leaving ended.
+    pub(crate) fn extended(
+        self,
+        sequence: u64,
+        event: &ParticipantEvent,
+        levels: &Levels,
+    ) -> Result<Timeline, ParticipantError> {
+        let mut timeline = self;
+        let current = match timeline.spells.last() {
+            Some(spell) if spell.until.is_none() => timeline.spells.pop(),
+            _ => None,
+        };
+        let last_ended = match current {
+            Some(_) => None,
+            None => timeline.spells.last().cloned(),
+        };
+        let mut builder = Builder {
+            timeline,
+            current,
+            last_ended,
+            levels,
+        };
+        builder.apply(sequence, event)?;
+        let mut timeline = builder.timeline;
+        timeline.spells.extend(builder.current);
+        Ok(timeline)
+    }
+
+    /// Whether [`Timeline::extended`] would accept `event`, judged on a
+    /// copy of only what applying an event reads: the joining date, the
+    /// last spell and the last exclusion (not the whole history).
+    pub(crate) fn check_next(
+        &self,
+        sequence: u64,
+        event: &ParticipantEvent,
+        levels: &Levels,
+    ) -> Result<(), ParticipantError> {
+        let last = Timeline {
+            participant_id: self.participant_id,
+            external_ref: String::new(),
+            joined_on: self.joined_on,
+            spells: self.spells.last().cloned().into_iter().collect(),
+            moves: Vec::new(),
+            leavings: Vec::new(),
+            exclusions: self.exclusions.last().cloned().into_iter().collect(),
+        };
+        last.extended(sequence, event, levels).map(drop)
+    }
+
     /// The participant's id.
     pub fn participant_id(&self) -> Uuid {
         self.participant_id
