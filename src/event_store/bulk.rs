@@ -9,6 +9,7 @@ use cqrs_es::Aggregate;
 use chrono::{DateTime, Utc};
 
 use super::batch::{judge_all, Judged};
+use super::links::{OrganisationLinks, LINKED_HERE};
 use super::read::COHORTS_ENROLLING_ANY;
 use super::{AppendError, Commit, EventStore, LoadedStream, StoreError};
 
@@ -119,6 +120,8 @@ impl EventStore {
         )
         .fetch_one(&mut *tx)
         .await?;
+        sqlx::query(LINKED_HERE).execute(&mut *tx).await?;
+        let mut links = OrganisationLinks::default();
         let mut rows = Vec::with_capacity(SEND_BYTES + (64 << 10));
         let mut events = 0;
         let mut copy = tx
@@ -133,7 +136,8 @@ impl EventStore {
             metadata.clear();
             serde_json::to_writer(&mut metadata, &commit.metadata)
                 .map_err(|e| AppendError::Store(StoreError::Repository(e.to_string())))?;
-            let recorded_at = clock.text(stamp + chrono::Duration::microseconds(n as i64));
+            let at = stamp + chrono::Duration::microseconds(n as i64);
+            let recorded_at = clock.text(at);
             for write in &commit.writes {
                 for (i, event) in write.events.iter().enumerate() {
                     let sequence = write.expected_version + 1 + i as u64;
@@ -147,6 +151,13 @@ impl EventStore {
                     row.bytes(&metadata);
                     row.text(&recorded_at);
                     row.end();
+                    links.note(
+                        write.aggregate_type,
+                        &write.aggregate_id,
+                        &event.event_type,
+                        &event.payload,
+                        at,
+                    );
                     events += 1;
                 }
             }
@@ -159,6 +170,7 @@ impl EventStore {
             copy.send(rows.as_slice()).await?;
         }
         copy.finish().await?;
+        links.write(&mut tx).await?;
         let last_global_position: Option<i64> = sqlx::query_scalar("SELECT MAX(global_position) FROM events")
             .fetch_one(&mut *tx)
             .await?;

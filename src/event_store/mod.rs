@@ -26,6 +26,7 @@ mod batch;
 mod bulk;
 mod group;
 mod idempotency;
+mod links;
 mod outcome;
 mod read;
 

@@ -19,6 +19,7 @@ mod idempotency;
 mod import;
 mod import_census;
 mod import_entities;
+mod import_links;
 mod import_pipeline;
 mod import_vs_http;
 mod input_limits;
