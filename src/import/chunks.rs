@@ -83,7 +83,7 @@ pub(super) async fn import_people(
     done: &mut (dyn FnMut(&[PersonFacts<'_>], ChunkOutcome) + Send),
 ) -> Result<(), ImportError> {
     let mut appending: Option<Appending> = None;
-    let chunks: Vec<&[PersonFacts<'_>]> = people.chunks(PEOPLE_PER_CHUNK).collect();
+    let chunks = in_chunks(people);
     let mut next = 0;
     while next < chunks.len() || appending.is_some() {
         let decided = match chunks.get(next) {
@@ -127,6 +127,30 @@ pub(super) async fn import_people(
         next += 1;
     }
     Ok(())
+}
+
+/// `people` in chunks of at most [`PEOPLE_PER_CHUNK`], the first and the
+/// last ones small: nothing is appended while the first is decided, and
+/// nothing decided while the last is appended, so those two are the
+/// import's idle time.
+fn in_chunks<'p, 'a>(people: &'p [PersonFacts<'a>]) -> Vec<&'p [PersonFacts<'a>]> {
+    const EDGE: usize = PEOPLE_PER_CHUNK / 5;
+    let mut chunks = Vec::new();
+    let mut rest = people;
+    let mut size = EDGE;
+    while !rest.is_empty() {
+        // What is left after this chunk must not end in a large chunk.
+        let take = if rest.len() <= size + EDGE && rest.len() > EDGE {
+            rest.len() - EDGE
+        } else {
+            size.min(rest.len())
+        };
+        let (chunk, after) = rest.split_at(take);
+        chunks.push(chunk);
+        rest = after;
+        size = (size * 2).min(PEOPLE_PER_CHUNK);
+    }
+    chunks
 }
 
 /// Chunk `n`, decided, being appended by its own task.
@@ -322,4 +346,28 @@ async fn enrolments(reader: &EventStore, participants: &[String]) -> Result<BTre
         live.insert(participant, theirs);
     }
     Ok(live)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{in_chunks, PersonFacts, PEOPLE_PER_CHUNK};
+    use crate::import::read::PersonRows;
+
+    fn sizes(people: usize) -> Vec<usize> {
+        let rows = PersonRows::Facts(Vec::new());
+        let people: Vec<PersonFacts<'_>> = (0..people).map(|_| ("P", &rows)).collect();
+        in_chunks(&people).iter().map(|chunk| chunk.len()).collect()
+    }
+
+    #[test]
+    fn chunks_start_and_end_small_and_are_never_larger_than_the_limit() {
+        assert_eq!(PEOPLE_PER_CHUNK, 500, "the sizes below are worked for 500");
+        assert_eq!(sizes(0), Vec::<usize>::new());
+        assert_eq!(sizes(60), [60]);
+        assert_eq!(sizes(150), [50, 100]);
+        // 100, 200, 400, then 500s; what is left after them ends in 100.
+        assert_eq!(sizes(2_000), [100, 200, 400, 500, 500, 200, 100]);
+        assert_eq!(sizes(1_800), [100, 200, 400, 500, 500, 100]);
+        assert_eq!(sizes(1_750), [100, 200, 400, 500, 450, 100]);
+    }
 }
