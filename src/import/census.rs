@@ -365,7 +365,7 @@ pub(super) fn read_rows<R: std::io::Read>(reader: &mut csv::Reader<R>, names: &c
             Ok(record) => record,
             Err(e) => {
                 let line = e.position().map_or(rows as u64 + 1, csv::Position::line);
-                errors.push(super::read::unreadable(line, &e));
+                errors.push(super::rows::unreadable(line, &e));
                 continue;
             }
         };

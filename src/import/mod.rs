@@ -33,6 +33,7 @@ mod people;
 mod person_facts;
 mod read;
 mod registry;
+mod rows;
 mod streams;
 mod unsettled;
 

@@ -18,6 +18,7 @@ use sha2::{Digest, Sha256};
 
 use super::census::{self, Observation, Returns};
 use super::facts::{self, Fact, Header, RowError};
+use super::rows::{each_row, person_of, unreadable, wrong_number_of_fields, Parsed};
 use super::{FactsFile, FileFormat};
 
 /// The size of the file a part holds, about, unless
@@ -238,36 +239,34 @@ fn split(sha256: String, path: &Path, count: usize) -> std::io::Result<ReadFile>
             Ok(writer)
         })
         .collect::<std::io::Result<Vec<_>>>()?;
-    let mut rows = 0;
-    let mut rows_read = Rows::new(person_column);
-    loop {
-        match rows_read.next(&mut reader, &mut rows) {
-            Next::End => break,
-            Next::Refused(error) => errors.push(error),
-            Next::Row(line) => {
-                let record = &rows_read.record;
-                if record.len() != names.len() {
-                    errors.push(wrong_number_of_fields(
-                        line,
-                        record.len(),
-                        names.len(),
-                        rows_read.person(),
-                    ));
-                    continue;
-                }
-                let person = person_column.and_then(|i| record.get(i)).map_or("", str::trim);
-                let part = if person.is_empty() {
-                    0
-                } else {
-                    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-                    person.hash(&mut hasher);
-                    1 + (hasher.finish() % count as u64) as usize
-                };
-                let line = line.to_string();
-                writers[part].write_record(std::iter::once(line.as_str()).chain(record.iter()))?;
+    let mut written = Ok(());
+    let rows = each_row(reader, person_column, |parsed| match parsed {
+        Parsed::Refused(error) => errors.push(error),
+        Parsed::Row { line, record } => {
+            if record.len() != names.len() {
+                errors.push(wrong_number_of_fields(
+                    line,
+                    record.len(),
+                    names.len(),
+                    person_of(&record, person_column),
+                ));
+                return;
+            }
+            let person = person_column.and_then(|i| record.get(i)).map_or("", str::trim);
+            let part = if person.is_empty() {
+                0
+            } else {
+                let mut hasher = std::collections::hash_map::DefaultHasher::new();
+                person.hash(&mut hasher);
+                1 + (hasher.finish() % count as u64) as usize
+            };
+            let line = line.to_string();
+            if written.is_ok() {
+                written = writers[part].write_record(std::iter::once(line.as_str()).chain(record.iter()));
             }
         }
-    }
+    });
+    written?;
     for mut writer in writers {
         writer.flush()?;
     }
@@ -290,7 +289,7 @@ enum Lines {
 
 /// Every row of `file`: facts by person, in date order (same-day facts in
 /// file order), and the rows refused.
-fn read_rows(file: impl Read, lines: Lines) -> (FactsByPerson, Vec<RowError>, usize) {
+fn read_rows(file: impl Read + Send, lines: Lines) -> (FactsByPerson, Vec<RowError>, usize) {
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(file);
     let mut by_person = FactsByPerson::new();
     let mut texts = facts::Interner::default();
@@ -303,40 +302,34 @@ fn read_rows(file: impl Read, lines: Lines) -> (FactsByPerson, Vec<RowError>, us
         Ok(header) => header,
         Err(header_errors) => return (by_person, header_errors, 0),
     };
-    let mut rows = 0;
     // A part's rows start with their line: the person is one field further.
     let shift = usize::from(matches!(lines, Lines::FirstField));
-    let mut rows_read = Rows::new(names.iter().position(|name| name.trim() == "person").map(|i| i + shift));
-    loop {
-        match rows_read.next(&mut reader, &mut rows) {
-            Next::End => break,
-            Next::Refused(error) => errors.push(error),
-            Next::Row(position) => {
-                let record = &rows_read.record;
-                let (line, fields) = match lines {
-                    Lines::FromPosition => (position, None),
-                    Lines::FirstField => (
-                        record.get(0).and_then(|l| l.parse().ok()).unwrap_or_default(),
-                        Some(numbered(record, lines)),
-                    ),
-                };
-                let fields = fields.as_ref().unwrap_or(record);
-                if fields.len() != names.len() {
-                    errors.push(wrong_number_of_fields(
-                        line,
-                        fields.len(),
-                        names.len(),
-                        rows_read.person(),
-                    ));
-                    continue;
-                }
-                match header.fact(line, fields, &mut texts) {
-                    Ok(fact) => by_person.entry(fact.person.clone()).or_default().push(fact),
-                    Err(row_errors) => errors.extend(row_errors),
-                }
+    let person_column = names.iter().position(|name| name.trim() == "person");
+    let rows = each_row(reader, person_column.map(|i| i + shift), |parsed| match parsed {
+        Parsed::Refused(error) => errors.push(error),
+        Parsed::Row { line: position, record } => {
+            let (line, fields) = match lines {
+                Lines::FromPosition => (position, record),
+                Lines::FirstField => (
+                    record.get(0).and_then(|l| l.parse().ok()).unwrap_or_default(),
+                    numbered(&record, lines),
+                ),
+            };
+            if fields.len() != names.len() {
+                errors.push(wrong_number_of_fields(
+                    line,
+                    fields.len(),
+                    names.len(),
+                    person_of(&fields, person_column),
+                ));
+                return;
+            }
+            match header.fact(line, &fields, &mut texts) {
+                Ok(fact) => by_person.entry(fact.person.clone()).or_default().push(fact),
+                Err(row_errors) => errors.extend(row_errors),
             }
         }
-    }
+    });
     for facts in by_person.values_mut() {
         facts.sort_by_key(|f| (f.effective_on, f.line));
     }
@@ -348,98 +341,6 @@ fn numbered(record: &csv::StringRecord, lines: Lines) -> csv::StringRecord {
     match lines {
         Lines::FromPosition => record.clone(),
         Lines::FirstField => record.iter().skip(1).collect(),
-    }
-}
-
-/// Rows read one by one as bytes, then as text: a row that is not UTF-8,
-/// or has the wrong number of fields, still names its person when their
-/// column can be made out, so that their other rows are refused with it.
-struct Rows {
-    raw: csv::ByteRecord,
-    record: csv::StringRecord,
-    person_column: Option<usize>,
-}
-
-/// What reading the next row gave.
-enum Next {
-    End,
-    /// A row, read into `Rows::record`, at this line.
-    Row(u64),
-    Refused(RowError),
-}
-
-impl Rows {
-    fn new(person_column: Option<usize>) -> Rows {
-        Rows {
-            raw: csv::ByteRecord::new(),
-            record: csv::StringRecord::new(),
-            person_column,
-        }
-    }
-
-    fn next<R: Read>(&mut self, reader: &mut csv::Reader<R>, rows: &mut usize) -> Next {
-        match reader.read_byte_record(&mut self.raw) {
-            Ok(false) => Next::End,
-            Ok(true) => {
-                *rows += 1;
-                let line = self.raw.position().map_or(*rows as u64 + 1, csv::Position::line);
-                match csv::StringRecord::from_byte_record(std::mem::take(&mut self.raw)) {
-                    Ok(record) => {
-                        self.record = record;
-                        Next::Row(line)
-                    }
-                    Err(e) => {
-                        self.raw = e.into_byte_record();
-                        let person = self
-                            .person_column
-                            .and_then(|i| self.raw.get(i))
-                            .map(|p| String::from_utf8_lossy(p).trim().to_string())
-                            .filter(|p| !p.is_empty());
-                        Next::Refused(RowError {
-                            line,
-                            column: None,
-                            person,
-                            error: "unreadable_row".to_string(),
-                            message: "the row is not UTF-8 text: save the file as UTF-8".to_string(),
-                        })
-                    }
-                }
-            }
-            Err(e) => {
-                *rows += 1;
-                let line = e.position().map_or(*rows as u64 + 1, csv::Position::line);
-                Next::Refused(unreadable(line, &e))
-            }
-        }
-    }
-
-    /// The person the last row read names, if its person column is there.
-    fn person(&self) -> Option<String> {
-        self.person_column
-            .and_then(|i| self.record.get(i))
-            .map(str::trim)
-            .filter(|p| !p.is_empty())
-            .map(str::to_string)
-    }
-}
-
-fn wrong_number_of_fields(line: u64, fields: usize, columns: usize, person: Option<String>) -> RowError {
-    RowError {
-        line,
-        column: None,
-        person,
-        error: "wrong_number_of_fields".to_string(),
-        message: format!("the row has {fields} fields and the header {columns}"),
-    }
-}
-
-pub(super) fn unreadable(line: u64, e: &csv::Error) -> RowError {
-    RowError {
-        line,
-        column: None,
-        person: None,
-        error: "unreadable_row".to_string(),
-        message: format!("the row cannot be read as CSV in UTF-8: {e}"),
     }
 }
 
