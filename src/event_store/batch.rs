@@ -182,12 +182,21 @@ fn version_of(versions: &Versions, aggregate_type: &str, aggregate_id: &str) -> 
 /// its streams' new versions, and the enrolments it records.
 fn accept(commit: &Commit, versions: &mut Versions, enrolling: &mut HashMap<String, BTreeSet<String>>) {
     for write in &commit.writes {
-        let version = versions
-            .entry(write.aggregate_type.to_string())
-            .or_default()
-            .entry(write.aggregate_id.clone())
-            .or_insert(0);
-        *version += write.events.len() as u64;
+        let written = write.events.len() as u64;
+        // Every stream the group writes was read with its version: found
+        // without copying its names (thousands of commits in an import).
+        match versions
+            .get_mut(write.aggregate_type)
+            .and_then(|streams| streams.get_mut(write.aggregate_id.as_str()))
+        {
+            Some(version) => *version += written,
+            None => {
+                versions
+                    .entry(write.aggregate_type.to_string())
+                    .or_default()
+                    .insert(write.aggregate_id.clone(), written);
+            }
+        }
         for event in &write.events {
             if let Some(participant_id) = enrolled_participant(write.aggregate_type, &event.event_type, &event.payload)
             {

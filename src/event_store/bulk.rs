@@ -99,6 +99,18 @@ impl EventStore {
     /// (an import's chunk is thousands of them); each commit keeps its own
     /// recorded time, one microsecond after the one before, as in a group.
     pub async fn append_all(&self, commits: &[Commit]) -> Result<BulkReceipt, AppendError> {
+        let rows = PreparedRows::of(commits)?;
+        self.append_prepared(commits, &rows).await
+    }
+
+    /// [`Self::append_all`] with the rows of `commits` written beforehand
+    /// ([`PreparedRows::of`] the very same commits), so that the time the
+    /// lock is held goes to PostgreSQL, not to writing them.
+    pub async fn append_prepared(
+        &self,
+        commits: &[Commit],
+        prepared: &PreparedRows,
+    ) -> Result<BulkReceipt, AppendError> {
         let held = self.held.as_ref().ok_or(StoreError::LockReleased)?;
         let mut tx = held.lock().await.take().ok_or(StoreError::LockReleased)?;
         let refs: Vec<&Commit> = commits.iter().collect();
@@ -121,46 +133,24 @@ impl EventStore {
         .fetch_one(&mut *tx)
         .await?;
         sqlx::query(LINKED_HERE).execute(&mut *tx).await?;
-        let mut links = OrganisationLinks::default();
-        let mut rows = Vec::with_capacity(SEND_BYTES + (64 << 10));
-        let mut events = 0;
         let mut copy = tx
             .copy_in_raw(
                 "COPY events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, \
                               metadata, recorded_at) FROM STDIN",
             )
             .await?;
-        let mut metadata = Vec::new();
+        let mut rows = Vec::with_capacity(SEND_BYTES + (64 << 10));
         let mut clock = RecordedAt::default();
-        for (n, commit) in commits.iter().enumerate() {
-            metadata.clear();
-            serde_json::to_writer(&mut metadata, &commit.metadata)
-                .map_err(|e| AppendError::Store(StoreError::Repository(e.to_string())))?;
-            let at = stamp + chrono::Duration::microseconds(n as i64);
-            let recorded_at = clock.text(at);
-            for write in &commit.writes {
-                for (i, event) in write.events.iter().enumerate() {
-                    let sequence = write.expected_version + 1 + i as u64;
-                    let mut row = CopyRow::start(&mut rows);
-                    row.text(write.aggregate_type);
-                    row.text(&write.aggregate_id);
-                    row.text(&sequence.to_string());
-                    row.text(&event.event_type);
-                    row.text(&event.event_version);
-                    row.text(event.payload.get());
-                    row.bytes(&metadata);
-                    row.text(&recorded_at);
-                    row.end();
-                    links.note(
-                        write.aggregate_type,
-                        &write.aggregate_id,
-                        &event.event_type,
-                        &event.payload,
-                        at,
-                    );
-                    events += 1;
-                }
+        let mut recorded_at = (usize::MAX, String::new());
+        let mut start = 0;
+        for &(end, n) in &prepared.rows {
+            if recorded_at.0 != n {
+                recorded_at = (n, clock.text(stamp + chrono::Duration::microseconds(n as i64)));
             }
+            rows.extend_from_slice(&prepared.bytes[start..end]);
+            rows.extend_from_slice(recorded_at.1.as_bytes());
+            rows.push(b'\n');
+            start = end;
             if rows.len() >= SEND_BYTES {
                 copy.send(rows.as_slice()).await?;
                 rows.clear();
@@ -170,15 +160,68 @@ impl EventStore {
             copy.send(rows.as_slice()).await?;
         }
         copy.finish().await?;
-        links.write(&mut tx).await?;
+        prepared.links.write(&mut tx, stamp).await?;
         let last_global_position: Option<i64> = sqlx::query_scalar("SELECT MAX(global_position) FROM events")
             .fetch_one(&mut *tx)
             .await?;
         self.finish(tx, txid).await?;
+        let events = prepared.rows.len();
         Ok(BulkReceipt {
             events_appended: events,
             last_global_position: last_global_position.filter(|_| events > 0),
         })
+    }
+}
+
+/// The `COPY` rows of some commits, written before the append lock is
+/// taken: every field but the recorded time, which only the append can
+/// give, and the organisations the events name.
+pub struct PreparedRows {
+    /// Each row's fields but the last, each followed by a tab.
+    bytes: Vec<u8>,
+    /// Where each row's bytes end, and the index of its commit.
+    rows: Vec<(usize, usize)>,
+    links: OrganisationLinks,
+}
+
+impl PreparedRows {
+    /// The rows of `commits`, in order.
+    pub fn of(commits: &[Commit]) -> Result<PreparedRows, AppendError> {
+        let mut prepared = PreparedRows {
+            bytes: Vec::new(),
+            rows: Vec::new(),
+            links: OrganisationLinks::default(),
+        };
+        let mut metadata = Vec::new();
+        for (n, commit) in commits.iter().enumerate() {
+            metadata.clear();
+            serde_json::to_writer(&mut metadata, &commit.metadata)
+                .map_err(|e| AppendError::Store(StoreError::Repository(e.to_string())))?;
+            for write in &commit.writes {
+                for (i, event) in write.events.iter().enumerate() {
+                    let sequence = write.expected_version + 1 + i as u64;
+                    let mut row = CopyRow::start(&mut prepared.bytes);
+                    row.text(write.aggregate_type);
+                    row.text(&write.aggregate_id);
+                    row.text(&sequence.to_string());
+                    row.text(&event.event_type);
+                    row.text(&event.event_version);
+                    row.text(event.payload.get());
+                    row.bytes(&metadata);
+                    // The recorded time follows, once the append knows it.
+                    prepared.bytes.push(b'\t');
+                    prepared.rows.push((prepared.bytes.len(), n));
+                    prepared.links.note(
+                        write.aggregate_type,
+                        &write.aggregate_id,
+                        &event.event_type,
+                        &event.payload,
+                        n,
+                    );
+                }
+            }
+        }
+        Ok(prepared)
     }
 }
 
@@ -223,6 +266,7 @@ impl<'a> CopyRow<'a> {
         escape_into(self.out, field);
     }
 
+    #[cfg(test)]
     fn end(self) {
         self.out.push(b'\n');
     }

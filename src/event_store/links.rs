@@ -20,14 +20,15 @@ use sqlx::PgConnection;
 /// transaction's events are written already.
 pub(super) const LINKED_HERE: &str = "SELECT set_config('tenure.organisations_linked', 'on', true)";
 
-/// The first recorded time of each (organisation, stream) of an append.
+/// The first commit (its index in the append) of each (organisation,
+/// stream) of an append: its recorded time is known once appended.
 #[derive(Default)]
 pub(super) struct OrganisationLinks {
-    first: HashMap<(String, &'static str, String), DateTime<Utc>>,
+    first: HashMap<(String, &'static str, String), usize>,
 }
 
 impl OrganisationLinks {
-    /// Notes the organisation `payload` names, if any, recorded at `at`.
+    /// Notes the organisation `payload` names, if any, in commit `n`.
     /// The same rule as the SQL function `tenure_event_organisation`.
     pub(super) fn note(
         &mut self,
@@ -35,19 +36,19 @@ impl OrganisationLinks {
         aggregate_id: &str,
         event_type: &str,
         payload: &RawValue,
-        at: DateTime<Utc>,
+        n: usize,
     ) {
         if let Some(organisation) = named_organisation(event_type, payload) {
             self.first
                 .entry((organisation, aggregate_type, aggregate_id.to_string()))
-                .and_modify(|first| *first = (*first).min(at))
-                .or_insert(at);
+                .or_insert(n);
         }
     }
 
-    /// Writes the links (one statement), keeping the earlier first recorded
-    /// time of a link already there.
-    pub(super) async fn write(self, tx: &mut PgConnection) -> Result<(), sqlx::Error> {
+    /// Writes the links (one statement) of an append whose first commit
+    /// is recorded at `stamp` (each next one a microsecond later), keeping
+    /// the earlier first recorded time of a link already there.
+    pub(super) async fn write(&self, tx: &mut PgConnection, stamp: DateTime<Utc>) -> Result<(), sqlx::Error> {
         if self.first.is_empty() {
             return Ok(());
         }
@@ -55,11 +56,11 @@ impl OrganisationLinks {
         let mut types = Vec::with_capacity(self.first.len());
         let mut ids = Vec::with_capacity(self.first.len());
         let mut times = Vec::with_capacity(self.first.len());
-        for ((organisation, aggregate_type, aggregate_id), at) in self.first {
-            organisations.push(organisation);
-            types.push(aggregate_type);
-            ids.push(aggregate_id);
-            times.push(at);
+        for ((organisation, aggregate_type, aggregate_id), n) in &self.first {
+            organisations.push(organisation.as_str());
+            types.push(*aggregate_type);
+            ids.push(aggregate_id.as_str());
+            times.push(stamp + chrono::Duration::microseconds(*n as i64));
         }
         sqlx::query(
             "INSERT INTO event_organisations (organisation, aggregate_type, aggregate_id, first_recorded_at) \

@@ -31,7 +31,7 @@ mod outcome;
 mod read;
 
 pub use append::{AppendError, Commit, CommitReceipt, Duplicate, NewEvent, StreamReceipt, StreamWrite};
-pub use bulk::BulkReceipt;
+pub use bulk::{BulkReceipt, PreparedRows};
 pub use idempotency::{KeyedAnswer, Refusal};
 pub use outcome::CommitOutcome;
 pub use read::{Position, StoredEvent, COHORTS_ENROLLING, COHORTS_ENROLLING_ANY};

@@ -34,7 +34,7 @@ use super::people::{self, ChunkPosts, Decided, Labels, Person};
 use super::read::PersonRows;
 use super::streams::Entities;
 use super::{ImportError, ImportOptions};
-use crate::event_store::{AppendError, BulkReceipt, Commit, EventStore, LoadedStream, StoreError};
+use crate::event_store::{AppendError, BulkReceipt, Commit, EventStore, LoadedStream, PreparedRows, StoreError};
 use crate::ladders::Ladders;
 
 /// People decided and appended together: enough to amortise the round
@@ -64,6 +64,13 @@ pub(super) struct ChunkOutcome {
 pub(super) struct DecidedChunk {
     commits: Vec<Commit>,
     outcome: ChunkOutcome,
+}
+
+/// A chunk decided without the lock, with its rows written (by the
+/// decider, so that appending it is PostgreSQL's work only).
+struct Prepared {
+    decided: DecidedChunk,
+    rows: PreparedRows,
 }
 
 /// What an import needs to decide a chunk.
@@ -112,12 +119,19 @@ pub(super) async fn import_people(
             // later.
             decided = decide_unlocked(deciding, chunks[next], entities).await?;
         }
+        let Prepared { decided, rows } = decided;
         if deciding.options.dry_run || decided.commits.is_empty() {
             done(chunks[next], decided.outcome);
         } else {
             let store = deciding.store.clone();
             let commits = decided.commits;
-            let append = tokio::spawn(async move { store.holding_append_lock().await?.append_all(&commits).await });
+            let append = tokio::spawn(async move {
+                store
+                    .holding_append_lock()
+                    .await?
+                    .append_prepared(&commits, &rows)
+                    .await
+            });
             appending = Some(Appending {
                 n: next,
                 append,
@@ -172,15 +186,16 @@ fn is_stale(e: &AppendError) -> bool {
     !matches!(e, AppendError::Store(_))
 }
 
-/// Decides `chunk` on the store as it is now, without the lock.
+/// Decides `chunk` on the store as it is now, without the lock, and
+/// writes its rows.
 async fn decide_unlocked(
     deciding: &Deciding<'_>,
     chunk: &[PersonFacts<'_>],
     entities: &mut Entities,
-) -> Result<DecidedChunk, ImportError> {
+) -> Result<Prepared, ImportError> {
     let in_force = deciding.ladders.levels_in_force().await?;
     let labels = (deciding.labels)(in_force.replacements);
-    decide_chunk(
+    let decided = decide_chunk(
         deciding.store,
         &in_force.levels,
         &labels,
@@ -188,7 +203,13 @@ async fn decide_unlocked(
         deciding.options,
         entities,
     )
-    .await
+    .await?;
+    let rows = PreparedRows::of(if deciding.options.dry_run {
+        &[]
+    } else {
+        &decided.commits
+    })?;
+    Ok(Prepared { decided, rows })
 }
 
 /// Decides and appends `chunk` holding the append lock throughout, so
@@ -307,7 +328,7 @@ async fn decide_chunk(
     }
     if !options.dry_run {
         // A dry run appends nothing: everything it decided is carried.
-        posts.retain_written(&start);
+        posts.keep_within_bounds(&start);
     }
     posts.keep_for_next_chunk(entities);
     Ok(DecidedChunk { commits, outcome })

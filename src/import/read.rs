@@ -289,7 +289,7 @@ enum Lines {
 
 /// Every row of `file`: facts by person, in date order (same-day facts in
 /// file order), and the rows refused.
-fn read_rows(file: impl Read + Send, lines: Lines) -> (FactsByPerson, Vec<RowError>, usize) {
+fn read_rows(file: impl Read, lines: Lines) -> (FactsByPerson, Vec<RowError>, usize) {
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(file);
     let mut by_person = FactsByPerson::new();
     let mut texts = facts::Interner::default();

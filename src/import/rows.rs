@@ -1,17 +1,9 @@
-//! Reading a file's rows: as bytes, then as text, one thread ahead of
-//! whoever checks them.
-//!
-//! Parsing CSV and checking UTF-8 is about half of reading a facts file,
-//! and nothing else can start before a part is read (a person's rows may
-//! be anywhere in it), so the rows are parsed on a thread of their own and
-//! handed over in batches while the rows before them are checked.
+//! Reading a file's rows one by one: as bytes, then as text, so that a
+//! row that is not UTF-8 is refused on its own and still names its person.
 
 use std::io::Read;
 
 use super::facts::RowError;
-
-/// Rows handed over at a time: enough to make the handing over cheap.
-const BATCH: usize = 1024;
 
 /// What reading one row gave.
 pub(super) enum Parsed {
@@ -23,47 +15,26 @@ pub(super) enum Parsed {
     Refused(RowError),
 }
 
-/// Reads every row after the header of `reader` on a thread of its own,
-/// giving each to `each` on this one in file order; how many rows there
-/// were. `person_column` names the person of a row that is not UTF-8.
-pub(super) fn each_row<R: Read + Send>(
+/// Gives every row after the header of `reader` to `each`, in file
+/// order; how many rows there were. `person_column` names the person of a
+/// row that is not UTF-8.
+pub(super) fn each_row<R: Read>(
     mut reader: csv::Reader<R>,
     person_column: Option<usize>,
     mut each: impl FnMut(Parsed),
 ) -> usize {
-    std::thread::scope(|scope| {
-        let (send, receive) = std::sync::mpsc::sync_channel::<Vec<Parsed>>(4);
-        let parsing = scope.spawn(move || {
-            let mut rows = 0;
-            let mut rows_read = Rows::new(person_column);
-            let mut batch = Vec::with_capacity(BATCH);
-            loop {
-                batch.push(match rows_read.next(&mut reader, &mut rows) {
-                    Next::End => break,
-                    Next::Row(line) => Parsed::Row {
-                        line,
-                        record: std::mem::take(&mut rows_read.record),
-                    },
-                    Next::Refused(error) => Parsed::Refused(error),
-                });
-                if batch.len() == BATCH
-                    && send
-                        .send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))
-                        .is_err()
-                {
-                    break;
-                }
-            }
-            if !batch.is_empty() {
-                let _ = send.send(batch);
-            }
-            rows
+    let mut rows = 0;
+    let mut rows_read = Rows::new(person_column);
+    loop {
+        each(match rows_read.next(&mut reader, &mut rows) {
+            Next::End => return rows,
+            Next::Row(line) => Parsed::Row {
+                line,
+                record: std::mem::take(&mut rows_read.record),
+            },
+            Next::Refused(error) => Parsed::Refused(error),
         });
-        for batch in receive {
-            batch.into_iter().for_each(&mut each);
-        }
-        parsing.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-    })
+    }
 }
 
 /// The person `record` names, if its person column is there.
@@ -163,9 +134,9 @@ mod tests {
     use super::{each_row, Parsed};
 
     #[test]
-    fn every_row_is_handed_over_in_file_order_across_batches_with_its_line() {
-        // 2,500 rows (three batches, the last one partial); row 1,500 (line
-        // 1,501) is not UTF-8 and still names its person.
+    fn every_row_is_given_in_file_order_with_its_line() {
+        // 2,500 rows; row 1,500 (line 1,501) is not UTF-8 and still names
+        // its person.
         let mut file = b"person,n\n".to_vec();
         for n in 1..=2_500 {
             if n == 1_500 {

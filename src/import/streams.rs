@@ -112,6 +112,12 @@ async fn load<A: Aggregate>(store: &EventStore, ids: &[Uuid]) -> Result<BTreeMap
         .collect())
 }
 
+/// How many cohort and post streams an import keeps from one chunk to the
+/// next: a post with its history is a few kilobytes, so this bounds what
+/// they take to about a hundred megabytes (every post of a million-event
+/// history fits).
+const KEPT_STREAMS: usize = 30_000;
+
 /// The versions of the streams a chunk holds when it starts deciding.
 pub(super) struct Versions {
     cohorts: BTreeMap<Uuid, u64>,
@@ -127,13 +133,21 @@ impl ChunkPosts {
         }
     }
 
-    /// Keeps only the streams this chunk wrote (held at `start` and moved
-    /// on since, or read during the chunk and written): the next chunk is
-    /// decided before this one is appended, so those are the ones the store
-    /// cannot tell it about yet; the rest it reads again. What an import
-    /// holds thus stays about one chunk's worth, however many cohorts and
-    /// posts the file names.
-    pub(super) fn retain_written(&mut self, start: &Versions) {
+    /// Keeps what the next chunk is likely to read again, within bounds:
+    /// every stream held while there are at most [`KEPT_STREAMS`] (people
+    /// in every chunk fill and leave the same posts, and reading a
+    /// chunk's posts again from the store was a fifth of deciding it),
+    /// else only the streams this chunk wrote (held at `start` and moved on
+    /// since, or read during the chunk and written), which the store cannot
+    /// tell the next chunk about yet since it is decided before this one is
+    /// appended. What an import holds thus stays bounded however many
+    /// cohorts and posts the file names. A stream held that someone else
+    /// writes meanwhile is caught by the append's version check like any
+    /// other (`chunks.rs`).
+    pub(super) fn keep_within_bounds(&mut self, start: &Versions) {
+        if self.cohorts.len() + self.posts.len() <= KEPT_STREAMS {
+            return;
+        }
         fn written<A>(start: &BTreeMap<Uuid, u64>, id: &Uuid, held: &Held<A>) -> bool {
             match start.get(id) {
                 Some(version) => held.version > *version,
