@@ -190,7 +190,7 @@ async fn measure(
     );
     println!(
         "{:<58}{:>14.2}  {:<28}{:>14.2}  {:>7.3}",
-        "import: tenure CPU s per 100k events (reading the rows out too)",
+        "import: tenure CPU s per 100k events",
         per_100k(import_cpu.0),
         "import's wall time s/100k",
         per_100k(import_time.as_secs_f64()),
