@@ -157,6 +157,8 @@ pub(crate) async fn spawn_app() -> TestApp {
     });
     // The live projector, as `tenure serve` runs it.
     tokio::spawn(projections::projector::Projector::live(pool.clone()).run(std::future::pending()));
+    // The sealer, as `tenure serve` runs it.
+    tokio::spawn(tenure::audit::Sealer::new(pool.clone()).run(std::future::pending()));
     TestApp {
         address,
         pool,
