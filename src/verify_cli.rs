@@ -63,7 +63,7 @@ async fn check(
     supplied: Option<(i64, seal::Hash)>,
 ) -> Result<Verification, sqlx::Error> {
     if !check_only {
-        let sealed = Sealer::new(pool.clone()).catch_up().await?;
+        let sealed = Sealer::new(pool.clone()).seal_all_committed().await?;
         if sealed > 0 {
             eprintln!("tenure verify: sealed {sealed} events not sealed yet");
         }

@@ -26,3 +26,28 @@ pub use verify::{Finding, Head, Problem, Verification};
 /// A point in the chain's order: the gap-safe reader's
 /// `(transaction_id, global_position)`.
 pub type ChainPosition = (i64, i64);
+
+/// Waits (at most `wait`) until no committed event is held back behind a
+/// transaction still running (`pg_snapshot_xmin`, the gap-safe reader's
+/// horizon); whether none is. Any transaction with a transaction id holds
+/// the horizon back while it runs, the projector's own batches included,
+/// so an event committed a moment ago can be invisible to the gap-safe
+/// order for a few milliseconds: a reader that must see every commit made
+/// before it started (the feed, `tenure verify`) waits here first.
+pub async fn settle(pool: &sqlx::PgPool, wait: std::time::Duration) -> Result<bool, sqlx::Error> {
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        let held_back: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM events WHERE transaction_id >= pg_snapshot_xmin(pg_current_snapshot()))",
+        )
+        .fetch_one(pool)
+        .await?;
+        if !held_back {
+            return Ok(true);
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Ok(false);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+}

@@ -63,6 +63,14 @@ impl Sealer {
         }
     }
 
+    /// Seals every event committed before the call (waiting up to a few
+    /// seconds for transactions that hold the gap-safe horizon back, see
+    /// [`super::settle`]); returns how many it sealed.
+    pub async fn seal_all_committed(&self) -> Result<u64, sqlx::Error> {
+        super::settle(&self.pool, Duration::from_secs(5)).await?;
+        self.catch_up().await
+    }
+
     /// Seals every event that can be sealed now; returns how many it sealed.
     pub async fn catch_up(&self) -> Result<u64, sqlx::Error> {
         let mut sealed = 0;
@@ -154,6 +162,11 @@ impl Sealer {
         let listening = listen(&self.pool, wake_up.clone()).await;
         loop {
             let pause = match self.catch_up().await {
+                // Events committed but held back by an older transaction
+                // send no second notification: look again soon.
+                Ok(_) if !super::settle(&self.pool, Duration::ZERO).await.unwrap_or(true) => {
+                    Duration::from_millis(50)
+                }
                 Ok(_) if listening.is_some() => Duration::from_secs(2),
                 Ok(_) => Duration::from_millis(500),
                 Err(e) => {

@@ -26,6 +26,9 @@ use crate::audit::{feed, seal, verify, ChainPosition, FeedFilter, FeedPage, Head
 const NDJSON: &str = "application/x-ndjson";
 /// Events per page the NDJSON export reads at a time.
 const EXPORT_PAGE: i64 = 1_000;
+/// The longest the feed waits for commits held back behind a transaction
+/// still running.
+const SETTLE_WAIT: Duration = Duration::from_secs(1);
 /// The longest `/audit/head` waits for the sealer to reach `min_position`.
 const LONGEST_WAIT: Duration = Duration::from_secs(30);
 
@@ -252,6 +255,9 @@ pub(super) async fn events(
         correlation_id: params.get("correlation_id").cloned(),
     };
     let pool = s.store().pool().clone();
+    // Every commit made before the request is listed (unless a long
+    // transaction elsewhere holds the horizon back: then a short page).
+    crate::audit::settle(&pool, SETTLE_WAIT).await?;
     let start = feed::resume_after(&pool, after).await?.ok_or_else(|| {
         ApiError::rule(
             "unknown_position",

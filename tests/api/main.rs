@@ -6,6 +6,8 @@
 
 mod helpers;
 
+mod audit_feed;
+mod audit_verify;
 mod bulk_catch_up;
 mod cli_report;
 mod commands;
