@@ -53,7 +53,9 @@ pub(crate) async fn run(cli: &Cli, args: &VerifyArgs) -> Result<(), Box<dyn std:
     if verification.ok {
         Ok(())
     } else {
-        Err(Box::new(ChainBroken("the event log does not verify (see above)".to_string())))
+        Err(Box::new(ChainBroken(
+            "the event log does not verify (see above)".to_string(),
+        )))
     }
 }
 
@@ -86,7 +88,10 @@ fn describe(v: &Verification) -> String {
             p.message
         )),
     }
-    lines.push(format!("head: position {} hash {}", v.head.global_position, v.head.hash));
+    lines.push(format!(
+        "head: position {} hash {}",
+        v.head.global_position, v.head.hash
+    ));
     if v.head.unsealed_events > 0 {
         lines.push(format!(
             "{} events committed after the head are not sealed yet",

@@ -52,7 +52,10 @@ pub struct Sealer {
 impl Sealer {
     /// A sealer over `pool`, sealing up to 2,000 events per transaction.
     pub fn new(pool: PgPool) -> Self {
-        Self { pool, batch_size: 2_000 }
+        Self {
+            pool,
+            batch_size: 2_000,
+        }
     }
 
     /// The same sealer with `batch_size` events per transaction.
@@ -164,9 +167,7 @@ impl Sealer {
             let pause = match self.catch_up().await {
                 // Events committed but held back by an older transaction
                 // send no second notification: look again soon.
-                Ok(_) if !super::settle(&self.pool, Duration::ZERO).await.unwrap_or(true) => {
-                    Duration::from_millis(50)
-                }
+                Ok(_) if !super::settle(&self.pool, Duration::ZERO).await.unwrap_or(true) => Duration::from_millis(50),
                 Ok(_) if listening.is_some() => Duration::from_secs(2),
                 Ok(_) => Duration::from_millis(500),
                 Err(e) => {

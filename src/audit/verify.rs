@@ -95,12 +95,13 @@ pub async fn head(pool: &PgPool) -> Result<Head, sqlx::Error> {
     .fetch_optional(pool)
     .await?;
     let (transaction_id, global_position, hash) = row.unwrap_or((0, 0, GENESIS.to_vec()));
-    let unsealed_events: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM events WHERE (transaction_id, global_position) > ($1::text::xid8, $2)")
-            .bind(transaction_id.to_string())
-            .bind(global_position)
-            .fetch_one(pool)
-            .await?;
+    let unsealed_events: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM events WHERE (transaction_id, global_position) > ($1::text::xid8, $2)",
+    )
+    .bind(transaction_id.to_string())
+    .bind(global_position)
+    .fetch_one(pool)
+    .await?;
     Ok(Head {
         global_position,
         hash: seal::to_hex(&hash),
@@ -296,5 +297,8 @@ async fn read_seals(pool: PgPool, after: ChainPosition, end: ChainPosition) -> R
     .bind(BATCH)
     .fetch_all(&pool)
     .await?;
-    Ok(rows.into_iter().map(|(g, t, h)| (g, t, seal::from_stored(&h))).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(g, t, h)| (g, t, seal::from_stored(&h)))
+        .collect())
 }

@@ -49,7 +49,10 @@ fn params(pairs: Vec<(String, String)>, known: &[&str]) -> Result<Params, ApiErr
             return Err(ApiError::bad_request(
                 "unknown_parameter",
                 name.clone(),
-                format!("{name} is not a parameter of this endpoint; it takes {}", known.join(", ")),
+                format!(
+                    "{name} is not a parameter of this endpoint; it takes {}",
+                    known.join(", ")
+                ),
             ));
         }
         if params.contains_key(&name) {
@@ -161,11 +164,20 @@ pub(super) async fn verify_chain(
         (None, None) => None,
         (Some(hex), Some(position)) => {
             let hash = seal::from_hex(hex).ok_or_else(|| {
-                ApiError::bad_request("invalid_parameter", "head", "head must be 64 hex digits, as /audit/head gave it")
+                ApiError::bad_request(
+                    "invalid_parameter",
+                    "head",
+                    "head must be 64 hex digits, as /audit/head gave it",
+                )
             })?;
             Some((position, hash))
         }
-        (Some(_), None) => return Err(missing("position", "give the global position the head was printed with")),
+        (Some(_), None) => {
+            return Err(missing(
+                "position",
+                "give the global position the head was printed with",
+            ))
+        }
         (None, Some(_)) => return Err(missing("head", "give the head hash printed with this position")),
     };
     Ok(Json(verify::verify(s.store().pool(), supplied).await?))

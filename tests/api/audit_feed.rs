@@ -15,7 +15,11 @@ async fn register_as(app: &TestApp, external_ref: &str, author: &str, source: &s
     let reply = app
         .send_with(
             &Registration::new(external_ref, "Northshire", "team_manager", "2020-01-06"),
-            &[("X-Recorded-By", author), ("X-Source", source), ("X-Request-Id", request)],
+            &[
+                ("X-Recorded-By", author),
+                ("X-Source", source),
+                ("X-Request-Id", request),
+            ],
         )
         .await;
     assert_eq!(reply.status, 201, "{}", reply.body);
@@ -63,7 +67,10 @@ async fn pages_follow_global_order_and_the_last_page_has_no_next() {
     assert_eq!(e["seal"], Value::Null);
 
     // Once sealed, the last event's seal is the head.
-    tenure::audit::Sealer::new(app.pool.clone()).seal_all_committed().await.unwrap();
+    tenure::audit::Sealer::new(app.pool.clone())
+        .seal_all_committed()
+        .await
+        .unwrap();
     let head = app.get("/api/v1/audit/head").await;
     let sealed = feed(&app, &format!("?after={p2}")).await;
     assert_eq!(sealed["events"][0]["seal"], head.body["hash"]);
@@ -80,14 +87,22 @@ async fn filters_select_by_author_source_correlation_and_recorded_time() {
     assert_eq!(positions(&feed(&app, "?recorded_by=alice").await), [p1, p3]);
     // The first two sealed, the third not: both halves of the lookup.
     let sealer = tenure::audit::Sealer::new(app.pool.clone()).with_batch_size(2);
-    tenure::audit::settle(&app.pool, std::time::Duration::from_secs(5)).await.unwrap();
+    tenure::audit::settle(&app.pool, std::time::Duration::from_secs(5))
+        .await
+        .unwrap();
     assert_eq!(sealer.seal_batch().await.unwrap(), 2);
     assert_eq!(positions(&feed(&app, "?recorded_by=alice").await), [p1, p3]);
     assert_eq!(positions(&feed(&app, "?recorded_by=alice&limit=1").await), [p1]);
-    assert_eq!(positions(&feed(&app, &format!("?recorded_by=alice&after={p1}")).await), [p3]);
+    assert_eq!(
+        positions(&feed(&app, &format!("?recorded_by=alice&after={p1}")).await),
+        [p3]
+    );
     assert_eq!(positions(&feed(&app, "?source=hr-extract").await), [p3]);
     assert_eq!(positions(&feed(&app, "?correlation_id=r-2").await), [p2]);
-    assert_eq!(positions(&feed(&app, "?recorded_by=bob&source=hr-extract").await), Vec::<i64>::new());
+    assert_eq!(
+        positions(&feed(&app, "?recorded_by=bob&source=hr-extract").await),
+        Vec::<i64>::new()
+    );
     // Everything sealed.
     sealer.seal_all_committed().await.unwrap();
     assert_eq!(positions(&feed(&app, "?recorded_by=alice").await), [p1, p3]);
@@ -99,7 +114,10 @@ async fn filters_select_by_author_source_correlation_and_recorded_time() {
         positions(&feed(&app, &format!("?recorded_from={second_recorded}")).await),
         [p2, p3]
     );
-    assert_eq!(positions(&feed(&app, &format!("?recorded_to={second_recorded}")).await), [p1]);
+    assert_eq!(
+        positions(&feed(&app, &format!("?recorded_to={second_recorded}")).await),
+        [p1]
+    );
     assert_eq!(
         positions(&feed(&app, &format!("?recorded_from={second_recorded}&recorded_by=alice")).await),
         [p3]
@@ -114,7 +132,9 @@ async fn the_ndjson_export_is_the_whole_trail_one_event_per_line() {
         let author = if i % 2 == 0 { "alice" } else { "bob" };
         expected.push(register_as(&app, &format!("N-{i}"), author, "api", &format!("r-{i}")).await);
     }
-    let reply = app.get_with("/api/v1/events", &[("Accept", "application/x-ndjson")]).await;
+    let reply = app
+        .get_with("/api/v1/events", &[("Accept", "application/x-ndjson")])
+        .await;
     assert_eq!(reply.status, 200);
     assert_eq!(reply.header("content-type"), Some("application/x-ndjson"));
     let lines: Vec<Value> = reply.text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
@@ -251,7 +271,9 @@ async fn a_cohort_and_a_post_as_known_before_a_later_event() {
     app.record(&RoleChange::new(&person, "2021-02-01", "team_manager").post(post.as_str()))
         .await;
     let established_at = recorded_at(&app, "posts", &post, 1).await;
-    let then = app.get(&format!("/api/v1/posts/{post}?known_at={established_at}")).await;
+    let then = app
+        .get(&format!("/api/v1/posts/{post}?known_at={established_at}"))
+        .await;
     assert_eq!(then.status, 200, "{}", then.body);
     assert_eq!(then.body["occupancies"].as_array().unwrap().len(), 0);
     let now = app.get(&format!("/api/v1/posts/{post}")).await;

@@ -11,7 +11,10 @@ use crate::helpers::{spawn_app, spawn_app_unsealed, TestApp};
 /// Registers three people in three commits; their global positions.
 async fn three_registrations(app: &TestApp) -> Vec<i64> {
     let mut positions = Vec::new();
-    for (i, role) in ["team_manager", "service_manager", "head_of_service"].iter().enumerate() {
+    for (i, role) in ["team_manager", "service_manager", "head_of_service"]
+        .iter()
+        .enumerate()
+    {
         let id = app.register(&format!("V-{i}"), "Northshire", role, "2020-01-06").await;
         let history = app.history("participants", &id).await;
         positions.push(history.body[0]["global_position"].as_i64().unwrap());
@@ -20,7 +23,10 @@ async fn three_registrations(app: &TestApp) -> Vec<i64> {
 }
 
 async fn seal_everything(app: &TestApp) -> u64 {
-    tenure::audit::Sealer::new(app.pool.clone()).seal_all_committed().await.unwrap()
+    tenure::audit::Sealer::new(app.pool.clone())
+        .seal_all_committed()
+        .await
+        .unwrap()
 }
 
 /// Runs `sql` as the test cluster's superuser with the store's append-only
@@ -168,7 +174,8 @@ async fn a_kept_head_proves_the_history_up_to_it_even_after_a_superuser_reseals(
     assert_eq!(kept.len(), 64);
 
     // An append moves the head; the kept one stays on the chain.
-    app.register("V-later", "Northshire", "team_manager", "2021-01-04").await;
+    app.register("V-later", "Northshire", "team_manager", "2021-01-04")
+        .await;
     seal_everything(&app).await;
     let moved = app.get("/api/v1/audit/head").await;
     assert!(moved.body["global_position"].as_i64().unwrap() > p[2]);
