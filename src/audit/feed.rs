@@ -127,9 +127,102 @@ pub async fn page(
     filter: &FeedFilter,
     until: Option<ChainPosition>,
 ) -> Result<FeedPage, sqlx::Error> {
+    let Some((first, last)) = recorded_range(pool, filter, until).await? else {
+        return Ok(FeedPage {
+            events: Vec::new(),
+            next_after: None,
+        });
+    };
     let metadata = filter.metadata();
-    // $1/$2 after, $3 limit, $4/$5 until, $6/$7 recorded range, $8.. metadata,
-    // then the head.
+    let keys: Vec<&str> = metadata.iter().map(|(key, _)| *key).collect();
+    let sql = page_sql(&keys);
+    // The event just before `first` in the order is (its transaction, its
+    // position - 1): one exclusive bound for both, which the index seeks to.
+    let after = after.max((first.0, first.1 - 1));
+    let mut query = sqlx::query_as::<_, FeedEvent>(&sql)
+        .bind(after.0.to_string())
+        .bind(after.1)
+        .bind(limit)
+        .bind(last.0.to_string())
+        .bind(last.1)
+        .bind(filter.recorded_from)
+        .bind(filter.recorded_to);
+    if !metadata.is_empty() {
+        for (_, value) in &metadata {
+            query = query.bind(*value);
+        }
+        // Past `after`, so that the part after the head starts at the
+        // later of the two with one bound the index can seek to.
+        let head = super::verify::head_position(pool).await?.max(after);
+        query = query.bind(head.0.to_string()).bind(head.1);
+    }
+    let mut events = query.fetch_all(pool).await?;
+    for e in &mut events {
+        e.seal = e.seal_bytes.take().map(|bytes| seal::to_hex(&bytes));
+    }
+    let next_after = (events.len() as i64 == limit)
+        .then(|| events.last().map(|e| e.global_position))
+        .flatten();
+    Ok(FeedPage { events, next_after })
+}
+
+/// The first and last events in the chain's order that `filter`'s
+/// recorded-time range can hold (and no later than `until`), so that a page
+/// walks only that stretch of the order rather than filtering from the
+/// start of the history; `None` when no event was recorded in the range.
+/// Recorded times increase in commit order (every commit takes the append
+/// lock, `event_store`), so the stretch is found through the recorded-time
+/// index.
+async fn recorded_range(
+    pool: &PgPool,
+    filter: &FeedFilter,
+    until: Option<ChainPosition>,
+) -> Result<Option<(ChainPosition, ChainPosition)>, sqlx::Error> {
+    let mut first = (0, 1);
+    let mut last = until.unwrap_or((i64::MAX, i64::MAX));
+    if let Some(from) = filter.recorded_from {
+        let found: Option<ChainPosition> = sqlx::query_as(
+            "SELECT transaction_id::text::bigint, global_position FROM events \
+              WHERE recorded_at >= $1 ORDER BY recorded_at, global_position LIMIT 1",
+        )
+        .bind(from)
+        .fetch_optional(pool)
+        .await?;
+        match found {
+            Some(position) => first = position,
+            None => return Ok(None),
+        }
+    }
+    if let Some(to) = filter.recorded_to {
+        let found: Option<ChainPosition> = sqlx::query_as(
+            "SELECT transaction_id::text::bigint, global_position FROM events \
+              WHERE recorded_at < $1 ORDER BY recorded_at DESC, global_position DESC LIMIT 1",
+        )
+        .bind(to)
+        .fetch_optional(pool)
+        .await?;
+        match found {
+            Some(position) => last = last.min(position),
+            None => return Ok(None),
+        }
+    }
+    Ok(Some((first, last)))
+}
+
+/// The statement [`page`] runs when filtering on the metadata `keys`
+/// (`recorded_by`, `source`, `correlation_id`; none: no metadata filter),
+/// public so that a test can check its plan. Parameters: $1/$2 the
+/// position after which to start (transaction id as text, global
+/// position), $3 the limit, $4/$5 the last position to list, $6/$7 the
+/// recorded time range (nulls: open), then one value per key, then the head's position (transaction id as
+/// text, global position).
+pub fn page_sql(keys: &[&str]) -> String {
+    // Only the columns the seal table has are ever named in the statement.
+    let keys: Vec<&str> = keys
+        .iter()
+        .copied()
+        .filter(|k| ["recorded_by", "source", "correlation_id"].contains(k))
+        .collect();
     let mut conditions = vec![
         "(e.transaction_id, e.global_position) > ($1::text::xid8, $2)".to_string(),
         "e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())".to_string(),
@@ -138,7 +231,7 @@ pub async fn page(
         "e.recorded_at >= COALESCE($6::timestamptz, '-infinity')".to_string(),
         "e.recorded_at < COALESCE($7::timestamptz, 'infinity')".to_string(),
     ];
-    let sql = if metadata.is_empty() {
+    if keys.is_empty() {
         format!(
             "SELECT {FEED_COLUMNS} FROM events e LEFT JOIN event_seals s ON s.global_position = e.global_position \
               WHERE {} ORDER BY e.transaction_id, e.global_position LIMIT $3",
@@ -149,24 +242,27 @@ pub async fn page(
         // the head); the few after the head through their own
         // metadata. The two parts never overlap.
         let n = 8;
-        let on_seals: Vec<String> = metadata
+        let on_seals: Vec<String> = keys
             .iter()
             .enumerate()
-            .map(|(i, (key, _))| format!("s.{key} = ${}", n + i))
+            .map(|(i, key)| format!("s.{key} = ${}", n + i))
             .collect();
-        let on_events: Vec<String> = metadata
+        let on_events: Vec<String> = keys
             .iter()
             .enumerate()
-            .map(|(i, (key, _))| format!("e.metadata ->> '{key}' = ${}", n + i))
+            .map(|(i, key)| format!("e.metadata ->> '{key}' = ${}", n + i))
             .collect();
-        let head = n + metadata.len();
+        let head = n + keys.len();
         let mut sealed = conditions.clone();
         sealed.push(format!(
             "(s.transaction_id, s.global_position) <= (${head}::text::xid8, ${})",
             head + 1
         ));
         sealed.push("(s.transaction_id, s.global_position) > ($1::text::xid8, $2)".to_string());
+        sealed.push("(s.transaction_id, s.global_position) <= ($4::text::xid8, $5)".to_string());
         sealed.extend(on_seals);
+        // The head bound is already past `after` ($1/$2).
+        conditions.remove(0);
         conditions.push(format!(
             "(e.transaction_id, e.global_position) > (${head}::text::xid8, ${})",
             head + 1
@@ -182,30 +278,7 @@ pub async fn page(
             sealed.join(" AND "),
             conditions.join(" AND ")
         )
-    };
-    let mut query = sqlx::query_as::<_, FeedEvent>(&sql)
-        .bind(after.0.to_string())
-        .bind(after.1)
-        .bind(limit)
-        .bind(until.map_or(i64::MAX, |u| u.0).to_string())
-        .bind(until.map_or(i64::MAX, |u| u.1))
-        .bind(filter.recorded_from)
-        .bind(filter.recorded_to);
-    if !metadata.is_empty() {
-        for (_, value) in &metadata {
-            query = query.bind(*value);
-        }
-        let head = super::verify::head_position(pool).await?;
-        query = query.bind(head.0.to_string()).bind(head.1);
     }
-    let mut events = query.fetch_all(pool).await?;
-    for e in &mut events {
-        e.seal = e.seal_bytes.take().map(|bytes| seal::to_hex(&bytes));
-    }
-    let next_after = (events.len() as i64 == limit)
-        .then(|| events.last().map(|e| e.global_position))
-        .flatten();
-    Ok(FeedPage { events, next_after })
 }
 
 /// The feed's select list over `events e` and `event_seals s`.
