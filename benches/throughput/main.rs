@@ -38,6 +38,10 @@
 //!   Anchor: the typed replay, reading every event in
 //!   global-position order and deserialising its payload into tenure's
 //!   typed event enum, nothing else.
+//! - **sealing the history from zero** and **verify**: `audit::Sealer`'s
+//!   catch-up over the whole store (hashing every event onto the chain and
+//!   writing its seal), then `audit::verify::verify` recomputing the chain
+//!   from the events (median of a few). Anchor: the typed replay.
 //! - **reports from replicas**: four tasks reading the leavers report for 5 s
 //!   through `ReportSource` from two hot standbys of the bench's cluster
 //!   (`ManagedCluster::start_replica`), one and then both in turn, beside
@@ -263,6 +267,7 @@ async fn measure(
         unit: "events/s",
         higher_is_better: true,
     });
+    audit_figures(pool, replay_rate, &mut figures).await?;
 
     // 3. Commands, each concurrency beside the bare framework.
     let mut alone_8 = 0.0;
@@ -481,5 +486,42 @@ fn main() -> Result<(), BoxError> {
     let started = Instant::now();
     runtime.block_on(bench())?;
     eprintln!("done in {:.1} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// Sealing the whole history from zero (what the sealer does after an
+/// import) and verifying it (`tenure verify`), beside the typed replay:
+/// both read every event once, so both should stay within a small factor
+/// of it, at any size.
+async fn audit_figures(pool: &PgPool, replay_rate: f64, figures: &mut Vec<Figure>) -> Result<(), BoxError> {
+    eprintln!("sealing ...");
+    let started = Instant::now();
+    let sealed = tenure::audit::Sealer::new(pool.clone()).catch_up().await?;
+    let seal_wall = started.elapsed();
+    figures.push(Figure {
+        name: "sealing the history from zero".into(),
+        tenure: rate(sealed as f64, seal_wall),
+        anchor_name: "typed replay".into(),
+        anchor: replay_rate,
+        unit: "events/s",
+        higher_is_better: true,
+    });
+    eprintln!("verify ...");
+    let (verify_wall, verified) = timed(|| async {
+        let v = tenure::audit::verify::verify(pool, None).await?;
+        if !v.ok {
+            return Err(format!("the bench's store does not verify: {:?}", v.first_problem).into());
+        }
+        Ok(v.events_checked)
+    })
+    .await?;
+    figures.push(Figure {
+        name: "verify".into(),
+        tenure: rate(verified as f64, verify_wall),
+        anchor_name: "typed replay".into(),
+        anchor: replay_rate,
+        unit: "events/s",
+        higher_is_better: true,
+    });
     Ok(())
 }
