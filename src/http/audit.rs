@@ -5,7 +5,9 @@
 //! value of the wrong form is 400 naming the parameter; a position no event
 //! has is 422. A verification that finds tampering is still a 200 answer,
 //! `ok: false` with the first event that does not match: the request
-//! succeeded, the history did not.
+//! succeeded, the history did not. Verifying and the NDJSON export read
+//! the whole history, so each takes one of the report slots (503
+//! `overloaded` when none is free, as for reports).
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -17,6 +19,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
+use futures::StreamExt;
 
 use super::error::ApiError;
 use super::AppState;
@@ -180,6 +183,9 @@ pub(super) async fn verify_chain(
         }
         (None, Some(_)) => return Err(missing("head", "give the head hash printed with this position")),
     };
+    // It reads the whole history: it takes a report slot, so a flood of
+    // verifications is shed like a flood of reports.
+    let _slot = s.reports.admit().await?;
     Ok(Json(verify::verify(s.store().pool(), supplied).await?))
 }
 
@@ -280,8 +286,14 @@ pub(super) async fn events(
     if !ndjson {
         return Ok(Json(feed::page(&pool, start, limit, &filter, None).await?).into_response());
     }
+    // The export holds a report slot until its last line is sent.
+    let slot = s.reports.admit().await?;
     let until = feed::committed_end(&pool).await?;
-    let mut response = Body::from_stream(export(pool, start, until, filter)).into_response();
+    let lines = export(pool, start, until, filter).map(move |page| {
+        let _held = &slot;
+        page
+    });
+    let mut response = Body::from_stream(lines).into_response();
     response
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(NDJSON));
