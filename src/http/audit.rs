@@ -232,8 +232,9 @@ const FEED_PARAMETERS: [&str; 8] = [
 /// Every event in commit order, a page at a time (or all as NDJSON), each
 /// with its metadata, both clocks and its seal.
 #[utoipa::path(get, path = "/api/v1/events", tag = "audit", params(FeedParams),
-    responses((status = 200, body = FeedPage, content_type = "application/json"),
-        (status = 200, description = "One event per line (as in `events`)", content_type = "application/x-ndjson"),
+    responses((status = 200, description = "A page of events (JSON), or every matching event, one JSON \
+        object per line (NDJSON)", content((FeedPage = "application/json"),
+            (crate::audit::FeedEvent = "application/x-ndjson"))),
         (status = 400, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
 pub(super) async fn events(
     State(s): State<AppState>,
