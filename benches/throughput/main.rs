@@ -42,6 +42,9 @@
 //!   catch-up over the whole store (hashing every event onto the chain and
 //!   writing its seal), then `audit::verify::verify` recomputing the chain
 //!   from the events (median of a few). Anchor: the typed replay.
+//! - **commands, 8 tasks, sealer running**: the 8-task command run again
+//!   while `audit::Sealer::run` follows the commits, as in `tenure serve`.
+//!   Anchor: the 8-task run without it.
 //! - **reports from replicas**: four tasks reading the leavers report for 5 s
 //!   through `ReportSource` from two hot standbys of the bench's cluster
 //!   (`ManagedCluster::start_replica`), one and then both in turn, beside
@@ -295,6 +298,14 @@ async fn measure(
             higher_is_better: true,
         });
     }
+    sealed_commands(
+        pool,
+        &runner,
+        sizes.participants_per_task(LOADED_TASKS),
+        alone_8,
+        &mut figures,
+    )
+    .await?;
     Projector::live(pool.clone()).catch_up().await?;
 
     // 4. Reports: each kind with a typical filter; leavers beside one SQL
@@ -521,6 +532,37 @@ async fn audit_figures(pool: &PgPool, replay_rate: f64, figures: &mut Vec<Figure
         anchor_name: "typed replay".into(),
         anchor: replay_rate,
         unit: "events/s",
+        higher_is_better: true,
+    });
+    Ok(())
+}
+
+/// Commands at [`LOADED_TASKS`] tasks while the sealer follows them, as in
+/// `tenure serve`, beside the same commands without it (`alone`): sealing
+/// is not on the append path, so this is its whole cost to commands.
+async fn sealed_commands(
+    pool: &PgPool,
+    runner: &CommandRunner,
+    per_task: usize,
+    alone: f64,
+    figures: &mut Vec<Figure>,
+) -> Result<(), BoxError> {
+    eprintln!("commands, {LOADED_TASKS} tasks, with the sealer running ...");
+    let sealer = tenure::audit::Sealer::new(pool.clone());
+    sealer.catch_up().await?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let sealing = tokio::spawn(sealer.run(async move {
+        let _ = stopped.await;
+    }));
+    let sealed = run_commands(runner, "sealed", LOADED_TASKS, per_task, None).await?;
+    let _ = stop.send(());
+    sealing.await?;
+    figures.push(Figure {
+        name: format!("commands, {LOADED_TASKS} tasks, sealer running"),
+        tenure: sealed.per_second(),
+        anchor_name: "the same without the sealer".into(),
+        anchor: alone,
+        unit: "commands/s",
         higher_is_better: true,
     });
     Ok(())
