@@ -298,14 +298,7 @@ async fn measure(
             higher_is_better: true,
         });
     }
-    sealed_commands(
-        pool,
-        &runner,
-        sizes.participants_per_task(LOADED_TASKS),
-        alone_8,
-        &mut figures,
-    )
-    .await?;
+    sealed_commands(pool, &runner, sizes.participants_per_task(LOADED_TASKS), &mut figures).await?;
     Projector::live(pool.clone()).catch_up().await?;
 
     // 4. Reports: each kind with a typical filter; leavers beside one SQL
