@@ -29,6 +29,10 @@ use super::seal::{self, EventColumns, Hash, EVENT_COLUMNS, GENESIS};
 /// The advisory lock a sealing transaction holds ("sealer").
 pub const SEALER_LOCK_KEY: i64 = 0x7365_616c_6572;
 
+/// How long the sealer lets commits gather after it is woken: the head
+/// lags by about this much, and a burst of commits costs one pass.
+const GATHER: Duration = Duration::from_millis(200);
+
 /// The channel the store's insert trigger notifies (migration 0001).
 const CHANNEL: &str = "tenure_events";
 
@@ -178,6 +182,13 @@ impl Sealer {
             tokio::select! {
                 () = &mut shutdown => return,
                 _ = tokio::time::timeout(pause, wake_up.notified()) => {}
+            }
+            // Let the commits of the next moment gather, so that a burst
+            // costs one pass rather than one per group commit: the sealer's
+            // whole cost to commands (docs/performance.md).
+            tokio::select! {
+                () = &mut shutdown => return,
+                () = tokio::time::sleep(GATHER) => {}
             }
         }
     }

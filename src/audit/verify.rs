@@ -11,7 +11,10 @@
 //!   (an edited column, or an edit earlier that was re-sealed);
 //! - a seal whose event is gone (or has moved in the order): `event_missing`;
 //! - an event inside the sealed history that has no seal (slipped in with
-//!   an old transaction id or position): `seal_missing`.
+//!   an old transaction id or position): `seal_missing`;
+//! - an event recorded earlier than the one before it (tenure stamps every
+//!   commit later than the last, so it was slipped in backdated, perhaps
+//!   before the sealer reached it): `recorded_out_of_order`.
 //!
 //! Memory is one batch of each walk; time is linear in the history.
 
@@ -48,6 +51,11 @@ pub enum Finding {
     EventMissing,
     /// An event inside the sealed history has no seal.
     SealMissing,
+    /// An event's recorded time is earlier than the one before it in commit
+    /// order, which tenure never writes (every commit is stamped later than
+    /// the last): it was slipped in backdated, e.g. to change what a
+    /// `known_at` answer shows, and then sealed like any other.
+    RecordedOutOfOrder,
 }
 
 /// The first event that does not match the chain.
@@ -145,6 +153,7 @@ pub async fn verify(pool: &PgPool, supplied: Option<(i64, Hash)>) -> Result<Veri
     let mut seals = Walk::new(end);
     let mut previous = GENESIS;
     let mut checked = 0;
+    let mut last_recorded = None;
     // Every chain starts from the genesis hash at position 0.
     let mut supplied_found = supplied.filter(|(at, _)| *at == 0).map(|_| GENESIS);
     let problem = loop {
@@ -161,6 +170,10 @@ pub async fn verify(pool: &PgPool, supplied: Option<(i64, Hash)>) -> Result<Veri
                 if previous != s.2 {
                     break Some(problem(e.global_position, Finding::HashMismatch));
                 }
+                if last_recorded.is_some_and(|t| e.recorded_at < t) {
+                    break Some(problem(e.global_position, Finding::RecordedOutOfOrder));
+                }
+                last_recorded = Some(e.recorded_at);
                 events.advance();
                 seals.advance();
             }
@@ -194,6 +207,10 @@ fn problem(global_position: i64, finding: Finding) -> Problem {
         Finding::EventMissing => format!(
             "the event sealed at global position {global_position} is no longer in the store (deleted, or \
              moved in the order)"
+        ),
+        Finding::RecordedOutOfOrder => format!(
+            "the event at global position {global_position} is recorded earlier than the event before it, \
+             which tenure never writes: it was added backdated"
         ),
         Finding::SealMissing => format!(
             "the event at global position {global_position} lies inside the sealed history but was never \

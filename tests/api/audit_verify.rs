@@ -251,3 +251,33 @@ async fn malformed_verify_and_head_parameters_are_400_naming_the_parameter() {
     assert_eq!(reply.status, 503, "{}", reply.body);
     assert_eq!(reply.body["error"], "sealer_behind");
 }
+
+#[tokio::test]
+async fn a_backdated_event_is_named_even_once_sealed() {
+    let app = spawn_app_unsealed().await;
+    let p = three_registrations(&app).await;
+    seal_everything(&app).await;
+    // A new event appended by hand, recorded as if before the first one,
+    // and then sealed by the sealer like any other.
+    tamper(
+        &app,
+        &format!(
+            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, \
+                                 metadata, recorded_at) \
+             SELECT aggregate_type, 'backdated', 1, event_type, event_version, \
+                    replace(payload::text, 'V-0', 'V-backdated')::json, metadata, recorded_at - interval '1 day' \
+               FROM events WHERE global_position = {}",
+            p[0]
+        ),
+    )
+    .await;
+    assert_eq!(seal_everything(&app).await, 1);
+    let forged: i64 = sqlx::query_scalar("SELECT global_position FROM events WHERE aggregate_id = 'backdated'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let tampered = verify(&app, "").await;
+    assert_eq!(tampered["ok"], false, "{tampered}");
+    assert_eq!(tampered["first_problem"]["global_position"], forged);
+    assert_eq!(tampered["first_problem"]["finding"], "recorded_out_of_order");
+}
