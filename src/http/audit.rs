@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
@@ -45,7 +46,12 @@ pub(super) fn routes() -> Router<AppState> {
 /// The query string as one value per known parameter.
 type Params = BTreeMap<String, String>;
 
-fn params(pairs: Vec<(String, String)>, known: &[&str]) -> Result<Params, ApiError> {
+fn params(pairs: Result<Query<Vec<(String, String)>>, QueryRejection>, known: &[&str]) -> Result<Params, ApiError> {
+    let Query(pairs) = pairs.map_err(|e| ApiError::BadRequest {
+        code: "invalid_parameter",
+        message: e.body_text(),
+        field: None,
+    })?;
     let mut params = Params::new();
     for (name, value) in pairs {
         if !known.contains(&name.as_str()) {
@@ -122,7 +128,7 @@ pub(super) struct HeadParams {
         (status = 503, body = super::error::ErrorBody)))]
 pub(super) async fn head(
     State(s): State<AppState>,
-    Query(pairs): Query<Vec<(String, String)>>,
+    pairs: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Result<Json<Head>, ApiError> {
     let params = params(pairs, &["min_position", "wait_ms"])?;
     let wait = whole_number(&params, "wait_ms")?.map_or(Duration::from_secs(5), |ms| {
@@ -160,7 +166,7 @@ pub(super) struct VerifyParams {
     responses((status = 200, body = Verification), (status = 400, body = super::error::ErrorBody)))]
 pub(super) async fn verify_chain(
     State(s): State<AppState>,
-    Query(pairs): Query<Vec<(String, String)>>,
+    pairs: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Result<Json<Verification>, ApiError> {
     let params = params(pairs, &["head", "position"])?;
     let supplied = match (params.get("head"), whole_number(&params, "position")?) {
@@ -239,7 +245,7 @@ const FEED_PARAMETERS: [&str; 8] = [
 pub(super) async fn events(
     State(s): State<AppState>,
     headers: HeaderMap,
-    Query(pairs): Query<Vec<(String, String)>>,
+    pairs: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let params = params(pairs, &FEED_PARAMETERS)?;
     let ndjson = match params.get("format").map(String::as_str) {
