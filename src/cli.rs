@@ -98,6 +98,27 @@ pub enum Command {
     /// README.md "Importing an HR extract"). Exits 0 when every row is
     /// recorded (now or by an earlier import), 2 when some were refused.
     Import(ImportArgs),
+    /// Check the events' hash chain (docs/operations.md "Verifying the
+    /// event log"): seal what is not sealed yet, recompute every seal from
+    /// the events, print the head. Exits 0 when every event matches, 3
+    /// naming the first event that does not.
+    Verify(VerifyArgs),
+}
+
+/// `tenure verify`: an optional head to check, and whether to seal first.
+#[derive(Debug, clap::Args)]
+pub struct VerifyArgs {
+    /// A head hash printed earlier (64 hex digits), to check it is still on
+    /// the chain; give `--position` with it.
+    #[arg(long, requires = "position")]
+    pub head: Option<String>,
+    /// The global position printed with `--head`.
+    #[arg(long, requires = "head")]
+    pub position: Option<i64>,
+    /// Only check what is sealed already; seal nothing (for a read-only
+    /// database role).
+    #[arg(long)]
+    pub check_only: bool,
 }
 
 /// `tenure import`: which files, and how.

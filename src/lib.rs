@@ -3,6 +3,7 @@
 //! The binary (`src/main.rs`) is thin; everything it wires together lives here so
 //! integration tests can build the same router against their own database.
 
+pub mod audit;
 pub mod cli;
 pub mod commands;
 pub mod db;

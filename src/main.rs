@@ -3,6 +3,7 @@
 
 mod import_cli;
 mod report_cli;
+mod verify_cli;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -38,6 +39,10 @@ async fn main() -> std::process::ExitCode {
             if e.is::<import_cli::RowsRefused>() {
                 return std::process::ExitCode::from(2);
             }
+            // The events no longer match their seals.
+            if e.is::<verify_cli::ChainBroken>() {
+                return std::process::ExitCode::from(3);
+            }
             std::process::ExitCode::FAILURE
         }
     }
@@ -47,6 +52,10 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     // A report reads an existing store and must not create one.
     if let Some(Command::Report(args)) = &cli.command {
         return Ok(report_cli::run(&cli, args).await?);
+    }
+    // So does a verification.
+    if let Some(Command::Verify(args)) = &cli.command {
+        return verify_cli::run(&cli, args).await;
     }
     let database = db::open(cli.database_url.as_deref(), &cli.data_dir, &cli.database_limits()).await?;
     if let Some(cluster) = &database.cluster {
@@ -95,7 +104,9 @@ async fn dispatch(cli: &Cli, database: &db::Database) -> Result<(), Box<dyn std:
             );
             Ok(())
         }
-        Command::Report(_) => unreachable!("run() hands reports to report_cli before opening a database"),
+        Command::Report(_) | Command::Verify(_) => {
+            unreachable!("run() hands reports and verifications over before opening a database")
+        }
         Command::Import(args) => {
             let state = tenure::app_state(database.pool.clone(), &cli.settings());
             import_cli::run(cli, args, &state.runner).await
@@ -133,6 +144,11 @@ async fn serve(cli: &Cli, database: &db::Database) -> Result<(), Box<dyn std::er
     let mut projector = tokio::spawn(Projector::live(database.pool.clone()).run(async move {
         let _ = stopped.await;
     }));
+    // The sealer follows the events beside the projector (src/audit/sealer.rs).
+    let (stop_sealer, sealer_stopped) = tokio::sync::oneshot::channel::<()>();
+    let mut sealer = tokio::spawn(tenure::audit::Sealer::new(database.pool.clone()).run(async move {
+        let _ = sealer_stopped.await;
+    }));
     let listener = tokio::net::TcpListener::bind(cli.listen).await?;
     let address = listener.local_addr()?;
     println!(
@@ -153,6 +169,10 @@ async fn serve(cli: &Cli, database: &db::Database) -> Result<(), Box<dyn std::er
     // abandoned.
     if tokio::time::timeout(PROJECTOR_GRACE, &mut projector).await.is_err() {
         projector.abort();
+    }
+    let _ = stop_sealer.send(());
+    if tokio::time::timeout(PROJECTOR_GRACE, &mut sealer).await.is_err() {
+        sealer.abort();
     }
     let _ = tokio::time::timeout(SHUTDOWN_GRACE, report_pool.close()).await;
     for replica in replicas {

@@ -97,12 +97,12 @@ pub(crate) async fn run(cli: &Cli, args: &ReportArgs) -> Result<(), ReportCliErr
 
 /// Whether `data_dir` holds the cluster `db::open` would start (its
 /// `pg/PG_VERSION`, which `initdb` writes).
-fn has_cluster(data_dir: &Path) -> bool {
+pub(crate) fn has_cluster(data_dir: &Path) -> bool {
     data_dir.join("pg").join("PG_VERSION").exists()
 }
 
 /// The URL as `postgres://user@host:port/database`: never the password.
-fn describe_url(url: &str) -> String {
+pub(crate) fn describe_url(url: &str) -> String {
     match url.parse::<PgConnectOptions>() {
         Ok(o) => format!(
             "postgres://{}@{}:{}/{}",

@@ -74,3 +74,44 @@ pub const COHORTS_ENROLLING_ANY: &str =
     "SELECT DISTINCT payload -> 'ParticipantEnrolled' ->> 'participant_id', aggregate_id FROM events \
       WHERE aggregate_type = 'cohort' AND event_type = 'ParticipantEnrolled' \
         AND payload -> 'ParticipantEnrolled' ->> 'participant_id' = ANY($1)";
+
+impl EventStore {
+    /// Loads and folds one aggregate's stream as known at `known_at`: only
+    /// the events recorded at or before it (every event when `None`).
+    pub async fn load_known_at<A: cqrs_es::Aggregate>(
+        &self,
+        aggregate_id: &str,
+        known_at: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<super::LoadedStream<A>, StoreError> {
+        let Some(at) = known_at else {
+            return self.load::<A>(aggregate_id).await;
+        };
+        let rows: Vec<(i64, serde_json::Value)> = sqlx::query_as(
+            "SELECT sequence, payload FROM events \
+              WHERE aggregate_type = $1 AND aggregate_id = $2 AND recorded_at <= $3 ORDER BY sequence",
+        )
+        .bind(A::TYPE)
+        .bind(aggregate_id)
+        .bind(at)
+        .fetch_all(self.reader().await?.connection()?)
+        .await?;
+        let mut loaded = super::LoadedStream {
+            aggregate: A::default(),
+            version: 0,
+            events: Vec::with_capacity(rows.len()),
+        };
+        for (sequence, payload) in rows {
+            let sequence = sequence as u64;
+            let event: A::Event = serde_json::from_value(payload).map_err(|e| StoreError::Undecodable {
+                aggregate_type: A::TYPE.to_string(),
+                aggregate_id: aggregate_id.to_string(),
+                sequence,
+                reason: e.to_string(),
+            })?;
+            cqrs_es::Aggregate::apply(&mut loaded.aggregate, event.clone());
+            loaded.events.push((sequence, event));
+            loaded.version = sequence;
+        }
+        Ok(loaded)
+    }
+}

@@ -137,11 +137,14 @@ pub(super) async fn retract(State(s): State<AppState>, req: Addressed<Retraction
 
 /// A cohort's current state: programme, dates, members.
 #[utoipa::path(get, operation_id = "cohort_state",
-    path = "/api/v1/cohorts/{id}", tag = "cohorts", params(("id" = Uuid, Path)),
-    responses((status = 200, body = Object), (status = 404, body = super::error::ErrorBody)))]
+    path = "/api/v1/cohorts/{id}", tag = "cohorts", params(("id" = Uuid, Path), super::KnownAtQuery),
+    responses((status = 200, body = Object), (status = 400, body = super::error::ErrorBody),
+        (status = 404, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
 pub(super) async fn current_state(
     State(s): State<AppState>,
     Path(id): Path<String>,
+    query: Result<axum::extract::Query<super::KnownAtQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<aggregates::cohort::CohortView>, ApiError> {
-    super::aggregate_view(&s, "cohort", &id, Cohort::view).await
+    let known_at = super::known_at_of(query)?.moment(&s).await?;
+    super::aggregate_view(&s, "cohort", &id, known_at, Cohort::view).await
 }

@@ -3,6 +3,7 @@
 //! [`app`] builds the router from an [`AppState`]; `main` serves it and the
 //! integration tests drive the very same router.
 
+mod audit;
 mod cohorts;
 pub mod error;
 pub mod extract;
@@ -78,6 +79,7 @@ pub fn app(state: AppState) -> Router {
         .merge(imports::routes())
         .merge(history::routes())
         .merge(reports::routes())
+        .merge(audit::routes())
         .route("/openapi.json", get(openapi::document));
     Router::new()
         .nest("/api/v1", api)
@@ -172,21 +174,58 @@ impl From<CommitReceipt> for CommandResponse {
     }
 }
 
-/// The current state of one aggregate, or 404 when it has no events.
+/// `?known_at=` on an entity: its state as known at that moment.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(super) struct KnownAtQuery {
+    /// The state folded only from the events recorded at or before this
+    /// moment (RFC 3339, not in the future), as a report's `known_at`.
+    pub known_at: Option<String>,
+}
+
+impl KnownAtQuery {
+    /// The moment asked about, checked as a report's `known_at` is (400 when
+    /// not a timestamp, 422 in the future), once every commit recorded by
+    /// then is visible.
+    async fn moment(&self, s: &AppState) -> Result<Option<DateTime<Utc>>, ApiError> {
+        match &self.known_at {
+            None => Ok(None),
+            Some(text) => Ok(Some(crate::reports::settled_known_at(s.store().pool(), text).await?)),
+        }
+    }
+}
+
+/// The `known_at` query of an entity endpoint (400 when the query string
+/// does not parse).
+fn known_at_of(
+    query: Result<axum::extract::Query<KnownAtQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<KnownAtQuery, ApiError> {
+    query
+        .map(|q| q.0)
+        .map_err(|e| ApiError::bad_request("invalid_parameter", "known_at", e.body_text()))
+}
+
+/// The state of one aggregate (as known at `known_at`, when given), or 404
+/// when it has no events (by then).
 async fn aggregate_view<A, V>(
     s: &AppState,
     what: &'static str,
     id: &str,
+    known_at: Option<DateTime<Utc>>,
     view: impl Fn(&A) -> Option<V>,
 ) -> Result<Json<V>, ApiError>
 where
     A: cqrs_es::Aggregate,
 {
     let id = participants::parse_id(id)?;
-    let loaded = s.store().load::<A>(&id.to_string()).await?;
-    view(&loaded.aggregate)
-        .map(Json)
-        .ok_or_else(|| ApiError::not_found(what, id))
+    let loaded = s.store().load_known_at::<A>(&id.to_string(), known_at).await?;
+    view(&loaded.aggregate).map(Json).ok_or_else(|| match known_at {
+        None => ApiError::not_found(what, id),
+        Some(at) => ApiError::NotFound {
+            code: "not_found",
+            message: format!("no {what} with id {id} was known at {}", at.to_rfc3339()),
+        },
+    })
 }
 
 /// What a command handler answers: 201 with the commit's receipt.

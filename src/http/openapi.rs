@@ -13,7 +13,7 @@ use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::{HeaderBuilder, RefOr, Required, Schema};
 use utoipa::{Modify, OpenApi};
 
-use super::{cohorts, error, health, history, imports, ladders, participants, posts, reports, CommandResponse};
+use super::{audit, cohorts, error, health, history, imports, ladders, participants, posts, reports, CommandResponse};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -53,6 +53,9 @@ use super::{cohorts, error, health, history, imports, ladders, participants, pos
         reports::report,
         reports::status,
         reports::rebuild,
+        audit::head,
+        audit::verify_chain,
+        audit::events,
         health::healthz,
     ),
     components(schemas(CommandResponse, error::ErrorBody)),

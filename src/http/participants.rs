@@ -250,17 +250,27 @@ pub(super) async fn retract(State(s): State<AppState>, req: Addressed<Retraction
 }
 
 /// A participant's current state (from its event stream), its role's level
-/// by the ladder in force now (docs/metrics.md decision 14).
+/// by the ladder in force now (docs/metrics.md decision 14); with
+/// `known_at`, as known at that moment: only the events recorded by then,
+/// judged with the ladders as known then.
 #[utoipa::path(get, operation_id = "participant_state",
-    path = "/api/v1/participants/{id}", tag = "participants", params(("id" = Uuid, Path)),
-    responses((status = 200, body = Object), (status = 404, body = super::error::ErrorBody)))]
+    path = "/api/v1/participants/{id}", tag = "participants", params(("id" = Uuid, Path), super::KnownAtQuery),
+    responses((status = 200, body = Object), (status = 400, body = super::error::ErrorBody),
+        (status = 404, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
 pub(super) async fn current_state(
     State(s): State<AppState>,
     Path(id): Path<String>,
+    query: Result<Query<super::KnownAtQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<aggregates::participant::ParticipantView>, ApiError> {
-    let levels = s.runner.ladders().levels_now().await?;
+    let known_at = super::known_at_of(query)?.moment(&s).await?;
+    let levels = match known_at {
+        None => s.runner.ladders().levels_now().await?,
+        Some(at) => projections::ladder_edits::ladders_known_at(s.store().pool(), Some(at))
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))?,
+    };
     let view = |p: &Participant| p.clone().judged_with(levels.clone()).view();
-    super::aggregate_view(&s, "participant", &id, view).await
+    super::aggregate_view(&s, "participant", &id, known_at, view).await
 }
 
 /// `?external_ref=` for `GET /participants`.

@@ -140,11 +140,14 @@ pub(super) async fn retract(State(s): State<AppState>, req: Addressed<Retraction
 
 /// A post's current state and occupancy history.
 #[utoipa::path(get, operation_id = "post_state",
-    path = "/api/v1/posts/{id}", tag = "posts", params(("id" = Uuid, Path)),
-    responses((status = 200, body = Object), (status = 404, body = super::error::ErrorBody)))]
+    path = "/api/v1/posts/{id}", tag = "posts", params(("id" = Uuid, Path), super::KnownAtQuery),
+    responses((status = 200, body = Object), (status = 400, body = super::error::ErrorBody),
+        (status = 404, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
 pub(super) async fn current_state(
     State(s): State<AppState>,
     Path(id): Path<String>,
+    query: Result<axum::extract::Query<super::KnownAtQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<aggregates::post::PostView>, ApiError> {
-    super::aggregate_view(&s, "post", &id, Post::view).await
+    let known_at = super::known_at_of(query)?.moment(&s).await?;
+    super::aggregate_view(&s, "post", &id, known_at, Post::view).await
 }

@@ -86,7 +86,7 @@ impl ReportGate {
     }
 
     /// A slot, or 503 `overloaded` when none frees within the queue wait.
-    async fn admit(&self) -> Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
+    pub(super) async fn admit(&self) -> Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
         let slots = self.slots.clone();
         let permit = if self.queue_wait.is_zero() {
             slots.try_acquire_owned().ok()

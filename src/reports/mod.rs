@@ -12,6 +12,24 @@ pub use error::ReportRequestError;
 pub use params::{ReportKind, ReportQuery, EVERY_REPORT};
 pub use source::ReportSource;
 
+/// `known_at` as every `known_at` parameter is read (an RFC 3339 moment not
+/// in the future), once every commit recorded by then is visible: for the
+/// entity endpoints' `known_at`.
+pub async fn settled_known_at(
+    pool: &sqlx::PgPool,
+    text: &str,
+) -> Result<chrono::DateTime<chrono::Utc>, ReportRequestError> {
+    let query = ReportQuery {
+        known_at: Some(text.to_string()),
+        ..ReportQuery::default()
+    };
+    let at = query.known_at()?.ok_or(ReportRequestError::KnownAtNotTimestamp {
+        given: text.to_string(),
+    })?;
+    source::refuse_future(pool, at).await?;
+    Ok(at)
+}
+
 use source::on_a_blocking_thread;
 
 use std::collections::HashSet;

@@ -150,7 +150,7 @@ pub(super) async fn on_a_blocking_thread<T: Send + 'static>(
 /// A `known_at` before it may still have commits in flight stamped before
 /// it (a group of commits takes a few milliseconds): those are waited for,
 /// so that the answer can never change afterwards.
-async fn refuse_future(pool: &PgPool, known_at: DateTime<Utc>) -> Result<(), ReportRequestError> {
+pub(super) async fn refuse_future(pool: &PgPool, known_at: DateTime<Utc>) -> Result<(), ReportRequestError> {
     let now: DateTime<Utc> = sqlx::query_scalar("SELECT clock_timestamp()").fetch_one(pool).await?;
     if known_at > now {
         return Err(ReportRequestError::KnownAtInFuture { known_at, now });

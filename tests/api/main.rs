@@ -6,8 +6,11 @@
 
 mod helpers;
 
+mod audit_feed;
+mod audit_verify;
 mod bulk_catch_up;
 mod cli_report;
+mod cli_verify;
 mod commands;
 mod concurrency;
 mod contention;

@@ -148,6 +148,15 @@ impl Reply {
 
 /// Starts the router over a fresh database.
 pub(crate) async fn spawn_app() -> TestApp {
+    let app = spawn_app_unsealed().await;
+    // The sealer, as `tenure serve` runs it.
+    tokio::spawn(tenure::audit::Sealer::new(app.pool.clone()).run(std::future::pending()));
+    app
+}
+
+/// Starts the router over a fresh database with no sealer, for tests that
+/// seal by hand (`tenure::audit::Sealer::seal_batch`).
+pub(crate) async fn spawn_app_unsealed() -> TestApp {
     let (pool, _) = fresh_database().await;
     let state = tenure::app_state(pool.clone(), &tenure::Settings::default());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
