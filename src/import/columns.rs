@@ -62,6 +62,13 @@ impl Columns {
         }
     }
 
+    /// Moves every column `fields` places to the right.
+    pub(super) fn shift(&mut self, fields: usize) {
+        for position in self.positions.values_mut() {
+            *position += fields;
+        }
+    }
+
     /// The columns the header has.
     pub(super) fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
         self.positions.keys().copied()
@@ -99,8 +106,12 @@ pub(super) fn date(line: u64, column: &str, text: &str) -> Result<NaiveDate, Row
                 c.is_ascii_digit()
             }
         });
+    // Well formed, the fields are digits at known places: read them as
+    // numbers (a format string parsed for every row cost more than the
+    // rest of reading the date).
+    let number = |range: std::ops::Range<usize>| text[range].parse::<u32>().ok();
     well_formed
-        .then(|| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok())
+        .then(|| NaiveDate::from_ymd_opt(number(0..4)? as i32, number(5..7)?, number(8..10)?))
         .flatten()
         .ok_or_else(|| {
             RowError::at(
@@ -120,4 +131,34 @@ pub(super) fn missing(line: u64, column: &str, which_rows: &str) -> RowError {
         "missing_field",
         format!("{column} is required on {which_rows}"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+
+    use super::date;
+
+    #[test]
+    fn a_date_is_a_real_day_written_yyyy_mm_dd() {
+        let day = |text: &str| date(2, "effective_on", text).ok();
+        assert_eq!(day("2018-09-30"), NaiveDate::from_ymd_opt(2018, 9, 30));
+        assert_eq!(day("2020-02-29"), NaiveDate::from_ymd_opt(2020, 2, 29), "a leap day");
+        for refused in [
+            "2019-02-29",
+            "2018-02-30",
+            "2018-13-01",
+            "2018-00-10",
+            "2018-1-01",
+            "30/09/2018",
+            "2018-09-3x",
+        ] {
+            assert_eq!(day(refused), None, "{refused}");
+        }
+        let error = date(7, "ends_on", "2018-02-30").unwrap_err();
+        assert_eq!(
+            (error.line, error.column.as_deref(), error.error.as_str()),
+            (7, Some("ends_on"), "invalid_field")
+        );
+    }
 }

@@ -165,6 +165,14 @@ impl Header {
         Ok(Header { columns })
     }
 
+    /// The same header for rows that carry `fields` more fields before its
+    /// own (a part's rows start with their line), read without copying
+    /// each row.
+    pub(super) fn after_fields(mut self, fields: usize) -> Header {
+        self.columns.shift(fields);
+        self
+    }
+
     /// The fact on `row` (at `line`), or every problem it has.
     pub fn fact(&self, line: u64, row: &csv::StringRecord, texts: &mut Interner) -> Result<Fact, Vec<RowError>> {
         let value = |column: &str| self.columns.value(row, column);

@@ -298,33 +298,31 @@ fn read_rows(file: impl Read, lines: Lines) -> (FactsByPerson, Vec<RowError>, us
         Ok(names) => numbered(names, lines),
         Err(e) => return (by_person, vec![unreadable(1, &e)], 0),
     };
+    // A part's rows start with their line: the person, and every column,
+    // is one field further.
+    let shift = usize::from(matches!(lines, Lines::FirstField));
     let header = match Header::read(&names) {
-        Ok(header) => header,
+        Ok(header) => header.after_fields(shift),
         Err(header_errors) => return (by_person, header_errors, 0),
     };
-    // A part's rows start with their line: the person is one field further.
-    let shift = usize::from(matches!(lines, Lines::FirstField));
-    let person_column = names.iter().position(|name| name.trim() == "person");
-    let rows = each_row(reader, person_column.map(|i| i + shift), |parsed| match parsed {
+    let person_column = names.iter().position(|name| name.trim() == "person").map(|i| i + shift);
+    let rows = each_row(reader, person_column, |parsed| match parsed {
         Parsed::Refused(error) => errors.push(error),
         Parsed::Row { line: position, record } => {
-            let (line, fields) = match lines {
-                Lines::FromPosition => (position, record),
-                Lines::FirstField => (
-                    record.get(0).and_then(|l| l.parse().ok()).unwrap_or_default(),
-                    numbered(&record, lines),
-                ),
+            let line = match lines {
+                Lines::FromPosition => position,
+                Lines::FirstField => record.get(0).and_then(|l| l.parse().ok()).unwrap_or_default(),
             };
-            if fields.len() != names.len() {
+            if record.len() != names.len() + shift {
                 errors.push(wrong_number_of_fields(
                     line,
-                    fields.len(),
+                    record.len() - shift.min(record.len()),
                     names.len(),
-                    person_of(&fields, person_column),
+                    person_of(&record, person_column),
                 ));
                 return;
             }
-            match header.fact(line, &fields, &mut texts) {
+            match header.fact(line, &record, &mut texts) {
                 Ok(fact) => by_person.entry(fact.person.clone()).or_default().push(fact),
                 Err(row_errors) => errors.extend(row_errors),
             }
