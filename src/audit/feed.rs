@@ -13,9 +13,9 @@
 //! so that the event table's inserts pay for no extra index) for sealed
 //! events, and the events themselves for the few committed since the head.
 
+use crate::event_store::StoredEvent;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use serde_json::Value;
 use sqlx::PgPool;
 
 use super::seal;
@@ -54,28 +54,16 @@ impl FeedFilter {
     }
 }
 
-/// One event as the feed lists it.
+/// One event as the feed lists it: the event as stored, and its seal.
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct FeedEvent {
-    /// Its place in the all-events order; pass the last one seen as `after`.
-    pub global_position: i64,
-    pub aggregate_type: String,
-    pub aggregate_id: String,
-    /// Its place in its own stream (1, 2, ...).
-    pub sequence: i64,
-    pub event_type: String,
-    pub event_version: String,
-    pub payload: Value,
-    /// `recorded_by`, `source`, `correlation_id` and, when given,
-    /// `idempotency_key` and `derivation`.
-    pub metadata: Value,
-    /// The recorded clock: when tenure learned of the event.
-    pub recorded_at: DateTime<Utc>,
+    /// The event; pass its `global_position` as `after` for the next page.
+    #[serde(flatten)]
+    #[sqlx(flatten)]
+    pub event: StoredEvent,
     /// Its seal (64 hex digits), or null while the sealer has not reached it.
     #[sqlx(skip)]
     pub seal: Option<String>,
-    #[serde(skip)]
-    pub transaction_id: i64,
     #[serde(skip)]
     #[sqlx(rename = "seal")]
     seal_bytes: Option<Vec<u8>>,
@@ -161,7 +149,7 @@ pub async fn page(
         e.seal = e.seal_bytes.take().map(|bytes| seal::to_hex(&bytes));
     }
     let next_after = (events.len() as i64 == limit)
-        .then(|| events.last().map(|e| e.global_position))
+        .then(|| events.last().map(|e| e.event.global_position))
         .flatten();
     Ok(FeedPage { events, next_after })
 }

@@ -326,7 +326,7 @@ fn export(
                 .events
                 .last()
                 .filter(|_| page.next_after.is_some())
-                .map(|e| (e.transaction_id, e.global_position));
+                .map(|e| (e.event.transaction_id, e.event.global_position));
             let mut lines = Vec::new();
             for event in &page.events {
                 serde_json::to_writer(&mut lines, event).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;

@@ -5,10 +5,12 @@
 
 mod error;
 mod known_at;
+mod output;
 mod params;
 mod source;
 
 pub use error::ReportRequestError;
+pub use output::{to_csv, to_table};
 pub use params::{ReportKind, ReportQuery, EVERY_REPORT};
 pub use source::ReportSource;
 
@@ -30,13 +32,13 @@ pub async fn settled_known_at(
     Ok(at)
 }
 
+use output::{page_participants, render};
 use source::on_a_blocking_thread;
 
 use std::collections::HashSet;
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use projections::reports::csv::ToCsvRows;
 use projections::reports::model::Dataset;
 use projections::reports::names::{KnownNames, NameKind};
 use projections::reports::{leavers, promotions, retention, selection, turnover, vacancies, Period, ReportError};
@@ -283,17 +285,6 @@ fn names_given(q: &ReportQuery) -> Vec<(NameKind, &'static str, String)> {
     given
 }
 
-fn render<R: Serialize + ToCsvRows>(
-    report: Result<R, ReportError>,
-) -> Result<(Value, Vec<Vec<String>>), ReportRequestError> {
-    let report = report?;
-    let rows = report.to_csv_rows();
-    Ok((
-        serde_json::to_value(&report).map_err(ReportRequestError::internal)?,
-        rows,
-    ))
-}
-
 /// Every parameter `kind` cannot do without, checked with the same helpers
 /// (and so the same messages) that build its parameters.
 fn check_required(kind: ReportKind, q: &ReportQuery) -> Result<(), ReportRequestError> {
@@ -437,45 +428,6 @@ fn compute(
     }
 }
 
-/// Writes rows as CSV text.
-pub fn to_csv(rows: &[Vec<String>]) -> Result<String, ReportRequestError> {
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    for row in rows {
-        writer.write_record(row).map_err(ReportRequestError::internal)?;
-    }
-    let bytes = writer.into_inner().map_err(ReportRequestError::internal)?;
-    String::from_utf8(bytes).map_err(ReportRequestError::internal)
-}
-
-/// Writes rows as an aligned plain-text table for the terminal.
-pub fn to_table(rows: &[Vec<String>]) -> String {
-    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..columns)
-        .map(|c| {
-            rows.iter()
-                .filter_map(|r| r.get(c))
-                .map(|s| s.chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let mut out = String::new();
-    for (i, row) in rows.iter().enumerate() {
-        let cells: Vec<String> = row
-            .iter()
-            .enumerate()
-            .map(|(c, cell)| format!("{cell:<width$}", width = widths[c]))
-            .collect();
-        out.push_str(cells.join("  ").trim_end());
-        out.push('\n');
-        if i == 0 {
-            out.push_str(&widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().join("  "));
-            out.push('\n');
-        }
-    }
-    out
-}
-
 /// When the answer's figures were last changed, for HTTP headers.
 pub fn last_recorded(p: &Provenance) -> Option<DateTime<Utc>> {
     p.last_recorded_at
@@ -483,21 +435,3 @@ pub fn last_recorded(p: &Provenance) -> Option<DateTime<Utc>> {
 
 #[cfg(test)]
 mod tests;
-
-/// Keeps one page of a promotions answer's per-participant outcomes (which
-/// grow with the population; the figures do not), and says how many there
-/// are and where the next page starts (`null`: this is the last).
-fn page_participants(report: &mut Value, (offset, limit): (u64, u64)) {
-    let Some(all) = report.get_mut("participants").and_then(Value::as_array_mut) else {
-        return;
-    };
-    let total = all.len() as u64;
-    let start = offset.min(total) as usize;
-    let end = offset.saturating_add(limit).min(total) as usize;
-    let page: Vec<Value> = all.drain(start..end).collect();
-    *all = page;
-    let next = (offset.saturating_add(limit) < total).then(|| offset + limit);
-    report["participants_total"] = total.into();
-    report["participants_offset"] = offset.into();
-    report["participants_next_offset"] = next.into();
-}
