@@ -330,7 +330,7 @@ mod tests {
                 "unsupported_parameter",
                 Some("role"),
                 "the vacancies report does not take role; it takes organisation, on, and known_at, min_position, \
-                 wait_ms, format",
+                 wait_ms, format, view, threshold",
             ),
         );
         same(ReportRequestError::internal("boom"), ApiError::internal("boom"));

@@ -39,6 +39,8 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use projections::reports::board::BoardView;
+use projections::reports::csv::ToCsvRows;
 use projections::reports::model::Dataset;
 use projections::reports::names::{KnownNames, NameKind};
 use projections::reports::{leavers, promotions, retention, selection, turnover, vacancies, Period, ReportError};
@@ -288,6 +290,7 @@ fn names_given(q: &ReportQuery) -> Vec<(NameKind, &'static str, String)> {
 /// Every parameter `kind` cannot do without, checked with the same helpers
 /// (and so the same messages) that build its parameters.
 fn check_required(kind: ReportKind, q: &ReportQuery) -> Result<(), ReportRequestError> {
+    q.board()?;
     match kind {
         ReportKind::Promotions | ReportKind::Retention => {
             required(q.as_at, "as_at")?;
@@ -377,9 +380,13 @@ fn compute(
                 as_at: required(q.as_at, "as_at")?,
                 targets,
             };
-            let (mut report, rows) = render(promotions::compute(dataset, &params))?;
-            page_participants(&mut report, q.participants_page()?);
-            Ok((report, rows))
+            let report = promotions::compute(dataset, &params)?;
+            let (mut json, mut rows) = render(&report)?;
+            match q.board()? {
+                Some(board) => board.promotions(&report, &mut json, &mut rows),
+                None => page_participants(&mut json, q.participants_page()?),
+            }
+            Ok((json, rows))
         }
         ReportKind::Leavers => {
             let params = leavers::LeaversParams {
@@ -394,7 +401,8 @@ fn compute(
                 population: population(dataset, q)?,
                 exposure: q.exposure.unwrap_or_default(),
             };
-            render(leavers::compute(dataset, &params))
+            let report = leavers::compute(dataset, &params)?;
+            board_or_exact(&report, q, BoardView::leavers)
         }
         ReportKind::Retention => {
             let ids = cohorts(dataset, q)?.unwrap_or_default();
@@ -409,23 +417,39 @@ fn compute(
                 organisation: q.organisation.clone(),
                 as_at: required(q.as_at, "as_at")?,
             };
-            render(retention::compute(dataset, &params))
+            let report = retention::compute(dataset, &params)?;
+            board_or_exact(&report, q, BoardView::retention)
         }
         ReportKind::Turnover => {
             let params = turnover::TurnoverParams {
                 organisation: organisation(q, "turnover")?,
                 period: period(q.from, q.to, "from", "to")?,
             };
-            render(turnover::compute(dataset, &params))
+            let report = turnover::compute(dataset, &params)?;
+            board_or_exact(&report, q, BoardView::turnover)
         }
         ReportKind::Vacancies => {
             let params = vacancies::VacancyParams {
                 organisation: organisation(q, "vacancies")?,
                 on: required(q.on, "on")?,
             };
-            render(vacancies::compute(dataset, &params))
+            let report = vacancies::compute(dataset, &params)?;
+            board_or_exact(&report, q, BoardView::vacancies)
         }
     }
+}
+
+/// The answer as counted, or its board view when asked.
+fn board_or_exact<R: Serialize + ToCsvRows>(
+    report: &R,
+    q: &ReportQuery,
+    board_view: fn(&BoardView, &R, &mut Value, &mut [Vec<String>]),
+) -> Result<(Value, Vec<Vec<String>>), ReportRequestError> {
+    let (mut json, mut rows) = render(report)?;
+    if let Some(board) = q.board()? {
+        board_view(&board, report, &mut json, &mut rows);
+    }
+    Ok((json, rows))
 }
 
 /// When the answer's figures were last changed, for HTTP headers.

@@ -2,19 +2,15 @@
 //! of a long list, CSV text, or a plain-text table for the terminal.
 
 use projections::reports::csv::ToCsvRows;
-use projections::reports::ReportError;
 use serde::Serialize;
 use serde_json::Value;
 
 use super::ReportRequestError;
 
-pub(super) fn render<R: Serialize + ToCsvRows>(
-    report: Result<R, ReportError>,
-) -> Result<(Value, Vec<Vec<String>>), ReportRequestError> {
-    let report = report?;
+pub(super) fn render<R: Serialize + ToCsvRows>(report: &R) -> Result<(Value, Vec<Vec<String>>), ReportRequestError> {
     let rows = report.to_csv_rows();
     Ok((
-        serde_json::to_value(&report).map_err(ReportRequestError::internal)?,
+        serde_json::to_value(report).map_err(ReportRequestError::internal)?,
         rows,
     ))
 }

@@ -2,6 +2,7 @@
 //! and the command line.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use projections::reports::board::{BoardView, DEFAULT_THRESHOLD};
 use projections::reports::leavers::ExposureBasis;
 use serde::Deserialize;
 
@@ -68,7 +69,7 @@ impl ReportKind {
 }
 
 /// The parameters every report takes: when the answer is from, and its format.
-pub const EVERY_REPORT: [&str; 4] = ["known_at", "min_position", "wait_ms", "format"];
+pub const EVERY_REPORT: [&str; 6] = ["known_at", "min_position", "wait_ms", "format", "view", "threshold"];
 
 /// Every report parameter; each report reads the ones it needs.
 #[derive(Debug, Clone, Default, Deserialize, clap::Args, utoipa::IntoParams)]
@@ -135,6 +136,14 @@ pub struct ReportQuery {
     /// `json` (default) or `csv`.
     #[arg(skip)]
     pub format: Option<String>,
+    /// `exact` (default): every figure as counted; `board`: small numbers
+    /// suppressed for a board (docs/metrics.md "Small numbers").
+    #[arg(long)]
+    pub view: Option<String>,
+    /// With `view=board`: counts below this are suppressed (default 5; a
+    /// request may raise it, never lower it).
+    #[arg(long)]
+    pub threshold: Option<String>,
 }
 
 /// Per-participant outcomes in one promotions answer unless asked.
@@ -169,6 +178,8 @@ impl ReportQuery {
             ("participants_offset", self.participants_offset.is_some()),
             ("participants_limit", self.participants_limit.is_some()),
             ("format", self.format.is_some()),
+            ("view", self.view.is_some()),
+            ("threshold", self.threshold.is_some()),
         ];
         given.into_iter().filter(|(_, is)| *is).map(|(name, _)| name).collect()
     }
@@ -286,6 +297,34 @@ impl ReportQuery {
             });
         }
         Ok((offset, limit))
+    }
+
+    /// The board view asked for, if any: `view=board` with its threshold.
+    pub fn board(&self) -> Result<Option<BoardView>, ReportRequestError> {
+        let invalid = |field: &'static str, message: String| ReportRequestError::InvalidParameter { field, message };
+        let board = match self.view.as_deref() {
+            None | Some("exact") => false,
+            Some("board") => true,
+            Some(other) => return Err(invalid("view", format!("view {other:?} is not exact or board"))),
+        };
+        let threshold = match self.threshold.as_deref() {
+            None => DEFAULT_THRESHOLD,
+            Some(_) if !board => {
+                return Err(invalid("threshold", "threshold applies to view=board only".to_string()));
+            }
+            Some(text) => text
+                .parse::<u64>()
+                .map_err(|_| invalid("threshold", format!("threshold must be a whole number, not {text:?}")))?,
+        };
+        if !board {
+            return Ok(None);
+        }
+        BoardView::new(threshold).map(Some).ok_or_else(|| {
+            invalid(
+                "threshold",
+                format!("a board view suppresses counts below {DEFAULT_THRESHOLD} at least; give {DEFAULT_THRESHOLD} or more, not {threshold}"),
+            )
+        })
     }
 
     /// A comma-separated list, or `None` when absent or empty.

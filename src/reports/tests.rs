@@ -172,14 +172,14 @@ fn a_parameter_the_report_does_not_read_is_refused_by_name() {
     assert_eq!(
         e.to_string(),
         "the turnover report does not take role; it takes organisation, from, to, and known_at, min_position, \
-         wait_ms, format"
+         wait_ms, format, view, threshold"
     );
     // Every report takes its own parameters and the common ones.
     let every = "programme=P&cohort=C&organisation=O&role=R&team=T&from=2019-01-01&to=2019-12-31\
         &compare_from=2018-01-01&compare_to=2018-12-31&as_at=2019-12-31&on=2019-12-31&targets=dcs\
-        &exposure=equal&known_at=K&min_position=1&wait_ms=1&format=csv";
+        &exposure=equal&known_at=K&min_position=1&wait_ms=1&format=csv&view=board&threshold=10";
     let all = query(every);
-    assert_eq!(all.given().len(), 17);
+    assert_eq!(all.given().len(), 19);
     for kind in [
         ReportKind::Promotions,
         ReportKind::Leavers,
@@ -260,4 +260,34 @@ fn waiting_refusals_name_the_position() {
         unknown.to_string(),
         "no event has global position 9: the store ends at 7"
     );
+}
+
+#[test]
+fn the_board_view_is_asked_with_view_board_and_may_only_raise_the_threshold() {
+    use projections::reports::board::BoardView;
+    assert_eq!(query("").board().unwrap(), None);
+    assert_eq!(query("view=exact").board().unwrap(), None);
+    assert_eq!(query("view=board").board().unwrap(), Some(BoardView { threshold: 5 }));
+    assert_eq!(
+        query("view=board&threshold=10").board().unwrap(),
+        Some(BoardView { threshold: 10 })
+    );
+    for (text, field, starts) in [
+        ("view=pretty", "view", "view \"pretty\" is not exact or board"),
+        (
+            "view=board&threshold=3",
+            "threshold",
+            "a board view suppresses counts below 5 at least",
+        ),
+        (
+            "view=board&threshold=many",
+            "threshold",
+            "threshold must be a whole number",
+        ),
+        ("threshold=10", "threshold", "threshold applies to view=board only"),
+    ] {
+        let e = query(text).board().unwrap_err();
+        assert_eq!((e.code(), e.field()), ("invalid_parameter", Some(field)), "{text}");
+        assert!(e.to_string().starts_with(starts), "{text}: {e}");
+    }
 }

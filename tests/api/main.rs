@@ -8,6 +8,7 @@ mod helpers;
 
 mod audit_feed;
 mod audit_verify;
+mod board_view;
 mod bulk_catch_up;
 mod cli_report;
 mod cli_verify;

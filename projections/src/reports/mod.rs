@@ -11,6 +11,7 @@
 //!   rounded value (percentages to 1 decimal place);
 //! - every report lists the [`Definition`] of each figure it returns.
 
+pub mod board;
 pub mod csv;
 mod error;
 pub mod leavers;

@@ -6,17 +6,17 @@ use uuid::Uuid;
 use crate::reports::model::*;
 
 /// Parses "YYYY-MM-DD".
-pub(super) fn d(s: &str) -> NaiveDate {
+pub(crate) fn d(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("test date")
 }
 
 /// A deterministic id from a small number.
-pub(super) fn id(n: u128) -> Uuid {
+pub(crate) fn id(n: u128) -> Uuid {
     Uuid::from_u128(n)
 }
 
 /// A person with no history.
-pub(super) fn person(n: u128) -> Person {
+pub(crate) fn person(n: u128) -> Person {
     Person {
         participant_id: id(n),
         external_ref: format!("P{n}"),
@@ -28,7 +28,7 @@ pub(super) fn person(n: u128) -> Person {
 }
 
 /// A dataset of `people` with no cohorts and no posts.
-pub(super) fn of_people(people: Vec<Person>) -> Dataset {
+pub(crate) fn of_people(people: Vec<Person>) -> Dataset {
     Dataset {
         people,
         ..Dataset::default()
@@ -36,7 +36,7 @@ pub(super) fn of_people(people: Vec<Person>) -> Dataset {
 }
 
 /// People and one cohort, no posts.
-pub(super) fn with_cohort(people: Vec<Person>, cohort: Cohort) -> Dataset {
+pub(crate) fn with_cohort(people: Vec<Person>, cohort: Cohort) -> Dataset {
     Dataset {
         people,
         cohorts: vec![cohort],
@@ -45,7 +45,7 @@ pub(super) fn with_cohort(people: Vec<Person>, cohort: Cohort) -> Dataset {
 }
 
 /// Person `n` with the history `f` gives them.
-pub(super) fn with(n: u128, f: impl FnOnce(&mut Person)) -> Person {
+pub(crate) fn with(n: u128, f: impl FnOnce(&mut Person)) -> Person {
     let mut p = person(n);
     f(&mut p);
     p
@@ -53,14 +53,14 @@ pub(super) fn with(n: u128, f: impl FnOnce(&mut Person)) -> Person {
 
 /// A permanent full-time spell at `org` in `role` from `from`, ended by a
 /// leaving on `left_on`, and that leaving.
-pub(super) fn worked_then_left(p: &mut Person, org: &str, role: &str, from: &str, left_on: &str) {
+pub(crate) fn worked_then_left(p: &mut Person, org: &str, role: &str, from: &str, left_on: &str) {
     p.spells
         .push(spell(org, role, from, Some(left_on), Some(SpellEnd::Leaving)));
     p.leavings.push(leaving(left_on, org, role));
 }
 
 /// A permanent full-time spell.
-pub(super) fn spell(org: &str, role: &str, from: &str, until: Option<&str>, ended_by: Option<SpellEnd>) -> Spell {
+pub(crate) fn spell(org: &str, role: &str, from: &str, until: Option<&str>, ended_by: Option<SpellEnd>) -> Spell {
     Spell {
         organisation: org.into(),
         team: None,
@@ -76,7 +76,7 @@ pub(super) fn spell(org: &str, role: &str, from: &str, until: Option<&str>, ende
 }
 
 /// A move of the given kind; internal when the organisations match.
-pub(super) fn mv(on: &str, from: (&str, &str), to: (&str, &str), kind: MoveKind) -> Move {
+pub(crate) fn mv(on: &str, from: (&str, &str), to: (&str, &str), kind: MoveKind) -> Move {
     Move {
         effective_on: d(on),
         from_role: from.1.into(),
@@ -92,7 +92,7 @@ pub(super) fn mv(on: &str, from: (&str, &str), to: (&str, &str), kind: MoveKind)
 }
 
 /// A leaving event at full time.
-pub(super) fn leaving(on: &str, org: &str, role: &str) -> Leaving {
+pub(crate) fn leaving(on: &str, org: &str, role: &str) -> Leaving {
     Leaving {
         effective_on: d(on),
         organisation: org.into(),
@@ -102,7 +102,7 @@ pub(super) fn leaving(on: &str, org: &str, role: &str) -> Leaving {
 }
 
 /// An open exclusion.
-pub(super) fn exclusion(from: &str) -> Exclusion {
+pub(crate) fn exclusion(from: &str) -> Exclusion {
     Exclusion {
         from: d(from),
         until: None,
@@ -111,7 +111,7 @@ pub(super) fn exclusion(from: &str) -> Exclusion {
 }
 
 /// A member enrolled on a date.
-pub(super) fn member(n: u128, enrolled: &str) -> Member {
+pub(crate) fn member(n: u128, enrolled: &str) -> Member {
     Member {
         participant_id: id(n),
         enrolled_on: d(enrolled),
@@ -121,7 +121,7 @@ pub(super) fn member(n: u128, enrolled: &str) -> Member {
 }
 
 /// A cohort.
-pub(super) fn cohort(n: u128, name: &str, starts: &str, members: Vec<Member>) -> Cohort {
+pub(crate) fn cohort(n: u128, name: &str, starts: &str, members: Vec<Member>) -> Cohort {
     Cohort {
         cohort_id: id(1000 + n),
         programme: "PLDP".into(),

@@ -1,7 +1,7 @@
 //! Hand-worked tests of every report rule. Every expected number is worked
 //! out by hand in the comments beside it.
 
-mod fixtures;
+pub(crate) mod fixtures;
 mod leavers;
 mod promotions;
 mod retention;
