@@ -8,7 +8,7 @@ use super::attack::assert_nothing_recoverable;
 use super::{suppress, tables, tables_more, BoardView};
 use crate::reports::csv::ToCsvRows;
 use crate::reports::leavers::{self, ExposureBasis, LeaversParams};
-use crate::reports::model::{Dataset, MoveKind, Person};
+use crate::reports::model::{Basis, Dataset, MoveKind, Occupancy, Person, Post};
 use crate::reports::promotions::{self, PromotionParams};
 use crate::reports::tests::fixtures::*;
 use crate::reports::turnover::{self, TurnoverParams};
@@ -211,4 +211,102 @@ fn promotions_by_cohort_hide_small_cells_with_row_and_column_totals_and_drop_the
     assert_eq!(json["total"]["cohort_size"], 77);
     assert!(json.get("participants").is_none());
     attack(&tables::promotions(&report), 5);
+}
+
+#[test]
+fn retention_shows_the_curve_only_where_five_or_more_left_since_the_last_point_shown() {
+    // Twelve members from 2015-09-07; one leaves at month 5 (2016-02-07),
+    // one at month 6 (2016-03-07), three at month 14 (2016-11-07); seven
+    // stay to 2018-09-07. Month 0 is shown (12 followed, nobody left yet);
+    // months 1–4 too (no leaver since); months 5–13 are withheld (1, then 2
+    // leavers since month 4); month 14 is shown (5 since month 4) and every
+    // month after it (none since, 7 followed). Retained 7 of 12 and the 5
+    // who left are all 5 or more: shown.
+    let mut people = Vec::new();
+    for (i, on) in [(1, "2016-02-07"), (2, "2016-03-07"), (3, "2016-11-07"), (4, "2016-11-07"), (5, "2016-11-07")] {
+        people.push(with(i, |p| worked_then_left(p, "la", "social_worker", "2014-01-01", on)));
+    }
+    people.extend((6..=12).map(|i| with(i, |p| p.spells.push(spell("la", "social_worker", "2014-01-01", None, None)))));
+    let roster = (1..=12).map(|i| member(i, "2015-09-07")).collect();
+    let dataset = with_cohort(people, cohort(1, "2015 intake", "2015-09-07", roster));
+    let report = crate::reports::retention::compute(
+        &dataset,
+        &crate::reports::retention::RetentionParams {
+            cohort_id: id(1001),
+            organisation: None,
+            as_at: d("2018-09-07"),
+        },
+    )
+    .unwrap();
+    assert_eq!((report.retention.numerator, report.retention.denominator), (7, 12));
+    let (mut json, mut rows) = answer(&report);
+    BoardView::default().retention(&report, &mut json, &mut rows);
+    let curve = json["curve"].as_array().unwrap();
+    let shown: Vec<u64> = curve
+        .iter()
+        .filter(|p| p["survival"].is_number())
+        .map(|p| p["month"].as_u64().unwrap())
+        .collect();
+    let expected: Vec<u64> = (0..=4).chain(14..=36).collect();
+    assert_eq!(shown, expected);
+    assert!(curve.iter().all(|p| p["events"].is_null() && p["censored"].is_null()));
+    assert_eq!(curve[5]["at_risk"], Value::Null);
+    assert_eq!(curve[14]["at_risk"], 10);
+    assert_eq!(json["retention"]["numerator"], 7);
+    assert_eq!(cell(&rows, 6, "survival"), "withheld");
+    assert_eq!(cell(&rows, 6, "events"), "withheld");
+    assert_eq!(cell(&rows, 15, "at_risk"), "10");
+    attack(&tables_more::retention(&report, 5), 5);
+}
+
+#[test]
+fn vacancies_hide_two_vacant_and_two_covered_team_manager_posts() {
+    // On 2019-06-30 at la: 12 team manager posts, 8 held permanently, 2 by
+    // interim cover, 2 vacant; 7 practice manager posts all held
+    // permanently. Below 5: the team managers' 2 vacant and 2 covered and
+    // the same in the total row.
+    let post = |n: u128, role: &str, basis: Option<Basis>| Post {
+        post_id: id(5000 + n),
+        organisation: "la".into(),
+        title: format!("{role} {n}"),
+        role_code: role.into(),
+        established_on: d("2015-01-01"),
+        disestablished_on: None,
+        occupancies: basis
+            .map(|basis| Occupancy {
+                participant_id: id(n),
+                basis,
+                from: d("2016-01-01"),
+                until: None,
+            })
+            .into_iter()
+            .collect(),
+    };
+    let mut posts: Vec<Post> = (1..=8).map(|n| post(n, "team_manager", Some(Basis::Permanent))).collect();
+    posts.extend((9..=10).map(|n| post(n, "team_manager", Some(Basis::Interim))));
+    posts.extend((11..=12).map(|n| post(n, "team_manager", None)));
+    posts.extend((13..=19).map(|n| post(n, "practice_manager", Some(Basis::Permanent))));
+    let dataset = Dataset {
+        posts,
+        ..Dataset::default()
+    };
+    let report = crate::reports::vacancies::compute(
+        &dataset,
+        &crate::reports::vacancies::VacancyParams {
+            organisation: "la".into(),
+            on: d("2019-06-30"),
+        },
+    )
+    .unwrap();
+    let (mut json, mut rows) = answer(&report);
+    BoardView::default().vacancies(&report, &mut json, &mut rows);
+    // Rows by role: practice_manager, team_manager; then the total.
+    assert_eq!(json["rows"][1]["vacant"], "<5");
+    assert_eq!(json["rows"][1]["covered"], "<5");
+    assert_eq!(json["total"]["vacant"], "<5");
+    assert_eq!(json["rows"][1]["vacancy_rate"]["percent"], Value::Null);
+    assert_eq!(json["rows"][0]["vacant"], 0);
+    assert_eq!(cell(&rows, 2, "vacant"), "<5");
+    assert_eq!(cell(&rows, 2, "cover_percent"), "withheld");
+    attack(&tables_more::vacancies(&report), 5);
 }
