@@ -94,6 +94,10 @@ pub enum Command {
     Rebuild,
     /// Print a report from an existing store as a table (add `--csv` for CSV).
     Report(Box<ReportArgs>),
+    /// Write the board's page (small numbers suppressed) from an existing
+    /// store: HTML to standard output or `--html FILE`, an A4 PDF with
+    /// `--pdf FILE` (printed by headless Chromium).
+    Board(Box<BoardArgs>),
     /// Import facts files (CSV, one row per fact about a person; see
     /// README.md "Importing an HR extract"). Exits 0 when every row is
     /// recorded (now or by an earlier import), 2 when some were refused.
@@ -142,6 +146,20 @@ pub struct ImportArgs {
     /// names `SWENo`, else a facts file), `facts` or `census`.
     #[arg(long, value_enum, default_value_t = crate::import::FileFormat::Auto)]
     pub format: crate::import::FileFormat,
+}
+
+/// `tenure board`: the board's page, and where to write it.
+#[derive(Debug, clap::Args)]
+pub struct BoardArgs {
+    /// Write the page's HTML to this file.
+    #[arg(long)]
+    pub html: Option<std::path::PathBuf>,
+    /// Print the page to this A4 PDF with headless Chromium (`chromium`, or
+    /// the browser TENURE_CHROMIUM names).
+    #[arg(long)]
+    pub pdf: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub query: crate::board::PageQuery,
 }
 
 /// `tenure report`: which report, how to print it, and its parameters.

@@ -4,6 +4,7 @@
 //! integration tests can build the same router against their own database.
 
 pub mod audit;
+pub mod board;
 pub mod cli;
 pub mod commands;
 pub mod db;

@@ -1,6 +1,7 @@
 //! The `tenure` binary: parse the command line, open the database, then
 //! serve, load the demo, rebuild, print a report or import facts files.
 
+mod board_cli;
 mod import_cli;
 mod report_cli;
 mod verify_cli;
@@ -53,6 +54,10 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     if let Some(Command::Report(args)) = &cli.command {
         return Ok(report_cli::run(&cli, args).await?);
     }
+    // So does the board's page.
+    if let Some(Command::Board(args)) = &cli.command {
+        return board_cli::run(&cli, args).await;
+    }
     // So does a verification.
     if let Some(Command::Verify(args)) = &cli.command {
         return verify_cli::run(&cli, args).await;
@@ -104,7 +109,7 @@ async fn dispatch(cli: &Cli, database: &db::Database) -> Result<(), Box<dyn std:
             );
             Ok(())
         }
-        Command::Report(_) | Command::Verify(_) => {
+        Command::Report(_) | Command::Board(_) | Command::Verify(_) => {
             unreachable!("run() hands reports and verifications over before opening a database")
         }
         Command::Import(args) => {

@@ -4,6 +4,7 @@
 //! integration tests drive the very same router.
 
 mod audit;
+mod board;
 mod cohorts;
 pub mod error;
 pub mod extract;
@@ -83,6 +84,7 @@ pub fn app(state: AppState) -> Router {
         .route("/openapi.json", get(openapi::document));
     Router::new()
         .nest("/api/v1", api)
+        .merge(board::routes())
         .merge(health::routes())
         .fallback(|| async {
             ApiError::NotFound {

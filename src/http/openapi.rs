@@ -13,7 +13,9 @@ use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::{HeaderBuilder, RefOr, Required, Schema};
 use utoipa::{Modify, OpenApi};
 
-use super::{audit, cohorts, error, health, history, imports, ladders, participants, posts, reports, CommandResponse};
+use super::{
+    audit, board, cohorts, error, health, history, imports, ladders, participants, posts, reports, CommandResponse,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -56,6 +58,8 @@ use super::{audit, cohorts, error, health, history, imports, ladders, participan
         audit::head,
         audit::verify_chain,
         audit::events,
+        board::whole_page,
+        board::one_section,
         health::healthz,
     ),
     components(schemas(CommandResponse, error::ErrorBody)),

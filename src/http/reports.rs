@@ -77,7 +77,7 @@ impl ReportGate {
     }
 
     /// Where the next report reads: the next replica in turn, or the primary.
-    fn source(&self) -> ReportSource {
+    pub(super) fn source(&self) -> ReportSource {
         if self.replicas.is_empty() {
             return ReportSource::primary(self.pool.clone());
         }
@@ -144,7 +144,7 @@ impl From<ReportRequestError> for ApiError {
 /// 400: taking the last (or first) would answer a question not asked; a
 /// list is one comma-separated value (docs/metrics.md "Naming what a report
 /// counts").
-fn once_each(pairs: Vec<(String, String)>) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
+pub(super) fn once_each(pairs: Vec<(String, String)>) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
     let mut counts: HashMap<&str, usize> = HashMap::new();
     for (name, _) in &pairs {
         *counts.entry(name).or_default() += 1;

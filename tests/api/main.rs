@@ -8,8 +8,10 @@ mod helpers;
 
 mod audit_feed;
 mod audit_verify;
+mod board_page;
 mod board_view;
 mod bulk_catch_up;
+mod cli_board;
 mod cli_report;
 mod cli_verify;
 mod commands;

@@ -11,6 +11,7 @@
 //! ([`bodies`]) and report reads ([`reports`]), all over HTTP.
 
 pub(crate) mod bodies;
+pub(crate) mod browser;
 pub(crate) mod reports;
 
 use std::sync::OnceLock;

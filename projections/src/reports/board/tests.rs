@@ -223,10 +223,22 @@ fn retention_shows_the_curve_only_where_five_or_more_left_since_the_last_point_s
     // month after it (none since, 7 followed). Retained 7 of 12 and the 5
     // who left are all 5 or more: shown.
     let mut people = Vec::new();
-    for (i, on) in [(1, "2016-02-07"), (2, "2016-03-07"), (3, "2016-11-07"), (4, "2016-11-07"), (5, "2016-11-07")] {
-        people.push(with(i, |p| worked_then_left(p, "la", "social_worker", "2014-01-01", on)));
+    for (i, on) in [
+        (1, "2016-02-07"),
+        (2, "2016-03-07"),
+        (3, "2016-11-07"),
+        (4, "2016-11-07"),
+        (5, "2016-11-07"),
+    ] {
+        people.push(with(i, |p| {
+            worked_then_left(p, "la", "social_worker", "2014-01-01", on)
+        }));
     }
-    people.extend((6..=12).map(|i| with(i, |p| p.spells.push(spell("la", "social_worker", "2014-01-01", None, None)))));
+    people.extend((6..=12).map(|i| {
+        with(i, |p| {
+            p.spells.push(spell("la", "social_worker", "2014-01-01", None, None))
+        })
+    }));
     let roster = (1..=12).map(|i| member(i, "2015-09-07")).collect();
     let dataset = with_cohort(people, cohort(1, "2015 intake", "2015-09-07", roster));
     let report = crate::reports::retention::compute(
@@ -282,7 +294,9 @@ fn vacancies_hide_two_vacant_and_two_covered_team_manager_posts() {
             .into_iter()
             .collect(),
     };
-    let mut posts: Vec<Post> = (1..=8).map(|n| post(n, "team_manager", Some(Basis::Permanent))).collect();
+    let mut posts: Vec<Post> = (1..=8)
+        .map(|n| post(n, "team_manager", Some(Basis::Permanent)))
+        .collect();
     posts.extend((9..=10).map(|n| post(n, "team_manager", Some(Basis::Interim))));
     posts.extend((11..=12).map(|n| post(n, "team_manager", None)));
     posts.extend((13..=19).map(|n| post(n, "practice_manager", Some(Basis::Permanent))));
