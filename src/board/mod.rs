@@ -165,7 +165,13 @@ pub async fn gather(source: &ReportSource, query: &PageQuery, only: Option<&str>
         if let Some(board) = report_query.board()? {
             threshold = board.threshold;
         }
-        let ReportAnswer { report, provenance, .. } = reports::produce_from(source, kind, &report_query).await?;
+        let answer = reports::produce_from(source, kind, &report_query).await;
+        // Turnover's period is the page's census year.
+        let answer = match kind {
+            ReportKind::Turnover => answer.map_err(|e| e.renamed("from", "census_from").renamed("to", "census_to")),
+            _ => answer,
+        };
+        let ReportAnswer { report, provenance, .. } = answer?;
         if provenance.last_global_position >= position {
             position = provenance.last_global_position;
             recorded = provenance.last_recorded_at;

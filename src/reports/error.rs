@@ -121,6 +121,24 @@ pub enum ReportRequestError {
 }
 
 impl ReportRequestError {
+    /// The same error naming `to` where it named `from`: for a caller that
+    /// gives the parameter under another name (the board page's
+    /// `census_from` is the turnover report's `from`).
+    pub fn renamed(mut self, from: &str, to: &'static str) -> Self {
+        match &mut self {
+            ReportRequestError::MissingParameter { field, .. }
+            | ReportRequestError::InvalidParameter { field, .. }
+            | ReportRequestError::DateOutOfRange { field, .. }
+            | ReportRequestError::Refused { field, .. }
+                if *field == from =>
+            {
+                *field = to;
+            }
+            _ => {}
+        }
+        self
+    }
+
     /// A fault of ours, keeping its cause for the log.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         ReportRequestError::Internal(cause.to_string())

@@ -57,6 +57,13 @@ async fn the_board_page_shows_every_section_suppressed_with_its_provenance() {
     assert_eq!(alone.status, 200);
     assert!(alone.text.contains("<section id=\"leavers\"") && !alone.text.contains("<section id=\"promotions\""));
     assert_eq!(app.get("/board/salaries").await.status, 404);
+    // A census year that ends before it starts is refused naming the page's
+    // own parameter.
+    let backwards = app
+        .get("/board/turnover?organisation=Riverside%20Council&census_from=2018-09-30&census_to=2017-10-01")
+        .await;
+    assert!(backwards.status == 400 || backwards.status == 422, "{}", backwards.text);
+    assert_eq!(backwards.str("field"), "census_from", "{}", backwards.text);
     // Without the parameters of a section, it says what to give.
     let bare = app.get("/board?organisation=Riverside%20Council&on=2018-09-30").await;
     assert_eq!(bare.status, 200, "{}", bare.text);
