@@ -75,7 +75,12 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 async fn dispatch(cli: &Cli, database: &db::Database) -> Result<(), Box<dyn std::error::Error>> {
-    match cli.command.as_ref().unwrap_or(&Command::Serve) {
+    let command = cli.command.as_ref().unwrap_or(&Command::Serve);
+    if matches!(command, Command::Serve | Command::Demo) {
+        // Before the demo loads: no token, no listening beyond loopback.
+        tenure::token_cli::secure_start(&database.pool, cli.listen).await?;
+    }
+    match command {
         Command::Migrate => {
             println!("migrations applied");
             Ok(())
@@ -111,6 +116,7 @@ async fn dispatch(cli: &Cli, database: &db::Database) -> Result<(), Box<dyn std:
             let state = tenure::app_state(database.pool.clone(), &cli.settings());
             import_cli::run(cli, args, &state.runner).await
         }
+        Command::Token(command) => tenure::token_cli::run(&database.pool, command).await,
     }
 }
 

@@ -8,6 +8,8 @@ mod helpers;
 
 mod audit_feed;
 mod audit_verify;
+mod auth_cli;
+mod auth_roles;
 mod bulk_catch_up;
 mod cli_report;
 mod cli_verify;
