@@ -54,10 +54,9 @@ async fn gets(address: &str, path: &str, token: &str) -> Result<Duration, BoxErr
 
 pub(crate) async fn auth_figures(pool: &PgPool, figures: &mut Vec<Figure>) -> Result<(), BoxError> {
     eprintln!("authentication: {REQUESTS} GETs with the token cache on, then off ...");
-    let id: String =
-        sqlx::query_scalar("SELECT aggregate_id FROM events WHERE aggregate_type = 'participant' LIMIT 1")
-            .fetch_one(pool)
-            .await?;
+    let id: String = sqlx::query_scalar("SELECT aggregate_id FROM events WHERE aggregate_type = 'participant' LIMIT 1")
+        .fetch_one(pool)
+        .await?;
     let name = format!("bench-{}", uuid::Uuid::new_v4().simple());
     let token = tenure::auth::tokens::create(pool, &name, Role::Admin).await?;
     let path = format!("/api/v1/participants/{id}");

@@ -194,6 +194,8 @@ const ROUTES: &[(&str, &str, Kind)] = {
 /// `MatchedPath`, `{id}` and all) and its query string; `None` when no rule
 /// covers it, which every role is refused.
 pub fn classify(method: &str, route: &str, query: Option<&str>) -> Option<Access> {
+    // axum answers HEAD with the GET handler: the same rule.
+    let method = if method == "HEAD" { "GET" } else { method };
     // Board views (issue #13) are defined by where they live, so that the
     // rule holds before they exist.
     if method == "GET" && (route == "/api/v1/board" || route.starts_with("/api/v1/board/")) {

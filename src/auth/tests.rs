@@ -90,6 +90,8 @@ fn requests_are_classified_by_method_route_and_query() {
         ),
         ("POST", "/api/v1/admin/rebuild", None, Some(Rebuild)),
         ("GET", "/api/v1/events", Some("after=0"), Some(AuditFeed)),
+        // HEAD runs the GET handler, so it is judged as GET.
+        ("HEAD", "/api/v1/events", None, Some(AuditFeed)),
         ("GET", "/healthz/live", None, Some(Health)),
         // Deny by default: no rule, refused to everyone.
         ("DELETE", "/api/v1/participants", None, None),

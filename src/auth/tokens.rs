@@ -126,8 +126,11 @@ const CACHE_CAPACITY: usize = 10_000;
 pub struct TokenCheck {
     pool: PgPool,
     lifetime: Duration,
-    verified: Arc<Mutex<HashMap<[u8; 32], (Caller, Instant)>>>,
+    verified: Arc<Mutex<Remembered>>,
 }
+
+/// Valid tokens by digest, with when each was verified.
+type Remembered = HashMap<[u8; 32], (Caller, Instant)>;
 
 impl TokenCheck {
     /// A check over `pool` with the default [`CACHE_LIFETIME`].

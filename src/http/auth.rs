@@ -31,9 +31,11 @@ pub(super) async fn authenticate(State(s): State<AppState>, mut request: Request
     if path == "/healthz" || path.starts_with("/healthz/") {
         return next.run(request).await;
     }
-    let token = match bearer_token(&request) {
-        Ok(token) => token,
-        Err(refusal) => return refusal,
+    let Some(token) = bearer_token(&request) else {
+        return unauthenticated(
+            "unauthenticated",
+            "send a token as `Authorization: Bearer <token>` (`tenure token create` makes one)",
+        );
     };
     let caller = match s.tokens.caller(token).await {
         Ok(Some(caller)) => caller,
@@ -52,22 +54,18 @@ pub(super) async fn authenticate(State(s): State<AppState>, mut request: Request
     next.run(request).await
 }
 
-/// The token of `Authorization: Bearer <token>`, or the 401 to answer.
-fn bearer_token(request: &Request) -> Result<&str, Response> {
-    let Some(value) = request.headers().get(header::AUTHORIZATION) else {
-        return Err(unauthenticated(
-            "unauthenticated",
-            "send a token as `Authorization: Bearer <token>`; `tenure token create` makes one",
-        ));
-    };
-    let token = value
+/// The token of `Authorization: Bearer <token>` (the scheme in any case),
+/// if the request has one.
+fn bearer_token(request: &Request) -> Option<&str> {
+    request
+        .headers()
+        .get(header::AUTHORIZATION)?
         .to_str()
-        .ok()
-        .and_then(|v| v.split_once(' '))
+        .ok()?
+        .split_once(' ')
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, token)| token.trim())
-        .filter(|token| !token.is_empty());
-    token.ok_or_else(|| unauthenticated("unauthenticated", "the Authorization header must be `Bearer <token>`"))
+        .filter(|token| !token.is_empty())
 }
 
 /// 401 with the JSON error body and `WWW-Authenticate: Bearer`.

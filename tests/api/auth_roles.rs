@@ -140,6 +140,16 @@ async fn each_role_is_allowed_and_refused_on_each_kind_of_endpoint() {
             }
         }
     }
+    // HEAD runs the GET handler: it is judged as the GET.
+    let analyst = app.bearer(Role::Analyst, "analyst-1").await;
+    let head = app
+        .client
+        .head(format!("{}/api/v1/events", app.address))
+        .header("Authorization", &analyst)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.status().as_u16(), 403);
 }
 
 /// GET /api/v1/imports with `authorization`, if any.
