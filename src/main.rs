@@ -1,5 +1,6 @@
 //! The `tenure` binary: parse the command line, open the database, then
-//! serve, load the demo, rebuild, print a report or import facts files.
+//! serve, load the demo, rebuild, print a report, import facts files or
+//! manage the API's tokens.
 
 mod import_cli;
 mod report_cli;

@@ -8,7 +8,9 @@
 //! migrated once and every test clones it.
 //!
 //! Tests talk to the app through [`TestApp`]: typed command bodies
-//! ([`bodies`]) and report reads ([`reports`]), all over HTTP.
+//! ([`bodies`]) and report reads ([`reports`]), all over HTTP. Its client
+//! sends an admin token named [`TEST_ADMIN`] (what commands record as
+//! `recorded_by`); [`TestApp::bearer`] makes a token of another role.
 
 pub(crate) mod bodies;
 pub(crate) mod reports;
