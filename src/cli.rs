@@ -1,4 +1,4 @@
-//! Command-line interface: `tenure [serve|demo|migrate|rebuild|report|import]`, each flag with its environment variable.
+//! Command-line interface: `tenure [serve|demo|migrate|rebuild|report|import|verify|token]`, each flag with its environment variable.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -25,10 +25,6 @@ pub struct Cli {
     /// Effective dates may lie at most this many days after today.
     #[arg(long, env = "TENURE_FUTURE_MARGIN_DAYS", default_value_t = 366, global = true)]
     pub future_margin_days: u32,
-
-    /// Who is recorded as the author of commands that send no X-Recorded-By.
-    #[arg(long, env = "TENURE_DEFAULT_RECORDED_BY", default_value = "anonymous", global = true)]
-    pub default_recorded_by: String,
 
     /// Longest a request may take, in seconds, reading its body included;
     /// past it the client gets 503 `request_timeout`.
@@ -107,6 +103,10 @@ pub enum Command {
     /// the events, print the head. Exits 0 when every event matches, 3
     /// naming the first event that does not.
     Verify(VerifyArgs),
+    /// Create, revoke or list the HTTP API's bearer tokens (README.md
+    /// "Authentication").
+    #[command(subcommand)]
+    Token(crate::token_cli::TokenCommand),
 }
 
 /// `tenure verify`: an optional head to check, and whether to seal first.
@@ -201,7 +201,6 @@ impl Cli {
     pub fn settings(&self) -> crate::Settings {
         crate::Settings {
             future_margin_days: self.future_margin_days,
-            default_recorded_by: self.default_recorded_by.clone(),
         }
     }
 }

@@ -29,7 +29,7 @@ pub(crate) async fn run(
             .recorded_by
             .clone()
             .or_else(|| std::env::var("USER").ok().filter(|u| !u.is_empty()))
-            .unwrap_or_else(|| cli.default_recorded_by.clone()),
+            .unwrap_or_else(|| "tenure-cli".to_string()),
         dry_run: args.dry_run,
         future_margin_days: cli.future_margin_days,
     };

@@ -4,6 +4,7 @@
 //! integration tests can build the same router against their own database.
 
 pub mod audit;
+pub mod auth;
 pub mod board;
 pub mod cli;
 pub mod commands;
@@ -15,6 +16,7 @@ pub mod import;
 pub mod ladders;
 pub mod pg_cluster;
 pub mod reports;
+pub mod token_cli;
 
 use sqlx::PgPool;
 
@@ -23,15 +25,12 @@ use sqlx::PgPool;
 pub struct Settings {
     /// How many days after today an effective date may lie.
     pub future_margin_days: u32,
-    /// Who is recorded when a request does not say (`X-Recorded-By`).
-    pub default_recorded_by: String,
 }
 
 impl Default for Settings {
     fn default() -> Self {
         Self {
             future_margin_days: 366,
-            default_recorded_by: "anonymous".to_string(),
         }
     }
 }
@@ -44,10 +43,11 @@ pub fn app_state(pool: PgPool, settings: &Settings) -> http::AppState {
         http::default_concurrent_reports(),
         http::REPORT_QUEUE_WAIT,
     );
+    let tokens = auth::tokens::TokenCheck::new(pool.clone());
     let store = event_store::EventStore::new(pool);
     http::AppState {
         runner: commands::CommandRunner::new(store, settings.future_margin_days),
-        default_recorded_by: settings.default_recorded_by.clone(),
+        tokens,
         reports,
     }
 }

@@ -1,5 +1,6 @@
 //! The `tenure` binary: parse the command line, open the database, then
-//! serve, load the demo, rebuild, print a report or import facts files.
+//! serve, load the demo, rebuild, print a report, import facts files or
+//! manage the API's tokens.
 
 mod board_cli;
 mod import_cli;
@@ -80,7 +81,12 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 async fn dispatch(cli: &Cli, database: &db::Database) -> Result<(), Box<dyn std::error::Error>> {
-    match cli.command.as_ref().unwrap_or(&Command::Serve) {
+    let command = cli.command.as_ref().unwrap_or(&Command::Serve);
+    if matches!(command, Command::Serve | Command::Demo) {
+        // Before the demo loads: no token, no listening beyond loopback.
+        tenure::token_cli::secure_start(&database.pool, cli.listen).await?;
+    }
+    match command {
         Command::Migrate => {
             println!("migrations applied");
             Ok(())
@@ -116,6 +122,7 @@ async fn dispatch(cli: &Cli, database: &db::Database) -> Result<(), Box<dyn std:
             let state = tenure::app_state(database.pool.clone(), &cli.settings());
             import_cli::run(cli, args, &state.runner).await
         }
+        Command::Token(command) => tenure::token_cli::run(&database.pool, command).await,
     }
 }
 

@@ -49,6 +49,8 @@
 //!   through `ReportSource` from two hot standbys of the bench's cluster
 //!   (`ManagedCluster::start_replica`), one and then both in turn, beside
 //!   the same from the primary (see `replicas.rs`).
+//! - **GET a participant, token looked up on every request** and **token
+//!   check alone**: authentication's cost (see `auth.rs`).
 //! - **rebuild**: `projections::projector::rebuild` over the same store: the
 //!   bulk first pass (every stream derived once, rows written with `COPY`
 //!   into fresh tables, secondary indexes built after), the catch-up and the
@@ -82,6 +84,7 @@
 
 mod anchors;
 mod audit;
+mod auth;
 #[path = "../common/copy_anchor.rs"]
 mod copy_anchor;
 mod history;
@@ -272,6 +275,7 @@ async fn measure(
         higher_is_better: true,
     });
     audit::audit_figures(pool, replay_rate, &mut figures).await?;
+    auth::auth_figures(pool, &mut figures).await?;
 
     // 3. Commands, each concurrency beside the bare framework.
     let mut alone_8 = 0.0;

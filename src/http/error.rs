@@ -32,6 +32,13 @@ pub enum ApiError {
         message: String,
         field: Option<String>,
     },
+    /// 401: no bearer token, or one unknown or revoked (src/http/auth.rs
+    /// adds `WWW-Authenticate: Bearer`).
+    #[error("{message}")]
+    Unauthorized { code: &'static str, message: String },
+    /// 403: the token's role may not do this.
+    #[error("{message}")]
+    Forbidden { code: &'static str, message: String },
     /// 404: the aggregate or resource does not exist.
     #[error("{message}")]
     NotFound { code: &'static str, message: String },
@@ -195,6 +202,11 @@ impl ApiError {
         };
         match self {
             ApiError::BadRequest { code, message, field } => (StatusCode::BAD_REQUEST, body(code, message, field)),
+            ApiError::Unauthorized { code, message } => (
+                StatusCode::UNAUTHORIZED,
+                body(code, message, &Some("Authorization".to_string())),
+            ),
+            ApiError::Forbidden { code, message } => (StatusCode::FORBIDDEN, body(code, message, &None)),
             ApiError::NotFound { code, message } => (StatusCode::NOT_FOUND, body(code, message, &None)),
             ApiError::MethodNotAllowed { message } => (
                 StatusCode::METHOD_NOT_ALLOWED,

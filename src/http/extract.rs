@@ -328,8 +328,10 @@ pub struct CommandHeaders {
     pub idempotency_key: Option<String>,
     /// `If-Match`: the aggregate version the client expects (409 otherwise).
     pub expected_version: Option<u64>,
-    /// `X-Recorded-By`: who is recording (until authentication exists).
-    pub recorded_by: Option<String>,
+    /// Who is recording: the name of the request's bearer token (see
+    /// [`super::auth`]). An `X-Recorded-By` header is ignored: the author
+    /// is never what the client claims.
+    pub recorded_by: String,
     /// `X-Request-Id`: correlation id; the request-id layer (see
     /// [`super::app`]) has put a new UUID there when the client sent none.
     pub request_id: String,
@@ -361,6 +363,11 @@ impl<S: Send + Sync> FromRequestParts<S> for CommandHeaders {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let recorded_by = parts
+            .extensions
+            .get::<crate::auth::Caller>()
+            .map(|caller| caller.name.clone())
+            .ok_or_else(|| ApiError::internal("a command reached its handler without an authenticated caller"))?;
         let h = &parts.headers;
         let expected_version = match header(h, "if-match")? {
             None => None,
@@ -375,7 +382,7 @@ impl<S: Send + Sync> FromRequestParts<S> for CommandHeaders {
         Ok(CommandHeaders {
             idempotency_key: header(h, "idempotency-key")?,
             expected_version,
-            recorded_by: header(h, "x-recorded-by")?,
+            recorded_by,
             request_id: header(h, "x-request-id")?.unwrap_or_else(|| Uuid::new_v4().to_string()),
             source: header(h, "x-source")?,
         })

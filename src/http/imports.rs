@@ -49,7 +49,6 @@ pub(super) fn routes() -> Router<AppState> {
         ("file_name" = Option<String>, Query, description = "the file's name, for the events' source (default: upload.csv)"),
         ("dry_run" = Option<bool>, Query, description = "check everything, record nothing"),
         ("format" = Option<String>, Query, description = "auto (default: a census return when the header names SWENo), facts or census"),
-        ("X-Recorded-By" = Option<String>, Header, description = "who imports"),
     ),
     responses((status = 200, body = ImportSummary), (status = 400, body = super::error::ErrorBody),
               (status = 413, body = super::error::ErrorBody), (status = 415, body = super::error::ErrorBody)))]
@@ -73,10 +72,7 @@ pub(super) async fn import(
     let spooled = Spooled::new();
     spool(body, &spooled.0).await?;
     let options = ImportOptions {
-        recorded_by: headers
-            .recorded_by
-            .clone()
-            .unwrap_or_else(|| s.default_recorded_by.clone()),
+        recorded_by: headers.recorded_by.clone(),
         dry_run,
         future_margin_days: s.runner.future_margin_days(),
     };

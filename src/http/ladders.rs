@@ -52,7 +52,7 @@ pub(super) async fn replace(
     headers: CommandHeaders,
     body: ApiJson<ReplaceLadderRequest>,
 ) -> Result<Json<LadderView>, ApiError> {
-    let by = headers.recorded_by.unwrap_or_else(|| s.default_recorded_by.clone());
+    let by = headers.recorded_by;
     let ladders = s.runner.ladders();
     Ok(Json(
         ladders

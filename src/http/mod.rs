@@ -4,6 +4,7 @@
 //! integration tests drive the very same router.
 
 mod audit;
+mod auth;
 mod board;
 mod cohorts;
 pub mod error;
@@ -39,8 +40,8 @@ use extract::{Addressed, CommandHeaders, CommandRequest};
 pub struct AppState {
     /// Decides and appends commands.
     pub runner: CommandRunner,
-    /// Who is recorded as the author when a request sends no `X-Recorded-By`.
-    pub default_recorded_by: String,
+    /// Checks the requests' bearer tokens (src/http/auth.rs).
+    pub tokens: crate::auth::tokens::TokenCheck,
     /// Admits reports and holds the pool they read through.
     pub reports: ReportGate,
 }
@@ -54,10 +55,7 @@ impl AppState {
     /// How a command request arrived, from its headers.
     fn origin(&self, headers: &CommandHeaders, fingerprint: &str) -> CommandOrigin {
         CommandOrigin {
-            recorded_by: headers
-                .recorded_by
-                .clone()
-                .unwrap_or_else(|| self.default_recorded_by.clone()),
+            recorded_by: headers.recorded_by.clone(),
             source: headers.source.clone().unwrap_or_else(|| "api".to_string()),
             correlation_id: headers.request_id.clone(),
             idempotency: headers
@@ -97,6 +95,10 @@ pub fn app(state: AppState) -> Router {
                 message: format!("{method} is not allowed at this path; see /api/v1/openapi.json"),
             }
         })
+        // On matched routes only: what a request asks for depends on the
+        // route it matched. Runs after `authenticate` below.
+        .route_layer(axum::middleware::from_fn(auth::authorize))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::authenticate))
         .with_state(state)
         .layer(axum::middleware::from_fn(guard::refuse_unsafe_uri))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(panic_response))

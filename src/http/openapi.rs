@@ -13,6 +13,7 @@ use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::{HeaderBuilder, RefOr, Required, Schema};
 use utoipa::{Modify, OpenApi};
 
+use super::auth::BearerTokens;
 use super::{
     audit, board, cohorts, error, health, history, imports, ladders, participants, posts, reports, CommandResponse,
 };
@@ -63,7 +64,7 @@ use super::{
         health::healthz,
     ),
     components(schemas(CommandResponse, error::ErrorBody)),
-    modifiers(&RequestIdEverywhere)
+    modifiers(&BearerTokens, &RequestIdEverywhere)
 )]
 pub(super) struct ApiDoc;
 
@@ -74,7 +75,7 @@ pub(super) struct ApiDoc;
 #[derive(utoipa::IntoParams)]
 #[into_params(
     parameter_in = Header,
-    names("Idempotency-Key", "If-Match", "X-Recorded-By", "X-Source")
+    names("Idempotency-Key", "If-Match", "X-Source")
 )]
 #[allow(dead_code)]
 pub(super) struct CommandHeaderParams(
@@ -87,26 +88,19 @@ pub(super) struct CommandHeaderParams(
     /// answer or the current state): 409 if the stream has moved on.
     #[param(required = false, min_length = 1, max_length = 200)]
     String,
-    /// Who is recording (until authentication exists); the server's default
-    /// author when absent.
-    #[param(required = false, min_length = 1, max_length = 200)]
-    String,
     /// Where the fact comes from, recorded with the events (`api` when absent).
     #[param(required = false, min_length = 1, max_length = 200)]
     String,
 );
 
-/// The headers a ladder replacement reads: it is versioned and attributed,
-/// but keeps no idempotency key and no source.
+/// The headers a ladder replacement reads: it is versioned (and attributed
+/// to the token's name), but keeps no idempotency key and no source.
 #[derive(utoipa::IntoParams)]
-#[into_params(parameter_in = Header, names("If-Match", "X-Recorded-By"))]
+#[into_params(parameter_in = Header, names("If-Match"))]
 #[allow(dead_code)]
 pub(super) struct LadderHeaderParams(
     /// The ladder version you expect (0 for the default ladder): 409 if it
     /// has moved on.
-    #[param(required = false, min_length = 1, max_length = 200)]
-    String,
-    /// Who is recording; the server's default author when absent.
     #[param(required = false, min_length = 1, max_length = 200)]
     String,
 );

@@ -9,14 +9,15 @@ use serde_json::Value;
 use crate::helpers::bodies::{Registration, Retraction, RoleChange};
 use crate::helpers::{spawn_app, spawn_app_unsealed, TestApp};
 
-/// Registers a person with the given author, source and request id; the
-/// global position of the one event it records.
+/// Registers a person with the given author (the name of the token sent),
+/// source and request id; the global position of the one event it records.
 async fn register_as(app: &TestApp, external_ref: &str, author: &str, source: &str, request: &str) -> i64 {
+    let bearer = app.bearer(tenure::auth::Role::Recorder, author).await;
     let reply = app
         .send_with(
             &Registration::new(external_ref, "Northshire", "team_manager", "2020-01-06"),
             &[
-                ("X-Recorded-By", author),
+                ("Authorization", &bearer),
                 ("X-Source", source),
                 ("X-Request-Id", request),
             ],
@@ -331,7 +332,7 @@ async fn a_page_walks_the_commit_order_index_or_the_filters_index() {
         .bind(i64::MAX)
         .bind(None::<chrono::DateTime<chrono::Utc>>)
         .bind(None::<chrono::DateTime<chrono::Utc>>)
-        .bind("anonymous")
+        .bind("test-admin")
         .bind(i64::MAX.to_string())
         .bind(i64::MAX)
         .fetch_one(&mut *conn)

@@ -11,10 +11,16 @@ async fn a_career_is_recorded_and_its_history_shows_both_clocks_and_who_recorded
     let app = spawn_app().await;
     let id = app.register("P-001", "Northshire", "team_manager", "2016-01-04").await;
 
+    // The author is the token's name; a claimed X-Recorded-By is ignored.
+    let recorder = app.bearer(tenure::auth::Role::Recorder, "recorder@northshire").await;
     let promoted = app
         .send_with(
             &RoleChange::new(&id, "2018-05-01", "service_manager"),
-            &[("X-Recorded-By", "analyst@northshire"), ("X-Request-Id", "req-42")],
+            &[
+                ("Authorization", &recorder),
+                ("X-Recorded-By", "someone-else"),
+                ("X-Request-Id", "req-42"),
+            ],
         )
         .await;
     assert_eq!(promoted.status, 201, "{}", promoted.body);
@@ -50,10 +56,10 @@ async fn a_career_is_recorded_and_its_history_shows_both_clocks_and_who_recorded
         ]
     );
     assert_eq!(events[1]["payload"]["RoleChanged"]["effective_on"], "2018-05-01");
-    assert_eq!(events[1]["metadata"]["recorded_by"], "analyst@northshire");
+    assert_eq!(events[1]["metadata"]["recorded_by"], "recorder@northshire");
     assert_eq!(events[1]["metadata"]["correlation_id"], "req-42");
     assert_eq!(events[1]["metadata"]["source"], "api");
-    assert_eq!(events[0]["metadata"]["recorded_by"], "anonymous");
+    assert_eq!(events[0]["metadata"]["recorded_by"], crate::helpers::TEST_ADMIN);
     // The recorded clock increases with every commit.
     let recorded: Vec<&str> = events.iter().map(|e| e["recorded_at"].as_str().unwrap()).collect();
     let mut sorted = recorded.clone();

@@ -307,12 +307,14 @@ async fn a_second_joining_of_a_known_person_is_refused_on_the_person_column() {
 }
 
 /// `POST /api/v1/imports` with `body` as `content_type`.
+/// The import is sent with a recorder token named `hr-upload`.
 async fn post_import(app: &TestApp, query: &str, content_type: &str, body: String) -> (u16, serde_json::Value) {
+    let bearer = app.bearer(tenure::auth::Role::Recorder, "hr-upload").await;
     let response = app
         .client
         .post(format!("{}/api/v1/imports{query}", app.address))
         .header("Content-Type", content_type)
-        .header("X-Recorded-By", "hr-upload")
+        .header("Authorization", bearer)
         .body(body)
         .send()
         .await

@@ -32,6 +32,7 @@ async fn serve() -> (TenureProcess, TestApp) {
         address: tenure.address.clone(),
         pool,
         client: reqwest::Client::builder()
+            .default_headers(tenure.auth_headers())
             .timeout(Duration::from_secs(15))
             .build()
             .unwrap(),

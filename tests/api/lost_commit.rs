@@ -95,7 +95,7 @@ async fn a_commit_whose_acknowledgement_is_lost_is_answered_with_its_receipt_onc
     let app = TestApp {
         address,
         pool: direct.clone(),
-        client: reqwest::Client::new(),
+        client: crate::helpers::admin_client(&direct).await,
     };
 
     cutter.armed.store(true, Ordering::SeqCst);

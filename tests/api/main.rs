@@ -8,6 +8,8 @@ mod helpers;
 
 mod audit_feed;
 mod audit_verify;
+mod auth_cli;
+mod auth_roles;
 mod board_page;
 mod board_view;
 mod bulk_catch_up;

@@ -167,15 +167,9 @@ fn headers_of(doc: &Value, path: &str, op: &Value) -> BTreeSet<String> {
 #[tokio::test]
 async fn every_command_declares_the_headers_it_reads() {
     let doc = served_document().await;
-    let command_headers: BTreeSet<String> = [
-        "Idempotency-Key",
-        "If-Match",
-        "X-Request-Id",
-        "X-Recorded-By",
-        "X-Source",
-    ]
-    .map(String::from)
-    .into();
+    let command_headers: BTreeSet<String> = ["Idempotency-Key", "If-Match", "X-Request-Id", "X-Source"]
+        .map(String::from)
+        .into();
     // A command answers 201 with the commit (CommandResponse).
     let commands: Vec<_> = operations(&doc)
         .into_iter()
@@ -191,11 +185,11 @@ async fn every_command_declares_the_headers_it_reads() {
         let missing: Vec<_> = command_headers.difference(&declared).collect();
         assert!(missing.is_empty(), "{method} {path} does not declare {missing:?}");
     }
-    // The ladder replacement reads If-Match and X-Recorded-By (no
-    // idempotency key, no source: it is not an event-sourced command).
+    // The ladder replacement reads If-Match (no idempotency key, no
+    // source: it is not an event-sourced command; its author is the token).
     let ladder = &doc["paths"]["/api/v1/organisations/{organisation}/ladder"]["put"];
     let declared = headers_of(&doc, "/api/v1/organisations/{organisation}/ladder", ladder);
-    for name in ["If-Match", "X-Recorded-By", "X-Request-Id"] {
+    for name in ["If-Match", "X-Request-Id"] {
         assert!(declared.contains(name), "ladder PUT does not declare {name}");
     }
     // Every operation accepts X-Request-Id and answers with it.

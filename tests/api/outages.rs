@@ -32,7 +32,7 @@ async fn a_tenure_restarted_at_once_keeps_its_new_database() {
             alive(postmaster),
             "after a restart {delay_ms} ms after kill -9, the new server was stopped"
         );
-        let (status, ..) = timed_get(&format!("{}/healthz/ready", tenure.address)).await;
+        let (status, ..) = timed_get(&format!("{}/healthz/ready", tenure.address), None).await;
         assert_eq!(status, 200, "ready after a restart {delay_ms} ms after kill -9");
     }
     tenure.terminate().await;
@@ -44,7 +44,8 @@ async fn tenure_brings_its_own_database_back_and_answers_503_meanwhile() {
     let dir = test_dir("heal");
     let tenure = TenureProcess::start_own(&dir).await;
     let api = format!("{}{UNKNOWN_PARTICIPANT}", tenure.address);
-    assert_eq!(timed_get(&api).await.0, 404);
+    let token = tenure.token.clone();
+    assert_eq!(timed_get(&api, token.as_deref()).await.0, 404);
 
     let killed = postmaster_pid(&dir).expect("a running postmaster");
     signal("-9", killed);
@@ -64,11 +65,11 @@ async fn tenure_brings_its_own_database_back_and_answers_503_meanwhile() {
     let mut not_ready = false;
     while fast_503.is_none() && (Instant::now() < deadline || !probes.is_empty()) {
         if Instant::now() < deadline {
-            let (api, ready, live) = (api.clone(), ready.clone(), live.clone());
+            let (api, ready, live, token) = (api.clone(), ready.clone(), live.clone(), token.clone());
             probes.spawn(async move {
-                let answer = timed_get(&api).await;
-                let ready = timed_get(&ready).await.0;
-                let live = timed_get(&live).await.0;
+                let answer = timed_get(&api, token.as_deref()).await;
+                let ready = timed_get(&ready, None).await.0;
+                let live = timed_get(&live, None).await.0;
                 (answer, ready, live)
             });
         }
@@ -92,9 +93,9 @@ async fn tenure_brings_its_own_database_back_and_answers_503_meanwhile() {
     assert!(not_ready, "/healthz/ready answered 503 during the outage");
 
     // tenure starts its cluster again by itself.
-    wait_for_status(&api, 404, Duration::from_secs(60)).await;
+    wait_for_status(&api, token.as_deref(), 404, Duration::from_secs(60)).await;
     eprintln!("own cluster back after {:?}", killed_at.elapsed());
-    assert_eq!(timed_get(&ready).await.0, 200);
+    assert_eq!(timed_get(&ready, None).await.0, 200);
     let restarted = postmaster_pid(&dir).expect("running again");
     assert_ne!(restarted, killed);
     tenure.terminate().await;
@@ -119,11 +120,12 @@ async fn a_lost_external_database_is_a_fast_503_and_sigterm_still_exits_promptly
     let url = cluster.database_url("tenure");
     let tenure = TenureProcess::start(&[("DATABASE_URL", &url)], &[], &dir.with_extension("log")).await;
     let api = format!("{}{UNKNOWN_PARTICIPANT}", tenure.address);
-    assert_eq!(timed_get(&api).await.0, 404);
+    let token = tenure.token.clone();
+    assert_eq!(timed_get(&api, token.as_deref()).await.0, 404);
 
     cluster.stop().await.expect("stop the database");
-    wait_for_status(&api, 503, Duration::from_secs(10)).await;
-    let (status, retry_after, body, took) = timed_get(&api).await;
+    wait_for_status(&api, token.as_deref(), 503, Duration::from_secs(10)).await;
+    let (status, retry_after, body, took) = timed_get(&api, token.as_deref()).await;
     assert_eq!((status, body["error"].as_str()), (503, Some("database_unavailable")));
     assert!(retry_after.is_some());
     assert!(took < Duration::from_secs(1), "a 503 during an outage took {took:?}");

@@ -30,8 +30,8 @@ async fn app_with_report_slots(slots: usize) -> TestApp {
         .expect("project the demo");
     TestApp {
         address,
+        client: crate::helpers::admin_client(&pool).await,
         pool,
-        client: reqwest::Client::new(),
     }
 }
 

@@ -69,6 +69,7 @@ async fn reports_read_from_a_replica_wait_for_it_and_say_when_it_is_behind() {
         address: tenure.address.clone(),
         pool: tenure::db::connect(&url, 2).await.expect("connect to the primary"),
         client: reqwest::Client::builder()
+            .default_headers(tenure.auth_headers())
             .timeout(Duration::from_secs(30))
             .build()
             .unwrap(),

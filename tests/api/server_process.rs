@@ -14,6 +14,8 @@ pub(crate) struct TenureProcess {
     pub(crate) address: String,
     /// Its log (stderr), removed once it has exited on SIGTERM.
     log: PathBuf,
+    /// The admin token it printed on a first start (no token existed).
+    pub(crate) token: Option<String>,
 }
 
 /// A fresh directory under `target/tenure-test-pg/`.
@@ -65,11 +67,29 @@ impl TenureProcess {
         };
         // Nothing else is printed, but keep the pipe open and drained.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        // Printed on standard error before it serves.
+        let token = std::fs::read_to_string(log)
+            .unwrap_or_default()
+            .lines()
+            .find_map(|line| line.strip_prefix("export TOKEN="))
+            .map(str::to_string);
         TenureProcess {
             child,
             address,
             log: log.to_path_buf(),
+            token,
         }
+    }
+
+    /// `Authorization: Bearer` with the token it printed, for a client's
+    /// default headers.
+    pub(crate) fn auth_headers(&self) -> reqwest::header::HeaderMap {
+        let mut headers = reqwest::header::HeaderMap::new();
+        if let Some(token) = &self.token {
+            let value = format!("Bearer {token}").parse().expect("a header value");
+            headers.insert(reqwest::header::AUTHORIZATION, value);
+        }
+        headers
     }
 
     /// Starts `tenure serve` on its own cluster under `data_dir`.
@@ -125,12 +145,15 @@ pub(crate) fn alive(pid: u32) -> bool {
     })
 }
 
-/// GET `url`: the status, the `Retry-After` header, the body as JSON and how
-/// long the answer took.
-pub(crate) async fn timed_get(url: &str) -> (u16, Option<String>, serde_json::Value, Duration) {
+/// GET `url` (with `token`, if any): the status, the `Retry-After` header,
+/// the body as JSON and how long the answer took.
+pub(crate) async fn timed_get(url: &str, token: Option<&str>) -> (u16, Option<String>, serde_json::Value, Duration) {
     let started = Instant::now();
-    let response = reqwest::Client::new()
-        .get(url)
+    let mut request = reqwest::Client::new().get(url);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request
         .timeout(Duration::from_secs(30))
         .send()
         .await
@@ -144,11 +167,12 @@ pub(crate) async fn timed_get(url: &str) -> (u16, Option<String>, serde_json::Va
     (status, retry_after, body, started.elapsed())
 }
 
-/// Polls `url` every 200 ms until it answers `status`; panics after `limit`.
-pub(crate) async fn wait_for_status(url: &str, status: u16, limit: Duration) {
+/// Polls `url` (with `token`) every 200 ms until it answers `status`;
+/// panics after `limit`.
+pub(crate) async fn wait_for_status(url: &str, token: Option<&str>, status: u16, limit: Duration) {
     let deadline = Instant::now() + limit;
     loop {
-        if timed_get(url).await.0 == status {
+        if timed_get(url, token).await.0 == status {
             return;
         }
         assert!(

@@ -8,7 +8,9 @@
 //! migrated once and every test clones it.
 //!
 //! Tests talk to the app through [`TestApp`]: typed command bodies
-//! ([`bodies`]) and report reads ([`reports`]), all over HTTP.
+//! ([`bodies`]) and report reads ([`reports`]), all over HTTP. Its client
+//! sends an admin token named [`TEST_ADMIN`] (what commands record as
+//! `recorded_by`); [`TestApp::bearer`] makes a token of another role.
 
 pub(crate) mod bodies;
 pub(crate) mod browser;
@@ -169,9 +171,35 @@ pub(crate) async fn spawn_app_unsealed() -> TestApp {
     tokio::spawn(projections::projector::Projector::live(pool.clone()).run(std::future::pending()));
     TestApp {
         address,
+        client: admin_client(&pool).await,
         pool,
-        client: reqwest::Client::new(),
     }
+}
+
+/// A client sending a new admin token named [`TEST_ADMIN`] of the database
+/// behind `pool`, as every [`TestApp`] does by default.
+pub(crate) async fn admin_client(pool: &PgPool) -> reqwest::Client {
+    let token = tenure::auth::tokens::create(pool, TEST_ADMIN, tenure::auth::Role::Admin)
+        .await
+        .expect("create the tests' admin token");
+    client_with_token(&token)
+}
+
+/// The name of the admin token every [`TestApp`] sends by default: what
+/// its commands record as `recorded_by`.
+pub(crate) const TEST_ADMIN: &str = "test-admin";
+
+/// A client sending `Authorization: Bearer <token>` with every request.
+pub(crate) fn client_with_token(token: &str) -> reqwest::Client {
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {token}").parse().expect("a header value"),
+    );
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .expect("a client")
 }
 
 /// Loads the demo dataset straight through the command runner, as `tenure
@@ -182,6 +210,31 @@ pub(crate) async fn load_demo(pool: &PgPool) -> tenure::demo::DemoSummary {
 }
 
 impl TestApp {
+    /// `Bearer <token>` for a token named `name` with `role`, made on first
+    /// use (its secret is derived from its name: tests only), to send as an
+    /// `Authorization` header on one request.
+    pub(crate) async fn bearer(&self, role: tenure::auth::Role, name: &str) -> String {
+        let token = format!("tenure_test-{name}");
+        sqlx::query(
+            "INSERT INTO access_tokens (name, role, token_sha256) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name)
+        .bind(role.as_str())
+        .bind(tenure::auth::digest(&token).as_slice())
+        .execute(&self.pool)
+        .await
+        .expect("insert a token");
+        format!("Bearer {token}")
+    }
+
+    /// The same app seen by a client sending no token.
+    pub(crate) fn anonymous(&self) -> TestApp {
+        TestApp {
+            client: reqwest::Client::new(),
+            ..self.clone()
+        }
+    }
+
     /// A request to `path` carrying `headers`.
     fn request(&self, method: Method, path: &str, headers: &[(&str, &str)]) -> RequestBuilder {
         headers.iter().fold(
