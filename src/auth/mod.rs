@@ -57,7 +57,7 @@ impl Role {
         use Access::*;
         use Role::*;
         match access {
-            Health => true,
+            Health | SignIn => true,
             ApiDocument => self != Board,
             Command | Import => matches!(self, Recorder | Admin),
             ImportStatus => matches!(self, Recorder | Auditor | Admin),
@@ -92,6 +92,9 @@ pub struct Caller {
 pub enum Access {
     /// `/healthz`: answered without a token.
     Health,
+    /// The board page's sign-in form and sign-out: answered without a
+    /// token (the form checks the one it is given).
+    SignIn,
     /// The OpenAPI document.
     ApiDocument,
     /// A command recording events on a participant, cohort or post.
@@ -199,6 +202,11 @@ pub fn classify(method: &str, route: &str, query: Option<&str>) -> Option<Access
     // The board's page and its sections, whatever their query: every
     // figure on them is suppressed, `known_at` included (a board may
     // reproduce a paper it was given).
+    if route == "/board/sign-in" && (method == "GET" || method == "POST")
+        || route == "/board/sign-out" && method == "POST"
+    {
+        return Some(Access::SignIn);
+    }
     if method == "GET" && (route == "/board" || route.starts_with("/board/")) {
         return Some(Access::BoardView);
     }

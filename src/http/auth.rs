@@ -8,7 +8,9 @@
 //!   `/healthz` must carry `Authorization: Bearer <token>` naming a token
 //!   that is not revoked (401 otherwise, with `WWW-Authenticate: Bearer`);
 //!   the [`Caller`] is put in the request's extensions, where commands read
-//!   their `recorded_by`. Then a request with a body must send it as JSON
+//!   their `recorded_by`. A browser reading the board's page may send the
+//!   token in a cookie instead (`board_session`), and is sent to the
+//!   sign-in form when it has none. Then a request with a body must send it as JSON
 //!   (a CSV upload to `/api/v1/imports` as `text/csv`), 415 otherwise, so
 //!   that no web page can send one with a plain form or a "simple" fetch.
 //! - [`authorize`], on the matched routes: the caller's role must be
@@ -20,6 +22,7 @@ use axum::http::{header, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use super::board_session;
 use super::error::ApiError;
 use super::AppState;
 use crate::auth::{classify, route_has_rules, Access, Caller};
@@ -31,14 +34,25 @@ pub(super) async fn authenticate(State(s): State<AppState>, mut request: Request
     if path == "/healthz" || path.starts_with("/healthz/") {
         return next.run(request).await;
     }
-    let Some(token) = bearer_token(&request) else {
+    // The sign-in form checks the token it is given itself.
+    if path == "/board/sign-in" || path == "/board/sign-out" {
+        return next.run(request).await;
+    }
+    let token = bearer_token(&request)
+        .map(str::to_string)
+        .or_else(|| board_session::cookie_token(&request));
+    let Some(token) = token else {
+        if board_session::browser_wants_board(&request) {
+            return board_session::to_sign_in(&request);
+        }
         return unauthenticated(
             "unauthenticated",
             "send a token as `Authorization: Bearer <token>` (`tenure token create` makes one)",
         );
     };
-    let caller = match s.tokens.caller(token).await {
+    let caller = match s.tokens.caller(&token).await {
         Ok(Some(caller)) => caller,
+        Ok(None) if board_session::browser_wants_board(&request) => return board_session::to_sign_in(&request),
         Ok(None) => {
             return unauthenticated(
                 "invalid_token",
@@ -134,7 +148,7 @@ pub(super) async fn authorize(request: Request, next: Next) -> Response {
         .unwrap_or_default();
     let method = request.method().as_str();
     let access = classify(method, &route, request.uri().query());
-    if access == Some(Access::Health) {
+    if matches!(access, Some(Access::Health | Access::SignIn)) {
         return next.run(request).await;
     }
     let Some(caller) = request.extensions().get::<Caller>() else {
@@ -164,6 +178,7 @@ fn forbidden(message: String) -> Response {
 fn describe(access: Access) -> &'static str {
     match access {
         Access::Health => "check health",
+        Access::SignIn => "sign in to the board's page",
         Access::ApiDocument => "read the API's description",
         Access::Command => "record events (commands are for recorder and admin tokens)",
         Access::Import => "import facts files (imports are for recorder and admin tokens)",

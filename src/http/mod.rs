@@ -6,6 +6,7 @@
 mod audit;
 mod auth;
 mod board;
+mod board_session;
 mod cohorts;
 pub mod error;
 pub mod extract;
@@ -83,6 +84,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .nest("/api/v1", api)
         .merge(board::routes())
+        .merge(board_session::routes())
         .merge(health::routes())
         .fallback(|| async {
             ApiError::NotFound {

@@ -11,6 +11,7 @@ mod audit_verify;
 mod auth_cli;
 mod auth_roles;
 mod board_page;
+mod board_signin;
 mod board_view;
 mod bulk_catch_up;
 mod cli_board;
