@@ -3,6 +3,7 @@
 
 mod import_cli;
 mod report_cli;
+mod sql_role_cli;
 mod verify_cli;
 
 use std::sync::Arc;
@@ -57,7 +58,13 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     if let Some(Command::Verify(args)) = &cli.command {
         return verify_cli::run(&cli, args).await;
     }
-    let database = db::open(cli.database_url.as_deref(), &cli.data_dir, &cli.database_limits()).await?;
+    let database = db::open_with_owner(
+        cli.database_url.as_deref(),
+        cli.owner_database_url.as_deref(),
+        &cli.data_dir,
+        &cli.database_limits(),
+    )
+    .await?;
     if let Some(cluster) = &database.cluster {
         tracing::info!(port = cluster.port(), data_dir = %cli.data_dir.display(), "using tenure's own PostgreSQL");
     }
@@ -107,6 +114,7 @@ async fn dispatch(cli: &Cli, database: &db::Database) -> Result<(), Box<dyn std:
         Command::Report(_) | Command::Verify(_) => {
             unreachable!("run() hands reports and verifications over before opening a database")
         }
+        Command::SqlRole(action) => sql_role_cli::run(database, action).await,
         Command::Import(args) => {
             let state = tenure::app_state(database.pool.clone(), &cli.settings());
             import_cli::run(cli, args, &state.runner).await

@@ -68,6 +68,7 @@
 //!   started afresh with this call's options.
 
 mod binaries;
+mod passwords;
 mod privileges;
 mod process;
 mod replica;
@@ -179,6 +180,19 @@ pub enum ClusterError {
     /// No TCP port could be bound on 127.0.0.1.
     #[error("cannot find a free TCP port on 127.0.0.1: {0}")]
     NoFreePort(io::Error),
+    /// A statement run to secure the cluster failed (setting the
+    /// superuser's password on a cluster made with `trust`).
+    #[error("cannot {what}: {source}")]
+    Sql { what: &'static str, source: sqlx::Error },
+    /// The cluster asks for passwords but the superuser's is not in its
+    /// password directory (deleted?).
+    #[error(
+        "the superuser's password of the PostgreSQL cluster in {} is missing from {}: \
+         restore the file, or move the cluster away and let tenure make a new one",
+        data_dir.display(),
+        password_dir.display()
+    )]
+    PasswordMissing { data_dir: PathBuf, password_dir: PathBuf },
     /// Running as root, and no unprivileged user could run PostgreSQL.
     #[error("running as root, but no unprivileged user could be set up to run PostgreSQL: {0}")]
     NoUnprivilegedUser(String),
@@ -192,6 +206,8 @@ pub struct ManagedCluster {
     ctx: Context,
     port: u16,
     superuser: String,
+    /// The superuser's password (from the password directory).
+    password: String,
     remove_on_stop: bool,
     durable: bool,
     /// `false` when attached to a server another live process started.
@@ -253,13 +269,35 @@ impl ManagedCluster {
         if let Some(run_as) = &ctx.run_as {
             hand_over_data_dir(&ctx.data_dir, run_as).await?;
         }
+        let password_dir = passwords::password_dir(&ctx.data_dir);
         match (fresh, primary) {
             (false, _) => {}
-            (true, None) => initdb(&ctx, &opts).await?,
-            (true, Some(primary)) => replica::base_backup(&ctx, primary.port, &primary.superuser, opts.durable).await?,
+            (true, None) => {
+                let password = passwords::read_or_create(&password_dir, &opts.superuser)?;
+                initdb(&ctx, &opts, &password).await?;
+            }
+            (true, Some(primary)) => {
+                // A standby's roles and passwords are its primary's.
+                passwords::copy_all(&primary.password_dir(), &password_dir)?;
+                replica::base_backup(&ctx, primary.port, &primary.superuser, &primary.password, opts.durable).await?;
+            }
         }
+        let trusts = ctx.hba_trusts()?;
+        let password = if trusts {
+            // Made by an earlier tenure with `--auth=trust`: the password is
+            // set (while trust still lets us in) once the server is up.
+            passwords::read_or_create(&password_dir, &opts.superuser)?
+        } else {
+            passwords::read(&password_dir, &opts.superuser)?.ok_or_else(|| ClusterError::PasswordMissing {
+                data_dir: ctx.data_dir.clone(),
+                password_dir: password_dir.clone(),
+            })?
+        };
 
-        if let Some(attached) = ctx.handle_running_server(&opts).await? {
+        if let Some(attached) = ctx.handle_running_server(&opts, &password).await? {
+            if trusts {
+                attached.require_passwords().await?;
+            }
             return Ok(attached);
         }
 
@@ -284,7 +322,7 @@ impl ManagedCluster {
                     // Another process may have started the same cluster at
                     // the same moment: use its server if so.
                     tokio::time::sleep(Duration::from_secs(1)).await;
-                    if let Some(attached) = ctx.attach_if_owner_alive(&opts)? {
+                    if let Some(attached) = ctx.attach_if_owner_alive(&opts, &password)? {
                         return Ok(attached);
                     }
                     return Err(err);
@@ -301,15 +339,95 @@ impl ManagedCluster {
             }
         };
         tracing::info!(data_dir = %ctx.data_dir.display(), port, "PostgreSQL cluster started");
-        Ok(ManagedCluster {
+        let cluster = ManagedCluster {
             ctx,
             port,
             superuser: opts.superuser,
+            password,
             remove_on_stop: opts.remove_on_stop,
             durable: opts.durable,
             owned: true,
             watchdog,
+        };
+        if trusts {
+            cluster.require_passwords().await?;
+        }
+        Ok(cluster)
+    }
+
+    /// Upgrades a cluster made with `trust` by an earlier tenure: sets the
+    /// superuser's password while trust still lets us in, replaces
+    /// `pg_hba.conf` with SCRAM for every connection, reloads the server's
+    /// configuration and waits until a connection without a password is
+    /// refused.
+    async fn require_passwords(&self) -> Result<(), ClusterError> {
+        use sqlx::Connection as _;
+        let trusted = format!("postgres://{}@127.0.0.1:{}/postgres", self.superuser, self.port);
+        let sql = |what| move |source| ClusterError::Sql { what, source };
+        let mut conn = sqlx::PgConnection::connect(&trusted)
+            .await
+            .map_err(sql("connect to the cluster made with trust"))?;
+        sqlx::query("SET password_encryption = 'scram-sha-256'")
+            .execute(&mut conn)
+            .await
+            .map_err(sql("choose SCRAM for the superuser's password"))?;
+        sqlx::query(&format!(
+            "ALTER ROLE \"{}\" PASSWORD '{}'",
+            self.superuser.replace('"', "\"\""),
+            self.password
+        ))
+        .execute(&mut conn)
+        .await
+        .map_err(sql("set the superuser's password"))?;
+        let hba = self.ctx.data_dir.join("pg_hba.conf");
+        // Rewritten in place so that, running as root, the file keeps its
+        // owner (the PostgreSQL user).
+        std::fs::write(&hba, passwords::SCRAM_HBA).map_err(|source| ClusterError::Io {
+            action: "write",
+            path: hba.clone(),
+            source,
+        })?;
+        sqlx::query("SELECT pg_reload_conf()")
+            .execute(&mut conn)
+            .await
+            .map_err(sql("reload the configuration"))?;
+        let _ = conn.close().await;
+        // The postmaster reloads in the background: wait until trust is gone.
+        for _ in 0..100 {
+            if sqlx::PgConnection::connect(&trusted).await.is_err() {
+                tracing::warn!(data_dir = %self.ctx.data_dir.display(), "upgraded tenure's PostgreSQL from trust to SCRAM passwords");
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Err(ClusterError::Sql {
+            what: "make the cluster refuse connections without a password",
+            source: sqlx::Error::Protocol("connections without a password are still accepted after the reload".into()),
         })
+    }
+
+    /// The directory of the cluster's password files (see `passwords.rs`):
+    /// beside the data directory, mode `0700`, one file of mode `0600` per
+    /// role.
+    pub fn password_dir(&self) -> PathBuf {
+        passwords::password_dir(&self.ctx.data_dir)
+    }
+
+    /// The password of `role` from the password directory, generated and
+    /// kept there on first use. Creating or altering the role is the
+    /// caller's business ([`crate::db::roles`]).
+    pub fn role_password(&self, role: &str) -> Result<String, ClusterError> {
+        passwords::read_or_create(&self.password_dir(), role)
+    }
+
+    /// `postgres://ROLE:PASSWORD@127.0.0.1:PORT/DATABASE` for `role`, with
+    /// its password from the password directory (generated on first use).
+    pub fn role_url(&self, role: &str, database: &str) -> Result<String, ClusterError> {
+        let password = self.role_password(role)?;
+        Ok(format!(
+            "postgres://{role}:{password}@127.0.0.1:{}/{database}",
+            self.port
+        ))
     }
 
     /// Starts the server again, on the same port, when it is no longer
@@ -338,9 +456,18 @@ impl ManagedCluster {
         &self.ctx.data_dir
     }
 
-    /// `postgres://SUPERUSER@127.0.0.1:PORT/DATABASE`: no password needed.
+    /// `postgres://SUPERUSER:PASSWORD@127.0.0.1:PORT/DATABASE`: the
+    /// superuser, with its password.
     pub fn database_url(&self, database: &str) -> String {
-        format!("postgres://{}@127.0.0.1:{}/{}", self.superuser, self.port, database)
+        format!(
+            "postgres://{}:{}@127.0.0.1:{}/{}",
+            self.superuser, self.password, self.port, database
+        )
+    }
+
+    /// The superuser role's name.
+    pub fn superuser(&self) -> &str {
+        &self.superuser
     }
 
     /// Stops the server (`pg_ctl stop -m fast`), then removes the data
@@ -357,6 +484,7 @@ impl ManagedCluster {
             self.ctx.pg_ctl_stop("fast").await?;
         }
         if self.remove_on_stop {
+            let _ = std::fs::remove_dir_all(self.password_dir());
             match std::fs::remove_dir_all(&self.ctx.data_dir) {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {}
@@ -383,6 +511,18 @@ impl ManagedCluster {
 impl Context {
     fn bin(&self, name: &str) -> PathBuf {
         self.bin_dir.join(name)
+    }
+
+    /// Whether the cluster's `pg_hba.conf` still lets connections in with
+    /// `trust` (made by an earlier tenure).
+    fn hba_trusts(&self) -> Result<bool, ClusterError> {
+        let hba = self.data_dir.join("pg_hba.conf");
+        let text = std::fs::read_to_string(&hba).map_err(|source| ClusterError::Io {
+            action: "read",
+            path: hba,
+            source,
+        })?;
+        Ok(passwords::hba_trusts(&text))
     }
 
     /// `program args...`, run as the unprivileged user when we are root.
@@ -430,7 +570,11 @@ impl Context {
 
     /// An attached cluster when a live server from this directory belongs to
     /// a live tenure process.
-    fn attach_if_owner_alive(&self, opts: &ClusterOptions) -> Result<Option<ManagedCluster>, ClusterError> {
+    fn attach_if_owner_alive(
+        &self,
+        opts: &ClusterOptions,
+        password: &str,
+    ) -> Result<Option<ManagedCluster>, ClusterError> {
         if self.running_postmaster_pid().is_none() || !self.owner_alive() {
             return Ok(None);
         }
@@ -442,6 +586,7 @@ impl Context {
             ctx: self.clone(),
             port,
             superuser: opts.superuser.clone(),
+            password: password.to_string(),
             remove_on_stop: false,
             durable: opts.durable,
             owned: false,
@@ -450,11 +595,15 @@ impl Context {
     }
 
     /// Attaches to a server of a live owner, or stops an orphaned one.
-    async fn handle_running_server(&self, opts: &ClusterOptions) -> Result<Option<ManagedCluster>, ClusterError> {
+    async fn handle_running_server(
+        &self,
+        opts: &ClusterOptions,
+        password: &str,
+    ) -> Result<Option<ManagedCluster>, ClusterError> {
         if self.running_postmaster_pid().is_none() {
             return Ok(None);
         }
-        if let Some(attached) = self.attach_if_owner_alive(opts)? {
+        if let Some(attached) = self.attach_if_owner_alive(opts, password)? {
             return Ok(Some(attached));
         }
         tracing::warn!(data_dir = %self.data_dir.display(), "stopping an orphaned PostgreSQL server left running from this data directory");
