@@ -26,7 +26,13 @@
 //! exactly what the server does to it; a test fails while a table has none
 //! (CONTRIBUTING.md "Database privileges").
 
-use sqlx::PgConnection;
+use sqlx::{Acquire as _, PgConnection};
+
+/// Serialises the role and grant changes of tenure processes opening the
+/// same cluster at once (`tenure serve` and a `tenure report` beside it):
+/// PostgreSQL fails concurrent changes to one catalog row with "tuple
+/// concurrently updated" rather than waiting.
+const GRANTS_LOCK_KEY: i64 = 0x6772_616e_7473; // "grants"
 
 /// The role `tenure serve` runs as in tenure's own cluster.
 pub const MANAGED_SERVER_ROLE: &str = "tenure_server";
@@ -102,7 +108,13 @@ async fn role_exists(conn: &mut PgConnection, role: &str) -> Result<bool, sqlx::
 /// CREATEDB, no CREATEROLE, no replication), or sets its password when it
 /// exists. Needs a superuser or CREATEROLE connection.
 pub async fn ensure_login_role(conn: &mut PgConnection, role: &str, password: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("SET password_encryption = 'scram-sha-256'")
+    let mut tx = conn.begin().await?;
+    let conn = &mut *tx;
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(GRANTS_LOCK_KEY)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("SET LOCAL password_encryption = 'scram-sha-256'")
         .execute(&mut *conn)
         .await?;
     let verb = if role_exists(conn, role).await? {
@@ -117,7 +129,7 @@ pub async fn ensure_login_role(conn: &mut PgConnection, role: &str, password: &s
     ))
     .execute(&mut *conn)
     .await?;
-    Ok(())
+    tx.commit().await
 }
 
 /// Creates the group (NOLOGIN) role `role` unless it exists.
@@ -135,7 +147,20 @@ pub async fn ensure_group(conn: &mut PgConnection, role: &str) -> Result<(), sql
 /// the server role is the connection's own role (only `DATABASE_URL`,
 /// no separate owner) the server keeps its owner rights and only the
 /// readers' grants are made.
+///
+/// One transaction: a server already running as the role never sees the
+/// moment between taking its privileges back and granting them again.
 pub async fn apply_grants(conn: &mut PgConnection, roles: &Roles) -> Result<(), sqlx::Error> {
+    let mut tx = conn.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(GRANTS_LOCK_KEY)
+        .execute(&mut *tx)
+        .await?;
+    grant(&mut tx, roles).await?;
+    tx.commit().await
+}
+
+async fn grant(conn: &mut PgConnection, roles: &Roles) -> Result<(), sqlx::Error> {
     let (database, me): (String, String) = sqlx::query_as("SELECT current_database()::text, current_user::text")
         .fetch_one(&mut *conn)
         .await?;

@@ -8,12 +8,30 @@
 //!
 //! # Security
 //!
-//! The cluster is initialised with `--auth=trust`: anyone who can reach it may
-//! connect as any role without a password. That is acceptable because the
-//! server listens only on `127.0.0.1` (TCP) and on a unix socket inside the
-//! data directory, which is mode `0700`. It is a local store for one user's
-//! tool and its tests, not a shared server; point `DATABASE_URL` at a real
-//! server for anything else.
+//! Every connection proves a password with SCRAM-SHA-256, over TCP (which
+//! listens on `127.0.0.1` only) and over the unix socket (inside the data
+//! directory, mode `0700`), for databases and for replication alike: the
+//! cluster's `pg_hba.conf` is `SCRAM_HBA` (`passwords.rs`), never `trust`. So
+//! another local user, who can see the port, cannot connect: the passwords
+//! are generated (64 hex digits), one file of mode `0600` per role in a
+//! directory of mode `0700` beside the data directory
+//! ([`ManagedCluster::password_dir`], `.tenure/pg.passwords/` for
+//! `.tenure/pg`), readable by the user tenure runs as (root, when it runs as
+//! root) and nobody else. `initdb` gets the superuser's password through
+//! `--pwfile` (a private file, removed at once), never a command line.
+//!
+//! A cluster made by an earlier tenure with `initdb --auth=trust` is
+//! upgraded when it starts: its superuser's password is generated and set
+//! while trust still lets tenure in, `pg_hba.conf` is replaced, the
+//! configuration reloaded, and the start returns once a connection without
+//! a password is refused. A cluster that asks for passwords but whose
+//! superuser password file is gone is refused with
+//! [`ClusterError::PasswordMissing`].
+//!
+//! This module knows the superuser only; the roles tenure's server and
+//! analysts connect as, and what they may do, are
+//! [`crate::db::roles`]'s (their passwords are kept in the same directory,
+//! [`ManagedCluster::role_password`]).
 //!
 //! # Running as root
 //!
