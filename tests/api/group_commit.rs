@@ -152,7 +152,7 @@ async fn appended_as_one_group(
 ) -> Vec<Result<CommitReceipt, AppendError>> {
     let store = EventStore::new(pool.clone());
     // (As the owner: the server role may not lock the event store so.)
-    let owner = crate::helpers::superuser_pool(&pool).await;
+    let owner = crate::helpers::superuser_pool(pool).await;
     let mut holder = owner.begin().await.unwrap();
     sqlx::query("LOCK TABLE events IN SHARE MODE")
         .execute(&mut *holder)
