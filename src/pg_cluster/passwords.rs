@@ -125,7 +125,7 @@ fn read_or_create_with(dir: &Path, role: &str, password: &str) -> Result<String,
 }
 
 /// Whether a `pg_hba.conf` lets any connection in with `trust` (a cluster
-/// initialised by a tenure before 0.x, which used `initdb --auth=trust`).
+/// initialised by an earlier tenure, which used `initdb --auth=trust`).
 pub(super) fn hba_trusts(text: &str) -> bool {
     text.lines()
         .map(|line| line.split('#').next().unwrap_or_default())
