@@ -10,7 +10,9 @@ use std::io::{self, Write as _};
 use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
 
-use super::ClusterError;
+use std::time::Duration;
+
+use super::{ClusterError, ManagedCluster};
 
 /// The `pg_hba.conf` of tenure's own cluster: every connection, over the
 /// unix socket or TCP on the loopback, for a database or for replication,
@@ -130,4 +132,81 @@ pub(super) fn hba_trusts(text: &str) -> bool {
     text.lines()
         .map(|line| line.split('#').next().unwrap_or_default())
         .any(|line| line.split_whitespace().any(|word| word == "trust"))
+}
+
+impl ManagedCluster {
+    /// Upgrades a cluster made with `trust` by an earlier tenure: sets the
+    /// superuser's password while trust still lets us in, replaces
+    /// `pg_hba.conf` with SCRAM for every connection, reloads the server's
+    /// configuration and waits until a connection without a password is
+    /// refused.
+    pub(super) async fn require_passwords(&self) -> Result<(), ClusterError> {
+        use sqlx::Connection as _;
+        let trusted = format!("postgres://{}@127.0.0.1:{}/postgres", self.superuser, self.port);
+        let sql = |what| move |source| ClusterError::Sql { what, source };
+        let mut conn = sqlx::PgConnection::connect(&trusted)
+            .await
+            .map_err(sql("connect to the cluster made with trust"))?;
+        sqlx::query("SET password_encryption = 'scram-sha-256'")
+            .execute(&mut conn)
+            .await
+            .map_err(sql("choose SCRAM for the superuser's password"))?;
+        sqlx::query(&format!(
+            "ALTER ROLE \"{}\" PASSWORD '{}'",
+            self.superuser.replace('"', "\"\""),
+            self.password
+        ))
+        .execute(&mut conn)
+        .await
+        .map_err(sql("set the superuser's password"))?;
+        let hba = self.ctx.data_dir.join("pg_hba.conf");
+        // Rewritten in place so that, running as root, the file keeps its
+        // owner (the PostgreSQL user).
+        std::fs::write(&hba, SCRAM_HBA).map_err(|source| ClusterError::Io {
+            action: "write",
+            path: hba.clone(),
+            source,
+        })?;
+        sqlx::query("SELECT pg_reload_conf()")
+            .execute(&mut conn)
+            .await
+            .map_err(sql("reload the configuration"))?;
+        let _ = conn.close().await;
+        // The postmaster reloads in the background: wait until trust is gone.
+        for _ in 0..100 {
+            if sqlx::PgConnection::connect(&trusted).await.is_err() {
+                tracing::warn!(data_dir = %self.ctx.data_dir.display(), "upgraded tenure's PostgreSQL from trust to SCRAM passwords");
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Err(ClusterError::Sql {
+            what: "make the cluster refuse connections without a password",
+            source: sqlx::Error::Protocol("connections without a password are still accepted after the reload".into()),
+        })
+    }
+
+    /// The directory of the cluster's password files (see `passwords.rs`):
+    /// beside the data directory, mode `0700`, one file of mode `0600` per
+    /// role.
+    pub fn password_dir(&self) -> PathBuf {
+        password_dir(&self.ctx.data_dir)
+    }
+
+    /// The password of `role` from the password directory, generated and
+    /// kept there on first use. Creating or altering the role is the
+    /// caller's business ([`crate::db::roles`]).
+    pub fn role_password(&self, role: &str) -> Result<String, ClusterError> {
+        read_or_create(&self.password_dir(), role)
+    }
+
+    /// `postgres://ROLE:PASSWORD@127.0.0.1:PORT/DATABASE` for `role`, with
+    /// its password from the password directory (generated on first use).
+    pub fn role_url(&self, role: &str, database: &str) -> Result<String, ClusterError> {
+        let password = self.role_password(role)?;
+        Ok(format!(
+            "postgres://{role}:{password}@127.0.0.1:{}/{database}",
+            self.port
+        ))
+    }
 }
