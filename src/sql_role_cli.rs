@@ -150,7 +150,7 @@ async fn list(conn: &mut PgConnection, database: &Database) -> Result<(), SqlRol
     .bind(&database.roles.readers)
     .fetch_all(&mut *conn)
     .await?;
-    println!("{}", url_for(&database.url, "NAME", "PASSWORD"));
+    println!("connect as: {}", url_for(&database.url, "NAME", "PASSWORD"));
     if names.is_empty() {
         println!("no SQL roles: `tenure sql-role create NAME` makes one");
     }
