@@ -1,4 +1,4 @@
-//! Command-line interface: `tenure [serve|demo|migrate|rebuild|report|import|verify|token]`, each flag with its environment variable.
+//! Command-line interface: `tenure [serve|demo|migrate|rebuild|report|board|import|verify|token|sql-role]`, each flag with its environment variable.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -13,6 +13,12 @@ pub struct Cli {
     /// under `--data-dir`.
     #[arg(long, env = "DATABASE_URL", global = true)]
     pub database_url: Option<String>,
+
+    /// The database owner's URL, for migrations only (docs/operations.md
+    /// "Database roles on your own server"); DATABASE_URL is then the
+    /// server role's, with no more than it needs.
+    #[arg(long, env = "TENURE_OWNER_DATABASE_URL", global = true, requires = "database_url")]
+    pub owner_database_url: Option<String>,
 
     /// Where tenure keeps its own PostgreSQL cluster when DATABASE_URL is unset.
     #[arg(long, env = "TENURE_DATA_DIR", default_value = ".tenure", global = true)]
@@ -107,6 +113,28 @@ pub enum Command {
     /// "Authentication").
     #[command(subcommand)]
     Token(crate::token_cli::TokenCommand),
+    /// Read-only SQL login roles for analysts on the read models
+    /// (README.md "Plain SQL on the read models").
+    #[command(subcommand)]
+    SqlRole(SqlRoleAction),
+}
+
+/// `tenure sql-role`: what to do with analysts' SQL roles.
+#[derive(Debug, Subcommand)]
+pub enum SqlRoleAction {
+    /// Create a login role that may SELECT the read models and nothing
+    /// else; prints its URL, password included, once.
+    Create {
+        /// The role's name: lower-case letters, digits and `_`.
+        name: String,
+    },
+    /// Drop an analyst's role.
+    Drop {
+        /// The role's name.
+        name: String,
+    },
+    /// List the analysts' roles.
+    List,
 }
 
 /// `tenure verify`: an optional head to check, and whether to seal first.

@@ -1,4 +1,7 @@
-//! Connecting to PostgreSQL: the configured one, or a cluster of our own.
+//! Connecting to PostgreSQL: the configured one, or a cluster of our own,
+//! migrating it as the owner and serving as the server role ([`roles`]).
+
+pub mod roles;
 
 use std::path::Path;
 use std::time::Duration;
@@ -13,8 +16,16 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// A database to work in, and the cluster behind it when tenure manages one.
 pub struct Database {
+    /// Connections as the server role: everything the application does.
     pub pool: PgPool,
+    /// The server role's URL (with its password).
     pub url: String,
+    /// The owner's URL, which migrations ran with: for administration
+    /// (`tenure sql-role`), never for serving. In tenure's own cluster the
+    /// superuser's; with only `DATABASE_URL`, the same as `url`.
+    pub owner_url: String,
+    /// The role names grants were made to.
+    pub roles: roles::Roles,
     /// Present when tenure started its own cluster; stop it on exit.
     pub cluster: Option<ManagedCluster>,
 }
@@ -45,6 +56,14 @@ pub struct Limits {
     /// that waits longer for a lock fails (and the API answers 503) rather
     /// than hanging every command behind the holder.
     pub lock_timeout: Duration,
+}
+
+impl Database {
+    /// A small pool as the owner, for administration the server role may
+    /// not do (creating and revoking tokens); close it when done.
+    pub async fn owner_pool(&self) -> Result<PgPool, DatabaseError> {
+        connect(&self.owner_url, 2).await
+    }
 }
 
 impl Limits {
@@ -132,24 +151,48 @@ async fn open_pool(
     })
 }
 
-/// Applies the migrations on a connection of their own without the pool's
-/// statement and lock timeouts: a long migration is not a stuck request.
-async fn migrate(pool: &PgPool) -> Result<(), DatabaseError> {
-    let mut conn = pool.acquire().await?.detach();
+/// Connects to `owner_url` alone, without the pool's statement and lock
+/// timeouts: a long migration is not a stuck request.
+async fn owner_connection(owner_url: &str) -> Result<sqlx::PgConnection, DatabaseError> {
+    let mut conn = sqlx::PgConnection::connect(owner_url)
+        .await
+        .map_err(|source| DatabaseError::Connect {
+            url: redact(owner_url),
+            source,
+        })?;
     sqlx::query("SET statement_timeout = 0").execute(&mut conn).await?;
     sqlx::query("SET lock_timeout = 0").execute(&mut conn).await?;
-    MIGRATOR.run(&mut conn).await?;
-    conn.close().await?;
-    Ok(())
+    Ok(conn)
 }
 
 /// Uses `database_url` when given; otherwise starts (or reuses) tenure's own
 /// cluster under `data_dir` and its `tenure` database. Applies migrations.
-/// Every pooled connection gets `limits`.
+/// Every pooled connection gets `limits`. The same as [`open_with_owner`]
+/// without an owner URL.
 pub async fn open(database_url: Option<&str>, data_dir: &Path, limits: &Limits) -> Result<Database, DatabaseError> {
-    let (url, cluster) = match database_url {
-        Some(url) => (url.to_string(), None),
-        None => {
+    open_with_owner(database_url, None, data_dir, limits).await
+}
+
+/// Opens the database with the owner and server roles split
+/// ([`roles`]): migrates as the owner, grants the server role what it
+/// needs, and returns a pool connected as the server role.
+///
+/// - `database_url` unset: tenure's own cluster under `data_dir`; the
+///   owner is its superuser, the server role [`roles::MANAGED_SERVER_ROLE`]
+///   (created on first use, its password kept beside the cluster).
+/// - `database_url` and `owner_url`: migrations and grants as the owner,
+///   serving as the role of `database_url` (created by whoever runs that
+///   server: docs/operations.md "Database roles on your own server").
+/// - `database_url` alone: as before the split, migrating and serving as
+///   that one role, with a warning that the server runs with owner rights.
+pub async fn open_with_owner(
+    database_url: Option<&str>,
+    owner_url: Option<&str>,
+    data_dir: &Path,
+    limits: &Limits,
+) -> Result<Database, DatabaseError> {
+    let (url, owner_url, roles, cluster) = match (database_url, owner_url) {
+        (None, _) => {
             let cluster = ManagedCluster::start(ClusterOptions {
                 data_dir: data_dir.join("pg"),
                 port: None,
@@ -159,12 +202,103 @@ pub async fn open(database_url: Option<&str>, data_dir: &Path, limits: &Limits) 
             })
             .await?;
             create_database_if_missing(&cluster.database_url("postgres"), "tenure").await?;
-            (cluster.database_url("tenure"), Some(cluster))
+            let owner_url = cluster.database_url("tenure");
+            let roles = roles::Roles::managed();
+            let mut conn = owner_connection(&owner_url).await?;
+            roles::ensure_login_role(&mut conn, &roles.server, &cluster.role_password(&roles.server)?).await?;
+            conn.close().await?;
+            (
+                cluster.role_url(&roles.server, "tenure")?,
+                owner_url,
+                roles,
+                Some(cluster),
+            )
+        }
+        (Some(url), Some(owner_url)) => {
+            let server = role_of(url).await?;
+            (
+                url.to_string(),
+                owner_url.to_string(),
+                roles::Roles::for_server(&server),
+                None,
+            )
+        }
+        (Some(url), None) => {
+            let server = role_of(url).await?;
+            if !may_create_tables(url).await? {
+                // The server role of a split set-up, given without the
+                // owner's URL: someone else migrates.
+                tracing::info!(
+                    role = %server,
+                    "DATABASE_URL's role may not create tables: not applying migrations (run `tenure migrate` \
+                     with TENURE_OWNER_DATABASE_URL after upgrading tenure)"
+                );
+                let pool = connect_with(url, COMMAND_POOL_SIZE, limits).await?;
+                return Ok(Database {
+                    pool,
+                    url: url.to_string(),
+                    owner_url: url.to_string(),
+                    roles: roles::Roles::for_server(&server),
+                    cluster: None,
+                });
+            }
+            tracing::warn!(
+                role = %server,
+                "only DATABASE_URL is set: tenure migrates and serves as one role, so the server runs with \
+                 the owner's rights over the event store; set TENURE_OWNER_DATABASE_URL to split them \
+                 (docs/operations.md \"Database roles on your own server\")"
+            );
+            (
+                url.to_string(),
+                url.to_string(),
+                roles::Roles::for_server(&server),
+                None,
+            )
         }
     };
+    let mut owner = owner_connection(&owner_url).await?;
+    MIGRATOR.run(&mut owner).await?;
+    roles::apply_grants(&mut owner, &roles).await?;
+    owner.close().await?;
     let pool = connect_with(&url, COMMAND_POOL_SIZE, limits).await?;
-    migrate(&pool).await?;
-    Ok(Database { pool, url, cluster })
+    Ok(Database {
+        pool,
+        url,
+        owner_url,
+        roles,
+        cluster,
+    })
+}
+
+/// The role a connection to `url` runs as.
+async fn role_of(url: &str) -> Result<String, DatabaseError> {
+    let mut conn = sqlx::PgConnection::connect(url)
+        .await
+        .map_err(|source| DatabaseError::Connect {
+            url: redact(url),
+            source,
+        })?;
+    let role = sqlx::query_scalar("SELECT current_user::text")
+        .fetch_one(&mut conn)
+        .await?;
+    conn.close().await?;
+    Ok(role)
+}
+
+/// Whether the role of `url` may create tables in `public` (the owner may;
+/// a server role split from it may not).
+async fn may_create_tables(url: &str) -> Result<bool, DatabaseError> {
+    let mut conn = sqlx::PgConnection::connect(url)
+        .await
+        .map_err(|source| DatabaseError::Connect {
+            url: redact(url),
+            source,
+        })?;
+    let may = sqlx::query_scalar("SELECT has_schema_privilege('public', 'CREATE')")
+        .fetch_one(&mut conn)
+        .await?;
+    conn.close().await?;
+    Ok(may)
 }
 
 /// Creates `name` through the maintenance database unless it exists.

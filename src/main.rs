@@ -5,6 +5,7 @@
 mod board_cli;
 mod import_cli;
 mod report_cli;
+mod sql_role_cli;
 mod verify_cli;
 
 use std::sync::Arc;
@@ -63,7 +64,13 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     if let Some(Command::Verify(args)) = &cli.command {
         return verify_cli::run(&cli, args).await;
     }
-    let database = db::open(cli.database_url.as_deref(), &cli.data_dir, &cli.database_limits()).await?;
+    let database = db::open_with_owner(
+        cli.database_url.as_deref(),
+        cli.owner_database_url.as_deref(),
+        &cli.data_dir,
+        &cli.database_limits(),
+    )
+    .await?;
     if let Some(cluster) = &database.cluster {
         tracing::info!(port = cluster.port(), data_dir = %cli.data_dir.display(), "using tenure's own PostgreSQL");
     }
@@ -83,8 +90,13 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
 async fn dispatch(cli: &Cli, database: &db::Database) -> Result<(), Box<dyn std::error::Error>> {
     let command = cli.command.as_ref().unwrap_or(&Command::Serve);
     if matches!(command, Command::Serve | Command::Demo) {
-        // Before the demo loads: no token, no listening beyond loopback.
-        tenure::token_cli::secure_start(&database.pool, cli.listen).await?;
+        // Before the demo loads: no token, no listening beyond loopback. The
+        // first admin token is written as the owner: the server role may
+        // only read the token table.
+        let owner = database.owner_pool().await?;
+        let started = tenure::token_cli::secure_start(&owner, cli.listen).await;
+        owner.close().await;
+        started?;
     }
     match command {
         Command::Migrate => {
@@ -118,11 +130,17 @@ async fn dispatch(cli: &Cli, database: &db::Database) -> Result<(), Box<dyn std:
         Command::Report(_) | Command::Board(_) | Command::Verify(_) => {
             unreachable!("run() hands reports and verifications over before opening a database")
         }
+        Command::SqlRole(action) => sql_role_cli::run(database, action).await,
         Command::Import(args) => {
             let state = tenure::app_state(database.pool.clone(), &cli.settings());
             import_cli::run(cli, args, &state.runner).await
         }
-        Command::Token(command) => tenure::token_cli::run(&database.pool, command).await,
+        Command::Token(command) => {
+            let owner = database.owner_pool().await?;
+            let done = tenure::token_cli::run(&owner, command).await;
+            owner.close().await;
+            done
+        }
     }
 }
 

@@ -86,7 +86,13 @@ pub(crate) async fn run(cli: &Cli, args: &ReportArgs) -> Result<(), ReportCliErr
         }
     };
     eprintln!("tenure report: reading {database}");
-    let opened = db::open(url, &cli.data_dir, &cli.database_limits()).await?;
+    let opened = db::open_with_owner(
+        url,
+        cli.owner_database_url.as_deref(),
+        &cli.data_dir,
+        &cli.database_limits(),
+    )
+    .await?;
     let result = print_report(&opened.pool, &database, args).await;
     opened.pool.close().await;
     if let Some(cluster) = opened.cluster {

@@ -42,7 +42,13 @@ pub(crate) async fn run(cli: &Cli, args: &VerifyArgs) -> Result<(), Box<dyn std:
         }
     };
     eprintln!("tenure verify: reading {database}");
-    let opened = db::open(cli.database_url.as_deref(), &cli.data_dir, &cli.database_limits()).await?;
+    let opened = db::open_with_owner(
+        cli.database_url.as_deref(),
+        cli.owner_database_url.as_deref(),
+        &cli.data_dir,
+        &cli.database_limits(),
+    )
+    .await?;
     let result = check(&opened.pool, args.check_only, supplied).await;
     opened.pool.close().await;
     if let Some(cluster) = opened.cluster {

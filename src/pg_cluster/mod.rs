@@ -8,12 +8,30 @@
 //!
 //! # Security
 //!
-//! The cluster is initialised with `--auth=trust`: anyone who can reach it may
-//! connect as any role without a password. That is acceptable because the
-//! server listens only on `127.0.0.1` (TCP) and on a unix socket inside the
-//! data directory, which is mode `0700`. It is a local store for one user's
-//! tool and its tests, not a shared server; point `DATABASE_URL` at a real
-//! server for anything else.
+//! Every connection proves a password with SCRAM-SHA-256, over TCP (which
+//! listens on `127.0.0.1` only) and over the unix socket (inside the data
+//! directory, mode `0700`), for databases and for replication alike: the
+//! cluster's `pg_hba.conf` is `SCRAM_HBA` (`passwords.rs`), never `trust`. So
+//! another local user, who can see the port, cannot connect: the passwords
+//! are generated (64 hex digits), one file of mode `0600` per role in a
+//! directory of mode `0700` beside the data directory
+//! ([`ManagedCluster::password_dir`], `.tenure/pg.passwords/` for
+//! `.tenure/pg`), readable by the user tenure runs as (root, when it runs as
+//! root) and nobody else. `initdb` gets the superuser's password through
+//! `--pwfile` (a private file, removed at once), never a command line.
+//!
+//! A cluster made by an earlier tenure with `initdb --auth=trust` is
+//! upgraded when it starts: its superuser's password is generated and set
+//! while trust still lets tenure in, `pg_hba.conf` is replaced, the
+//! configuration reloaded, and the start returns once a connection without
+//! a password is refused. A cluster that asks for passwords but whose
+//! superuser password file is gone is refused with
+//! [`ClusterError::PasswordMissing`].
+//!
+//! This module knows the superuser only; the roles tenure's server and
+//! analysts connect as, and what they may do, are
+//! [`crate::db::roles`]'s (their passwords are kept in the same directory,
+//! [`ManagedCluster::role_password`]).
 //!
 //! # Running as root
 //!
@@ -68,6 +86,7 @@
 //!   started afresh with this call's options.
 
 mod binaries;
+mod passwords;
 mod privileges;
 mod process;
 mod replica;
@@ -179,6 +198,19 @@ pub enum ClusterError {
     /// No TCP port could be bound on 127.0.0.1.
     #[error("cannot find a free TCP port on 127.0.0.1: {0}")]
     NoFreePort(io::Error),
+    /// A statement run to secure the cluster failed (setting the
+    /// superuser's password on a cluster made with `trust`).
+    #[error("cannot {what}: {source}")]
+    Sql { what: &'static str, source: sqlx::Error },
+    /// The cluster asks for passwords but the superuser's is not in its
+    /// password directory (deleted?).
+    #[error(
+        "the superuser's password of the PostgreSQL cluster in {} is missing from {}: \
+         restore the file, or move the cluster away and let tenure make a new one",
+        data_dir.display(),
+        password_dir.display()
+    )]
+    PasswordMissing { data_dir: PathBuf, password_dir: PathBuf },
     /// Running as root, and no unprivileged user could run PostgreSQL.
     #[error("running as root, but no unprivileged user could be set up to run PostgreSQL: {0}")]
     NoUnprivilegedUser(String),
@@ -192,6 +224,8 @@ pub struct ManagedCluster {
     ctx: Context,
     port: u16,
     superuser: String,
+    /// The superuser's password (from the password directory).
+    password: String,
     remove_on_stop: bool,
     durable: bool,
     /// `false` when attached to a server another live process started.
@@ -253,13 +287,35 @@ impl ManagedCluster {
         if let Some(run_as) = &ctx.run_as {
             hand_over_data_dir(&ctx.data_dir, run_as).await?;
         }
+        let password_dir = passwords::password_dir(&ctx.data_dir);
         match (fresh, primary) {
             (false, _) => {}
-            (true, None) => initdb(&ctx, &opts).await?,
-            (true, Some(primary)) => replica::base_backup(&ctx, primary.port, &primary.superuser, opts.durable).await?,
+            (true, None) => {
+                let password = passwords::read_or_create(&password_dir, &opts.superuser)?;
+                initdb(&ctx, &opts, &password).await?;
+            }
+            (true, Some(primary)) => {
+                // A standby's roles and passwords are its primary's.
+                passwords::copy_all(&primary.password_dir(), &password_dir)?;
+                replica::base_backup(&ctx, primary.port, &primary.superuser, &primary.password, opts.durable).await?;
+            }
         }
+        let trusts = ctx.hba_trusts()?;
+        let password = if trusts {
+            // Made by an earlier tenure with `--auth=trust`: the password is
+            // set (while trust still lets us in) once the server is up.
+            passwords::read_or_create(&password_dir, &opts.superuser)?
+        } else {
+            passwords::read(&password_dir, &opts.superuser)?.ok_or_else(|| ClusterError::PasswordMissing {
+                data_dir: ctx.data_dir.clone(),
+                password_dir: password_dir.clone(),
+            })?
+        };
 
-        if let Some(attached) = ctx.handle_running_server(&opts).await? {
+        if let Some(attached) = ctx.handle_running_server(&opts, &password).await? {
+            if trusts {
+                attached.require_passwords().await?;
+            }
             return Ok(attached);
         }
 
@@ -284,7 +340,7 @@ impl ManagedCluster {
                     // Another process may have started the same cluster at
                     // the same moment: use its server if so.
                     tokio::time::sleep(Duration::from_secs(1)).await;
-                    if let Some(attached) = ctx.attach_if_owner_alive(&opts)? {
+                    if let Some(attached) = ctx.attach_if_owner_alive(&opts, &password)? {
                         return Ok(attached);
                     }
                     return Err(err);
@@ -301,15 +357,20 @@ impl ManagedCluster {
             }
         };
         tracing::info!(data_dir = %ctx.data_dir.display(), port, "PostgreSQL cluster started");
-        Ok(ManagedCluster {
+        let cluster = ManagedCluster {
             ctx,
             port,
             superuser: opts.superuser,
+            password,
             remove_on_stop: opts.remove_on_stop,
             durable: opts.durable,
             owned: true,
             watchdog,
-        })
+        };
+        if trusts {
+            cluster.require_passwords().await?;
+        }
+        Ok(cluster)
     }
 
     /// Starts the server again, on the same port, when it is no longer
@@ -338,9 +399,18 @@ impl ManagedCluster {
         &self.ctx.data_dir
     }
 
-    /// `postgres://SUPERUSER@127.0.0.1:PORT/DATABASE`: no password needed.
+    /// `postgres://SUPERUSER:PASSWORD@127.0.0.1:PORT/DATABASE`: the
+    /// superuser, with its password.
     pub fn database_url(&self, database: &str) -> String {
-        format!("postgres://{}@127.0.0.1:{}/{}", self.superuser, self.port, database)
+        format!(
+            "postgres://{}:{}@127.0.0.1:{}/{}",
+            self.superuser, self.password, self.port, database
+        )
+    }
+
+    /// The superuser role's name.
+    pub fn superuser(&self) -> &str {
+        &self.superuser
     }
 
     /// Stops the server (`pg_ctl stop -m fast`), then removes the data
@@ -357,6 +427,7 @@ impl ManagedCluster {
             self.ctx.pg_ctl_stop("fast").await?;
         }
         if self.remove_on_stop {
+            let _ = std::fs::remove_dir_all(self.password_dir());
             match std::fs::remove_dir_all(&self.ctx.data_dir) {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {}
@@ -383,6 +454,18 @@ impl ManagedCluster {
 impl Context {
     fn bin(&self, name: &str) -> PathBuf {
         self.bin_dir.join(name)
+    }
+
+    /// Whether the cluster's `pg_hba.conf` still lets connections in with
+    /// `trust` (made by an earlier tenure).
+    fn hba_trusts(&self) -> Result<bool, ClusterError> {
+        let hba = self.data_dir.join("pg_hba.conf");
+        let text = std::fs::read_to_string(&hba).map_err(|source| ClusterError::Io {
+            action: "read",
+            path: hba,
+            source,
+        })?;
+        Ok(passwords::hba_trusts(&text))
     }
 
     /// `program args...`, run as the unprivileged user when we are root.
@@ -430,7 +513,11 @@ impl Context {
 
     /// An attached cluster when a live server from this directory belongs to
     /// a live tenure process.
-    fn attach_if_owner_alive(&self, opts: &ClusterOptions) -> Result<Option<ManagedCluster>, ClusterError> {
+    fn attach_if_owner_alive(
+        &self,
+        opts: &ClusterOptions,
+        password: &str,
+    ) -> Result<Option<ManagedCluster>, ClusterError> {
         if self.running_postmaster_pid().is_none() || !self.owner_alive() {
             return Ok(None);
         }
@@ -442,6 +529,7 @@ impl Context {
             ctx: self.clone(),
             port,
             superuser: opts.superuser.clone(),
+            password: password.to_string(),
             remove_on_stop: false,
             durable: opts.durable,
             owned: false,
@@ -450,11 +538,15 @@ impl Context {
     }
 
     /// Attaches to a server of a live owner, or stops an orphaned one.
-    async fn handle_running_server(&self, opts: &ClusterOptions) -> Result<Option<ManagedCluster>, ClusterError> {
+    async fn handle_running_server(
+        &self,
+        opts: &ClusterOptions,
+        password: &str,
+    ) -> Result<Option<ManagedCluster>, ClusterError> {
         if self.running_postmaster_pid().is_none() {
             return Ok(None);
         }
-        if let Some(attached) = self.attach_if_owner_alive(opts)? {
+        if let Some(attached) = self.attach_if_owner_alive(opts, password)? {
             return Ok(Some(attached));
         }
         tracing::warn!(data_dir = %self.data_dir.display(), "stopping an orphaned PostgreSQL server left running from this data directory");

@@ -23,6 +23,13 @@ pub(super) struct RunAs {
     runuser: Option<PathBuf>,
     su: PathBuf,
 }
+impl RunAs {
+    /// The user's uid.
+    pub(super) fn uid(&self) -> u32 {
+        self.uid
+    }
+}
+
 /// Whether this process runs with effective uid 0.
 pub(super) fn effective_uid_is_root() -> bool {
     if let Ok(status) = std::fs::read_to_string("/proc/self/status") {

@@ -49,14 +49,20 @@ pub(super) fn dir_has_entries(dir: &Path) -> Result<bool, ClusterError> {
     Ok(entries.next().is_some())
 }
 
-pub(super) async fn initdb(ctx: &Context, opts: &ClusterOptions) -> Result<(), ClusterError> {
+/// `initdb` with SCRAM authentication for every connection. The superuser's
+/// password goes through `--pwfile`: a file of mode `0600` in a directory of
+/// mode `0700` beside the data directory, both the PostgreSQL user's (it
+/// cannot read our password directory, nor reopen a pipe of root's as
+/// `/dev/stdin`), removed as soon as `initdb` has read it; never a command
+/// line, which any local user can see.
+pub(super) async fn initdb(ctx: &Context, opts: &ClusterOptions, password: &str) -> Result<(), ClusterError> {
     let initdb = ctx.bin("initdb");
     let mut args: Vec<OsString> = vec![
         "-D".into(),
         ctx.data_dir.clone().into_os_string(),
         "-U".into(),
         opts.superuser.clone().into(),
-        "--auth=trust".into(),
+        "--auth=scram-sha-256".into(),
         "-E".into(),
         "UTF8".into(),
         "--locale=C".into(),
@@ -64,7 +70,18 @@ pub(super) async fn initdb(ctx: &Context, opts: &ClusterOptions) -> Result<(), C
     if !opts.durable {
         args.push("--no-sync".into());
     }
-    let out = run(ctx.command(&initdb, &args), &initdb, &args).await?;
+    let pwfile_dir = ctx.data_dir.with_file_name(format!(
+        "{}.initdb-{}",
+        ctx.data_dir.file_name().unwrap_or_default().to_string_lossy(),
+        uuid::Uuid::new_v4().simple()
+    ));
+    let pwfile = write_pwfile(ctx, &pwfile_dir, password)?;
+    let mut pwfile_arg = OsString::from("--pwfile=");
+    pwfile_arg.push(&pwfile);
+    args.push(pwfile_arg);
+    let out = run(ctx.command(&initdb, &args), &initdb, &args).await;
+    let _ = std::fs::remove_dir_all(&pwfile_dir);
+    let out = out?;
     if !out.status.success() {
         return Err(ClusterError::Command {
             what: "initialising the PostgreSQL data directory",
@@ -76,6 +93,37 @@ pub(super) async fn initdb(ctx: &Context, opts: &ClusterOptions) -> Result<(), C
     tracing::info!(data_dir = %ctx.data_dir.display(), "initialised a PostgreSQL data directory");
     Ok(())
 }
+/// Writes `password` to `dir/pwfile` for `initdb`, both only the
+/// PostgreSQL user's; returns the file's path.
+fn write_pwfile(ctx: &Context, dir: &Path, password: &str) -> Result<PathBuf, ClusterError> {
+    use std::io::Write as _;
+    use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
+    let io_err = |action, path: &Path| {
+        let path = path.to_path_buf();
+        move |source| ClusterError::Io { action, path, source }
+    };
+    std::fs::DirBuilder::new()
+        .mode(0o700)
+        .create(dir)
+        .map_err(io_err("create", dir))?;
+    let file = dir.join("pwfile");
+    let mut handle = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&file)
+        .map_err(io_err("create", &file))?;
+    handle
+        .write_all(format!("{password}\n").as_bytes())
+        .map_err(io_err("write", &file))?;
+    if let Some(run_as) = &ctx.run_as {
+        for path in [dir, file.as_path()] {
+            std::os::unix::fs::chown(path, Some(run_as.uid()), None).map_err(io_err("hand over", path))?;
+        }
+    }
+    Ok(file)
+}
+
 /// Spawns the detached `sh` loop that stops the cluster once `parent` dies.
 ///
 /// It stops only the postmaster that `parent` started: the one named in the
@@ -89,6 +137,7 @@ pub(super) async fn initdb(ctx: &Context, opts: &ClusterOptions) -> Result<(), C
 pub(super) fn spawn_watchdog(ctx: &Context, parent: u32, remove_dir: bool) -> io::Result<std::process::Child> {
     let dir = shell_quote(&ctx.data_dir.to_string_lossy());
     let owner_file = shell_quote(&ctx.data_dir.join(OWNER_FILE).to_string_lossy());
+    let passwords = shell_quote(&super::passwords::password_dir(&ctx.data_dir).to_string_lossy());
     // `kill -0` also succeeds on a zombie (a container's pid 1 may never reap
     // it), so /proc's state is checked too where there is one.
     let mut script = format!(
@@ -122,7 +171,7 @@ pub(super) fn spawn_watchdog(ctx: &Context, parent: u32, remove_dir: bool) -> io
         // Never remove a directory another process's server now runs from.
         let _ = writeln!(
             script,
-            "if [ -n \"$ours\" ] || [ ! -f \"$pidfile\" ]; then rm -rf {dir}; fi"
+            "if [ -n \"$ours\" ] || [ ! -f \"$pidfile\" ]; then rm -rf {dir} {passwords}; fi"
         );
     }
     let mut cmd = match find_program("setsid") {

@@ -3,9 +3,13 @@
 //! A standby's data directory is a `pg_basebackup` of the primary taken with
 //! `--write-recovery-conf`: PostgreSQL then starts it as a hot standby that
 //! streams the primary's changes and serves read-only queries. The primary
-//! needs nothing special: `initdb --auth=trust` already lets `127.0.0.1`
-//! make replication connections, and the default `wal_level` (`replica`) and
-//! `max_wal_senders` (10) allow a few standbys.
+//! needs nothing special: its `pg_hba.conf` lets `127.0.0.1` make
+//! replication connections with the superuser's password (SCRAM), and the
+//! default `wal_level` (`replica`) and `max_wal_senders` (10) allow a few
+//! standbys. The password is handed to `pg_basebackup` in `PGPASSWORD` (never
+//! on its command line, which other local users can see) and
+//! `--write-recovery-conf` keeps it in the standby's `primary_conninfo`
+//! (`postgresql.auto.conf`, in the standby's data directory of mode `0700`).
 
 use std::ffi::OsString;
 
@@ -14,7 +18,13 @@ use super::{ClusterError, Context};
 
 /// Fills the (empty) data directory of `ctx` with a base backup of the
 /// primary listening on 127.0.0.1:`port`, set up to stream from it.
-pub(super) async fn base_backup(ctx: &Context, port: u16, superuser: &str, durable: bool) -> Result<(), ClusterError> {
+pub(super) async fn base_backup(
+    ctx: &Context,
+    port: u16,
+    superuser: &str,
+    password: &str,
+    durable: bool,
+) -> Result<(), ClusterError> {
     let program = ctx.bin("pg_basebackup");
     let mut args: Vec<OsString> = vec![
         "-D".into(),
@@ -34,7 +44,9 @@ pub(super) async fn base_backup(ctx: &Context, port: u16, superuser: &str, durab
     if !durable {
         args.push("--no-sync".into());
     }
-    let out = run(ctx.command(&program, &args), &program, &args).await?;
+    let mut command = ctx.command(&program, &args);
+    command.env("PGPASSWORD", password);
+    let out = run(command, &program, &args).await?;
     if !out.status.success() {
         return Err(ClusterError::Command {
             what: "copying the primary for a standby",

@@ -52,9 +52,10 @@ async fn starts_serves_stops_and_cleans_up() {
     let dir = test_dir("basic");
     let cluster = ManagedCluster::start(options(dir.clone(), true)).await.expect("start");
     let port = cluster.port();
+    let password = std::fs::read_to_string(cluster.password_dir().join("tenure")).expect("password file");
     assert_eq!(
         cluster.database_url("postgres"),
-        format!("postgres://tenure@127.0.0.1:{port}/postgres")
+        format!("postgres://tenure:{}@127.0.0.1:{port}/postgres", password.trim())
     );
     assert_eq!(select_one(&cluster.database_url("postgres")).await, 1);
     cluster.stop().await.expect("stop");

@@ -32,13 +32,15 @@ async fn seal_everything(app: &TestApp) -> u64 {
 /// Runs `sql` as the test cluster's superuser with the store's append-only
 /// triggers out of the way, as an intruder with that role could.
 async fn tamper(app: &TestApp, sql: &str) {
-    let mut tx = app.pool.begin().await.unwrap();
+    let superuser = crate::helpers::superuser_pool(&app.pool).await;
+    let mut tx = superuser.begin().await.unwrap();
     sqlx::query("SET LOCAL session_replication_role = replica")
         .execute(&mut *tx)
         .await
         .unwrap();
     sqlx::query(sql).execute(&mut *tx).await.unwrap();
     tx.commit().await.unwrap();
+    superuser.close().await;
 }
 
 async fn verify(app: &TestApp, query: &str) -> Value {
@@ -48,15 +50,16 @@ async fn verify(app: &TestApp, query: &str) -> Value {
 }
 
 #[tokio::test]
-async fn the_harness_connects_as_a_superuser() {
+async fn the_harness_tampers_as_a_superuser_and_serves_as_a_lesser_role() {
     // The tampering below relies on it: only a superuser may set
-    // session_replication_role.
+    // session_replication_role; the app itself runs as the server role.
     let app = spawn_app_unsealed().await;
-    let superuser: bool = sqlx::query_scalar("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
-    assert!(superuser);
+    let is_superuser = "SELECT rolsuper FROM pg_roles WHERE rolname = current_user";
+    let superuser = crate::helpers::superuser_pool(&app.pool).await;
+    let tamperer: bool = sqlx::query_scalar(is_superuser).fetch_one(&superuser).await.unwrap();
+    assert!(tamperer);
+    let server: bool = sqlx::query_scalar(is_superuser).fetch_one(&app.pool).await.unwrap();
+    assert!(!server);
 }
 
 #[tokio::test]

@@ -5,16 +5,19 @@
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use crate::helpers::fresh_database;
+use crate::helpers::{fresh_database, owner_url, server_url};
 use crate::server_process::{test_dir, timed_get, TenureProcess};
 
-fn tenure(database_url: &str, args: &[&str]) -> (Output, String, String) {
+/// `tenure ARGS` over the database of `pool`: served as the server role,
+/// administered (tokens) as the owner, as docs/operations.md sets it up.
+fn tenure(pool: &sqlx::PgPool, args: &[&str]) -> (Output, String, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_tenure"))
         .current_dir(std::env::temp_dir())
         .args(args)
         .env_remove("TENURE_DATA_DIR")
         .env_remove("TENURE_LISTEN")
-        .env("DATABASE_URL", database_url)
+        .env("DATABASE_URL", server_url(pool))
+        .env("TENURE_OWNER_DATABASE_URL", owner_url(pool))
         .env("RUST_LOG", "warn")
         .output()
         .expect("tenure runs");
@@ -25,8 +28,8 @@ fn tenure(database_url: &str, args: &[&str]) -> (Output, String, String) {
 
 #[tokio::test]
 async fn tokens_are_created_once_listed_without_their_secret_and_revoked() {
-    let (pool, url) = fresh_database().await;
-    let (output, stdout, stderr) = tenure(&url, &["token", "create", "--role", "analyst", "--name", "ann"]);
+    let (pool, _) = fresh_database().await;
+    let (output, stdout, stderr) = tenure(&pool, &["token", "create", "--role", "analyst", "--name", "ann"]);
     assert!(output.status.success(), "{stderr}");
     let token = stdout.trim().to_string();
     assert!(token.starts_with("tenure_") && token.len() == 50, "{token:?}");
@@ -41,26 +44,26 @@ async fn tokens_are_created_once_listed_without_their_secret_and_revoked() {
         ("analyst", tenure::auth::digest(&token).to_vec())
     );
 
-    let (output, _, stderr) = tenure(&url, &["token", "create", "--role", "admin", "--name", "ann"]);
+    let (output, _, stderr) = tenure(&pool, &["token", "create", "--role", "admin", "--name", "ann"]);
     assert!(!output.status.success());
     assert!(stderr.contains("already exists"), "{stderr}");
-    let (output, _, stderr) = tenure(&url, &["token", "create", "--role", "owner", "--name", "bob"]);
+    let (output, _, stderr) = tenure(&pool, &["token", "create", "--role", "owner", "--name", "bob"]);
     assert!(!output.status.success());
     assert!(stderr.contains("recorder, analyst, auditor, board, admin"), "{stderr}");
 
-    let (output, stdout, _) = tenure(&url, &["token", "revoke", "ann"]);
+    let (output, stdout, _) = tenure(&pool, &["token", "revoke", "ann"]);
     assert!(output.status.success(), "{stdout}");
-    let (output, _, stderr) = tenure(&url, &["token", "revoke", "ann"]);
+    let (output, _, stderr) = tenure(&pool, &["token", "revoke", "ann"]);
     assert!(!output.status.success());
     assert!(stderr.contains("already revoked"), "{stderr}");
-    let (output, _, stderr) = tenure(&url, &["token", "revoke", "nobody"]);
+    let (output, _, stderr) = tenure(&pool, &["token", "revoke", "nobody"]);
     assert!(!output.status.success());
     assert!(stderr.contains("no token is named"), "{stderr}");
     // A revoked name is never reused: its events name it.
-    let (output, _, stderr) = tenure(&url, &["token", "create", "--role", "analyst", "--name", "ann"]);
+    let (output, _, stderr) = tenure(&pool, &["token", "create", "--role", "analyst", "--name", "ann"]);
     assert!(!output.status.success(), "{stderr}");
 
-    let (output, stdout, _) = tenure(&url, &["token", "list"]);
+    let (output, stdout, _) = tenure(&pool, &["token", "list"]);
     assert!(output.status.success());
     let ann = stdout.lines().find(|l| l.starts_with("ann ")).expect("ann is listed");
     let words: Vec<&str> = ann.split_whitespace().collect();
@@ -71,8 +74,8 @@ async fn tokens_are_created_once_listed_without_their_secret_and_revoked() {
 
 #[tokio::test]
 async fn without_a_token_tenure_will_not_listen_beyond_loopback() {
-    let (pool, url) = fresh_database().await;
-    let (output, _, stderr) = tenure(&url, &["--listen", "0.0.0.0:0", "serve"]);
+    let (pool, _) = fresh_database().await;
+    let (output, _, stderr) = tenure(&pool, &["--listen", "0.0.0.0:0", "serve"]);
     assert!(!output.status.success());
     assert!(stderr.contains("tenure token create --role admin"), "{stderr}");
     // Nor was a token made behind the operator's back.
@@ -85,9 +88,15 @@ async fn without_a_token_tenure_will_not_listen_beyond_loopback() {
 
 #[tokio::test]
 async fn a_first_start_on_loopback_prints_an_admin_token_and_a_second_does_not() {
-    let (_pool, url) = fresh_database().await;
+    let (pool, url) = fresh_database().await;
+    let owner = owner_url(&pool);
     let dir = test_dir("first-start");
-    let first = TenureProcess::start(&[("DATABASE_URL", &url)], &[], &dir.with_extension("log")).await;
+    let first = TenureProcess::start(
+        &[("DATABASE_URL", &url), ("TENURE_OWNER_DATABASE_URL", &owner)],
+        &[],
+        &dir.with_extension("log"),
+    )
+    .await;
     let token = first.token.clone().expect("an admin token printed on the first start");
     let imports = format!("{}/api/v1/imports", first.address);
     assert_eq!(timed_get(&imports, None).await.0, 401);
@@ -102,7 +111,12 @@ async fn a_first_start_on_loopback_prints_an_admin_token_and_a_second_does_not()
     assert_eq!(rebuild.status().as_u16(), 200);
     first.terminate().await;
 
-    let second = TenureProcess::start(&[("DATABASE_URL", &url)], &[], &dir.with_extension("log")).await;
+    let second = TenureProcess::start(
+        &[("DATABASE_URL", &url), ("TENURE_OWNER_DATABASE_URL", &owner)],
+        &[],
+        &dir.with_extension("log"),
+    )
+    .await;
     assert_eq!(second.token, None, "a token exists: nothing printed");
     let imports = format!("{}/api/v1/imports", second.address);
     assert_eq!(timed_get(&imports, Some(&token)).await.0, 200);

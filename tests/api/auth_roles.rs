@@ -196,7 +196,8 @@ async fn a_missing_unknown_or_revoked_token_is_401_and_health_needs_none() {
     assert_eq!(app.anonymous().get("/healthz").await.status, 200);
     assert_eq!(app.anonymous().get("/healthz/live").await.status, 200);
 
-    let token = tenure::auth::tokens::create(&app.pool, "leaving-soon", Role::Recorder)
+    let owner = crate::helpers::superuser_pool(&app.pool).await;
+    let token = tenure::auth::tokens::create(&owner, "leaving-soon", Role::Recorder)
         .await
         .unwrap();
     let bearer = format!("bearer {token}");
@@ -205,7 +206,7 @@ async fn a_missing_unknown_or_revoked_token_is_401_and_health_needs_none() {
         200,
         "the scheme is case-insensitive"
     );
-    tenure::auth::tokens::revoke(&app.pool, "leaving-soon").await.unwrap();
+    tenure::auth::tokens::revoke(&owner, "leaving-soon").await.unwrap();
     // Refused within the cache's lifetime (2 s); 10 s allows for a busy machine.
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {

@@ -62,7 +62,8 @@ async fn verify_prints_the_head_and_exits_3_naming_a_tampered_event() {
         .fetch_one(&pool)
         .await
         .unwrap();
-    let mut tx = pool.begin().await.unwrap();
+    let superuser = crate::helpers::superuser_pool(&pool).await;
+    let mut tx = superuser.begin().await.unwrap();
     sqlx::query("SET LOCAL session_replication_role = replica")
         .execute(&mut *tx)
         .await

@@ -118,7 +118,9 @@ async fn an_enrolment_and_a_backdated_leaving_decided_together_cannot_both_land(
     // (Ann employed on 2017-04-01) is decided and its commit waits; then the
     // leaving dated 2016-06-01 is decided, finding no cohort enrolling Ann,
     // and waits its turn behind it.
-    let mut holder = app.pool.begin().await.unwrap();
+    // (As the owner: the server role may not lock the event store so.)
+    let owner = crate::helpers::superuser_pool(&app.pool).await;
+    let mut holder = owner.begin().await.unwrap();
     sqlx::query("LOCK TABLE events IN SHARE MODE")
         .execute(&mut *holder)
         .await

@@ -61,7 +61,9 @@ async fn commits_waiting_together_share_one_transaction_and_each_gets_its_own_an
 
     // Inserts wait while the test holds this lock: the first commit takes
     // the writer and waits; the next ones queue behind it and form a group.
-    let mut holder = pool.begin().await.unwrap();
+    // (As the owner: the server role may not lock the event store so.)
+    let owner = crate::helpers::superuser_pool(&pool).await;
+    let mut holder = owner.begin().await.unwrap();
     sqlx::query("LOCK TABLE events IN SHARE MODE")
         .execute(&mut *holder)
         .await
@@ -149,7 +151,9 @@ async fn appended_as_one_group(
     group: Vec<Commit>,
 ) -> Vec<Result<CommitReceipt, AppendError>> {
     let store = EventStore::new(pool.clone());
-    let mut holder = pool.begin().await.unwrap();
+    // (As the owner: the server role may not lock the event store so.)
+    let owner = crate::helpers::superuser_pool(pool).await;
+    let mut holder = owner.begin().await.unwrap();
     sqlx::query("LOCK TABLE events IN SHARE MODE")
         .execute(&mut *holder)
         .await

@@ -27,7 +27,13 @@ const FLAGS: &[&str] = &[
 async fn serve() -> (TenureProcess, TestApp) {
     let (pool, url) = fresh_database().await;
     let log = test_dir("limits").with_extension("log");
-    let tenure = TenureProcess::start(&[("DATABASE_URL", &url)], FLAGS, &log).await;
+    let owner = crate::helpers::owner_url(&pool);
+    let tenure = TenureProcess::start(
+        &[("DATABASE_URL", &url), ("TENURE_OWNER_DATABASE_URL", &owner)],
+        FLAGS,
+        &log,
+    )
+    .await;
     let app = TestApp {
         address: tenure.address.clone(),
         pool,
@@ -103,7 +109,9 @@ async fn slow_clients_are_cut_off_and_connections_are_capped() {
 async fn a_held_lock_and_a_slow_request_answer_503_in_bounded_time() {
     let (tenure, app) = serve().await;
     // Another connection holds a lock every command needs.
-    let mut holder = app.pool.begin().await.unwrap();
+    // (As the owner: the server role may not lock the event store so.)
+    let owner = crate::helpers::superuser_pool(&app.pool).await;
+    let mut holder = owner.begin().await.unwrap();
     sqlx::query("LOCK TABLE events IN EXCLUSIVE MODE")
         .execute(&mut *holder)
         .await

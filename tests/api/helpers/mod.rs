@@ -4,8 +4,14 @@
 //! With `DATABASE_URL` unset, the first test of this process starts a
 //! throwaway cluster under `target/tenure-test-pg/` (stopped and removed when
 //! the process exits). With it set, test databases are created on that
-//! server (its role needs CREATEDB). Either way a template database is
-//! migrated once and every test clones it.
+//! server (its role needs CREATEDB and CREATEROLE). Either way a template
+//! database is migrated once and every test clones it.
+//!
+//! The application runs as the server role, exactly as `tenure serve` does
+//! ([`tenure::db::roles`]): the pools [`fresh_database`] and [`spawn_app`]
+//! hand out connect as that role, so a grant the server lacks fails the
+//! tests. The owner (the cluster's superuser) is only for setting up
+//! databases and for tests that tamper on purpose ([`superuser_pool`]).
 //!
 //! Tests talk to the app through [`TestApp`]: typed command bodies
 //! ([`bodies`]) and report reads ([`reports`]), all over HTTP. Its client
@@ -29,8 +35,12 @@ use uuid::Uuid;
 struct Server {
     /// URL of a maintenance database on the server, to create databases.
     maintenance_url: String,
-    /// The URL with `{db}` where a database name goes.
+    /// The superuser's URL with `{db}` where a database name goes.
     url_template: String,
+    /// The server role's URL with `{db}` where a database name goes.
+    server_url_template: String,
+    /// The roles the app runs as.
+    roles: tenure::db::roles::Roles,
     template: String,
     /// Kept alive for the whole process; its watchdog stops it at exit.
     _cluster: Option<ManagedCluster>,
@@ -79,15 +89,56 @@ fn server() -> &'static Server {
                     .execute(&admin)
                     .await
                     .expect("create template");
+                // The server role: the managed one in our own cluster, one
+                // of this process's own on a server DATABASE_URL names.
+                let (roles, password) = match &cluster {
+                    Some(cluster) => {
+                        let roles = tenure::db::roles::Roles::managed();
+                        let password = cluster.role_password(&roles.server).expect("server password");
+                        (roles, password)
+                    }
+                    None => (
+                        tenure::db::roles::Roles::for_server(&format!(
+                            "tenure_test_server_{}",
+                            Uuid::new_v4().simple()
+                        )),
+                        Uuid::new_v4().simple().to_string(),
+                    ),
+                };
+                let mut conn = admin.acquire().await.expect("connect");
+                tenure::db::roles::ensure_login_role(&mut conn, &roles.server, &password)
+                    .await
+                    .expect("create the server role");
+                tenure::db::roles::ensure_group(&mut conn, &roles.readers)
+                    .await
+                    .expect("create the readers group");
+                drop(conn);
                 let pool = tenure::db::connect(&with_database(&base_url, &template), 2)
                     .await
                     .expect("connect template");
                 tenure::db::MIGRATOR.run(&pool).await.expect("migrate template");
+                let mut conn = pool.acquire().await.expect("connect template");
+                tenure::db::roles::apply_grants(&mut conn, &roles)
+                    .await
+                    .expect("grant the server role its privileges");
+                drop(conn);
                 pool.close().await;
                 admin.close().await;
+                let url_template = with_database(&base_url, "{db}");
+                let server_url_template = {
+                    let options: sqlx::postgres::PgConnectOptions = base_url.parse().expect("a PostgreSQL URL");
+                    format!(
+                        "postgres://{}:{password}@{}:{}/{{db}}",
+                        roles.server,
+                        options.get_host(),
+                        options.get_port()
+                    )
+                };
                 Server {
                     maintenance_url,
-                    url_template: with_database(&base_url, "{db}"),
+                    url_template,
+                    server_url_template,
+                    roles,
                     template,
                     _cluster: cluster,
                 }
@@ -98,7 +149,8 @@ fn server() -> &'static Server {
     })
 }
 
-/// A fresh, migrated database of this test's own.
+/// A fresh, migrated database of this test's own: a pool of the server
+/// role's connections to it, and the server role's URL.
 pub(crate) async fn fresh_database() -> (PgPool, String) {
     let server = server();
     let name = format!("tenure_test_{}", Uuid::new_v4().simple());
@@ -108,9 +160,41 @@ pub(crate) async fn fresh_database() -> (PgPool, String) {
         .await
         .expect("clone template");
     admin.close().await;
-    let url = server.url_template.replace("{db}", &name);
+    // A database's own privileges (CREATE, for a rebuild's schema) are not
+    // copied from its template.
+    let owner = tenure::db::connect(&server.url_template.replace("{db}", &name), 1)
+        .await
+        .expect("connect as the owner");
+    let mut conn = owner.acquire().await.expect("connect as the owner");
+    tenure::db::roles::apply_grants(&mut conn, &server.roles)
+        .await
+        .expect("grant the server role its privileges");
+    drop(conn);
+    owner.close().await;
+    let url = server.server_url_template.replace("{db}", &name);
     let pool = tenure::db::connect(&url, 20).await.expect("connect test database");
     (pool, url)
+}
+
+/// The owner's URL (the superuser's in the harness's own cluster) of the
+/// database `pool` connects to: for setting up and for tampering on purpose.
+pub(crate) fn owner_url(pool: &PgPool) -> String {
+    let database = pool.connect_options().get_database().expect("a database").to_string();
+    server().url_template.replace("{db}", &database)
+}
+
+/// The server role's URL of the database `pool` connects to.
+pub(crate) fn server_url(pool: &PgPool) -> String {
+    let database = pool.connect_options().get_database().expect("a database").to_string();
+    server().server_url_template.replace("{db}", &database)
+}
+
+/// A pool connected as the owner (in the harness's own cluster, the
+/// superuser) to the database `pool` connects to.
+pub(crate) async fn superuser_pool(pool: &PgPool) -> PgPool {
+    tenure::db::connect(&owner_url(pool), 2)
+        .await
+        .expect("connect as the owner")
 }
 
 /// The app under test, served on a free local port.
@@ -179,9 +263,13 @@ pub(crate) async fn spawn_app_unsealed() -> TestApp {
 /// A client sending a new admin token named [`TEST_ADMIN`] of the database
 /// behind `pool`, as every [`TestApp`] does by default.
 pub(crate) async fn admin_client(pool: &PgPool) -> reqwest::Client {
-    let token = tenure::auth::tokens::create(pool, TEST_ADMIN, tenure::auth::Role::Admin)
+    // As `tenure token create` does: the owner writes tokens, the server
+    // role only reads them.
+    let owner = superuser_pool(pool).await;
+    let token = tenure::auth::tokens::create(&owner, TEST_ADMIN, tenure::auth::Role::Admin)
         .await
         .expect("create the tests' admin token");
+    owner.close().await;
     client_with_token(&token)
 }
 
@@ -215,15 +303,17 @@ impl TestApp {
     /// `Authorization` header on one request.
     pub(crate) async fn bearer(&self, role: tenure::auth::Role, name: &str) -> String {
         let token = format!("tenure_test-{name}");
+        let owner = superuser_pool(&self.pool).await;
         sqlx::query(
             "INSERT INTO access_tokens (name, role, token_sha256) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
         )
         .bind(name)
         .bind(role.as_str())
         .bind(tenure::auth::digest(&token).as_slice())
-        .execute(&self.pool)
+        .execute(&owner)
         .await
         .expect("insert a token");
+        owner.close().await;
         format!("Bearer {token}")
     }
 
