@@ -16,7 +16,7 @@ use tenure::cli::{BoardArgs, Cli};
 use tenure::db;
 use tenure::reports::ReportSource;
 
-use crate::report_cli::{describe_url, has_cluster, in_flag_words, ReportCliError};
+use crate::report_cli::{describe_url, has_cluster, in_flags_of, ReportCliError};
 
 /// Why the PDF was not printed.
 #[derive(Debug, thiserror::Error)]
@@ -74,7 +74,7 @@ async fn page(pool: &sqlx::PgPool, args: &BoardArgs) -> Result<String, Box<dyn s
     Projector::live(pool.clone()).catch_up().await?;
     let page = board::gather(&ReportSource::primary(pool.clone()), &args.query, None)
         .await
-        .map_err(|e| ReportCliError::Request(in_flag_words(&e)))?;
+        .map_err(|e| ReportCliError::Request(in_flags_of::<board::PageQuery>(&e)))?;
     let page = board::with_head(page, pool).await;
     Ok(board::render(&page)?)
 }

@@ -164,7 +164,13 @@ fn write_quietly(out: &mut impl Write, text: &[u8]) -> std::io::Result<()> {
 /// as its flag (`as_at`, `?as_at=` become `--as-at`), and the flag at fault
 /// first when the message does not name it.
 pub(crate) fn in_flag_words(error: &ReportRequestError) -> String {
-    let flags = parameter_flags();
+    in_flags_of::<ReportQuery>(error)
+}
+
+/// [`in_flag_words`] for a command whose parameters are `A`'s flags (the
+/// board page's, say).
+pub(crate) fn in_flags_of<A: clap::Args>(error: &ReportRequestError) -> String {
+    let flags = parameter_flags::<A>();
     let mut message = error.to_string();
     for (name, flag) in &flags {
         message = message.replace(&format!("?{name}="), flag);
@@ -182,9 +188,9 @@ pub(crate) fn in_flag_words(error: &ReportRequestError) -> String {
     }
 }
 
-/// Each report parameter with its flag, from the flags themselves.
-fn parameter_flags() -> Vec<(String, String)> {
-    let command = <ReportQuery as clap::Args>::augment_args(clap::Command::new("report"));
+/// Each parameter of `A` with its flag, from the flags themselves.
+fn parameter_flags<A: clap::Args>() -> Vec<(String, String)> {
+    let command = A::augment_args(clap::Command::new("report"));
     command
         .get_arguments()
         .filter_map(|a| Some((a.get_id().to_string(), format!("--{}", a.get_long()?))))

@@ -90,6 +90,14 @@ pub enum StartRefused {
          --data-dir or DATABASE_URL), or listen on 127.0.0.1"
     )]
     NoTokenBeyondLoopback(SocketAddr),
+    /// The database role may read the tokens but not create one: a server
+    /// role given alone as DATABASE_URL.
+    #[error(
+        "no access token exists and this database role may not create one (it may only read tokens): \
+         create the first with `tenure token create --role admin --name <your-name>` and the owner's URL \
+         in TENURE_OWNER_DATABASE_URL (docs/operations.md \"Database roles on your own server\")"
+    )]
+    NoRightToCreate,
     /// The tokens could not be read or created.
     #[error("cannot set up the first access token: {0}")]
     Tokens(#[from] TokenError),
@@ -141,6 +149,10 @@ pub async fn secure_start(pool: &PgPool, listen: SocketAddr) -> Result<Option<St
         match tokens::create(pool, &name, Role::Admin).await {
             Ok(token) => break (name, token),
             Err(TokenError::NameTaken(_)) if attempt < 100 => attempt += 1,
+            // 42501: insufficient_privilege.
+            Err(TokenError::Database(sqlx::Error::Database(db))) if db.code().as_deref() == Some("42501") => {
+                return Err(StartRefused::NoRightToCreate);
+            }
             Err(e) => return Err(e.into()),
         }
     };

@@ -122,3 +122,23 @@ async fn a_first_start_on_loopback_prints_an_admin_token_and_a_second_does_not()
     assert_eq!(timed_get(&imports, Some(&token)).await.0, 200);
     second.terminate().await;
 }
+
+#[tokio::test]
+async fn a_server_role_alone_cannot_make_the_first_token_and_says_how_to() {
+    let (pool, _) = fresh_database().await;
+    let output = Command::new(env!("CARGO_BIN_EXE_tenure"))
+        .current_dir(std::env::temp_dir())
+        .args(["--listen", "127.0.0.1:0", "serve"])
+        .env_remove("TENURE_DATA_DIR")
+        .env_remove("TENURE_OWNER_DATABASE_URL")
+        .env("DATABASE_URL", server_url(&pool))
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("tenure runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "served with no token: {stderr}");
+    assert!(
+        stderr.contains("may not create one") && stderr.contains("TENURE_OWNER_DATABASE_URL"),
+        "{stderr}"
+    );
+}

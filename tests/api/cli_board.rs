@@ -61,6 +61,14 @@ async fn tenure_board_prints_the_page_as_html_and_as_an_a4_pdf() {
         .collect();
     assert_eq!(left, [std::ffi::OsString::from("paper.pdf")]);
 
+    // A census year backwards is refused naming the flag given.
+    let backwards = tenure(&url, &["--census-from", "2018-09-30", "--census-to", "2017-10-01"]);
+    assert!(!backwards.status.success());
+    assert!(
+        String::from_utf8_lossy(&backwards.stderr).contains("--census-from"),
+        "{}",
+        String::from_utf8_lossy(&backwards.stderr)
+    );
     let refused = tenure(&url, &["--threshold", "3"]);
     assert!(!refused.status.success());
     assert!(
