@@ -160,18 +160,9 @@ fn exposed(
             row
         })
         .collect();
-    let base = rank(rows.clone());
-    for (col, &cell) in hidden.iter().enumerate() {
-        if !guarded(cell) {
-            continue;
-        }
-        let mut with_unit = rows.clone();
-        let mut unit = vec![0.0; hidden.len()];
-        unit[col] = 1.0;
-        with_unit.push(unit);
-        if rank(with_unit) == base {
-            return Some(cell);
-        }
+    let determined = determined_columns(rows, hidden.len());
+    if let Some(col) = (0..hidden.len()).find(|&col| determined[col] && guarded(hidden[col])) {
+        return Some(hidden[col]);
     }
     // Bounds: what a reader knows of each hidden cell, narrowed by every
     // sum in turn until nothing moves (`Σ c·x = known` gives
@@ -249,12 +240,16 @@ fn smallest_shown<'a>(
     best.map(|(_, _, _, _, c)| c)
 }
 
-/// The rank of a small matrix, by Gaussian elimination with partial
-/// pivoting. Entries are small integers, so a fixed tolerance is safe.
-fn rank(mut rows: Vec<Vec<f64>>) -> usize {
-    let columns = rows.first().map_or(0, Vec::len);
-    let mut rank = 0;
+/// Which unknowns the equations `rows` pin, whatever the others are: those
+/// whose unit vector lies in the rows' span. Gauss–Jordan elimination (with
+/// partial pivoting; the entries are small integers, so a fixed tolerance
+/// is safe) leaves each pivot column zero in every other row, so a pivot
+/// row pins its pivot unknown exactly when it is zero in every free column.
+/// One elimination answers for every unknown: cubic in the table's size.
+fn determined_columns(mut rows: Vec<Vec<f64>>, columns: usize) -> Vec<bool> {
+    let mut pivots: Vec<(usize, usize)> = Vec::new();
     for col in 0..columns {
+        let rank = pivots.len();
         let Some(pivot) = (rank..rows.len())
             .filter(|&r| rows[r][col].abs() > 1e-9)
             .max_by(|&a, &b| rows[a][col].abs().total_cmp(&rows[b][col].abs()))
@@ -271,9 +266,14 @@ fn rank(mut rows: Vec<Vec<f64>>) -> usize {
                 }
             }
         }
-        rank += 1;
+        pivots.push((rank, col));
     }
-    rank
+    let is_pivot: Vec<bool> = (0..columns).map(|c| pivots.iter().any(|&(_, p)| p == c)).collect();
+    let mut determined = vec![false; columns];
+    for &(row, col) in &pivots {
+        determined[col] = (0..columns).all(|c| is_pivot[c] || rows[row][c].abs() <= 1e-9);
+    }
+    determined
 }
 
 #[cfg(test)]
