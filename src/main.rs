@@ -24,6 +24,12 @@ use tracing_subscriber::EnvFilter;
 /// pool before giving up on them: a database that is gone must not hold up
 /// the exit.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+/// The board page's parameters for the demo: Riverside Council's leavers
+/// (published figure B) and turnover, the PLDP cohorts (figure A).
+const DEMO_BOARD_PAGE: &str = "organisation=Riverside%20Council&role=team_manager,practice_manager\
+    &compare_from=2017-04-01&compare_to=2017-09-30&from=2018-04-01&to=2018-09-30&programme=PLDP\
+    &as_at=2021-01-31&cohort=cohort%201%20(2017)&census_from=2017-10-01&census_to=2018-09-30&on=2018-09-30";
+
 /// How long shutting down waits for the projector to finish its batch.
 const PROJECTOR_GRACE: Duration = Duration::from_secs(2);
 
@@ -184,6 +190,17 @@ async fn serve(cli: &Cli, database: &db::Database) -> Result<(), Box<dyn std::er
     println!(
         "tenure is serving http://{address}/api/v1 (OpenAPI: http://{address}/api/v1/openapi.json); Ctrl-C stops it"
     );
+    if matches!(cli.command, Some(Command::Demo)) {
+        // Waiting for the demo's last event: the projector may still be
+        // catching up when a newcomer opens the page.
+        let last: Option<i64> = sqlx::query_scalar("SELECT max(global_position) FROM events")
+            .fetch_one(&database.pool)
+            .await?;
+        println!(
+            "the demo's board page (sign in with the token): http://{address}/board?{DEMO_BOARD_PAGE}&min_position={}",
+            last.unwrap_or(0)
+        );
+    }
     let limits = HttpLimits {
         max_connections: cli.max_connections.max(1),
         header_read_timeout: Duration::from_secs(cli.header_read_timeout_secs.max(1)),

@@ -21,6 +21,7 @@ mod commands;
 mod concurrency;
 mod contention;
 mod db_roles;
+mod demo_process;
 mod errors;
 mod event_store;
 mod figure_bugs;
