@@ -99,6 +99,30 @@ async fn the_board_page_renders_in_chromium_and_prints_to_a4() {
     }
     assert!(dom.contains("<svg"), "no chart rendered");
 
+    // 200% zoom on a 1280-pixel screen is a 640-pixel-wide page: nothing
+    // may push the page itself wider (a wide table scrolls in its own box).
+    // The page has no script; the probe is added to this test's copy only.
+    let probe = reply.text.replace(
+        "</body>",
+        "<script>document.body.setAttribute('data-widths', \
+         document.documentElement.scrollWidth + ' ' + window.innerWidth)</script></body>",
+    );
+    let zoomed = dir.join("zoomed.html");
+    std::fs::write(&zoomed, probe).unwrap();
+    let (dom, _) = chromium(
+        &dir,
+        &format!("file://{}", zoomed.display()),
+        &["--window-size=640,2000".into(), "--dump-dom".into()],
+    );
+    let widths = dom
+        .split("data-widths=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the probe ran");
+    let (page_width, viewport) = widths.split_once(' ').unwrap();
+    let (page_width, viewport): (u32, u32) = (page_width.parse().unwrap(), viewport.parse().unwrap());
+    assert!(page_width <= viewport, "at 640 px the page is {page_width} px wide");
+
     let png = dir.join("board.png");
     chromium(
         &dir,
