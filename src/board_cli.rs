@@ -13,10 +13,9 @@ use std::process::Command;
 use projections::projector::Projector;
 use tenure::board;
 use tenure::cli::{BoardArgs, Cli};
-use tenure::db;
 use tenure::reports::ReportSource;
 
-use crate::report_cli::{describe_url, has_cluster, in_flags_of, ReportCliError};
+use crate::report_cli::{close, in_flags_of, open_existing, ReportCliError};
 
 /// Why the PDF was not printed.
 #[derive(Debug, thiserror::Error)]
@@ -35,24 +34,9 @@ pub(crate) enum PrintError {
 }
 
 pub(crate) async fn run(cli: &Cli, args: &BoardArgs) -> Result<(), Box<dyn std::error::Error>> {
-    let url = cli.database_url.as_deref();
-    let database = match url {
-        Some(url) => describe_url(url),
-        None => {
-            let data_dir = std::path::absolute(&cli.data_dir).unwrap_or_else(|_| cli.data_dir.clone());
-            if !has_cluster(&data_dir) {
-                return Err(ReportCliError::NoStore { data_dir }.into());
-            }
-            format!("tenure's own PostgreSQL under {}", data_dir.display())
-        }
-    };
-    eprintln!("tenure board: reading {database}");
-    let opened = db::open(url, &cli.data_dir, &cli.database_limits()).await?;
+    let (opened, _) = open_existing(cli, "board").await?;
     let html = page(&opened.pool, args).await;
-    opened.pool.close().await;
-    if let Some(cluster) = opened.cluster {
-        cluster.stop().await?;
-    }
+    close(opened).await?;
     let html = html?;
     match (&args.html, &args.pdf) {
         (None, None) => print!("{html}"),

@@ -215,7 +215,7 @@ pub async fn open_with_owner(
             )
         }
         (Some(url), Some(owner_url)) => {
-            let server = role_of(url).await?;
+            let (server, _) = role_of(url).await?;
             (
                 url.to_string(),
                 owner_url.to_string(),
@@ -224,8 +224,8 @@ pub async fn open_with_owner(
             )
         }
         (Some(url), None) => {
-            let server = role_of(url).await?;
-            if !may_create_tables(url).await? {
+            let (server, may_create_tables) = role_of(url).await?;
+            if !may_create_tables {
                 // The server role of a split set-up, given without the
                 // owner's URL: someone else migrates.
                 tracing::info!(
@@ -270,35 +270,20 @@ pub async fn open_with_owner(
     })
 }
 
-/// The role a connection to `url` runs as.
-async fn role_of(url: &str) -> Result<String, DatabaseError> {
+/// The role a connection to `url` runs as, and whether it may create
+/// tables in `public` (the owner may; a server role split from it may not).
+async fn role_of(url: &str) -> Result<(String, bool), DatabaseError> {
     let mut conn = sqlx::PgConnection::connect(url)
         .await
         .map_err(|source| DatabaseError::Connect {
             url: redact(url),
             source,
         })?;
-    let role = sqlx::query_scalar("SELECT current_user::text")
+    let role = sqlx::query_as("SELECT current_user::text, has_schema_privilege('public', 'CREATE')")
         .fetch_one(&mut conn)
         .await?;
     conn.close().await?;
     Ok(role)
-}
-
-/// Whether the role of `url` may create tables in `public` (the owner may;
-/// a server role split from it may not).
-async fn may_create_tables(url: &str) -> Result<bool, DatabaseError> {
-    let mut conn = sqlx::PgConnection::connect(url)
-        .await
-        .map_err(|source| DatabaseError::Connect {
-            url: redact(url),
-            source,
-        })?;
-    let may = sqlx::query_scalar("SELECT has_schema_privilege('public', 'CREATE')")
-        .fetch_one(&mut conn)
-        .await?;
-    conn.close().await?;
-    Ok(may)
 }
 
 /// Creates `name` through the maintenance database unless it exists.

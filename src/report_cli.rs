@@ -24,14 +24,16 @@ use tenure::reports::{self, ReportQuery, ReportRequestError};
 pub(crate) enum ReportCliError {
     /// No `DATABASE_URL` and no cluster under the data directory.
     #[error(
-        "found no tenure database under {} (no PostgreSQL cluster in its pg/); `tenure report` reads an existing \
-         store and never creates one: point it at yours with --data-dir <dir> (or TENURE_DATA_DIR), or set \
-         DATABASE_URL",
+        "found no tenure database under {} (no PostgreSQL cluster in its pg/); `tenure {command}` reads an \
+         existing store and never creates one: point it at yours with --data-dir <dir> (or TENURE_DATA_DIR), or \
+         set DATABASE_URL",
         .data_dir.display()
     )]
     NoStore {
         /// Where it looked.
         data_dir: PathBuf,
+        /// The command that looked (`report`, `board`, `verify`).
+        command: &'static str,
     },
     /// The store has no events: most likely not the one meant.
     #[error(
@@ -74,18 +76,28 @@ impl From<tenure::pg_cluster::ClusterError> for ReportCliError {
 
 /// Prints the report `args` asks for from the store `cli` names.
 pub(crate) async fn run(cli: &Cli, args: &ReportArgs) -> Result<(), ReportCliError> {
+    let (opened, database) = open_existing(cli, "report").await?;
+    let result = print_report(&opened.pool, &database, args).await;
+    close(opened).await?;
+    result
+}
+
+/// Opens the store `cli` names for `tenure COMMAND`, which reads an
+/// existing store and never creates one, and says on standard error which
+/// it reads; returns it with that description.
+pub(crate) async fn open_existing(cli: &Cli, command: &'static str) -> Result<(db::Database, String), ReportCliError> {
     let url = cli.database_url.as_deref();
     let database = match url {
         Some(url) => describe_url(url),
         None => {
             let data_dir = std::path::absolute(&cli.data_dir).unwrap_or_else(|_| cli.data_dir.clone());
             if !has_cluster(&data_dir) {
-                return Err(ReportCliError::NoStore { data_dir });
+                return Err(ReportCliError::NoStore { data_dir, command });
             }
             format!("tenure's own PostgreSQL under {}", data_dir.display())
         }
     };
-    eprintln!("tenure report: reading {database}");
+    eprintln!("tenure {command}: reading {database}");
     let opened = db::open_with_owner(
         url,
         cli.owner_database_url.as_deref(),
@@ -93,22 +105,26 @@ pub(crate) async fn run(cli: &Cli, args: &ReportArgs) -> Result<(), ReportCliErr
         &cli.database_limits(),
     )
     .await?;
-    let result = print_report(&opened.pool, &database, args).await;
+    Ok((opened, database))
+}
+
+/// Closes what [`open_existing`] opened, stopping the cluster it started.
+pub(crate) async fn close(opened: db::Database) -> Result<(), ReportCliError> {
     opened.pool.close().await;
     if let Some(cluster) = opened.cluster {
         cluster.stop().await?;
     }
-    result
+    Ok(())
 }
 
 /// Whether `data_dir` holds the cluster `db::open` would start (its
 /// `pg/PG_VERSION`, which `initdb` writes).
-pub(crate) fn has_cluster(data_dir: &Path) -> bool {
+fn has_cluster(data_dir: &Path) -> bool {
     data_dir.join("pg").join("PG_VERSION").exists()
 }
 
 /// The URL as `postgres://user@host:port/database`: never the password.
-pub(crate) fn describe_url(url: &str) -> String {
+fn describe_url(url: &str) -> String {
     match url.parse::<PgConnectOptions>() {
         Ok(o) => format!(
             "postgres://{}@{}:{}/{}",

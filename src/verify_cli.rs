@@ -9,7 +9,6 @@
 
 use tenure::audit::{seal, verify, Sealer, Verification};
 use tenure::cli::{Cli, VerifyArgs};
-use tenure::db;
 
 /// The events no longer match their seals (or a given head is not on the
 /// chain): exit status 3.
@@ -26,34 +25,9 @@ pub(crate) async fn run(cli: &Cli, args: &VerifyArgs) -> Result<(), Box<dyn std:
         )),
         _ => None,
     };
-    let database = match cli.database_url.as_deref() {
-        Some(url) => crate::report_cli::describe_url(url),
-        None => {
-            let data_dir = std::path::absolute(&cli.data_dir).unwrap_or_else(|_| cli.data_dir.clone());
-            if !crate::report_cli::has_cluster(&data_dir) {
-                return Err(format!(
-                    "found no tenure database under {}; `tenure verify` checks an existing store and never \
-                     creates one: give --data-dir <dir> (or TENURE_DATA_DIR), or set DATABASE_URL",
-                    data_dir.display()
-                )
-                .into());
-            }
-            format!("tenure's own PostgreSQL under {}", data_dir.display())
-        }
-    };
-    eprintln!("tenure verify: reading {database}");
-    let opened = db::open_with_owner(
-        cli.database_url.as_deref(),
-        cli.owner_database_url.as_deref(),
-        &cli.data_dir,
-        &cli.database_limits(),
-    )
-    .await?;
+    let (opened, _) = crate::report_cli::open_existing(cli, "verify").await?;
     let result = check(&opened.pool, args.check_only, supplied).await;
-    opened.pool.close().await;
-    if let Some(cluster) = opened.cluster {
-        cluster.stop().await?;
-    }
+    crate::report_cli::close(opened).await?;
     let verification = result?;
     println!("{}", describe(&verification));
     if verification.ok {

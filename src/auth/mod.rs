@@ -190,6 +190,14 @@ const ROUTES: &[(&str, &str, Kind)] = {
         ("GET", "/api/v1/audit/head", Fixed(AuditChain)),
         ("GET", "/api/v1/audit/verify", Fixed(AuditChain)),
         ("GET", "/api/v1/events", Fixed(AuditFeed)),
+        // The board's page and its sections, whatever their query: every
+        // figure on them is suppressed, `known_at` included (a board may
+        // reproduce a paper it was given).
+        ("GET", "/board", Fixed(BoardView)),
+        ("GET", "/board/{section}", Fixed(BoardView)),
+        ("GET", "/board/sign-in", Fixed(SignIn)),
+        ("POST", "/board/sign-in", Fixed(SignIn)),
+        ("POST", "/board/sign-out", Fixed(SignIn)),
     ]
 };
 
@@ -199,17 +207,6 @@ const ROUTES: &[(&str, &str, Kind)] = {
 pub fn classify(method: &str, route: &str, query: Option<&str>) -> Option<Access> {
     // axum answers HEAD with the GET handler: the same rule.
     let method = if method == "HEAD" { "GET" } else { method };
-    // The board's page and its sections, whatever their query: every
-    // figure on them is suppressed, `known_at` included (a board may
-    // reproduce a paper it was given).
-    if route == "/board/sign-in" && (method == "GET" || method == "POST")
-        || route == "/board/sign-out" && method == "POST"
-    {
-        return Some(Access::SignIn);
-    }
-    if method == "GET" && (route == "/board" || route.starts_with("/board/")) {
-        return Some(Access::BoardView);
-    }
     let (_, _, kind) = ROUTES.iter().find(|(m, r, _)| *m == method && *r == route)?;
     let asks = |key: &str, value: Option<&str>| query_has(query.unwrap_or(""), key, value);
     Some(match kind {
@@ -224,6 +221,13 @@ pub fn classify(method: &str, route: &str, query: Option<&str>) -> Option<Access
     })
 }
 
+/// Whether a request to `path` is answered without a token (the health
+/// checks, the board page's sign-in), judged before routing: these routes
+/// have no parameters, so the path is the route.
+pub fn needs_no_token(method: &str, path: &str) -> bool {
+    matches!(classify(method, path, None), Some(Access::Health | Access::SignIn))
+}
+
 /// Whether any rule names `route` (for some method): a request to such a
 /// route with another method is left to the router, which answers 405.
 pub fn route_has_rules(route: &str) -> bool {
@@ -235,38 +239,11 @@ pub fn routes_with_rules() -> impl Iterator<Item = (&'static str, &'static str)>
     ROUTES.iter().map(|(m, r, _)| (*m, *r))
 }
 
-/// Whether `query` has `key` (with `value`, when given), percent-decoded as
-/// the handlers decode it, so that an escaped `known%5Fat` is caught too.
+/// Whether `query` has `key` (with `value`, when given), decoded as the
+/// handlers decode it (`+`, `%XX`), so that an escaped `known%5Fat` is
+/// caught too.
 fn query_has(query: &str, key: &str, value: Option<&str>) -> bool {
-    query.split('&').any(|pair| {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        decode(k) == key && value.is_none_or(|want| decode(v) == want)
-    })
-}
-
-/// Percent- and plus-decoding, lossy (a malformed escape stays as it is).
-fn decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
-        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
-            (b'%', Some(byte)) => {
-                out.push(byte);
-                i += 3;
-            }
-            (b'+', _) => {
-                out.push(b' ');
-                i += 1;
-            }
-            (b, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    form_urlencoded::parse(query.as_bytes()).any(|(k, v)| k == key && value.is_none_or(|want| v == want))
 }
 
 /// What every token starts with, so a leaked one is recognisable (by

@@ -15,11 +15,12 @@ const BEFORE: &str = "#5b7fa6";
 const AFTER: &str = "#1f3b5c";
 const INK: &str = "#1a1a1a";
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+/// An SVG `id` of `height` with its title and description for screen
+/// readers, open for the chart's shapes.
+fn open(id: &str, height: f64, title: &str, description: &str) -> String {
+    format!(
+        r#"<svg role="img" aria-labelledby="{id}-title {id}-desc" viewBox="0 0 {WIDTH} {height}" width="100%" xmlns="http://www.w3.org/2000/svg"><title id="{id}-title">{title}</title><desc id="{id}-desc">{description}</desc>"#
+    )
 }
 
 /// Bars of each role's leaver rate, before and after, for the rows whose
@@ -55,14 +56,12 @@ pub(super) fn leavers(report: &Value) -> Option<String> {
     let band = 44.0;
     let height = 40.0 + band * shown.len() as f64;
     let scale = |v: f64| (WIDTH - LEFT - RIGHT) * v / most;
-    let mut svg = String::new();
-    let _ = write!(
-        svg,
-        r#"<svg role="img" aria-labelledby="leavers-chart-title leavers-chart-desc" viewBox="0 0 {WIDTH} {height}" width="100%" xmlns="http://www.w3.org/2000/svg">"#
-    );
-    let _ = write!(
-        svg,
-        r#"<title id="leavers-chart-title">Leaver rate by role, before and after</title><desc id="leavers-chart-desc">Leavers as a percentage of average headcount in each period; the numbers are in the table above. Withheld rates are not drawn.</desc>"#
+    let mut svg = open(
+        "leavers-chart",
+        height,
+        "Leaver rate by role, before and after",
+        "Leavers as a percentage of average headcount in each period; the numbers are in the table above. \
+         Withheld rates are not drawn.",
     );
     let _ = write!(
         svg,
@@ -78,7 +77,7 @@ pub(super) fn leavers(report: &Value) -> Option<String> {
             r#"<text x="{}" y="{}" text-anchor="end">{}</text>"#,
             LEFT - 8.0,
             y + 22.0,
-            escape(role)
+            super::escape(role)
         );
         for (k, (value, colour)) in [(*before, BEFORE), (*after, AFTER)].into_iter().enumerate() {
             let top = y + 4.0 + 18.0 * k as f64;
@@ -130,14 +129,12 @@ pub(super) fn retention(report: &Value) -> Option<String> {
     let (height, top, bottom, left) = (280.0, 16.0, 36.0, 48.0);
     let x = |m: f64| left + (WIDTH - left - RIGHT) * m / last_month;
     let y = |s: f64| top + (height - top - bottom) * (1.0 - s);
-    let mut svg = String::new();
-    let _ = write!(
-        svg,
-        r#"<svg role="img" aria-labelledby="retention-chart-title retention-chart-desc" viewBox="0 0 {WIDTH} {height}" width="100%" xmlns="http://www.w3.org/2000/svg">"#
-    );
-    let _ = write!(
-        svg,
-        r#"<title id="retention-chart-title">Share of the cohort still employed, by month</title><desc id="retention-chart-desc">Kaplan–Meier estimate with its 95% confidence band; the numbers at risk and the estimates are in the table below. Months withheld on a board are left blank.</desc>"#
+    let mut svg = open(
+        "retention-chart",
+        height,
+        "Share of the cohort still employed, by month",
+        "Kaplan–Meier estimate with its 95% confidence band; the numbers at risk and the estimates are in the \
+         table below. Months withheld on a board are left blank.",
     );
     let _ = write!(svg, r#"<g font-family="sans-serif" font-size="12" fill="{INK}">"#);
     for tick in [0.0, 0.25, 0.5, 0.75, 1.0] {

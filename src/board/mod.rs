@@ -145,11 +145,11 @@ pub async fn gather(source: &ReportSource, query: &PageQuery, only: Option<&str>
     let mut sections = Vec::new();
     let (mut position, mut recorded) = (0, None);
     let mut threshold = projections::reports::board::DEFAULT_THRESHOLD;
+    let given = given(query);
     for (id, title, kind, needs) in SECTIONS {
         if only.is_some_and(|o| o != id) {
             continue;
         }
-        let given = given(query);
         let lacking: Vec<&str> = needs.iter().copied().filter(|n| !given.contains(n)).collect();
         if !lacking.is_empty() {
             let missing = format!("give {} to see this section", lacking.join(", "));
@@ -191,6 +191,14 @@ pub async fn gather(source: &ReportSource, query: &PageQuery, only: Option<&str>
         head: None,
         threshold,
     })
+}
+
+/// `text` safe inside HTML or SVG text and attribute values.
+pub(crate) fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// The sealed chain's head, for the page's header.

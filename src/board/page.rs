@@ -6,15 +6,26 @@ use super::{charts, Page};
 
 const TEMPLATE: &str = include_str!("page.html");
 
-/// The page as HTML. Fails only if the template itself is broken, which the
-/// tests would catch.
-pub fn render(page: &Page) -> Result<String, minijinja::Error> {
+/// The template, parsed once with its filters.
+static PAGES: std::sync::LazyLock<Result<Environment<'static>, minijinja::Error>> = std::sync::LazyLock::new(|| {
     let mut env = Environment::new();
     env.add_filter("cell", cell);
     env.add_filter("percent", percent);
     env.add_filter("share", share);
     env.add_filter("months", months);
     env.add_template("page.html", TEMPLATE)?;
+    Ok(env)
+});
+
+/// The page as HTML. Fails only if the template itself is broken, which the
+/// tests would catch.
+pub fn render(page: &Page) -> Result<String, minijinja::Error> {
+    let env = PAGES.as_ref().map_err(|e| {
+        minijinja::Error::new(
+            minijinja::ErrorKind::SyntaxError,
+            format!("the board page's template: {e}"),
+        )
+    })?;
     let chart = |id: &str, draw: fn(&serde_json::Value) -> Option<String>| {
         page.sections
             .iter()

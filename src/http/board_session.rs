@@ -15,6 +15,7 @@ use serde::Deserialize;
 
 use super::AppState;
 use crate::auth::{Access, Caller};
+use crate::board::escape;
 
 /// The cookie's name.
 pub(super) const COOKIE: &str = "tenure_board";
@@ -46,13 +47,6 @@ fn next_page(next: Option<&str>) -> String {
         }
         _ => "/board".to_string(),
     }
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 fn page(status: StatusCode, next: &str, problem: Option<&str>) -> Response {
@@ -176,11 +170,15 @@ pub(super) fn to_sign_in(request: &axum::extract::Request) -> Response {
     response
 }
 
+/// Everything but letters, digits, `-_.~` and `/` escaped: a path and query
+/// carried as one query value.
+const NEXT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~')
+    .remove(b'/');
+
 fn url_encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    percent_encoding::utf8_percent_encode(text, NEXT).to_string()
 }

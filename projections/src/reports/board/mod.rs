@@ -104,6 +104,16 @@ impl Table {
     }
 }
 
+/// A report's rows then its total row, each with its JSON pointer
+/// (`/rows/{i}`, `/total`) and CSV row (the header is row 0).
+pub(crate) fn rows_then_total<'a, T>(rows: &'a [T], total: &'a T) -> Vec<(String, usize, &'a T)> {
+    rows.iter()
+        .enumerate()
+        .map(|(i, row)| (format!("/rows/{i}"), i + 1, row))
+        .chain(std::iter::once(("/total".to_string(), rows.len() + 1, total)))
+        .collect()
+}
+
 /// The board view: which threshold to apply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BoardView {

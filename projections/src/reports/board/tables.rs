@@ -1,21 +1,15 @@
 //! The counts of the leavers and promotions reports, where each is shown,
 //! what is built on it, and the sums between them.
 
-use super::{Place, Table};
-use crate::reports::leavers::{LeaverRow, LeaversReport};
+use super::{rows_then_total, Place, Table};
+use crate::reports::leavers::LeaversReport;
 use crate::reports::promotions::{CohortColumn, PromotionsReport};
 
 /// Leavers: one count per role and period; each period's total is the sum
 /// of its roles. Rates, the comparison and its sentence are built on them.
 pub(crate) fn leavers(r: &LeaversReport) -> Table {
     let mut table = Table::default();
-    let rows: Vec<(String, usize, &LeaverRow)> = r
-        .rows
-        .iter()
-        .enumerate()
-        .map(|(i, row)| (format!("/rows/{i}"), i + 1, row))
-        .chain(std::iter::once(("/total".to_string(), r.rows.len() + 1, &r.total)))
-        .collect();
+    let rows = rows_then_total(&r.rows, &r.total);
     for (key, prefix, present) in [
         ("period", "after", true),
         ("before", "before", r.total.before.is_some()),

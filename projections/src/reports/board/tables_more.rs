@@ -1,9 +1,9 @@
 //! The counts of the retention, turnover and vacancies reports.
 
-use super::{Place, Table};
+use super::{rows_then_total, Place, Table};
 use crate::reports::retention::RetentionReport;
 use crate::reports::turnover::TurnoverReport;
-use crate::reports::vacancies::{VacancyReport, VacancyRow};
+use crate::reports::vacancies::VacancyReport;
 
 /// Retention: the cohort's counts, and the curve shown only where it does
 /// not give away a small number of leavers (see [`curve`]).
@@ -151,13 +151,7 @@ pub(crate) fn turnover(r: &TurnoverReport) -> Table {
 /// vacant, filled = covered + acting only + permanent (not printed).
 pub(crate) fn vacancies(r: &VacancyReport) -> Table {
     let mut table = Table::default();
-    let rows: Vec<(String, usize, &VacancyRow)> = r
-        .rows
-        .iter()
-        .enumerate()
-        .map(|(i, row)| (format!("/rows/{i}"), i + 1, row))
-        .chain(std::iter::once(("/total".to_string(), r.rows.len() + 1, &r.total)))
-        .collect();
+    let rows = rows_then_total(&r.rows, &r.total);
     let mut by_row: Vec<[usize; 6]> = Vec::new();
     for (base, csv_row, row) in &rows {
         let at = |field: &str, column: &str| Place::new(format!("{base}/{field}"), *csv_row, column);
